@@ -1,0 +1,137 @@
+/// A bounds-checked cursor over bytes. Every read either succeeds or throws; nothing traps.
+public struct ByteReader: Sendable {
+    public let bytes: [UInt8]
+    public private(set) var offset: Int
+    public let end: Int
+
+    public init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        self.offset = 0
+        self.end = bytes.count
+    }
+
+    /// A reader over `bytes[range]`.
+    public init(_ bytes: [UInt8], range: Range<Int>) {
+        self.bytes = bytes
+        self.offset = range.lowerBound
+        self.end = range.upperBound
+    }
+
+    public var isAtEnd: Bool { offset >= end }
+    public var remaining: Int { end - offset }
+
+    public mutating func readByte(_ what: @autoclosure () -> String = "byte") throws(AutomergeError) -> UInt8 {
+        guard offset < end else { throw .unexpectedEnd(what: what()) }
+        let byte = bytes[offset]
+        offset += 1
+        return byte
+    }
+
+    /// The range of the next `count` bytes, consumed.
+    public mutating func readRange(_ count: Int, _ what: @autoclosure () -> String = "bytes") throws(AutomergeError) -> Range<Int> {
+        guard count >= 0, count <= end - offset else { throw .unexpectedEnd(what: what()) }
+        let range = offset..<(offset + count)
+        offset += count
+        return range
+    }
+
+    public mutating func readBytes(_ count: Int, _ what: @autoclosure () -> String = "bytes") throws(AutomergeError) -> [UInt8] {
+        let range = try readRange(count, what())
+        return Array(bytes[range])
+    }
+
+    public mutating func readULEB(_ what: @autoclosure () -> String = "uLEB128") throws(AutomergeError) -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        var index = offset
+        while true {
+            guard index < end else { throw .unexpectedEnd(what: what()) }
+            let byte = bytes[index]
+            if shift == 63 && byte > 1 { throw .leb128TooLarge }
+            result |= UInt64(byte & 0x7f) << shift
+            index += 1
+            if byte & 0x80 == 0 {
+                if byte == 0 && index - offset > 1 { throw .overlongLEB128 }
+                offset = index
+                return result
+            }
+            shift += 7
+            if shift > 63 { throw .leb128TooLarge }
+        }
+    }
+
+    public mutating func readSLEB(_ what: @autoclosure () -> String = "sLEB128") throws(AutomergeError) -> Int64 {
+        var result: Int64 = 0
+        var shift: UInt64 = 0
+        var previous: UInt8 = 0
+        var index = offset
+        while true {
+            guard index < end else { throw .unexpectedEnd(what: what()) }
+            let byte = bytes[index]
+            if shift == 63 && byte != 0 && byte != 0x7f { throw .leb128TooLarge }
+            result |= Int64(byte & 0x7f) << shift
+            index += 1
+            shift += 7
+            if byte & 0x80 == 0 {
+                if shift < 64 && byte & 0x40 != 0 { result |= -1 << shift }
+                if index - offset > 1 && ((byte == 0 && previous & 0x40 == 0) || (byte == 0x7f && previous & 0x40 != 0)) {
+                    throw .overlongLEB128
+                }
+                offset = index
+                return result
+            }
+            if shift > 63 { throw .leb128TooLarge }
+            previous = byte
+        }
+    }
+
+    /// A uLEB that is used as a count or length: it must fit in the remaining input
+    /// (each item takes at least `minimumItemSize` bytes), so hostile lengths never allocate.
+    public mutating func readCount(_ what: @autoclosure () -> String, minimumItemSize: Int = 1) throws(AutomergeError) -> Int {
+        let value = try readULEB(what())
+        guard value <= UInt64(remaining / max(minimumItemSize, 1)) else { throw .lengthTooLarge(what: what(), length: value) }
+        return Int(value)
+    }
+
+    public mutating func readLengthPrefixedRange(_ what: @autoclosure () -> String) throws(AutomergeError) -> Range<Int> {
+        let count = try readCount(what())
+        return try readRange(count, what())
+    }
+
+    public mutating func readLengthPrefixedBytes(_ what: @autoclosure () -> String) throws(AutomergeError) -> [UInt8] {
+        Array(bytes[try readLengthPrefixedRange(what())])
+    }
+
+    public mutating func readString(_ what: @autoclosure () -> String) throws(AutomergeError) -> String {
+        let range = try readLengthPrefixedRange(what())
+        return try decodeUTF8(bytes[range])
+    }
+
+    public mutating func readHash(_ what: @autoclosure () -> String = "change hash") throws(AutomergeError) -> ChangeHash {
+        let range = try readRange(32, what())
+        return ChangeHash(bytes, at: range.lowerBound)
+    }
+
+    public mutating func readHashArray(_ what: @autoclosure () -> String) throws(AutomergeError) -> [ChangeHash] {
+        let count = try readCount(what(), minimumItemSize: 32)
+        var hashes: [ChangeHash] = []
+        hashes.reserveCapacity(count)
+        for _ in 0..<count { hashes.append(try readHash(what())) }
+        return hashes
+    }
+
+    public mutating func readActorArray(_ what: @autoclosure () -> String) throws(AutomergeError) -> [ActorId] {
+        let count = try readCount(what())
+        var actors: [ActorId] = []
+        actors.reserveCapacity(count)
+        for _ in 0..<count { actors.append(ActorId(try readLengthPrefixedBytes(what()))) }
+        return actors
+    }
+}
+
+/// Strict UTF-8 decoding: invalid sequences are an error, not replacement characters.
+@inlinable
+public func decodeUTF8<C: Collection>(_ bytes: C) throws(AutomergeError) -> String where C.Element == UInt8 {
+    guard let string = String(validating: bytes, as: UTF8.self) else { throw .invalidUTF8 }
+    return string
+}

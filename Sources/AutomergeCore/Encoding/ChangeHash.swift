@@ -1,0 +1,124 @@
+/// A change hash: the SHA-256 of a change chunk. Ordered by bytes, as every hash list in
+/// the format is sorted that way. Stored as four big-endian words so that hashing and
+/// comparison are cheap.
+public struct ChangeHash: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let w0: UInt64
+    public let w1: UInt64
+    public let w2: UInt64
+    public let w3: UInt64
+
+    /// Reads 32 bytes at `offset`; the caller has checked bounds.
+    @inlinable
+    init(_ bytes: [UInt8], at offset: Int) {
+        func word(_ start: Int) -> UInt64 {
+            var value: UInt64 = 0
+            for index in start..<(start + 8) { value = value << 8 | UInt64(bytes[index]) }
+            return value
+        }
+        w0 = word(offset)
+        w1 = word(offset + 8)
+        w2 = word(offset + 16)
+        w3 = word(offset + 24)
+    }
+
+    /// A hash from exactly 32 bytes.
+    public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
+        let array = Array(bytes)
+        guard array.count == 32 else { return nil }
+        self.init(array, at: 0)
+    }
+
+    /// A hash from 64 hex digits (either case).
+    public init?(hex: String) {
+        guard let bytes = hexDecode(hex), bytes.count == 32 else { return nil }
+        self.init(bytes, at: 0)
+    }
+
+    public var bytes: [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(32)
+        append(to: &result)
+        return result
+    }
+
+    @inlinable
+    public func append(to output: inout [UInt8]) {
+        for word in [w0, w1, w2, w3] {
+            for shift in stride(from: 56, through: 0, by: -8) { output.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        }
+    }
+
+    /// Lowercase hex, as Automerge shows hashes.
+    public var hex: String { hexEncode(bytes) }
+    public var description: String { hex }
+
+    public static func < (lhs: ChangeHash, rhs: ChangeHash) -> Bool {
+        if lhs.w0 != rhs.w0 { return lhs.w0 < rhs.w0 }
+        if lhs.w1 != rhs.w1 { return lhs.w1 < rhs.w1 }
+        if lhs.w2 != rhs.w2 { return lhs.w2 < rhs.w2 }
+        return lhs.w3 < rhs.w3
+    }
+
+    /// The first four bytes as stored in a chunk header.
+    public var checksum: (UInt8, UInt8, UInt8, UInt8) {
+        (UInt8(w0 >> 56), UInt8(truncatingIfNeeded: w0 >> 48), UInt8(truncatingIfNeeded: w0 >> 40), UInt8(truncatingIfNeeded: w0 >> 32))
+    }
+
+    /// The Bloom filter reads three little-endian u32s from the first 12 bytes.
+    func littleEndianWord(_ index: Int) -> UInt32 {
+        let word = index < 2 ? w0 : w1
+        let half = index % 2 == 0 ? UInt32(truncatingIfNeeded: word >> 32) : UInt32(truncatingIfNeeded: word)
+        return half.byteSwapped
+    }
+}
+
+/// An actor id: arbitrary bytes (usually 16 random bytes), ordered lexicographically.
+public struct ActorId: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let bytes: [UInt8]
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public init?(hex: String) {
+        guard let bytes = hexDecode(hex) else { return nil }
+        self.bytes = bytes
+    }
+
+    public var hex: String { hexEncode(bytes) }
+    public var description: String { hex }
+
+    public static func < (lhs: ActorId, rhs: ActorId) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+}
+
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+public func hexEncode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+    var utf8: [UInt8] = []
+    utf8.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        utf8.append(hexDigits[Int(byte >> 4)])
+        utf8.append(hexDigits[Int(byte & 0x0f)])
+    }
+    return String(decoding: utf8, as: UTF8.self)
+}
+
+public func hexDecode(_ string: String) -> [UInt8]? {
+    let utf8 = Array(string.utf8)
+    guard utf8.count % 2 == 0 else { return nil }
+    func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+    var result: [UInt8] = []
+    result.reserveCapacity(utf8.count / 2)
+    var index = 0
+    while index < utf8.count {
+        guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+        result.append(high << 4 | low)
+        index += 2
+    }
+    return result
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct GroundmistSyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "groundmist-sync",
+        abstract: "A personal Automerge sync server for an ATProto identity.",
+        subcommands: [InspectCommand.self]
+    )
+}
