@@ -1,0 +1,145 @@
+import Crypto
+
+/// The chunk types of the storage format (spec §2).
+public enum ChunkType: UInt8, Sendable {
+    case document = 0
+    case change = 1
+    case compressedChange = 2
+    case bundle = 3
+}
+
+/// A change chunk in its canonical, uncompressed (type 1) form, with its hash.
+///
+/// Type-2 (compressed) chunks are inflated on parse: the hash covers the type-1 form, so the
+/// stored bytes are always those a current peer would send.
+public struct ChangeChunk: Sendable, Equatable {
+    /// The whole chunk: magic, checksum, type 1, length, body.
+    public let bytes: [UInt8]
+    public let hash: ChangeHash
+    /// Where the body starts in `bytes`.
+    public let bodyStart: Int
+
+    /// Wraps a change body in a chunk header and hashes it.
+    public init(body: [UInt8]) {
+        var header: [UInt8] = [ChunkType.change.rawValue]
+        LEB128.appendUnsigned(UInt64(body.count), to: &header)
+        var hasher = SHA256()
+        hasher.update(data: header)
+        hasher.update(data: body)
+        let digest = Array(hasher.finalize())
+        let hash = ChangeHash(digest, at: 0)
+        var bytes: [UInt8] = Chunk.magic
+        bytes.reserveCapacity(8 + header.count + body.count)
+        bytes.append(contentsOf: digest[0..<4])
+        bytes.append(contentsOf: header)
+        bytes.append(contentsOf: body)
+        self.bytes = bytes
+        self.hash = hash
+        self.bodyStart = 8 + header.count
+    }
+
+    init(verifiedBytes: [UInt8], hash: ChangeHash, bodyStart: Int) {
+        self.bytes = verifiedBytes
+        self.hash = hash
+        self.bodyStart = bodyStart
+    }
+
+    public var body: ArraySlice<UInt8> { bytes[bodyStart...] }
+}
+
+/// One chunk read from a byte string.
+public enum Chunk: Sendable {
+    case document(DocumentChunkBytes)
+    case change(ChangeChunk)
+
+    static let magic: [UInt8] = [0x85, 0x6f, 0x4a, 0x83]
+}
+
+/// A document chunk's bytes, checksum verified, not yet decoded.
+public struct DocumentChunkBytes: Sendable {
+    public let bytes: [UInt8]
+    public let bodyRange: Range<Int>
+    /// Whether the chunk was stored compressed as a whole (never, for documents; columns may be).
+    public var body: ArraySlice<UInt8> { bytes[bodyRange] }
+}
+
+/// Counts of the chunk kinds seen while parsing.
+public struct ChunkCounts: Sendable, Equatable {
+    public var document = 0
+    public var change = 0
+    public var compressed = 0
+    public init() {}
+}
+
+/// Reads any concatenation of chunks (spec §2). Errors carry the chunk's index and offset.
+public struct ChunkReader: Sendable {
+    private let bytes: [UInt8]
+    private var offset = 0
+    private var index = 0
+    public private(set) var counts = ChunkCounts()
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public var isAtEnd: Bool { offset >= bytes.count }
+    /// The byte offset of the next chunk.
+    public var position: Int { offset }
+
+    public mutating func next() throws(AutomergeError) -> Chunk? {
+        guard offset < bytes.count else { return nil }
+        let start = offset
+        let chunkIndex = index
+        do throws(AutomergeError) {
+            let (chunk, end) = try Self.parse(bytes, at: start, counts: &counts)
+            offset = end
+            index += 1
+            return chunk
+        } catch {
+            throw .inChunk(index: chunkIndex, offset: start, error.underlying)
+        }
+    }
+
+    /// Parses every chunk.
+    public static func readAll(_ bytes: [UInt8]) throws(AutomergeError) -> [Chunk] {
+        var reader = ChunkReader(bytes)
+        var chunks: [Chunk] = []
+        while let chunk = try reader.next() { chunks.append(chunk) }
+        return chunks
+    }
+
+    private static func parse(_ bytes: [UInt8], at start: Int, counts: inout ChunkCounts) throws(AutomergeError) -> (Chunk, Int) {
+        var reader = ByteReader(bytes, range: start..<bytes.count)
+        let magic = try reader.readRange(4, "chunk magic")
+        guard bytes[magic].elementsEqual(Chunk.magic) else { throw .badMagic }
+        let checksum = try reader.readRange(4, "chunk checksum")
+        let typeOffset = reader.offset
+        let typeByte = try reader.readByte("chunk type")
+        guard let type = ChunkType(rawValue: typeByte) else { throw .unknownChunkType(typeByte) }
+        let length = try reader.readULEB("chunk length")
+        guard length <= UInt64(reader.remaining) else { throw .unexpectedEnd(what: "chunk body") }
+        let body = try reader.readRange(Int(length), "chunk body")
+        let end = reader.offset
+
+        switch type {
+        case .bundle:
+            throw .bundleNotSupported
+        case .document, .change:
+            let digest = Array(SHA256.hash(data: bytes[typeOffset..<end]))
+            guard digest[0..<4].elementsEqual(bytes[checksum]) else { throw .badChecksum }
+            if type == .document {
+                counts.document += 1
+                let chunkBytes = Array(bytes[start..<end])
+                let shift = start
+                return (.document(DocumentChunkBytes(bytes: chunkBytes, bodyRange: (body.lowerBound - shift)..<(body.upperBound - shift))), end)
+            }
+            counts.change += 1
+            let chunkBytes = start == 0 && end == bytes.count ? bytes : Array(bytes[start..<end])
+            return (.change(ChangeChunk(verifiedBytes: chunkBytes, hash: ChangeHash(digest, at: 0), bodyStart: body.lowerBound - start)), end)
+        case .compressedChange:
+            let inflated = try Deflate.inflate(bytes[body])
+            let change = ChangeChunk(body: inflated)
+            guard change.bytes[4..<8].elementsEqual(bytes[checksum]) else { throw .badChecksum }
+            counts.compressed += 1
+            return (.change(change), end)
+        }
+    }
+}

@@ -1,0 +1,187 @@
+/// A value that can live in an RLE column.
+public protocol RLEValue: Sendable {
+    static func read(from reader: inout ByteReader) throws(AutomergeError) -> Self
+    func write(to bytes: inout [UInt8])
+    /// Equality as the encoder sees it: byte equality of the encoded form.
+    func sameEncoding(as other: Self) -> Bool
+}
+
+extension UInt64: RLEValue {
+    @inlinable
+    public static func read(from reader: inout ByteReader) throws(AutomergeError) -> UInt64 { try reader.readULEB() }
+    @inlinable
+    public func write(to bytes: inout [UInt8]) { LEB128.appendUnsigned(self, to: &bytes) }
+    @inlinable
+    public func sameEncoding(as other: UInt64) -> Bool { self == other }
+}
+
+extension Int64: RLEValue {
+    @inlinable
+    public static func read(from reader: inout ByteReader) throws(AutomergeError) -> Int64 { try reader.readSLEB() }
+    @inlinable
+    public func write(to bytes: inout [UInt8]) { LEB128.appendSigned(self, to: &bytes) }
+    @inlinable
+    public func sameEncoding(as other: Int64) -> Bool { self == other }
+}
+
+/// Strings compare by UTF-8 bytes: Swift's `==` on `String` uses canonical equivalence,
+/// which would merge distinct byte strings into one run and break byte-exactness.
+extension String: RLEValue {
+    public static func read(from reader: inout ByteReader) throws(AutomergeError) -> String { try reader.readString("string") }
+    public func write(to bytes: inout [UInt8]) {
+        LEB128.appendUnsigned(UInt64(utf8.count), to: &bytes)
+        bytes.append(contentsOf: utf8)
+    }
+    public func sameEncoding(as other: String) -> Bool { utf8.elementsEqual(other.utf8) }
+}
+
+/// The reference's canonical RLE encoder (spec §4.3): repeat runs of two or more, lone values
+/// merged into literal runs, literal runs never holding equal neighbours, null runs written
+/// only when a value follows or at the end after a value, and an all-null column empty.
+public struct RLEEncoder<Value: RLEValue>: Sendable {
+    private enum State {
+        case empty
+        case initialNulls(Int)
+        case nulls(Int)
+        case lone(Value)
+        case run(Value, Int)
+        case literal([Value], last: Value)
+    }
+
+    private var state: State = .empty
+    public private(set) var bytes: [UInt8] = []
+
+    public init() {}
+
+    public mutating func append(_ value: Value?) {
+        if let value { appendValue(value) } else { appendNull() }
+    }
+
+    public mutating func appendValue(_ value: Value) {
+        switch state {
+        case .empty:
+            state = .lone(value)
+        case .initialNulls(let count), .nulls(let count):
+            writeNulls(count)
+            state = .lone(value)
+        case .lone(let other):
+            if other.sameEncoding(as: value) {
+                state = .run(value, 2)
+            } else {
+                state = .literal([other], last: value)
+            }
+        case .run(let other, let count):
+            if other.sameEncoding(as: value) {
+                state = .run(other, count + 1)
+            } else {
+                writeRun(other, count)
+                state = .lone(value)
+            }
+        case .literal(var values, let last):
+            if last.sameEncoding(as: value) {
+                writeLiteral(values)
+                state = .run(value, 2)
+            } else {
+                state = .empty
+                values.append(last)
+                state = .literal(values, last: value)
+            }
+        }
+    }
+
+    public mutating func appendNull() {
+        switch state {
+        case .empty:
+            state = .initialNulls(1)
+        case .initialNulls(let count):
+            state = .initialNulls(count + 1)
+        case .nulls(let count):
+            state = .nulls(count + 1)
+        case .lone(let value):
+            writeLiteral([value])
+            state = .nulls(1)
+        case .run(let value, let count):
+            writeRun(value, count)
+            state = .nulls(1)
+        case .literal(var values, let last):
+            state = .empty
+            values.append(last)
+            writeLiteral(values)
+            state = .nulls(1)
+        }
+    }
+
+    /// Flushes pending state and returns the column bytes (empty for an all-null column).
+    public mutating func finish() -> [UInt8] {
+        switch state {
+        case .empty, .initialNulls: break
+        case .nulls(let count): writeNulls(count)
+        case .lone(let value): writeLiteral([value])
+        case .run(let value, let count): writeRun(value, count)
+        case .literal(var values, let last):
+            state = .empty
+            values.append(last)
+            writeLiteral(values)
+        }
+        state = .empty
+        return bytes
+    }
+
+    private mutating func writeNulls(_ count: Int) {
+        bytes.append(0)
+        LEB128.appendUnsigned(UInt64(count), to: &bytes)
+    }
+
+    private mutating func writeRun(_ value: Value, _ count: Int) {
+        LEB128.appendSigned(Int64(count), to: &bytes)
+        value.write(to: &bytes)
+    }
+
+    private mutating func writeLiteral(_ values: [Value]) {
+        LEB128.appendSigned(-Int64(values.count), to: &bytes)
+        for value in values { value.write(to: &bytes) }
+    }
+}
+
+/// Delta encoding (spec §4.4): differences from the previous non-null value, starting at 0.
+public struct DeltaEncoder: Sendable {
+    private var rle = RLEEncoder<Int64>()
+    private var absolute: Int64 = 0
+
+    public init() {}
+
+    public mutating func append(_ value: Int64?) {
+        guard let value else { return rle.appendNull() }
+        rle.appendValue(value &- absolute)
+        absolute = value
+    }
+
+    public mutating func finish() -> [UInt8] { rle.finish() }
+}
+
+/// Boolean encoding (spec §4.5): alternating run lengths starting with false.
+public struct BooleanEncoder: Sendable {
+    private var last = false
+    private var count: UInt64 = 0
+    private var bytes: [UInt8] = []
+    public private(set) var sawTrue = false
+
+    public init() {}
+
+    public mutating func append(_ value: Bool) {
+        if value { sawTrue = true }
+        if value == last {
+            count += 1
+        } else {
+            LEB128.appendUnsigned(count, to: &bytes)
+            last = value
+            count = 1
+        }
+    }
+
+    public mutating func finish() -> [UInt8] {
+        if count > 0 { LEB128.appendUnsigned(count, to: &bytes) }
+        count = 0
+        return bytes
+    }
+}
