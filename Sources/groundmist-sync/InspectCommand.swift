@@ -1,11 +1,53 @@
 import ArgumentParser
 import AutomergeCore
+import Foundation
 
 struct InspectCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Describe Automerge files as JSON.")
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Describe Automerge files as JSON, one object per line.",
+        discussion: """
+            Reads documents, change files, any concatenation of chunks, and sync messages. \
+            A file that is not valid Automerge is reported on stderr and makes the exit code 1.
+            """
+    )
 
-    @Argument(help: "Automerge files: documents, changes, concatenations, sync messages.")
-    var files: [String] = []
+    @Argument(help: "Automerge files: documents, changes, concatenations, .amrgsync sync messages.")
+    var files: [String]
 
-    func run() throws {}
+    @Flag(help: "Also list every change's metadata.")
+    var changes = false
+
+    @Flag(help: "Print timing and peak memory for loading each file instead of its description.")
+    var bench = false
+
+    func run() throws {
+        let inspector = Inspector(includeChanges: changes)
+        var failed = false
+        for file in files {
+            let bytes: [UInt8]
+            do {
+                bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+            } catch {
+                printError("\(file): cannot read the file")
+                failed = true
+                continue
+            }
+            do throws(AutomergeError) {
+                if bench {
+                    print(try Benchmark.run(file: file, bytes: bytes).serialized())
+                } else {
+                    print(try inspector.describe(file: file, bytes: bytes).serialized())
+                }
+            } catch {
+                printError("\(file): \(error)")
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("groundmist-sync: \(message)\n".utf8))
 }

@@ -1,0 +1,167 @@
+extension DocumentChunk {
+    /// Rebuilds the original changes with byte-identical hashes (spec §5.5) and verifies them
+    /// against the stored heads. Changes are handed to `sink` in the document's (topological)
+    /// row order; nothing per op outlives the call.
+    public func rebuildChanges(
+        limits: DocumentLimits = .default,
+        _ sink: (RebuiltChange) throws(AutomergeError) -> Void
+    ) throws(AutomergeError) {
+        let rows = try ChangeRows(self, limits: limits)
+        let ops = try DocumentOps(self, rows: rows, limits: limits)
+        var hashes: [ChangeHash] = []
+        hashes.reserveCapacity(rows.count)
+        var isDependedOn = [Bool](repeating: false, count: rows.count)
+        let actorOrder = Self.actorOrder(actors)
+
+        for row in 0..<rows.count {
+            let authorIndex = rows.actor[row]
+            let depRows = rows.deps(of: row)
+            var deps: [ChangeHash] = []
+            deps.reserveCapacity(depRows.count)
+            for dep in depRows {
+                deps.append(hashes[dep])
+                isDependedOn[dep] = true
+            }
+            deps.sort()
+            let opRange = ops.range(ofRow: row)
+            let startOp = opRange.isEmpty ? rows.maxOp[row] + 1 : UInt64(ops.ops[Int(ops.order[opRange.lowerBound])].idCounter)
+            let change = try ops.makeChange(
+                row: row,
+                author: authorIndex,
+                actors: actors,
+                actorOrder: actorOrder,
+                deps: deps,
+                startOp: startOp,
+                rows: rows
+            )
+            let chunk = change.encodeChunk()
+            hashes.append(chunk.hash)
+            let metadata = ChangeMetadata(
+                hash: chunk.hash,
+                deps: deps,
+                actor: actors[authorIndex],
+                seq: rows.seq[row],
+                startOp: startOp,
+                maxOp: rows.maxOp[row],
+                time: rows.time[row],
+                message: change.message
+            )
+            try sink(RebuiltChange(chunk: chunk, metadata: metadata))
+        }
+
+        var rebuiltHeads: [ChangeHash] = []
+        for row in 0..<rows.count where !isDependedOn[row] { rebuiltHeads.append(hashes[row]) }
+        rebuiltHeads.sort()
+        guard rebuiltHeads == heads.sorted() else { throw .mismatchingHeads }
+        if let headIndexes {
+            for (head, index) in zip(heads, headIndexes) {
+                guard index < hashes.count, hashes[index] == head else { throw .mismatchingHeads }
+            }
+        }
+    }
+
+    /// Rebuilds every change into an array (convenient for small documents and tests).
+    public func rebuildChanges(limits: DocumentLimits = .default) throws(AutomergeError) -> [RebuiltChange] {
+        var result: [RebuiltChange] = []
+        try rebuildChanges(limits: limits) { (change: RebuiltChange) throws(AutomergeError) in result.append(change) }
+        return result
+    }
+
+    /// Rank of each actor by bytes: the actor table should be sorted, but other actors are
+    /// ordered by bytes even if a writer got that wrong.
+    static func actorOrder(_ actors: [ActorId]) -> [Int] {
+        let sorted = actors.indices.sorted { actors[$0] < actors[$1] }
+        var rank = [Int](repeating: 0, count: actors.count)
+        for (position, index) in sorted.enumerated() { rank[index] = position }
+        return rank
+    }
+}
+
+extension ChangeMetadata {
+    init(
+        hash: ChangeHash,
+        deps: [ChangeHash],
+        actor: ActorId,
+        seq: UInt64,
+        startOp: UInt64,
+        maxOp: UInt64,
+        time: Int64,
+        message: String?
+    ) {
+        self.hash = hash
+        self.deps = deps
+        self.actor = actor
+        self.seq = seq
+        self.startOp = startOp
+        self.maxOp = maxOp
+        self.time = time
+        self.message = message
+    }
+}
+
+/// The change columns of a document, one entry per row.
+struct ChangeRows {
+    var actor: [Int] = []
+    var seq: [UInt64] = []
+    var maxOp: [UInt64] = []
+    var time: [Int64] = []
+    var message: [String?] = []
+    var depsStart: [Int] = [0]
+    var depsFlat: [Int] = []
+    var extra: [(metadata: UInt64, range: Range<Int>)] = []
+    var extraBytes: [UInt8] = []
+    var count: Int { actor.count }
+
+    func deps(of row: Int) -> ArraySlice<Int> { depsFlat[depsStart[row]..<depsStart[row + 1]] }
+
+    init(_ document: DocumentChunk, limits: DocumentLimits) throws(AutomergeError) {
+        var actorColumn = RLEDecoder<UInt64>(document.changeReader(.changeActor))
+        var seqColumn = DeltaDecoder(document.changeReader(.changeSeq))
+        var maxOpColumn = DeltaDecoder(document.changeReader(.changeMaxOp))
+        var timeColumn = DeltaDecoder(document.changeReader(.changeTime))
+        var messageColumn = RLEDecoder<String>(document.changeReader(.changeMessage))
+        var depsGroup = RLEDecoder<UInt64>(document.changeReader(.changeDepsGroup))
+        var depsIndex = DeltaDecoder(document.changeReader(.changeDepsIndex))
+        let extraRaw = document.changeReader(.changeExtraValue)
+        extraBytes = extraRaw.bytes
+        var extraColumn = ValueDecoder(metadata: document.changeReader(.changeExtraMetadata), raw: extraRaw)
+        var lastSeq: [Int: UInt64] = [:]
+        var lastMaxOp: [Int: UInt64] = [:]
+
+        while !actorColumn.isAtEnd {
+            let row = actor.count
+            guard row < limits.maximumChanges else { throw .invalidDocument("more than \(limits.maximumChanges) changes") }
+            let rawActor = try actorColumn.nextNonNull("change actor")
+            guard rawActor < UInt64(document.actors.count) else { throw .invalidDocument("invalid actor id \(rawActor)") }
+            let actorIndex = Int(rawActor)
+            guard let seqValue = try seqColumn.nextCounter("seq"), let maxOpValue = try maxOpColumn.nextCounter("maxOp") else {
+                throw .invalidDocument("missing seq or maxOp in change \(row)")
+            }
+            if let previous = lastSeq[actorIndex], seqValue <= previous {
+                throw .invalidDocument("changes out of order for actor \(actorIndex)")
+            }
+            if let previous = lastMaxOp[actorIndex], maxOpValue < previous { throw .invalidDocument("incorrect max op") }
+            lastSeq[actorIndex] = seqValue
+            lastMaxOp[actorIndex] = maxOpValue
+            actor.append(actorIndex)
+            seq.append(seqValue)
+            maxOp.append(maxOpValue)
+            time.append(try timeColumn.next() ?? 0)
+            message.append(try messageColumn.next())
+            let depCount = try depsGroup.next() ?? 0
+            guard depCount <= UInt64(row) else { throw .invalidDocument("change \(row) has more deps than earlier changes") }
+            for _ in 0..<depCount {
+                guard let dep = try depsIndex.next() else { throw .invalidDocument("unexpected null in column deps") }
+                guard dep >= 0, dep < Int64(row) else { throw .invalidDocument("change \(row) depends on a later or unknown row \(dep)") }
+                depsFlat.append(Int(dep))
+            }
+            depsStart.append(depsFlat.count)
+            let (extraMeta, extraRange) = try extraColumn.nextRaw()
+            extra.append((extraMeta, extraRange))
+        }
+        guard
+            seqColumn.isAtEnd && maxOpColumn.isAtEnd && timeColumn.isAtEnd && messageColumn.isAtEnd && depsGroup.isAtEnd
+                && depsIndex.isAtEnd && extraColumn.isAtEnd
+        else { throw .invalidDocument("change columns have different lengths") }
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+@testable import AutomergeCore
+
+@Suite(.needsFixtures) struct DocumentRebuildTests {
+    static let generatedDocuments: [String] =
+        Fixtures.available
+        ? (Fixtures.files(in: "generated", suffix: ".automerge") + Fixtures.files(in: "generated/am2", suffix: ".automerge"))
+            .filter { !$0.hasSuffix(".prefix.automerge") }
+        : []
+
+    /// Rebuilding a saved document gives exactly the change chunks the reference reports.
+    @Test(arguments: generatedDocuments)
+    func rebuildsReferenceChanges(path: String) throws {
+        let name = path.replacingOccurrences(of: ".nocompress.automerge", with: "").replacingOccurrences(of: ".automerge", with: "")
+        let chunks = try ChunkReader.readAll(try Fixtures.bytes(path))
+        var rebuilt: [ChangeHash: [UInt8]] = [:]
+        for chunk in chunks {
+            guard case .document(let bytes) = chunk else { continue }
+            for change in try DocumentChunk(bytes).rebuildChanges() { rebuilt[change.chunk.hash] = change.chunk.bytes }
+        }
+        var expected: [ChangeHash: [UInt8]] = [:]
+        for chunk in try ChunkReader.readAll(try Fixtures.bytes(name + ".changes")) {
+            if case .change(let change) = chunk { expected[change.hash] = change.bytes }
+        }
+        #expect(rebuilt.count == expected.count)
+        for (hash, bytes) in expected { #expect(rebuilt[hash] == bytes, "\(path): change \(hash) differs") }
+        let meta = try Fixtures.json(name + ".meta.json")
+        let heads = try DocumentChunk(chunks.compactMap { if case .document(let d) = $0 { d } else { nil } }[0]).heads
+        #expect(heads.map(\.hex) == (meta["heads"] as? [String]) ?? [])
+    }
+}
