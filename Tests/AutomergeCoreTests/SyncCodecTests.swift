@@ -96,7 +96,12 @@ import Testing
     @Test func encodesWholeV1Vector() throws {
         let bloom = try BloomFilter(decoding: Self.bloomVector)
         let message = SyncMessage(
-            version: .v1, heads: [Self.second], need: [], have: [SyncHave(lastSync: [], bloom: bloom)], changes: [])
+            version: .v1,
+            heads: [Self.second],
+            need: [],
+            have: [SyncHave(lastSync: [], bloom: bloom)],
+            changes: []
+        )
         #expect(message.encode() == Self.messageVector)
         let decoded = try SyncMessage.decode(Self.messageVector)
         #expect(decoded == message)
@@ -156,9 +161,13 @@ import Testing
     @Test func v2MessageWithChanges() throws {
         let blob: [UInt8] = [0x85, 0x6f, 0x4a, 0x83, 1, 2, 3, 4, 0, 0]
         let message = SyncMessage(
-            version: .v2, heads: [Self.first, Self.second], need: [Self.first],
+            version: .v2,
+            heads: [Self.first, Self.second],
+            need: [Self.first],
             have: [SyncHave(lastSync: [Self.first], bloom: BloomFilter(hashes: [Self.second]))],
-            changes: [blob, []], trailer: .current([.readOnly, .supportsSyncReset]))
+            changes: [blob, []],
+            trailer: .current([.readOnly, .supportsSyncReset])
+        )
         let bytes = message.encode()
         #expect(bytes.first == 0x43)
         #expect(try SyncMessage.decode(bytes) == message)

@@ -41,6 +41,14 @@ struct SyncFixtureTests {
         }
         #expect(message.changes.map { hexEncode($0) } == decoded.changes, "\(named.name)")
 
+        // The filter covers every change that is not an ancestor of lastSync, so each head not
+        // in lastSync must test positive (and an empty filter means the heads are lastSync).
+        for have in message.have {
+            for head in message.heads where !have.lastSync.contains(head) {
+                #expect(have.bloom.contains(head), "\(named.name): head \(head) missing from the Bloom filter")
+            }
+        }
+
         // The trailer: present exactly when JS reported capabilities, and byte-identical.
         #expect((message.trailer != nil) == (decoded.supportedCapabilities != nil), "\(named.name)")
         #expect(hexEncode(message.trailer?.rawBytes ?? []) == recorded.annotations.trailerHex, "\(named.name)")
@@ -110,7 +118,8 @@ struct SyncFixtureTests {
     func slowSyncMessage() throws {
         let bytes = try SyncFixtures.bytes(SyncFixtures.slowSyncMessage)
         let meta = try SyncFixtures.json(
-            SyncFixtures.SlowSyncMeta.self, SyncFixtures.slowSyncMessage.appendingPathExtension("meta.json")
+            SyncFixtures.SlowSyncMeta.self,
+            SyncFixtures.slowSyncMessage.appendingPathExtension("meta.json")
         ).decodeSyncMessage
 
         let message = try SyncMessage.decode(bytes)

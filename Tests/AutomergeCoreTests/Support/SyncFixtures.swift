@@ -25,7 +25,6 @@ enum SyncFixtures {
             && FileManager.default.fileExists(atPath: slowSyncMessage.path + ".meta.json")
     }
 
-
     struct FixtureError: Error, CustomStringConvertible {
         let description: String
     }
@@ -123,8 +122,10 @@ enum SyncFixtures {
             let binary = url.deletingPathExtension().appendingPathExtension("bin")
             let name = url.deletingPathExtension().lastPathComponent
             return NamedMessage(
-                name: name, message: try json(Message.self, url),
-                binary: FileManager.default.fileExists(atPath: binary.path) ? try bytes(binary) : nil)
+                name: name,
+                message: try json(Message.self, url),
+                binary: FileManager.default.fileExists(atPath: binary.path) ? try bytes(binary) : nil
+            )
         }
     }
 
