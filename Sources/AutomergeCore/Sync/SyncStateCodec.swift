@@ -1,0 +1,31 @@
+/// Persistence of a peer's sync state (spec §7.4): only `sharedHeads` survives, as
+/// `0x43 ‖ hash array`. (0x43 is also the V2 message type; the two are never mixed up because
+/// states and messages are stored in different places.)
+public enum SyncStateCodec {
+    /// The first byte of an encoded sync state.
+    public static let typeByte: UInt8 = 0x43
+
+    /// Encodes the shared heads, sorted by bytes as every hash list in the format is.
+    public static func encode(sharedHeads: [ChangeHash]) -> [UInt8] {
+        var writer = ByteWriter(capacity: 2 + 32 * sharedHeads.count)
+        writer.writeByte(typeByte)
+        writer.writeHashArray(sharedHeads.sorted())
+        return writer.bytes
+    }
+
+    /// Decodes the shared heads, in stored order.
+    ///
+    /// Like the reference: another first byte, a truncated or oversized hash array, or an
+    /// overlong count is an error, while bytes after the hash array are ignored. The reference
+    /// stops parsing there, and tolerating them lets a state written by a future version that
+    /// appends fields still load. Unsorted heads are accepted as stored (the reference does not
+    /// check either); `encode` sorts them again.
+    public static func decode(_ bytes: [UInt8]) throws(AutomergeError) -> [ChangeHash] {
+        var reader = ByteReader(bytes)
+        let first = try reader.readByte("sync state type")
+        guard first == typeByte else {
+            throw .invalidSyncMessage("sync state starts with 0x\(hexEncode([first])), expected 0x43")
+        }
+        return try reader.readHashArray("sync state shared heads")
+    }
+}
