@@ -24,7 +24,8 @@ public indirect enum CBORValue: Sendable, Hashable {
     case null
     /// `0xf7`: what cbor-x writes for a JS property that is present but `undefined`.
     case undefined
-    /// Any other simple value (major type 7, 0…19 or 32…255).
+    /// Any other simple value (major type 7). Only 0…19 and 32…255 are well-formed; the decoder never
+    /// produces others, and callers must not build them.
     case simple(UInt8)
     /// Half precision, kept as its raw bits (lossless, and no `Float16` platform restrictions).
     case float16(bits: UInt16)

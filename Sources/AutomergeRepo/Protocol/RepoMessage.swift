@@ -96,6 +96,33 @@ public enum RepoMessage: Hashable, Sendable {
         }
     }
 
+    /// The recipient's peer id, when the message has one.
+    public var targetId: String? {
+        switch self {
+        case .join, .leave: return nil
+        case .peer(let m): return m.targetId
+        case .error(let m): return m.targetId
+        case .sync(let m), .request(let m): return m.targetId
+        case .docUnavailable(let m): return m.targetId
+        case .ephemeral(let m): return m.targetId
+        case .remoteSubscriptionChange(let m): return m.targetId
+        case .remoteHeadsChanged(let m): return m.targetId
+        case .unknown(_, let entries): return CBORValue.map(entries)["targetId"]?.textValue
+        }
+    }
+
+    /// The unvalidated `documentId` string of document-scoped messages; parse it with `DocumentId` before
+    /// it touches storage.
+    public var documentId: String? {
+        switch self {
+        case .sync(let m), .request(let m): return m.documentId
+        case .docUnavailable(let m): return m.documentId
+        case .ephemeral(let m): return m.documentId
+        case .remoteHeadsChanged(let m): return m.documentId
+        default: return nil
+        }
+    }
+
     /// The message as a CBOR map, fields in the order the JS reference sends them.
     public var cbor: CBORValue {
         switch self {

@@ -196,3 +196,15 @@ import Testing
         #expect(try RepoMessage(decoding: ephemeral.encoded()) == ephemeral)
     }
 }
+
+@Suite struct RepoMessageAccessorTests {
+    @Test func routingFields() throws {
+        let sync = RepoMessage.sync(DocumentSyncMessage(senderId: "a", targetId: "b", documentId: "4NMNnkMhL8jXrdJ9jamS58PAVdXu", data: [0x42]))
+        #expect(sync.senderId == "a" && sync.targetId == "b" && sync.documentId == "4NMNnkMhL8jXrdJ9jamS58PAVdXu")
+        let join = RepoMessage.join(JoinMessage(senderId: "c", peerMetadata: nil, supportedProtocolVersions: nil))
+        #expect(join.targetId == nil && join.documentId == nil && join.type == "join")
+        let unknown = RepoMessage.unknown(type: "x", entries: [CBORMapEntry("type", .text("x")), CBORMapEntry("targetId", .text("t"))])
+        #expect(unknown.targetId == "t" && unknown.senderId == nil)
+        #expect(RepoMessage.Kind.allCases.count == 10)
+    }
+}

@@ -114,8 +114,9 @@ struct NodeFSFixtureTests {
             var onDisk = Set<String>()
             while let relative = enumerator.nextObject() as? String {
                 var isDirectory: ObjCBool = false
-                FileManager.default.fileExists(atPath: side.directory.appendingPathComponent(relative).path, isDirectory: &isDirectory)
-                guard !isDirectory.boolValue else { continue }
+                guard FileManager.default.fileExists(atPath: side.directory.appendingPathComponent(relative).path, isDirectory: &isDirectory),
+                    !isDirectory.boolValue
+                else { continue }
                 let key = try StorageKey(relativePath: relative)
                 #expect(key == .storageAdapterId || key.documentChunk != nil, "\(relative)")
                 onDisk.insert(relative)
