@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "groundmist-sync", targets: ["groundmist-sync"]),
         .library(name: "AutomergeCore", targets: ["AutomergeCore"]),
+        .library(name: "AutomergeRepo", targets: ["AutomergeRepo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
@@ -24,6 +25,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // automerge-repo wire protocol (CBOR, messages), document ids and NodeFS key layout: pure, no I/O.
+        .target(
+            name: "AutomergeRepo",
+            dependencies: [
+                "AutomergeCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "groundmist-sync",
             dependencies: [
@@ -32,6 +41,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore"]),
+        .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

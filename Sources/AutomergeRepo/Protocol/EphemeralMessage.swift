@@ -1,0 +1,45 @@
+/// `ephemeral`: an application payload (presence, cursors) broadcast to a document's peers.
+///
+/// A relaying server keeps every field but `targetId` exactly as received, and de-duplicates on
+/// (senderId, sessionId, count): JS clients echo what they receive back to the server.
+public struct EphemeralMessage: Hashable, Sendable {
+    public var senderId: String
+    public var targetId: String
+    public var documentId: String
+    /// Per-session counter; arrives as an unsigned integer (or a float, were it ever above 32 bits).
+    public var count: UInt64
+    public var sessionId: String
+    /// The payload, itself CBOR encoded by the sender; a relay need not decode it.
+    public var data: [UInt8]
+
+    public init(senderId: String, targetId: String, documentId: String, count: UInt64, sessionId: String, data: [UInt8]) {
+        self.senderId = senderId
+        self.targetId = targetId
+        self.documentId = documentId
+        self.count = count
+        self.sessionId = sessionId
+        self.data = data
+    }
+
+    init(fields: MessageFields) throws(RepoMessageError) {
+        senderId = try fields.text("senderId")
+        targetId = try fields.text("targetId")
+        documentId = try fields.text("documentId")
+        count = try fields.count("count")
+        sessionId = try fields.text("sessionId")
+        data = try fields.bytes("data")
+    }
+
+    /// Reference order: type, targetId, documentId, data, count, sessionId, senderId.
+    var entries: [CBORMapEntry] {
+        [
+            CBORMapEntry("type", .text(RepoMessage.Kind.ephemeral.rawValue)),
+            CBORMapEntry("targetId", .text(targetId)),
+            CBORMapEntry("documentId", .text(documentId)),
+            CBORMapEntry("data", .bytes(data)),
+            CBORMapEntry("count", .unsigned(count)),
+            CBORMapEntry("sessionId", .text(sessionId)),
+            CBORMapEntry("senderId", .text(senderId)),
+        ]
+    }
+}

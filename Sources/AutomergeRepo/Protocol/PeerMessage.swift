@@ -1,0 +1,36 @@
+/// `peer`: the server's answer to `join`.
+public struct PeerMessage: Hashable, Sendable {
+    public var senderId: String
+    public var peerMetadata: PeerMetadata
+    public var selectedProtocolVersion: String
+    public var targetId: String
+
+    public init(senderId: String, peerMetadata: PeerMetadata, selectedProtocolVersion: String = "1", targetId: String) {
+        self.senderId = senderId
+        self.peerMetadata = peerMetadata
+        self.selectedProtocolVersion = selectedProtocolVersion
+        self.targetId = targetId
+    }
+
+    init(fields: MessageFields) throws(RepoMessageError) {
+        senderId = try fields.text("senderId")
+        let metadata = fields.optional("peerMetadata") ?? fields.optional("metadata")
+        peerMetadata =
+            try metadata.map { value throws(RepoMessageError) in
+                try PeerMetadata(cbor: value, messageType: fields.messageType, field: "peerMetadata")
+            } ?? PeerMetadata(storageId: nil, isEphemeral: false)
+        selectedProtocolVersion = try fields.text("selectedProtocolVersion")
+        targetId = try fields.text("targetId")
+    }
+
+    /// Reference server order: type, senderId, peerMetadata, selectedProtocolVersion, targetId.
+    var entries: [CBORMapEntry] {
+        [
+            CBORMapEntry("type", .text(RepoMessage.Kind.peer.rawValue)),
+            CBORMapEntry("senderId", .text(senderId)),
+            CBORMapEntry("peerMetadata", peerMetadata.cbor),
+            CBORMapEntry("selectedProtocolVersion", .text(selectedProtocolVersion)),
+            CBORMapEntry("targetId", .text(targetId)),
+        ]
+    }
+}

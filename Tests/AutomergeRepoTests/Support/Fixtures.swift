@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+/// Locates the shared fixtures as `../shared/fixtures` relative to the package root, so tests skip cleanly
+/// on a fresh clone that does not have them.
+enum Fixtures {
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // Support
+        .deletingLastPathComponent()  // AutomergeRepoTests
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()
+
+    static let automerge: URL =
+        packageRoot
+        .deletingLastPathComponent()
+        .appendingPathComponent("shared/fixtures/automerge", isDirectory: true)
+
+    static let wire = automerge.appendingPathComponent("wire", isDirectory: true)
+    static let nodefs = automerge.appendingPathComponent("nodefs", isDirectory: true)
+
+    static var wireAvailable: Bool { FileManager.default.fileExists(atPath: wire.appendingPathComponent("index.json").path) }
+    static var nodefsAvailable: Bool { FileManager.default.fileExists(atPath: nodefs.appendingPathComponent("manifest.json").path) }
+
+    static let skipMessage: Comment = "shared fixtures not found at ../shared/fixtures/automerge relative to the package root"
+
+    /// One captured WebSocket frame.
+    struct Frame {
+        let file: String
+        let seq: Int
+        let direction: String
+        let bytes: [UInt8]
+        let decoded: JSONValue
+    }
+
+    /// Every frame of every `wire/*.jsonl` file, in file and line order.
+    static func wireFrames() throws -> [Frame] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: wire.path)
+            .filter { $0.hasSuffix(".jsonl") }
+            .sorted()
+        var frames: [Frame] = []
+        for name in names {
+            let text = try String(contentsOf: wire.appendingPathComponent(name), encoding: .utf8)
+            for line in text.split(separator: "\n") where !line.isEmpty {
+                let object = try JSONValue.parse(String(line))
+                guard case .number(let seq)? = object["seq"], let seqValue = Int(seq),
+                    case .string(let direction)? = object["dir"],
+                    case .string(let hex)? = object["hex"], let bytes = Hex.decode(hex),
+                    let decoded = object["decoded"]
+                else {
+                    throw FixtureError.malformed("\(name): \(line.prefix(80))")
+                }
+                frames.append(Frame(file: name, seq: seqValue, direction: direction, bytes: bytes, decoded: decoded))
+            }
+        }
+        return frames
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+    static func malformed(_ what: String) -> FixtureError { FixtureError(description: "malformed fixture: \(what)") }
+}
+
+enum Hex {
+    static func decode(_ string: String) -> [UInt8]? {
+        let digits = Array(string.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef")
+        var out = ""
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return out
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}
