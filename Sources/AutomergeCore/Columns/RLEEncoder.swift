@@ -45,13 +45,23 @@ public struct RLEEncoder<Value: RLEValue>: Sendable {
         case nulls(Int)
         case lone(Value)
         case run(Value, Int)
-        case literal([Value], last: Value)
+        /// A literal run: `count` values already encoded in `literal`, then `last`.
+        case literal(last: Value, count: Int)
     }
 
     private var state: State = .empty
+    private var literal: [UInt8] = []
+    /// The encoded column; complete after `finish()`.
     public private(set) var bytes: [UInt8] = []
 
     public init() {}
+
+    /// Clears the encoder for reuse, keeping its buffers' capacity.
+    public mutating func reset() {
+        state = .empty
+        literal.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+    }
 
     public mutating func append(_ value: Value?) {
         if let value { appendValue(value) } else { appendNull() }
@@ -68,7 +78,8 @@ public struct RLEEncoder<Value: RLEValue>: Sendable {
             if other.sameEncoding(as: value) {
                 state = .run(value, 2)
             } else {
-                state = .literal([other], last: value)
+                other.write(to: &literal)
+                state = .literal(last: value, count: 1)
             }
         case .run(let other, let count):
             if other.sameEncoding(as: value) {
@@ -77,14 +88,13 @@ public struct RLEEncoder<Value: RLEValue>: Sendable {
                 writeRun(other, count)
                 state = .lone(value)
             }
-        case .literal(var values, let last):
+        case .literal(let last, let count):
             if last.sameEncoding(as: value) {
-                writeLiteral(values)
+                flushLiteral(count)
                 state = .run(value, 2)
             } else {
-                state = .empty
-                values.append(last)
-                state = .literal(values, last: value)
+                last.write(to: &literal)
+                state = .literal(last: value, count: count + 1)
             }
         }
     }
@@ -98,30 +108,32 @@ public struct RLEEncoder<Value: RLEValue>: Sendable {
         case .nulls(let count):
             state = .nulls(count + 1)
         case .lone(let value):
-            writeLiteral([value])
+            value.write(to: &literal)
+            flushLiteral(1)
             state = .nulls(1)
         case .run(let value, let count):
             writeRun(value, count)
             state = .nulls(1)
-        case .literal(var values, let last):
-            state = .empty
-            values.append(last)
-            writeLiteral(values)
+        case .literal(let last, let count):
+            last.write(to: &literal)
+            flushLiteral(count + 1)
             state = .nulls(1)
         }
     }
 
     /// Flushes pending state and returns the column bytes (empty for an all-null column).
+    @discardableResult
     public mutating func finish() -> [UInt8] {
         switch state {
         case .empty, .initialNulls: break
         case .nulls(let count): writeNulls(count)
-        case .lone(let value): writeLiteral([value])
+        case .lone(let value):
+            value.write(to: &literal)
+            flushLiteral(1)
         case .run(let value, let count): writeRun(value, count)
-        case .literal(var values, let last):
-            state = .empty
-            values.append(last)
-            writeLiteral(values)
+        case .literal(let last, let count):
+            last.write(to: &literal)
+            flushLiteral(count + 1)
         }
         state = .empty
         return bytes
@@ -137,9 +149,10 @@ public struct RLEEncoder<Value: RLEValue>: Sendable {
         value.write(to: &bytes)
     }
 
-    private mutating func writeLiteral(_ values: [Value]) {
-        LEB128.appendSigned(-Int64(values.count), to: &bytes)
-        for value in values { value.write(to: &bytes) }
+    private mutating func flushLiteral(_ count: Int) {
+        LEB128.appendSigned(-Int64(count), to: &bytes)
+        bytes.append(contentsOf: literal)
+        literal.removeAll(keepingCapacity: true)
     }
 }
 
@@ -150,12 +163,20 @@ public struct DeltaEncoder: Sendable {
 
     public init() {}
 
+    public mutating func reset() {
+        rle.reset()
+        absolute = 0
+    }
+
+    public var bytes: [UInt8] { rle.bytes }
+
     public mutating func append(_ value: Int64?) {
         guard let value else { return rle.appendNull() }
         rle.appendValue(value &- absolute)
         absolute = value
     }
 
+    @discardableResult
     public mutating func finish() -> [UInt8] { rle.finish() }
 }
 
@@ -163,10 +184,17 @@ public struct DeltaEncoder: Sendable {
 public struct BooleanEncoder: Sendable {
     private var last = false
     private var count: UInt64 = 0
-    private var bytes: [UInt8] = []
+    public private(set) var bytes: [UInt8] = []
     public private(set) var sawTrue = false
 
     public init() {}
+
+    public mutating func reset() {
+        last = false
+        count = 0
+        bytes.removeAll(keepingCapacity: true)
+        sawTrue = false
+    }
 
     public mutating func append(_ value: Bool) {
         if value { sawTrue = true }
@@ -179,6 +207,7 @@ public struct BooleanEncoder: Sendable {
         }
     }
 
+    @discardableResult
     public mutating func finish() -> [UInt8] {
         if count > 0 { LEB128.appendUnsigned(count, to: &bytes) }
         count = 0

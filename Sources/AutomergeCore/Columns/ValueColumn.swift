@@ -139,9 +139,16 @@ public struct ValueDecoder: Sendable {
 /// Writes a value-metadata column and its raw value column.
 public struct ValueEncoder: Sendable {
     private var metadata = RLEEncoder<UInt64>()
-    private var raw: [UInt8] = []
+    public private(set) var raw: [UInt8] = []
 
     public init() {}
+
+    public mutating func reset() {
+        metadata.reset()
+        raw.removeAll(keepingCapacity: true)
+    }
+
+    public var metadataBytes: [UInt8] { metadata.bytes }
 
     public mutating func append(_ value: ScalarValue) {
         metadata.appendValue(value.encode(into: &raw))

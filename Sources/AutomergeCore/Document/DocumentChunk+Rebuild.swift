@@ -6,15 +6,60 @@ extension DocumentChunk {
         limits: DocumentLimits = .default,
         _ sink: (RebuiltChange) throws(AutomergeError) -> Void
     ) throws(AutomergeError) {
+        var hashes: [ChangeHash] = []
+        try rebuild(limits: limits) { (row: RebuiltRow) throws(AutomergeError) in
+            hashes.append(row.hash)
+            var reader = ByteReader(row.chunk, range: 9..<row.chunk.count)
+            _ = try reader.readULEB()
+            let chunk = ChangeChunk(verifiedBytes: row.chunk, hash: row.hash, bodyStart: reader.offset)
+            let deps = row.depRows.map { hashes[$0] }.sorted()
+            let metadata = ChangeMetadata(
+                hash: row.hash,
+                deps: deps,
+                actor: actors[row.author],
+                seq: row.seq,
+                startOp: row.startOp,
+                maxOp: row.maxOp,
+                time: row.time,
+                message: row.message
+            )
+            try sink(RebuiltChange(chunk: chunk, metadata: metadata))
+        }
+    }
+
+    /// One rebuilt change as the rebuild loop produces it. `chunk` is a buffer the loop reuses:
+    /// copy it to keep it.
+    struct RebuiltRow {
+        var row: Int
+        var hash: ChangeHash
+        var author: Int
+        var seq: UInt64
+        var startOp: UInt64
+        var maxOp: UInt64
+        var time: Int64
+        var message: String?
+        var depRows: [Int]
+        var chunk: [UInt8]
+    }
+
+    /// The rebuild loop: one canonical encoder reused for every change, rows handed out in
+    /// document (topological) order, heads verified at the end.
+    func rebuild(
+        limits: DocumentLimits,
+        prepare: (Int) -> Void = { _ in },
+        _ sink: (RebuiltRow) throws(AutomergeError) -> Void
+    ) throws(AutomergeError) {
         let rows = try ChangeRows(self, limits: limits)
+        prepare(rows.count)
         let ops = try DocumentOps(self, rows: rows, limits: limits)
         var hashes: [ChangeHash] = []
         hashes.reserveCapacity(rows.count)
         var isDependedOn = [Bool](repeating: false, count: rows.count)
         let actorOrder = Self.actorOrder(actors)
+        var encoder = ChangeEncoder()
 
         for row in 0..<rows.count {
-            let authorIndex = rows.actor[row]
+            let authorIndex = Int(rows.actor[row])
             let depRows = rows.deps(of: row)
             var deps: [ChangeHash] = []
             deps.reserveCapacity(depRows.count)
@@ -24,7 +69,7 @@ extension DocumentChunk {
             }
             deps.sort()
             let opRange = ops.range(ofRow: row)
-            let startOp = opRange.isEmpty ? rows.maxOp[row] + 1 : UInt64(ops.ops[Int(ops.order[opRange.lowerBound])].idCounter)
+            let startOp = opRange.isEmpty ? UInt64(rows.maxOp[row]) + 1 : UInt64(ops.ops[Int(ops.order[opRange.lowerBound])].idCounter)
             let change = try ops.makeChange(
                 row: row,
                 author: authorIndex,
@@ -34,19 +79,22 @@ extension DocumentChunk {
                 startOp: startOp,
                 rows: rows
             )
-            let chunk = change.encodeChunk()
-            hashes.append(chunk.hash)
-            let metadata = ChangeMetadata(
-                hash: chunk.hash,
-                deps: deps,
-                actor: actors[authorIndex],
-                seq: rows.seq[row],
-                startOp: startOp,
-                maxOp: rows.maxOp[row],
-                time: rows.time[row],
-                message: change.message
+            let hash = encoder.encode(change)
+            hashes.append(hash)
+            try sink(
+                RebuiltRow(
+                    row: row,
+                    hash: hash,
+                    author: authorIndex,
+                    seq: UInt64(rows.seq[row]),
+                    startOp: startOp,
+                    maxOp: UInt64(rows.maxOp[row]),
+                    time: rows.time[row],
+                    message: change.message,
+                    depRows: depRows,
+                    chunk: encoder.chunk
+                )
             )
-            try sink(RebuiltChange(chunk: chunk, metadata: metadata))
         }
 
         var rebuiltHeads: [ChangeHash] = []
@@ -101,18 +149,29 @@ extension ChangeMetadata {
 
 /// The change columns of a document, one entry per row.
 struct ChangeRows {
-    var actor: [Int] = []
-    var seq: [UInt64] = []
-    var maxOp: [UInt64] = []
-    var time: [Int64] = []
-    var message: [String?] = []
-    var depsStart: [Int] = [0]
-    var depsFlat: [Int] = []
-    var extra: [(metadata: UInt64, range: Range<Int>)] = []
-    var extraBytes: [UInt8] = []
-    var count: Int { actor.count }
+    private var actors: [Int32] = []
+    private var seqs: [UInt32] = []
+    private var maxOps: [UInt32] = []
+    private(set) var time: [Int64] = []
+    /// Index into `messages` per row, -1 for none: most changes have no message.
+    private var messageIndex: [Int32] = []
+    private var messages: [String] = []
+    private var depsStart: [Int32] = [0]
+    private var depsFlat: [Int32] = []
+    private var extraStart: [UInt32] = []
+    private var extraLength: [UInt32] = []
+    private(set) var extraBytes: [UInt8] = []
+    var count: Int { actors.count }
 
-    func deps(of row: Int) -> ArraySlice<Int> { depsFlat[depsStart[row]..<depsStart[row + 1]] }
+    var actor: RowColumn<Int32> { RowColumn(values: actors) }
+    var seq: RowColumn<UInt32> { RowColumn(values: seqs) }
+    var maxOp: RowColumn<UInt32> { RowColumn(values: maxOps) }
+    func message(_ row: Int) -> String? { messageIndex[row] < 0 ? nil : messages[Int(messageIndex[row])] }
+    func extra(_ row: Int) -> ArraySlice<UInt8> {
+        let start = Int(extraStart[row])
+        return extraBytes[start..<(start + Int(extraLength[row]))]
+    }
+    func deps(of row: Int) -> [Int] { depsFlat[Int(depsStart[row])..<Int(depsStart[row + 1])].map(Int.init) }
 
     init(_ document: DocumentChunk, limits: DocumentLimits) throws(AutomergeError) {
         var actorColumn = RLEDecoder<UInt64>(document.changeReader(.changeActor))
@@ -129,7 +188,7 @@ struct ChangeRows {
         var lastMaxOp: [Int: UInt64] = [:]
 
         while !actorColumn.isAtEnd {
-            let row = actor.count
+            let row = actors.count
             guard row < limits.maximumChanges else { throw .invalidDocument("more than \(limits.maximumChanges) changes") }
             let rawActor = try actorColumn.nextNonNull("change actor")
             guard rawActor < UInt64(document.actors.count) else { throw .invalidDocument("invalid actor id \(rawActor)") }
@@ -143,25 +202,37 @@ struct ChangeRows {
             if let previous = lastMaxOp[actorIndex], maxOpValue < previous { throw .invalidDocument("incorrect max op") }
             lastSeq[actorIndex] = seqValue
             lastMaxOp[actorIndex] = maxOpValue
-            actor.append(actorIndex)
-            seq.append(seqValue)
-            maxOp.append(maxOpValue)
+            actors.append(Int32(actorIndex))
+            seqs.append(UInt32(seqValue))
+            maxOps.append(UInt32(maxOpValue))
             time.append(try timeColumn.next() ?? 0)
-            message.append(try messageColumn.next())
+            if let message = try messageColumn.next(), !message.isEmpty {
+                messageIndex.append(Int32(messages.count))
+                messages.append(message)
+            } else {
+                messageIndex.append(-1)
+            }
             let depCount = try depsGroup.next() ?? 0
             guard depCount <= UInt64(row) else { throw .invalidDocument("change \(row) has more deps than earlier changes") }
             for _ in 0..<depCount {
                 guard let dep = try depsIndex.next() else { throw .invalidDocument("unexpected null in column deps") }
                 guard dep >= 0, dep < Int64(row) else { throw .invalidDocument("change \(row) depends on a later or unknown row \(dep)") }
-                depsFlat.append(Int(dep))
+                depsFlat.append(Int32(dep))
             }
-            depsStart.append(depsFlat.count)
-            let (extraMeta, extraRange) = try extraColumn.nextRaw()
-            extra.append((extraMeta, extraRange))
+            depsStart.append(Int32(depsFlat.count))
+            let (_, extraRange) = try extraColumn.nextRaw()
+            extraStart.append(UInt32(extraRange.lowerBound))
+            extraLength.append(UInt32(extraRange.count))
         }
         guard
             seqColumn.isAtEnd && maxOpColumn.isAtEnd && timeColumn.isAtEnd && messageColumn.isAtEnd && depsGroup.isAtEnd
                 && depsIndex.isAtEnd && extraColumn.isAtEnd
         else { throw .invalidDocument("change columns have different lengths") }
     }
+}
+
+/// Read-only access to one compact per-row column.
+struct RowColumn<Value> {
+    let values: [Value]
+    subscript(row: Int) -> Value { values[row] }
 }

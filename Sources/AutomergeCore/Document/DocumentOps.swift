@@ -43,7 +43,7 @@ struct DocumentOps {
         let actorOrder = DocumentChunk.actorOrder(document.actors)
         // Per actor: (maxOp, row) in seq order, to find each op's change.
         var actorChanges = [[(maxOp: UInt64, row: Int)]](repeating: [], count: actorCount)
-        for row in 0..<rows.count { actorChanges[rows.actor[row]].append((rows.maxOp[row], row)) }
+        for row in 0..<rows.count { actorChanges[Int(rows.actor[row])].append((UInt64(rows.maxOp[row]), row)) }
 
         var objActorColumn = RLEDecoder<UInt64>(document.opReader(.objActor))
         var objCounterColumn = RLEDecoder<UInt64>(document.opReader(.objCounter))
@@ -241,7 +241,7 @@ struct DocumentOps {
                 }
                 expected += 1
             }
-            if !range.isEmpty && expected - 1 != rows.maxOp[row] { throw .invalidDocument("incorrect max op in change \(row)") }
+            if !range.isEmpty && expected - 1 != UInt64(rows.maxOp[row]) { throw .invalidDocument("incorrect max op in change \(row)") }
         }
     }
 
@@ -312,17 +312,16 @@ struct DocumentOps {
                 )
             )
         }
-        let extra = rows.extra[row]
         return Change(
             deps: deps,
             actor: actors[author],
-            seq: rows.seq[row],
+            seq: UInt64(rows.seq[row]),
             startOp: startOp,
             time: rows.time[row],
-            message: rows.message[row].flatMap { $0.isEmpty ? nil : $0 },
+            message: rows.message(row),
             otherActors: others.map { actors[$0] },
             ops: changeOps,
-            extraBytes: Array(rows.extraBytes[extra.range])
+            extraBytes: Array(rows.extra(row))
         )
     }
 }

@@ -21,6 +21,17 @@ public struct ChangeHash: Hashable, Comparable, Sendable, CustomStringConvertibl
         w3 = word(offset + 24)
     }
 
+    /// Reads the first 32 bytes of a buffer the caller has checked.
+    init(_ raw: UnsafeRawBufferPointer) {
+        func word(_ start: Int) -> UInt64 {
+            UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+        }
+        w0 = word(0)
+        w1 = word(8)
+        w2 = word(16)
+        w3 = word(24)
+    }
+
     /// A hash from exactly 32 bytes.
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
         let array = Array(bytes)

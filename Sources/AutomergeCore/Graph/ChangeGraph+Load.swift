@@ -30,6 +30,12 @@ extension ChangeGraph {
                     if !document.heads.isEmpty && document.heads.allSatisfy({ contains($0) }) { continue }
                     // Apply what came before so the document's changes land in input order.
                     try flush(&pending, into: &summary)
+                    if count == 0 && queued.isEmpty {
+                        let applied = try loadDocumentIntoEmptyGraph(document, limits: limits)
+                        summary.changesRead += applied.count
+                        summary.result.applied.append(contentsOf: applied)
+                        continue
+                    }
                     var rebuilt: [RebuiltChange] = []
                     try document.rebuildChanges(limits: limits) { (change: RebuiltChange) throws(AutomergeError) in
                         rebuilt.append(change)
@@ -44,6 +50,24 @@ extension ChangeGraph {
         try flush(&pending, into: &summary)
         summary.chunks = reader.counts
         return summary
+    }
+
+    /// The fast path for the common case, a document loaded first: its rows become the graph's
+    /// nodes in order (node index = row), with no intermediate copies. On failure the graph is
+    /// left empty.
+    private mutating func loadDocumentIntoEmptyGraph(_ document: DocumentChunk, limits: DocumentLimits) throws(AutomergeError) -> [ChangeHash] {
+        var actorMap = [Int32](repeating: -1, count: document.actors.count)
+        let retains = retainsChanges
+        do throws(AutomergeError) {
+            try document.rebuild(limits: limits, prepare: { reserveCapacity($0) }) { (row: DocumentChunk.RebuiltRow) throws(AutomergeError) in
+                if actorMap[row.author] < 0 { actorMap[row.author] = internActor(document.actors[row.author]) }
+                try appendRebuilt(row, actor: actorMap[row.author])
+            }
+        } catch {
+            self = ChangeGraph(retainingChanges: retains)
+            throw error
+        }
+        return allHashes
     }
 
     private mutating func flush(_ pending: inout [ChangeChunk], into summary: inout LoadSummary) throws(AutomergeError) {

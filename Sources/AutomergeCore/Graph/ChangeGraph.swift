@@ -16,6 +16,11 @@ public struct ChangeGraph: Sendable {
     private var depsFlat: [Int32] = []
     private var bySeq: [UInt64: Int32] = [:]
     private var store = ChangeStore()
+    private var nodeTime: [Int64] = []
+    private var nodeMessage: [Int32] = []
+    private var messages: [String] = []
+    /// Whether the raw bytes of applied changes are kept (a relay needs them; `inspect` does not).
+    public let retainsChanges: Bool
     private(set) var headSet: Set<Int32> = []
 
     /// Changes waiting for deps, and for each missing hash the queued changes that wait on it.
@@ -27,7 +32,7 @@ public struct ChangeGraph: Sendable {
         var metadata: ChangeMetadata
     }
 
-    public init() {}
+    public init(retainingChanges: Bool = true) { retainsChanges = retainingChanges }
 
     /// The number of applied changes.
     public var count: Int { hashes.count }
@@ -43,9 +48,9 @@ public struct ChangeGraph: Sendable {
     public func contains(_ hash: ChangeHash) -> Bool { indexByHash[hash] != nil }
     public func isQueued(_ hash: ChangeHash) -> Bool { queued[hash] != nil }
 
-    /// The raw chunk of an applied change.
+    /// The raw chunk of an applied change (nil when unknown or when bytes are not retained).
     public func chunk(for hash: ChangeHash) -> ChangeChunk? {
-        guard let index = indexByHash[hash] else { return nil }
+        guard retainsChanges, let index = indexByHash[hash] else { return nil }
         return chunk(at: Int(index))
     }
 
@@ -57,10 +62,36 @@ public struct ChangeGraph: Sendable {
         return ChangeChunk(verifiedBytes: bytes, hash: hashes[index], bodyStart: reader.offset)
     }
 
-    /// Metadata of an applied change (parsed again from its bytes: time and message are not kept in memory).
+    /// Metadata of an applied change.
     public func metadata(for hash: ChangeHash) -> ChangeMetadata? {
-        guard let index = indexByHash[hash] else { return nil }
-        return try? ChangeMetadata(chunk: chunk(at: Int(index)))
+        guard let found = indexByHash[hash] else { return nil }
+        let index = Int(found)
+        return ChangeMetadata(
+            hash: hash,
+            deps: deps(at: index).map { hashes[Int($0)] }.sorted(),
+            actor: actors[Int(nodeActor[index])],
+            seq: UInt64(nodeSeq[index]),
+            startOp: UInt64(nodeStartOp[index]),
+            maxOp: UInt64(nodeMaxOp[index]),
+            time: nodeTime[index],
+            message: nodeMessage[index] < 0 ? nil : messages[Int(nodeMessage[index])]
+        )
+    }
+
+    private mutating func appendMessage(_ message: String?) {
+        if let message {
+            nodeMessage.append(Int32(messages.count))
+            messages.append(message)
+        } else {
+            nodeMessage.append(-1)
+        }
+    }
+
+    /// Prepares for `count` more changes.
+    mutating func reserveCapacity(_ additional: Int) {
+        indexByHash.reserveCapacity(count + additional)
+        bySeq.reserveCapacity(count + additional)
+        hashes.reserveCapacity(count + additional)
     }
 
     /// The deps of an applied change.
@@ -161,17 +192,42 @@ extension ChangeGraph {
         }
     }
 
+    mutating func internActor(_ id: ActorId) -> Int32 {
+        if let existing = actorIndex[id] { return existing }
+        let actor = Int32(actors.count)
+        actors.append(id)
+        actorIndex[id] = actor
+        return actor
+    }
+
+    /// Appends a change rebuilt from a document into a graph whose nodes are that document's
+    /// rows so far (dep rows are node indexes).
+    mutating func appendRebuilt(_ row: DocumentChunk.RebuiltRow, actor: Int32) throws(AutomergeError) {
+        let index = Int32(hashes.count)
+        guard indexByHash.updateValue(index, forKey: row.hash) == nil else {
+            throw .invalidDocument("change \(row.row) appears twice")
+        }
+        hashes.append(row.hash)
+        nodeActor.append(actor)
+        nodeSeq.append(UInt32(truncatingIfNeeded: row.seq))
+        nodeStartOp.append(UInt32(truncatingIfNeeded: row.startOp))
+        nodeMaxOp.append(UInt32(truncatingIfNeeded: row.maxOp))
+        for dep in row.depRows {
+            depsFlat.append(Int32(dep))
+            headSet.remove(Int32(dep))
+        }
+        depsStart.append(Int32(depsFlat.count))
+        bySeq[UInt64(UInt32(bitPattern: actor)) << 32 | row.seq] = index
+        nodeTime.append(row.time)
+        appendMessage(row.message)
+        if retainsChanges { store.append(row.chunk) }
+        headSet.insert(index)
+    }
+
     private mutating func apply(_ change: QueuedChange) {
         let metadata = change.metadata
         let index = Int32(hashes.count)
-        let actor: Int32
-        if let existing = actorIndex[metadata.actor] {
-            actor = existing
-        } else {
-            actor = Int32(actors.count)
-            actors.append(metadata.actor)
-            actorIndex[metadata.actor] = actor
-        }
+        let actor = internActor(metadata.actor)
         hashes.append(metadata.hash)
         indexByHash[metadata.hash] = index
         nodeActor.append(actor)
@@ -185,7 +241,9 @@ extension ChangeGraph {
         }
         depsStart.append(Int32(depsFlat.count))
         bySeq[UInt64(UInt32(bitPattern: actor)) << 32 | metadata.seq] = index
-        store.append(change.chunk.bytes)
+        nodeTime.append(metadata.time)
+        appendMessage(metadata.message)
+        if retainsChanges { store.append(change.chunk.bytes) }
         headSet.insert(index)
     }
 }

@@ -9,7 +9,7 @@ struct Inspector {
         if let first = bytes.first, first == 0x42 || first == 0x43 {
             return try describeSyncMessage(file: file, bytes: bytes)
         }
-        var graph = ChangeGraph()
+        var graph = ChangeGraph(retainingChanges: false)
         let summary = try graph.load(bytes)
         var fields: [(String, JSONValue)] = [
             ("file", .string(file)),
