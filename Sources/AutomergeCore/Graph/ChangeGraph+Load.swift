@@ -9,76 +9,112 @@ extension ChangeGraph {
 
     /// Loads any concatenation of document and change chunks (spec §5.6): a document chunk is
     /// rebuilt into changes unless all its heads are already known; changes with missing deps
-    /// are queued. The whole input is parsed before anything is applied.
+    /// are queued.
+    ///
+    /// Atomic: everything is parsed, rebuilt and checked before the graph changes, so a bad
+    /// chunk anywhere leaves the graph as it was.
     @discardableResult
-    public mutating func load(_ bytes: [UInt8], limits: DocumentLimits = .default) throws(AutomergeError) -> LoadSummary {
+    public mutating func load(
+        _ bytes: [UInt8],
+        validation: ChangeValidation = .full,
+        limits: DocumentLimits = .default
+    ) throws(AutomergeError) -> LoadSummary {
+        let wasEmpty = count == 0 && queued.isEmpty
+        do throws(AutomergeError) {
+            return try loadUnchecked(bytes, validation: validation, limits: limits, wasEmpty: wasEmpty)
+        } catch {
+            // Only the empty-graph fast path mutates before the end; undo it.
+            if wasEmpty && count > 0 { self = ChangeGraph(retainingChanges: retainsChanges) }
+            throw error
+        }
+    }
+
+    private mutating func loadUnchecked(
+        _ bytes: [UInt8],
+        validation: ChangeValidation,
+        limits: DocumentLimits,
+        wasEmpty: Bool
+    ) throws(AutomergeError) -> LoadSummary {
         var reader = ChunkReader(bytes)
         var summary = LoadSummary()
-        var pending: [ChangeChunk] = []
+        var batch: [QueuedChange] = []
         var chunkIndex = 0
         while true {
             let offset = reader.position
             guard let chunk = try reader.next() else { break }
             defer { chunkIndex += 1 }
-            switch chunk {
-            case .change(let change):
-                pending.append(change)
-                summary.changesRead += 1
-            case .document(let documentBytes):
-                do throws(AutomergeError) {
+            do throws(AutomergeError) {
+                switch chunk {
+                case .change(let change):
+                    batch.append(try QueuedChange(change, validation: validation))
+                    summary.changesRead += 1
+                case .document(let documentBytes):
                     let document = try DocumentChunk(documentBytes)
                     if !document.heads.isEmpty && document.heads.allSatisfy({ contains($0) }) { continue }
-                    // Apply what came before so the document's changes land in input order.
-                    try flush(&pending, into: &summary)
-                    if count == 0 && queued.isEmpty {
+                    if wasEmpty && chunkIndex == 0 {
                         let applied = try loadDocumentIntoEmptyGraph(document, limits: limits)
                         summary.changesRead += applied.count
                         summary.result.applied.append(contentsOf: applied)
                         continue
                     }
-                    var rebuilt: [RebuiltChange] = []
                     try document.rebuildChanges(limits: limits) { (change: RebuiltChange) throws(AutomergeError) in
-                        rebuilt.append(change)
+                        batch.append(QueuedChange(chunk: change.chunk, metadata: change.metadata))
+                        summary.changesRead += 1
                     }
-                    summary.changesRead += rebuilt.count
-                    merge(try add(rebuilt: rebuilt), into: &summary.result)
-                } catch {
-                    throw .inChunk(index: chunkIndex, offset: offset, error.underlying)
                 }
+            } catch {
+                throw .inChunk(index: chunkIndex, offset: offset, error.underlying)
             }
         }
-        try flush(&pending, into: &summary)
         summary.chunks = reader.counts
+        let result = try add(validated: batch)
+        summary.result.applied.append(contentsOf: result.applied)
+        summary.result.duplicates += result.duplicates
+        summary.result.queued += result.queued
         return summary
     }
 
     /// The fast path for the common case, a document loaded first: its rows become the graph's
-    /// nodes in order (node index = row), with no intermediate copies. On failure the graph is
-    /// left empty.
+    /// nodes in order (node index = row), with no intermediate copies.
     private mutating func loadDocumentIntoEmptyGraph(_ document: DocumentChunk, limits: DocumentLimits) throws(AutomergeError) -> [ChangeHash] {
         var actorMap = [Int32](repeating: -1, count: document.actors.count)
-        let retains = retainsChanges
-        do throws(AutomergeError) {
-            try document.rebuild(limits: limits, prepare: { reserveCapacity($0) }) { (row: DocumentChunk.RebuiltRow) throws(AutomergeError) in
-                if actorMap[row.author] < 0 { actorMap[row.author] = internActor(document.actors[row.author]) }
-                try appendRebuilt(row, actor: actorMap[row.author])
-            }
-        } catch {
-            self = ChangeGraph(retainingChanges: retains)
-            throw error
+        try document.rebuild(limits: limits, prepare: { reserveCapacity($0) }) { (row: DocumentChunk.RebuiltRow) throws(AutomergeError) in
+            if actorMap[row.author] < 0 { actorMap[row.author] = internActor(document.actors[row.author]) }
+            try appendRebuilt(row, actor: actorMap[row.author])
         }
         return allHashes
     }
+}
 
-    private mutating func flush(_ pending: inout [ChangeChunk], into summary: inout LoadSummary) throws(AutomergeError) {
-        guard !pending.isEmpty else { return }
-        merge(try add(pending), into: &summary.result)
-        pending.removeAll()
-    }
+/// How thoroughly incoming change chunks are checked.
+public enum ChangeValidation: Sendable {
+    /// Decode every op (actions, values, columns), as the reference does on load: nothing a
+    /// JavaScript peer would reject is ever stored or forwarded.
+    case full
+    /// Header and op count only (spec §3.4), for trusted input such as our own storage.
+    case metadata
+}
 
-    private func merge(_ result: AddResult, into total: inout AddResult) {
-        total.applied.append(contentsOf: result.applied)
-        total.duplicates += result.duplicates
-        total.queued += result.queued
+extension ChangeGraph.QueuedChange {
+    init(_ chunk: ChangeChunk, validation: ChangeValidation) throws(AutomergeError) {
+        switch validation {
+        case .full:
+            let change = try Change(chunk: chunk)
+            self.init(
+                chunk: chunk,
+                metadata: ChangeMetadata(
+                    hash: chunk.hash,
+                    deps: change.deps,
+                    actor: change.actor,
+                    seq: change.seq,
+                    startOp: change.startOp,
+                    maxOp: change.maxOp,
+                    time: change.time,
+                    message: change.message
+                )
+            )
+        case .metadata:
+            self.init(chunk: chunk, metadata: try ChangeMetadata(chunk: chunk))
+        }
     }
 }

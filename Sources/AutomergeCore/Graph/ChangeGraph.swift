@@ -125,10 +125,10 @@ extension ChangeGraph {
     /// Adds a batch of change chunks atomically: every chunk is parsed and checked against the
     /// graph (and the batch) for a conflicting (actor, seq) before anything is applied.
     @discardableResult
-    public mutating func add(_ chunks: [ChangeChunk]) throws(AutomergeError) -> AddResult {
+    public mutating func add(_ chunks: [ChangeChunk], validation: ChangeValidation = .full) throws(AutomergeError) -> AddResult {
         var batch: [QueuedChange] = []
         batch.reserveCapacity(chunks.count)
-        for chunk in chunks { batch.append(QueuedChange(chunk: chunk, metadata: try ChangeMetadata(chunk: chunk))) }
+        for chunk in chunks { batch.append(try QueuedChange(chunk, validation: validation)) }
         return try add(validated: batch)
     }
 
@@ -138,7 +138,7 @@ extension ChangeGraph {
         try add(validated: rebuilt.map { QueuedChange(chunk: $0.chunk, metadata: $0.metadata) })
     }
 
-    private mutating func add(validated batch: [QueuedChange]) throws(AutomergeError) -> AddResult {
+    mutating func add(validated batch: [QueuedChange]) throws(AutomergeError) -> AddResult {
         var seenByActor: [ActorId: [UInt64: ChangeHash]] = [:]
         for change in batch {
             let metadata = change.metadata

@@ -1,0 +1,171 @@
+extension ChangeGraph {
+    /// The next message for the peer whose state is `state`, or nil when there is nothing to
+    /// say (spec §7.5, the current reference algorithm).
+    ///
+    /// A "whole document" reply to a V2 peer is the concatenation of every change chunk in
+    /// topological order: valid V2 content that any V2 reader loads, though larger than a
+    /// compressed document chunk.
+    public func generateSyncMessage(_ state: inout SyncState) -> SyncMessage? {
+        let ourHeads = heads
+        let theirHeads = state.theirHeads ?? []
+
+        let ourNeed = state.readOnly ? [] : missingDeps(from: theirHeads)
+
+        var ourHave: [SyncHave] = []
+        let theirHeadSet = Set(theirHeads)
+        if ourNeed.allSatisfy({ theirHeadSet.contains($0) }) {
+            ourHave = [SyncHave(lastSync: state.sharedHeads, bloom: BloomFilter(hashes: changes(notAncestorsOf: state.sharedHeads)))]
+        }
+
+        // The peer's last sync point is unknown to us: ask it to start over.
+        if let firstHave = state.theirHave?.first, !firstHave.lastSync.allSatisfy({ contains($0) }) {
+            return SyncMessage(version: .v1, heads: ourHeads, need: [], have: [SyncHave()], changes: [], trailer: trailer(for: state))
+        }
+
+        var hashesToSend: [ChangeHash] = []
+        var wholeDocument = false
+        if !state.peerReadOnly, let theirHave = state.theirHave, let theirNeed = state.theirNeed {
+            if state.theirHeads == [] && state.peerSupportsV2 {
+                wholeDocument = true
+            } else {
+                hashesToSend = hashesToSendFor(have: theirHave, need: theirNeed).filter { !state.sentHashes.contains($0) }
+                if state.peerSupportsV2 && hashesToSend.count > count / 3 { wholeDocument = true }
+            }
+        }
+        if wholeDocument { hashesToSend = allHashes }
+
+        if state.lastSentHeads == ourHeads && state.haveResponded {
+            if (state.theirHeads == ourHeads || state.readOnly) && hashesToSend.isEmpty { return nil }
+            if state.inFlight { return nil }
+        }
+
+        let chunks = chunks(for: hashesToSend)
+        let version: SyncMessage.Version = state.peerSupportsV2 ? .v2 : .v1
+        let entries: [[UInt8]]
+        if chunks.isEmpty {
+            entries = []
+        } else if version == .v2 {
+            var blob: [UInt8] = []
+            blob.reserveCapacity(chunks.reduce(0) { $0 + $1.bytes.count })
+            for chunk in chunks { blob.append(contentsOf: chunk.bytes) }
+            entries = [blob]
+        } else {
+            entries = chunks.map(\.bytes)
+        }
+
+        var heads = ourHeads
+        var resetFlag = false
+        if state.needsReset {
+            state.needsReset = false
+            if state.theirCapabilities?.supportsSyncReset == true { resetFlag = true } else { heads = [] }
+        }
+        state.haveResponded = true
+        state.lastSentHeads = ourHeads
+        state.sentHashes.formUnion(hashesToSend)
+        state.inFlight = true
+        var flags: SyncFlags = [.supportsSyncReset]
+        if state.readOnly { flags.insert(.readOnly) }
+        if resetFlag { flags.insert(.syncReset) }
+        return SyncMessage(version: version, heads: heads, need: ourNeed, have: ourHave, changes: entries, trailer: .current(flags))
+    }
+
+    private func trailer(for state: SyncState) -> SyncTrailer {
+        var flags: SyncFlags = [.supportsSyncReset]
+        if state.readOnly { flags.insert(.readOnly) }
+        return .current(flags)
+    }
+
+    /// getHashesToSend (spec §7.5): their explicit needs, then every change since their last
+    /// sync that none of their Bloom filters contains, plus everything depending on those
+    /// (which repairs Bloom false positives).
+    func hashesToSendFor(have: [SyncHave], need: [ChangeHash]) -> [ChangeHash] {
+        let needed = need.filter { contains($0) }
+        guard !have.isEmpty else { return needed }
+        var lastSync: Set<ChangeHash> = []
+        for entry in have { lastSync.formUnion(entry.lastSync) }
+        let candidates = indexesNotAncestors(of: Array(lastSync))
+        var marked: Set<Int32> = []
+        var result: [ChangeHash] = []
+        var markedHashes: [ChangeHash] = []
+        for index in candidates {
+            let hash = hash(at: index)
+            let missing =
+                have.allSatisfy { !$0.bloom.contains(hash) } || deps(at: index).contains { marked.contains($0) }
+            if missing {
+                marked.insert(Int32(index))
+                markedHashes.append(hash)
+            }
+        }
+        let markedSet = Set(markedHashes)
+        for hash in needed where !markedSet.contains(hash) { result.append(hash) }
+        result.append(contentsOf: markedHashes)
+        return result
+    }
+
+    /// What applying a sync message did.
+    public struct SyncReceiveResult: Sendable, Equatable {
+        /// Changes applied (in order), including queued ones they unblocked.
+        public var applied: [ChangeHash] = []
+        /// Changes now waiting for missing deps.
+        public var queued = 0
+    }
+
+    /// Applies a message from the peer whose state is `state` (spec §7.6). Changes are applied
+    /// atomically: a malformed change rejects the whole message and leaves graph and state
+    /// unchanged.
+    @discardableResult
+    public mutating func receiveSyncMessage(_ state: inout SyncState, _ message: SyncMessage) throws(AutomergeError) -> SyncReceiveResult {
+        let beforeHeads = heads
+        var result = SyncReceiveResult()
+        let hasChanges = !message.changes.isEmpty
+
+        if hasChanges && !state.readOnly {
+            var stream: [UInt8] = []
+            for entry in message.changes { stream.append(contentsOf: entry) }
+            let summary = try load(stream)
+            result.applied = summary.result.applied
+            result.queued = summary.result.queued
+        }
+
+        state.inFlight = false
+        if let trailer = message.trailer {
+            let flags = trailer.flags
+            state.theirCapabilities = SyncState.Capabilities(supportsSyncReset: flags.contains(.supportsSyncReset))
+            if flags.contains(.syncReset) { state.sentHashes.removeAll() }
+            state.peerReadOnly = flags.contains(.readOnly)
+        }
+
+        if hasChanges && !state.readOnly {
+            let after = heads
+            let before = Set(beforeHeads)
+            let afterSet = Set(after)
+            var shared = Set(after.filter { !before.contains($0) })
+            shared.formUnion(state.sharedHeads.filter { afterSet.contains($0) })
+            state.sharedHeads = shared.sorted()
+        }
+
+        // Forget sent hashes the peer now has (ancestors of, or equal to, its known heads).
+        let knownHeads = message.heads.filter { contains($0) }
+        if !state.sentHashes.isEmpty && !knownHeads.isEmpty {
+            let notCovered = Set(changes(notAncestorsOf: knownHeads))
+            state.sentHashes = state.sentHashes.filter { notCovered.contains($0) || !contains($0) }
+        }
+
+        if !hasChanges && message.heads == beforeHeads { state.lastSentHeads = message.heads }
+
+        if knownHeads.count == message.heads.count {
+            state.sharedHeads = message.heads
+            if message.heads.isEmpty {
+                state.lastSentHeads = []
+                state.sentHashes = []
+            }
+        } else {
+            state.sharedHeads = Array(Set(state.sharedHeads).union(knownHeads)).sorted()
+        }
+
+        state.theirHave = message.have
+        state.theirHeads = message.heads
+        state.theirNeed = message.need
+        return result
+    }
+}
