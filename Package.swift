@@ -41,6 +41,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore"]),
+        .testTarget(name: "GroundmistSyncCLITests", dependencies: ["groundmist-sync", "AutomergeCore"]),
         .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -50,7 +50,62 @@ struct Inspector {
         ])
     }
 
+    /// A sync message: its decoded fields, and per `changes` entry the chunks it carries. Bytes
+    /// starting with 0x43 that are not a sync message are tried as a persisted sync state.
     func describeSyncMessage(file: String, bytes: [UInt8]) throws(AutomergeError) -> JSONValue {
-        throw .invalidSyncMessage("sync messages are not supported yet")
+        let message: SyncMessage
+        do throws(AutomergeError) {
+            message = try SyncMessage.decode(bytes)
+        } catch {
+            guard bytes.first == SyncStateCodec.typeByte, let sharedHeads = try? SyncStateCodec.decode(bytes) else { throw error }
+            return .object([
+                ("file", .string(file)),
+                ("kind", .string("sync-state")),
+                ("sharedHeads", .array(sharedHeads.map { .string($0.hex) })),
+            ])
+        }
+        var entries: [JSONValue] = []
+        for entry in message.changes {
+            var graph = ChangeGraph(retainingChanges: false)
+            let summary = try graph.load(entry)
+            var fields: [(String, JSONValue)] = [
+                ("bytes", .int(Int64(entry.count))),
+                (
+                    "chunks",
+                    .object([
+                        ("document", .int(Int64(summary.chunks.document))),
+                        ("change", .int(Int64(summary.chunks.change))),
+                        ("compressed", .int(Int64(summary.chunks.compressed))),
+                    ])
+                ),
+                ("changes", .int(Int64(graph.count + graph.queuedCount))),
+            ]
+            if includeChanges {
+                fields.append(("changeList", .array(summary.result.applied.compactMap { graph.metadata(for: $0) }.map(Self.describe))))
+            }
+            entries.append(.object(fields))
+        }
+        let have: [JSONValue] = message.have.map { have in
+            .object([
+                ("lastSync", .array(have.lastSync.map { .string($0.hex) })),
+                ("bloomEntries", .int(Int64(have.bloom.numEntries))),
+                ("bloom", .string(hexEncode(have.bloom.bytes))),
+            ])
+        }
+        var flags: [JSONValue] = []
+        if message.flags.contains(.syncReset) { flags.append(.string("syncReset")) }
+        if message.flags.contains(.readOnly) { flags.append(.string("readOnly")) }
+        if message.flags.contains(.supportsSyncReset) { flags.append(.string("supportsSyncReset")) }
+        return .object([
+            ("file", .string(file)),
+            ("kind", .string("sync-message")),
+            ("version", .string(message.version == .v1 ? "v1" : "v2")),
+            ("heads", .array(message.heads.map { .string($0.hex) })),
+            ("need", .array(message.need.map { .string($0.hex) })),
+            ("have", .array(have)),
+            ("changes", .array(entries)),
+            ("trailer", message.trailer.map { .string(hexEncode($0.rawBytes)) } ?? .null),
+            ("flags", .array(flags)),
+        ])
     }
 }
