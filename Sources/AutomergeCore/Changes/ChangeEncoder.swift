@@ -22,27 +22,153 @@ struct ChangeEncoder {
 
     /// Encodes `change` into `chunk` and returns its hash.
     mutating func encode(_ change: Change) -> ChangeHash {
+        beginOps()
+        for op in change.ops {
+            switch op.object {
+            case .root: appendRootObject()
+            case .op(let id): appendObject(counter: id.counter, actor: id.actor)
+            }
+            switch op.key {
+            case .map(let key): appendMapKey(key)
+            case .head: appendHeadKey()
+            case .element(let id): appendElementKey(counter: id.counter, actor: id.actor)
+            }
+            insert.append(op.insert)
+            action.appendValue(op.action.rawValue)
+            value.append(op.value)
+            predGroup.appendValue(UInt64(op.pred.count))
+            for pred in op.pred { appendPred(counter: pred.counter, actor: pred.actor) }
+            expand.append(op.expand)
+            markName.append(op.markName)
+        }
+        return finish(
+            deps: change.deps,
+            actor: change.actor,
+            seq: change.seq,
+            startOp: change.startOp,
+            time: change.time,
+            message: change.message,
+            otherActors: change.otherActors,
+            extraBytes: change.extraBytes[...],
+            unknownColumns: change.unknownColumns
+        )
+    }
+
+    // MARK: Op-by-op encoding, for callers that hold ops in their own representation.
+
+    mutating func beginOps() {
+        objActor.reset()
+        objCounter.reset()
+        keyActor.reset()
+        keyCounter.reset()
+        keyString.reset()
+        insert.reset()
+        action.reset()
+        value.reset()
+        predGroup.reset()
+        predActor.reset()
+        predCounter.reset()
+        expand.reset()
+        markName.reset()
+    }
+
+    @inline(__always) mutating func appendRootObject() {
+        objActor.appendNull()
+        objCounter.appendNull()
+    }
+
+    @inline(__always) mutating func appendObject(counter: UInt64, actor: Int) {
+        objActor.appendValue(UInt64(actor))
+        objCounter.appendValue(counter)
+    }
+
+    @inline(__always) mutating func appendMapKey(_ key: String) {
+        keyActor.appendNull()
+        keyCounter.append(nil)
+        keyString.appendValue(key)
+    }
+
+    @inline(__always) mutating func appendHeadKey() {
+        keyActor.appendNull()
+        keyCounter.append(0)
+        keyString.appendNull()
+    }
+
+    @inline(__always) mutating func appendElementKey(counter: UInt64, actor: Int) {
+        keyActor.appendValue(UInt64(actor))
+        keyCounter.append(Int64(counter))
+        keyString.appendNull()
+    }
+
+    /// The rest of one op; preds follow with `appendPred`.
+    @inline(__always) mutating func appendOpBody(
+        insert isInsert: Bool,
+        action actionCode: UInt64,
+        valueMetadata: UInt64,
+        valueBytes: ArraySlice<UInt8>,
+        predCount: Int,
+        expand isExpand: Bool,
+        markName name: String?
+    ) {
+        insert.append(isInsert)
+        action.appendValue(actionCode)
+        value.appendRaw(metadata: valueMetadata, bytes: valueBytes)
+        predGroup.appendValue(UInt64(predCount))
+        expand.append(isExpand)
+        markName.append(name)
+    }
+
+    @inline(__always) mutating func appendPred(counter: UInt64, actor: Int) {
+        predActor.appendValue(UInt64(actor))
+        predCounter.append(Int64(counter))
+    }
+
+    /// Finishes the columns, writes the header and chunk, and returns the change hash.
+    mutating func finish(
+        deps: [ChangeHash],
+        actor: ActorId,
+        seq: UInt64,
+        startOp: UInt64,
+        time: Int64,
+        message: String?,
+        otherActors: [ActorId],
+        extraBytes: ArraySlice<UInt8>,
+        unknownColumns: [Change.UnknownColumn] = []
+    ) -> ChangeHash {
+        objActor.finish()
+        objCounter.finish()
+        keyActor.finish()
+        keyCounter.finish()
+        keyString.finish()
+        insert.finish()
+        action.finish()
+        _ = value.finish()
+        predGroup.finish()
+        predActor.finish()
+        predCounter.finish()
+        expand.finish()
+        markName.finish()
+
         body.removeAll(keepingCapacity: true)
         var writer = ByteWriter()
         swap(&writer.bytes, &body)
-        writer.writeHashArray(change.deps)
-        writer.writeLengthPrefixed(change.actor.bytes)
-        writer.writeULEB(change.seq)
-        writer.writeULEB(change.startOp)
-        writer.writeSLEB(change.time)
-        writer.writeString(change.message ?? "")
-        writer.writeActorArray(change.otherActors)
-        encodeColumns(change.ops)
-        if change.unknownColumns.isEmpty {
+        writer.writeHashArray(deps)
+        writer.writeLengthPrefixed(actor.bytes)
+        writer.writeULEB(seq)
+        writer.writeULEB(startOp)
+        writer.writeSLEB(time)
+        writer.writeString(message ?? "")
+        writer.writeActorArray(otherActors)
+        if unknownColumns.isEmpty {
             writeColumns(to: &writer)
         } else {
             var columns = knownColumns().filter { !$0.1.isEmpty }
-            columns.append(contentsOf: change.unknownColumns.map { ($0.spec, $0.data) })
+            columns.append(contentsOf: unknownColumns.map { ($0.spec, $0.data) })
             columns.sort { $0.0.normalized < $1.0.normalized }
             ColumnMetadata.write(columns, to: &writer)
             for (_, data) in columns { writer.writeBytes(data) }
         }
-        writer.writeBytes(change.extraBytes)
+        writer.writeBytes(extraBytes)
         swap(&writer.bytes, &body)
 
         chunk.removeAll(keepingCapacity: true)
@@ -98,68 +224,5 @@ struct ChangeEncoder {
             writer.writeULEB(UInt64(data.count))
         }
         each { _, data in if !data.isEmpty { writer.writeBytes(data) } }
-    }
-
-    private mutating func encodeColumns(_ ops: [Op]) {
-        objActor.reset()
-        objCounter.reset()
-        keyActor.reset()
-        keyCounter.reset()
-        keyString.reset()
-        insert.reset()
-        action.reset()
-        value.reset()
-        predGroup.reset()
-        predActor.reset()
-        predCounter.reset()
-        expand.reset()
-        markName.reset()
-        for op in ops {
-            switch op.object {
-            case .root:
-                objActor.appendNull()
-                objCounter.appendNull()
-            case .op(let id):
-                objActor.appendValue(UInt64(id.actor))
-                objCounter.appendValue(id.counter)
-            }
-            switch op.key {
-            case .map(let key):
-                keyActor.appendNull()
-                keyCounter.append(nil)
-                keyString.appendValue(key)
-            case .head:
-                keyActor.appendNull()
-                keyCounter.append(0)
-                keyString.appendNull()
-            case .element(let id):
-                keyActor.appendValue(UInt64(id.actor))
-                keyCounter.append(Int64(id.counter))
-                keyString.appendNull()
-            }
-            insert.append(op.insert)
-            action.appendValue(op.action.rawValue)
-            value.append(op.value)
-            predGroup.appendValue(UInt64(op.pred.count))
-            for pred in op.pred {
-                predActor.appendValue(UInt64(pred.actor))
-                predCounter.append(Int64(pred.counter))
-            }
-            expand.append(op.expand)
-            markName.append(op.markName)
-        }
-        objActor.finish()
-        objCounter.finish()
-        keyActor.finish()
-        keyCounter.finish()
-        keyString.finish()
-        insert.finish()
-        action.finish()
-        _ = value.finish()
-        predGroup.finish()
-        predActor.finish()
-        predCounter.finish()
-        expand.finish()
-        markName.finish()
     }
 }

@@ -59,8 +59,8 @@ public struct RLEEncoder<Value: RLEValue>: Sendable {
     /// Clears the encoder for reuse, keeping its buffers' capacity.
     public mutating func reset() {
         state = .empty
-        literal.removeAll(keepingCapacity: true)
-        bytes.removeAll(keepingCapacity: true)
+        if !literal.isEmpty { literal.removeAll(keepingCapacity: true) }
+        if !bytes.isEmpty { bytes.removeAll(keepingCapacity: true) }
     }
 
     public mutating func append(_ value: Value?) {
@@ -152,7 +152,7 @@ public struct RLEEncoder<Value: RLEValue>: Sendable {
     private mutating func flushLiteral(_ count: Int) {
         LEB128.appendSigned(-Int64(count), to: &bytes)
         bytes.append(contentsOf: literal)
-        literal.removeAll(keepingCapacity: true)
+        if !literal.isEmpty { literal.removeAll(keepingCapacity: true) }
     }
 }
 
@@ -192,7 +192,7 @@ public struct BooleanEncoder: Sendable {
     public mutating func reset() {
         last = false
         count = 0
-        bytes.removeAll(keepingCapacity: true)
+        if !bytes.isEmpty { bytes.removeAll(keepingCapacity: true) }
         sawTrue = false
     }
 

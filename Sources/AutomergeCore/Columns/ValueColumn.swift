@@ -110,6 +110,17 @@ public enum ScalarValue: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+extension ScalarValue {
+    /// Checks a value's bytes the way `decode` does, without building the value (bytes and
+    /// unknown types need no check).
+    static func validate(metadata: UInt64, bytes: [UInt8], range: Range<Int>) throws(AutomergeError) {
+        switch metadata & 0x0f {
+        case 7, 10...15: return
+        default: _ = try decode(metadata: metadata, bytes: bytes, range: range)
+        }
+    }
+}
+
 /// Reads a value-metadata column together with its raw value column.
 public struct ValueDecoder: Sendable {
     private var metadata: RLEDecoder<UInt64>
@@ -145,7 +156,7 @@ public struct ValueEncoder: Sendable {
 
     public mutating func reset() {
         metadata.reset()
-        raw.removeAll(keepingCapacity: true)
+        if !raw.isEmpty { raw.removeAll(keepingCapacity: true) }
     }
 
     public var metadataBytes: [UInt8] { metadata.bytes }

@@ -57,6 +57,7 @@ extension DocumentChunk {
         var isDependedOn = [Bool](repeating: false, count: rows.count)
         let actorOrder = Self.actorOrder(actors)
         var encoder = ChangeEncoder()
+        var actorScratch = [Int](repeating: -1, count: actors.count)
 
         for row in 0..<rows.count {
             let authorIndex = Int(rows.actor[row])
@@ -70,16 +71,17 @@ extension DocumentChunk {
             deps.sort()
             let opRange = ops.range(ofRow: row)
             let startOp = opRange.isEmpty ? UInt64(rows.maxOp[row]) + 1 : UInt64(ops.ops[Int(ops.order[opRange.lowerBound])].idCounter)
-            let change = try ops.makeChange(
+            let hash = try ops.encodeChange(
                 row: row,
                 author: authorIndex,
                 actors: actors,
                 actorOrder: actorOrder,
                 deps: deps,
                 startOp: startOp,
-                rows: rows
+                rows: rows,
+                scratch: &actorScratch,
+                encoder: &encoder
             )
-            let hash = encoder.encode(change)
             hashes.append(hash)
             try sink(
                 RebuiltRow(
@@ -90,7 +92,7 @@ extension DocumentChunk {
                     startOp: startOp,
                     maxOp: UInt64(rows.maxOp[row]),
                     time: rows.time[row],
-                    message: change.message,
+                    message: rows.message(row),
                     depRows: depRows,
                     chunk: encoder.chunk
                 )

@@ -147,6 +147,7 @@ struct DocumentOps {
             guard action <= Action.mark.rawValue else { throw .unknownAction(action) }
             op.action = UInt8(action)
             let (valueMeta, valueRange) = try valueColumn.nextRaw()
+            try ScalarValue.validate(metadata: valueMeta, bytes: valueBytes, range: valueRange)
             op.valueMeta = valueMeta
             op.valueStart = UInt32(valueRange.lowerBound)
             op.expand = try expandColumn.next()
@@ -245,16 +246,19 @@ struct DocumentOps {
         }
     }
 
-    /// Builds the change for `row` with change-local actor indexes.
-    func makeChange(
+    /// Encodes the change for `row` straight from the op table (no per-op values are built),
+    /// with change-local actor indexes, and returns its hash.
+    func encodeChange(
         row: Int,
         author: Int,
         actors: [ActorId],
         actorOrder: [Int],
         deps: [ChangeHash],
         startOp: UInt64,
-        rows: ChangeRows
-    ) throws(AutomergeError) -> Change {
+        rows: ChangeRows,
+        scratch: inout [Int],
+        encoder: inout ChangeEncoder
+    ) throws(AutomergeError) -> ChangeHash {
         let range = range(ofRow: row)
         // Other actors: every non-author actor the ops reference, ordered by bytes.
         var others: [Int] = []
@@ -269,50 +273,44 @@ struct DocumentOps {
             for pred in preds[Int(op.predStart)..<Int(op.predStart + op.predCount)] { note(pred.actor) }
         }
         others.sort { actorOrder[$0] < actorOrder[$1] }
-        func local(_ actor: Int32) -> Int {
-            let index = Int(actor)
-            if index == author { return 0 }
-            return (others.firstIndex(of: index) ?? 0) + 1
+        // scratch maps document actor → change-local index (reset below).
+        scratch[author] = 0
+        for (position, index) in others.enumerated() { scratch[index] = position + 1 }
+        defer {
+            scratch[author] = -1
+            for index in others { scratch[index] = -1 }
         }
 
-        var changeOps: [Op] = []
-        changeOps.reserveCapacity(range.count)
+        encoder.beginOps()
         for position in range {
             let op = ops[Int(order[position])]
-            let object: ObjectId = op.objActor < 0 ? .root : .op(OpId(counter: UInt64(op.objCounter), actor: local(op.objActor)))
-            let key: Key
-            if op.keyString >= 0 {
-                key = .map(strings[Int(op.keyString)])
-            } else if op.keyActor < 0 {
-                key = .head
+            if op.objActor < 0 {
+                encoder.appendRootObject()
             } else {
-                key = .element(OpId(counter: UInt64(op.keyCounter), actor: local(op.keyActor)))
+                encoder.appendObject(counter: UInt64(op.objCounter), actor: scratch[Int(op.objActor)])
             }
-            let length = Int(op.valueMeta >> 4)
+            if op.keyString >= 0 {
+                encoder.appendMapKey(strings[Int(op.keyString)])
+            } else if op.keyActor < 0 {
+                encoder.appendHeadKey()
+            } else {
+                encoder.appendElementKey(counter: UInt64(op.keyCounter), actor: scratch[Int(op.keyActor)])
+            }
             let start = Int(op.valueStart)
-            let value = try ScalarValue.decode(metadata: op.valueMeta, bytes: valueBytes, range: start..<(start + length))
-            var pred: [OpId] = []
-            if op.predCount > 0 {
-                pred.reserveCapacity(Int(op.predCount))
-                for id in preds[Int(op.predStart)..<Int(op.predStart + op.predCount)] {
-                    pred.append(OpId(counter: UInt64(id.counter), actor: local(id.actor)))
-                }
-            }
-            guard let action = Action(rawValue: UInt64(op.action)) else { throw .unknownAction(UInt64(op.action)) }
-            changeOps.append(
-                Op(
-                    object: object,
-                    key: key,
-                    insert: op.insert,
-                    action: action,
-                    value: value,
-                    pred: pred,
-                    expand: op.expand,
-                    markName: op.markName >= 0 ? strings[Int(op.markName)] : nil
-                )
+            encoder.appendOpBody(
+                insert: op.insert,
+                action: UInt64(op.action),
+                valueMetadata: op.valueMeta,
+                valueBytes: valueBytes[start..<(start + Int(op.valueMeta >> 4))],
+                predCount: Int(op.predCount),
+                expand: op.expand,
+                markName: op.markName >= 0 ? strings[Int(op.markName)] : nil
             )
+            for id in preds[Int(op.predStart)..<Int(op.predStart + op.predCount)] {
+                encoder.appendPred(counter: UInt64(id.counter), actor: scratch[Int(id.actor)])
+            }
         }
-        return Change(
+        return encoder.finish(
             deps: deps,
             actor: actors[author],
             seq: UInt64(rows.seq[row]),
@@ -320,8 +318,7 @@ struct DocumentOps {
             time: rows.time[row],
             message: rows.message(row),
             otherActors: others.map { actors[$0] },
-            ops: changeOps,
-            extraBytes: Array(rows.extra(row))
+            extraBytes: rows.extra(row)
         )
     }
 }
