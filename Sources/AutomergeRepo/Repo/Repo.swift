@@ -1,0 +1,240 @@
+import AutomergeCore
+import Logging
+
+/// An automerge-repo peer that serves documents to the peers connected to it: the handshake,
+/// one sync session per (document, peer), storage, doc-unavailable answers and ephemeral
+/// relaying. Transport-agnostic: transports drive it through `RepoEndpoint`.
+public actor Repo: RepoEndpoint {
+    public struct Configuration: Sendable {
+        /// Our peer id, sent in `peer` replies.
+        public var peerId: String
+        public var sharePolicy: SharePolicy
+        /// How long changes are batched before they are sent to a document's other peers.
+        public var syncDebounce: Duration
+
+        public init(peerId: String, sharePolicy: SharePolicy = .announceLoaded, syncDebounce: Duration = .milliseconds(100)) {
+            self.peerId = peerId
+            self.sharePolicy = sharePolicy
+            self.syncDebounce = syncDebounce
+        }
+    }
+
+    public let configuration: Configuration
+    private let storage: (any RepoStorage)?
+    private let logger: Logger
+    private var storageIdentifier: String?
+
+    private var nextConnection: UInt64 = 0
+    private var connections: [RepoConnectionID: ConnectionState] = [:]
+    private var connectionByPeer: [String: RepoConnectionID] = [:]
+    private var documents: [DocumentId: DocumentSynchronizer] = [:]
+    /// Highest ephemeral `count` seen per (sender, session).
+    private var ephemeralSeen: [String: UInt64] = [:]
+
+    struct ConnectionState {
+        var connection: any RepoConnection
+        var peer: PeerLink?
+    }
+
+    public init(configuration: Configuration, storage: (any RepoStorage)?, logger: Logger = Logger(label: "groundmist.repo")) {
+        self.configuration = configuration
+        self.storage = storage
+        self.logger = logger
+    }
+
+    /// The storage id advertised in `peer` replies (nil without storage).
+    public func storageId() async throws -> String? {
+        if let storageIdentifier { return storageIdentifier }
+        guard let storage else { return nil }
+        let id = try await storage.storageId()
+        storageIdentifier = id
+        return id
+    }
+
+    // MARK: RepoEndpoint
+
+    public func connect(_ connection: any RepoConnection) -> RepoConnectionID {
+        nextConnection += 1
+        let id = RepoConnectionID(rawValue: nextConnection)
+        connections[id] = ConnectionState(connection: connection)
+        return id
+    }
+
+    public func receive(_ frame: [UInt8], from id: RepoConnectionID) async {
+        guard let state = connections[id] else { return }
+        let message: RepoMessage
+        do {
+            message = try RepoMessage(decoding: frame)
+        } catch {
+            await fail(id, reason: "invalid message: \(error)")
+            return
+        }
+        guard let peer = state.peer else {
+            guard case .join(let join) = message else {
+                await fail(id, reason: "expected a join message")
+                return
+            }
+            await handleJoin(join, on: id)
+            return
+        }
+        switch message {
+        case .join, .peer:
+            await fail(id, reason: "unexpected \(message.type) message")
+        case .sync(let sync), .request(let sync):
+            // Messages are accepted only from the peer that joined on this connection.
+            guard sync.senderId == peer.peerId else { return }
+            if case .request = message {
+                await handleSync(sync, isRequest: true, from: peer)
+            } else {
+                await handleSync(sync, isRequest: false, from: peer)
+            }
+        case .ephemeral(let ephemeral):
+            guard ephemeral.senderId == peer.peerId || connectionByPeer[ephemeral.senderId] == nil else { return }
+            await relay(ephemeral, from: peer)
+        case .leave:
+            await state.connection.close()
+            await disconnect(id)
+        case .error, .docUnavailable, .remoteSubscriptionChange, .remoteHeadsChanged, .unknown:
+            // Tolerated and ignored, as the reference server does.
+            break
+        }
+    }
+
+    public func disconnect(_ id: RepoConnectionID) async {
+        guard let state = connections.removeValue(forKey: id) else { return }
+        guard let peer = state.peer else { return }
+        if connectionByPeer[peer.peerId] == id { connectionByPeer[peer.peerId] = nil }
+        for (documentId, document) in documents {
+            await document.removePeer(peer.peerId, connection: id)
+            await evictIfIdle(documentId)
+        }
+    }
+
+    // MARK: Handshake
+
+    private func handleJoin(_ join: JoinMessage, on id: RepoConnectionID) async {
+        guard join.supportedProtocolVersions == nil || join.supports(version: "1") else {
+            await fail(id, reason: "unsupported protocol version", targetId: join.senderId)
+            return
+        }
+        // A re-join with a connected peer id replaces the old connection, which is treated as
+        // disconnected first.
+        if let previous = connectionByPeer[join.senderId], previous != id, let old = connections[previous] {
+            await old.connection.close()
+            await disconnect(previous)
+        }
+        guard var state = connections[id] else { return }
+        let link = PeerLink(
+            peerId: join.senderId,
+            connectionId: id,
+            connection: state.connection,
+            storageId: join.peerMetadata?.storageId,
+            isEphemeral: join.peerMetadata?.isEphemeral ?? true
+        )
+        state.peer = link
+        connections[id] = state
+        connectionByPeer[join.senderId] = id
+        let ourStorageId = try? await storageId()
+        let reply = PeerMessage(
+            senderId: configuration.peerId,
+            peerMetadata: PeerMetadata(storageId: ourStorageId, isEphemeral: storage == nil),
+            targetId: join.senderId
+        )
+        await state.connection.send(RepoMessage.peer(reply).encoded())
+        if configuration.sharePolicy == .announceLoaded {
+            for document in documents.values { await document.announce(to: link) }
+        }
+    }
+
+    // MARK: Documents
+
+    private func handleSync(_ message: DocumentSyncMessage, isRequest: Bool, from peer: PeerLink) async {
+        let documentId: DocumentId
+        do {
+            documentId = try DocumentId(message.documentId)
+        } catch {
+            await fail(peer.connectionId, reason: "invalid document id", targetId: peer.peerId)
+            return
+        }
+        let syncMessage: SyncMessage
+        do {
+            syncMessage = try SyncMessage.decode(message.data)
+        } catch {
+            await fail(peer.connectionId, reason: "invalid sync message: \(error)", targetId: peer.peerId)
+            return
+        }
+        let document = document(for: documentId)
+        do {
+            try await document.receive(syncMessage, from: peer, isRequest: isRequest)
+        } catch {
+            switch error {
+            case .invalidSyncMessage(let reason):
+                await fail(peer.connectionId, reason: "invalid sync message: \(reason)", targetId: peer.peerId)
+            case .storageFailure(let underlying):
+                logger.error("storage failure", metadata: ["document": "\(documentId)", "error": "\(underlying)"])
+                await fail(peer.connectionId, reason: "the server could not store the document", targetId: peer.peerId)
+            }
+        }
+    }
+
+    private func document(for id: DocumentId) -> DocumentSynchronizer {
+        if let existing = documents[id] { return existing }
+        let document = DocumentSynchronizer(
+            id: id,
+            repoPeerId: configuration.peerId,
+            storage: storage,
+            debounce: configuration.syncDebounce,
+            logger: logger
+        )
+        documents[id] = document
+        return document
+    }
+
+    /// Documents stay in memory only while some peer has them open.
+    private func evictIfIdle(_ id: DocumentId) async {
+        guard let document = documents[id], await document.isIdle, documents[id] === document else { return }
+        documents[id] = nil
+    }
+
+    /// The documents currently in memory.
+    public var loadedDocuments: [DocumentId] { Array(documents.keys) }
+
+    /// The heads of a loaded document (tests and diagnostics).
+    public func heads(of id: DocumentId) async -> [ChangeHash]? {
+        guard let document = documents[id] else { return nil }
+        return await document.heads
+    }
+
+    /// Sends every pending message (at shutdown).
+    public func flush() async {
+        for document in documents.values { await document.flush() }
+    }
+
+    // MARK: Ephemeral
+
+    /// Relays an ephemeral message unchanged but for `targetId` to the document's other peers,
+    /// once per (sender, session, count): echoes come back from clients and must die here.
+    private func relay(_ message: EphemeralMessage, from peer: PeerLink) async {
+        let key = message.senderId + "\u{0}" + message.sessionId
+        if let last = ephemeralSeen[key], message.count <= last { return }
+        ephemeralSeen[key] = message.count
+        guard let documentId = try? DocumentId(message.documentId), let document = documents[documentId] else { return }
+        for link in await document.links() where link.peerId != peer.peerId && link.peerId != message.senderId {
+            var relayed = message
+            relayed.targetId = link.peerId
+            await link.connection.send(RepoMessage.ephemeral(relayed).encoded())
+        }
+    }
+
+    // MARK: Errors
+
+    /// Sends an `error` to the peer and closes its connection; the repo keeps serving others.
+    private func fail(_ id: RepoConnectionID, reason: String, targetId: String? = nil) async {
+        guard let state = connections[id] else { return }
+        logger.info("closing a connection", metadata: ["reason": "\(reason)"])
+        let error = RepoErrorMessage(senderId: configuration.peerId, message: reason, targetId: targetId ?? state.peer?.peerId)
+        await state.connection.send(RepoMessage.error(error).encoded())
+        await state.connection.close()
+        await disconnect(id)
+    }
+}
