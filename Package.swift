@@ -7,12 +7,15 @@ let package = Package(
     products: [
         .executable(name: "groundmist-sync", targets: ["groundmist-sync"]),
         .library(name: "AutomergeCore", targets: ["AutomergeCore"]),
+        .library(name: "ATProto", targets: ["ATProto"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", "4.0.0"..<"5.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Automerge binary format and sync protocol: pure value types, no I/O.
@@ -32,6 +35,29 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore"]),
+        // ATProto identity (DIDs, handles, NSIDs, keys), service-auth and DPoP verification,
+        // DID resolution and the few XRPC client calls the CLI needs.
+        .target(
+            name: "ATProto",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ATProtoTests",
+            dependencies: [
+                "ATProto",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Release-mode timing of signature verification: `swift run -c release atproto-bench`.
+        .executableTarget(name: "atproto-bench", dependencies: ["ATProto"]),
     ],
     swiftLanguageModes: [.v6]
 )
