@@ -52,33 +52,46 @@ struct MontgomeryModulus: Sendable {
         modulus <= a ? a.subtractingReportingOverflow(modulus).0 : a
     }
 
-    /// a·b·R⁻¹ mod m (CIOS Montgomery multiplication).
+    /// a·b·R⁻¹ mod m (CIOS Montgomery multiplication, unrolled: this is the hot loop of verification).
     func multiply(_ a: UInt256, _ b: UInt256) -> UInt256 {
-        var t = UInt256.zero
-        var t4: UInt64 = 0
-        for i in 0..<4 {
-            let bi = b[i]
-            var carry: UInt64 = 0
-            for j in 0..<4 {
-                (carry, t[j]) = Self.multiplyAdd(a[j], bi, t[j], carry)
-            }
-            let (sum4, overflow4) = t4.addingReportingOverflow(carry)
-            t4 = sum4
-            let t5: UInt64 = overflow4 ? 1 : 0
+        var t: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        t = round(t, a, b.w0)
+        t = round(t, a, b.w1)
+        t = round(t, a, b.w2)
+        t = round(t, a, b.w3)
+        let result = UInt256(w0: t.0, w1: t.1, w2: t.2, w3: t.3)
+        if t.4 != 0 || modulus <= result {
+            return result.subtractingReportingOverflow(modulus).0
+        }
+        return result
+    }
 
-            let factor = t[0] &* mPrime
-            (carry, _) = Self.multiplyAdd(factor, modulus[0], t[0], 0)
-            for j in 1..<4 {
-                (carry, t[j - 1]) = Self.multiplyAdd(factor, modulus[j], t[j], carry)
-            }
-            let (sum3, overflow3) = t4.addingReportingOverflow(carry)
-            t[3] = sum3
-            t4 = t5 &+ (overflow3 ? 1 : 0)
-        }
-        if t4 != 0 || modulus <= t {
-            return t.subtractingReportingOverflow(modulus).0
-        }
-        return t
+    /// One outer iteration of CIOS: t += a·bi, then add a multiple of m and shift one limb right.
+    @inline(__always)
+    private func round(
+        _ t: (UInt64, UInt64, UInt64, UInt64, UInt64),
+        _ a: UInt256,
+        _ bi: UInt64
+    ) -> (UInt64, UInt64, UInt64, UInt64, UInt64) {
+        var carry: UInt64
+        var t0: UInt64
+        var t1: UInt64
+        var t2: UInt64
+        var t3: UInt64
+        (carry, t0) = Self.multiplyAdd(a.w0, bi, t.0, 0)
+        (carry, t1) = Self.multiplyAdd(a.w1, bi, t.1, carry)
+        (carry, t2) = Self.multiplyAdd(a.w2, bi, t.2, carry)
+        (carry, t3) = Self.multiplyAdd(a.w3, bi, t.3, carry)
+        let (t4, overflow4) = t.4.addingReportingOverflow(carry)
+        let t5: UInt64 = overflow4 ? 1 : 0
+
+        let factor = t0 &* mPrime
+        (carry, _) = Self.multiplyAdd(factor, modulus.w0, t0, 0)
+        (carry, t0) = Self.multiplyAdd(factor, modulus.w1, t1, carry)
+        (carry, t1) = Self.multiplyAdd(factor, modulus.w2, t2, carry)
+        (carry, t2) = Self.multiplyAdd(factor, modulus.w3, t3, carry)
+        let (sum3, overflow3) = t4.addingReportingOverflow(carry)
+        return (t0, t1, t2, sum3, t5 &+ (overflow3 ? 1 : 0))
     }
 
     /// (high, low) of a·b + c + d; cannot overflow 128 bits.

@@ -77,37 +77,37 @@ struct UInt256: Equatable, Sendable {
     }
 
     static func < (lhs: UInt256, rhs: UInt256) -> Bool {
-        for index in stride(from: 3, through: 0, by: -1) where lhs[index] != rhs[index] {
-            return lhs[index] < rhs[index]
-        }
-        return false
+        if lhs.w3 != rhs.w3 { return lhs.w3 < rhs.w3 }
+        if lhs.w2 != rhs.w2 { return lhs.w2 < rhs.w2 }
+        if lhs.w1 != rhs.w1 { return lhs.w1 < rhs.w1 }
+        return lhs.w0 < rhs.w0
     }
 
     static func <= (lhs: UInt256, rhs: UInt256) -> Bool { !(rhs < lhs) }
 
     /// Sum modulo 2^256 and the carry out.
+    @inline(__always)
     func addingReportingOverflow(_ other: UInt256) -> (UInt256, Bool) {
-        var result = UInt256.zero
-        var carry = false
-        for index in 0..<4 {
-            let (partial, overflow1) = self[index].addingReportingOverflow(other[index])
-            let (sum, overflow2) = partial.addingReportingOverflow(carry ? 1 : 0)
-            result[index] = sum
-            carry = overflow1 || overflow2
-        }
-        return (result, carry)
+        let (r0, c0) = w0.addingReportingOverflow(other.w0)
+        let (s1, c1a) = w1.addingReportingOverflow(other.w1)
+        let (r1, c1b) = s1.addingReportingOverflow(c0 ? 1 : 0)
+        let (s2, c2a) = w2.addingReportingOverflow(other.w2)
+        let (r2, c2b) = s2.addingReportingOverflow(c1a || c1b ? 1 : 0)
+        let (s3, c3a) = w3.addingReportingOverflow(other.w3)
+        let (r3, c3b) = s3.addingReportingOverflow(c2a || c2b ? 1 : 0)
+        return (UInt256(w0: r0, w1: r1, w2: r2, w3: r3), c3a || c3b)
     }
 
     /// Difference modulo 2^256 and the borrow out.
+    @inline(__always)
     func subtractingReportingOverflow(_ other: UInt256) -> (UInt256, Bool) {
-        var result = UInt256.zero
-        var borrow = false
-        for index in 0..<4 {
-            let (partial, overflow1) = self[index].subtractingReportingOverflow(other[index])
-            let (difference, overflow2) = partial.subtractingReportingOverflow(borrow ? 1 : 0)
-            result[index] = difference
-            borrow = overflow1 || overflow2
-        }
-        return (result, borrow)
+        let (r0, b0) = w0.subtractingReportingOverflow(other.w0)
+        let (s1, b1a) = w1.subtractingReportingOverflow(other.w1)
+        let (r1, b1b) = s1.subtractingReportingOverflow(b0 ? 1 : 0)
+        let (s2, b2a) = w2.subtractingReportingOverflow(other.w2)
+        let (r2, b2b) = s2.subtractingReportingOverflow(b1a || b1b ? 1 : 0)
+        let (s3, b3a) = w3.subtractingReportingOverflow(other.w3)
+        let (r3, b3b) = s3.subtractingReportingOverflow(b2a || b2b ? 1 : 0)
+        return (UInt256(w0: r0, w1: r1, w2: r2, w3: r3), b3a || b3b)
     }
 }
