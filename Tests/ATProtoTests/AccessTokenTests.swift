@@ -63,3 +63,67 @@ struct AccessTokenTests {
         }
     }
 }
+
+@Suite("Compatibility path")
+struct CompatibilityAuthenticatorTests {
+    let owner = try! DID("did:plc:aaaaaaaaaaaaaaaaaaaaaaaa")  // constant literal
+
+    private func authenticator(opaque: Bool) -> CompatibilityAuthenticator {
+        let clock = ManualClock(1000)
+        let verifier = DPoPVerifier(configuration: DPoPConfiguration(publicURL: "https://sync.example.com"), nonces: nil, clock: clock)
+        return CompatibilityAuthenticator(ownerDID: owner, dpop: verifier, clock: clock, acceptOpaqueTokens: opaque)
+    }
+
+    @Test func opaqueTokensOnlyWhenEnabled() async throws {
+        let minter = ProofMinter()
+        let token = "tok-0123456789abcdef0123456789abcdef"
+        let claims = #"{"jti":"j1","htm":"POST","htu":"https://sync.example.com/authenticate","iat":1000,"ath":"\#(ProofMinter.ath(token))"}"#
+        let proof = try minter.proof(claims: claims)
+        await #expect(throws: DPoPError.self) {
+            try await authenticator(opaque: false).authenticate(
+                authorization: ["DPoP " + token],
+                proofHeaders: [proof],
+                method: "POST",
+                path: "/authenticate"
+            )
+        }
+        let result = try await authenticator(opaque: true).authenticate(
+            authorization: ["DPoP " + token],
+            proofHeaders: [proof],
+            method: "POST",
+            path: "/authenticate"
+        )
+        #expect(result.token == nil)
+        #expect(result.proof.thumbprint == minter.thumbprint)
+    }
+
+    @Test func boundTokenForOwner() async throws {
+        let minter = ProofMinter()
+        let payload = #"{"sub":"\#(owner.string)","exp":2000,"cnf":{"jkt":"\#(minter.thumbprint)"},"client_id":"https://app.example/client.json"}"#
+        let token = Base64URL.encode(Array(#"{"typ":"at+jwt","alg":"HS256"}"#.utf8)) + "." + Base64URL.encode(Array(payload.utf8)) + ".c2ln"
+        let claims =
+            #"{"jti":"j2","htm":"POST","htu":"https://sync.example.com/authenticate","iat":1000,"ath":"\#(ProofMinter.ath(token))","iss":"https://app.example/client.json"}"#
+        let result = try await authenticator(opaque: false).authenticate(
+            authorization: ["dpop " + token],
+            proofHeaders: [try minter.proof(claims: claims)],
+            method: "POST",
+            path: "/authenticate"
+        )
+        #expect(result.token?.clientID == "https://app.example/client.json")
+        #expect(result.proof.claimedIssuer == "https://app.example/client.json")
+        // Missing and malformed Authorization headers.
+        do {
+            _ = try await authenticator(opaque: false).authenticate(authorization: [], proofHeaders: [], method: "POST", path: "/authenticate")
+            Issue.record("accepted a request without credentials")
+        } catch {
+            #expect(error.code == .missingCredentials)
+            #expect(error.wwwAuthenticate == #"Bearer, DPoP algs="ES256""#)
+        }
+        do {
+            _ = try await authenticator(opaque: false).authenticate(authorization: ["DPoP"], proofHeaders: [], method: "POST", path: "/authenticate")
+            Issue.record("accepted a malformed header")
+        } catch {
+            #expect(error.code == .invalidRequest)
+        }
+    }
+}

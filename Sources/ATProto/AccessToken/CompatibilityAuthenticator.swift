@@ -3,20 +3,29 @@
 /// The proof is verified in full; the access token is only *read* (see `UnverifiedAccessToken`), so
 /// a successful result proves key possession and a *claimed* owner DID, not a genuine token. Sessions
 /// created from it must stay pending until the owner approves them.
+///
+/// Errors carry the spec §1.5 challenge, but note `original-server.md` §10.4: the atproto browser
+/// client answers a DPoP `invalid_token` challenge by refreshing and then deleting the user's login,
+/// so the server should think twice before sending that challenge for PDS tokens.
 public struct CompatibilityAuthenticator: Sendable {
     public let ownerDID: DID
+    /// Accept opaque `tok-…` access tokens (self-hosted PDSes of early 2025). They carry no `sub` or
+    /// `cnf.jkt`, so only the proof is checked; off by default.
+    public let acceptOpaqueTokens: Bool
     private let dpop: DPoPVerifier
     private let clock: any AuthClock
 
     public struct Result: Sendable, Equatable {
-        public let token: UnverifiedAccessToken
+        /// The token's claims, or nil for an accepted opaque token.
+        public let token: UnverifiedAccessToken?
         public let proof: DPoPVerifier.VerifiedProof
     }
 
-    public init(ownerDID: DID, dpop: DPoPVerifier, clock: any AuthClock = SystemClock()) {
+    public init(ownerDID: DID, dpop: DPoPVerifier, clock: any AuthClock = SystemClock(), acceptOpaqueTokens: Bool = false) {
         self.ownerDID = ownerDID
         self.dpop = dpop
         self.clock = clock
+        self.acceptOpaqueTokens = acceptOpaqueTokens
     }
 
     /// - Parameters:
@@ -56,6 +65,9 @@ public struct CompatibilityAuthenticator: Sendable {
         do {
             accessToken = try UnverifiedAccessToken(decoding: token)
         } catch {
+            if acceptOpaqueTokens && error == .notJWT && !token.contains(".") {
+                return Result(token: nil, proof: proof)
+            }
             throw DPoPError(.invalidToken, error.description)
         }
         guard let jkt = accessToken.cnfJKT else { throw DPoPError(.invalidToken, "access token is not DPoP-bound") }
