@@ -54,6 +54,9 @@ let package = Package(
             dependencies: [
                 "ATProto",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Release-mode timing of signature verification: `swift run -c release atproto-bench`.
