@@ -91,6 +91,10 @@ struct SyntaxTests {
         #expect(throws: SyntaxError.self) { try DID("did:web:example.com:path").webHost() }
         #expect(throws: SyntaxError.self) { try DID("did:web:localhost%3A99999").webHost() }
         #expect(throws: SyntaxError.self) { try DID("did:web:-bad.com").webHost() }
+        #expect(throws: SyntaxError.self) { try DID("did:web:printer.local").webHost() }
+        #expect(throws: SyntaxError.self) { try DID("did:web:1.0.0.127.in-addr.arpa").webHost() }
+        #expect(try Handle("alice.test").isResolvable)
+        #expect(!(try Handle("alice.onion").isResolvable))
     }
 
     @Test func handleIsLowerCased() throws {

@@ -1,7 +1,11 @@
+import Logging
+
 /// Caches DID documents: fresh for 1 h, then refreshed on use (falling back to the stale copy if the
 /// refresh fails) until 24 h, after which resolution must succeed again. Forced refreshes (after a
 /// signature failure) hit the upstream at most once per 60 s per DID, so forged tokens cannot make
 /// the server flood the PLC directory.
+///
+/// Concurrent misses for the same DID may each reach the upstream once; with one owner DID that is harmless.
 public actor CachingDIDResolver: DIDResolver {
     private struct Entry {
         let document: DIDDocument
@@ -15,14 +19,17 @@ public actor CachingDIDResolver: DIDResolver {
     public let minimumForcedRefreshInterval: Double
     private var entries: [DID: Entry] = [:]
     private var lastForcedRefresh: [DID: Double] = [:]
+    private let logger: Logger
 
     public init(
         upstream: any DIDResolver,
         clock: any AuthClock = SystemClock(),
         staleAfter: Double = 3600,
         expireAfter: Double = 86400,
-        minimumForcedRefreshInterval: Double = 60
+        minimumForcedRefreshInterval: Double = 60,
+        logger: Logger = Logger(label: "groundmist.atproto.did-cache")
     ) {
+        self.logger = logger
         self.upstream = upstream
         self.clock = clock
         self.staleAfter = staleAfter
@@ -58,6 +65,7 @@ public actor CachingDIDResolver: DIDResolver {
             entries[did] = Entry(document: document, fetchedAt: clock.now())
             return document
         } catch {
+            logger.warning("DID resolution failed", metadata: ["did": "\(did)", "error": "\(error)", "cached": "\(fallback != nil)"])
             // A deleted DID must not live on in the cache; transient failures serve the unexpired copy.
             if case .notFound = error {
                 entries[did] = nil

@@ -1,3 +1,5 @@
+import Logging
+
 /// Verifies inter-service ("service auth") JWTs for the owner account, following spec §2.3 in order.
 ///
 /// The owner check comes before any resolution, so tokens naming other DIDs never cause network
@@ -7,6 +9,7 @@ public struct ServiceAuthVerifier: Sendable {
     private let resolver: any DIDResolver
     private let clock: any AuthClock
     private let replayCache: ReplayCache<ReplayKey>
+    private let logger: Logger
 
     public struct ReplayKey: Hashable, Sendable {
         public let issuer: String
@@ -27,8 +30,10 @@ public struct ServiceAuthVerifier: Sendable {
         configuration: ServiceAuthConfiguration,
         resolver: any DIDResolver,
         clock: any AuthClock = SystemClock(),
-        replayCache: ReplayCache<ReplayKey>? = nil
+        replayCache: ReplayCache<ReplayKey>? = nil,
+        logger: Logger = Logger(label: "groundmist.atproto.service-auth")
     ) {
+        self.logger = logger
         self.configuration = configuration
         self.resolver = resolver
         self.clock = clock
@@ -55,6 +60,16 @@ public struct ServiceAuthVerifier: Sendable {
 
     /// Verifies a compact service-auth JWT for the endpoint `lexiconMethod`.
     public func verify(token: String, lexiconMethod: String) async throws(ServiceAuthError) -> Verified {
+        do {
+            return try await verifyInOrder(token: token, lexiconMethod: lexiconMethod)
+        } catch {
+            // The reason only: tokens are credentials and never logged.
+            logger.info("service-auth token refused", metadata: ["error": "\(error.name.rawValue)", "reason": "\(error.message)"])
+            throw error
+        }
+    }
+
+    private func verifyInOrder(token: String, lexiconMethod: String) async throws(ServiceAuthError) -> Verified {
         let config = configuration
         // 1. Form.
         let jws: CompactJWS

@@ -37,11 +37,13 @@ extension DID {
         }
         guard !host.contains("%") else { throw SyntaxError(.did, "did:web host contains percent-encoding") }
         if host != "localhost" {
+            let handle: Handle
             do {
-                _ = try Handle(host)
+                handle = try Handle(host)
             } catch {
                 throw SyntaxError(.did, "did:web host is not a valid hostname (\(error.reason))")
             }
+            guard handle.isResolvable else { throw SyntaxError(.did, "did:web host uses a special-use top-level domain") }
         }
         return (host.lowercased(), port)
     }
