@@ -196,6 +196,7 @@ struct DPoPUnitTests {
         ("https://h.example/%61%2f%7e", "https://h.example/a%2F~"),
         ("https://h.example/x?q=1#f", "https://h.example/x"),
         ("https://h.example/a/..", "https://h.example/"),
+        ("https://h.example/%+f%4", "https://h.example/%+f%4"),
     ])
     func htuNormalisation(input: String, expected: String) {
         #expect(HTU.normalize(input)?.url == expected)

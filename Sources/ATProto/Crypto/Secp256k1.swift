@@ -71,15 +71,17 @@ enum Secp256k1 {
         }
 
         /// General addition (EFD add-2007-bl), with the infinity, P = Q and P = -Q cases handled.
+        /// When `other` has Z = 1 (G and Q in the verification loop) the Z₂ terms are skipped.
         func adding(_ other: JacobianPoint) -> JacobianPoint {
             let f = Secp256k1.field
             if isInfinity { return other }
             if other.isInfinity { return self }
+            let otherIsAffine = other.z == f.montgomeryOne
             let z1z1 = f.square(z)
-            let z2z2 = f.square(other.z)
-            let u1 = f.multiply(x, z2z2)
+            let z2z2 = otherIsAffine ? f.montgomeryOne : f.square(other.z)
+            let u1 = otherIsAffine ? x : f.multiply(x, z2z2)
             let u2 = f.multiply(other.x, z1z1)
-            let s1 = f.multiply(f.multiply(y, other.z), z2z2)
+            let s1 = otherIsAffine ? y : f.multiply(f.multiply(y, other.z), z2z2)
             let s2 = f.multiply(f.multiply(other.y, z), z1z1)
             let h = f.subtract(u2, u1)
             let rHalf = f.subtract(s2, s1)
@@ -94,9 +96,16 @@ enum Secp256k1 {
             let x3 = f.subtract(f.subtract(f.square(r), j), f.add(v, v))
             let s1j = f.multiply(s1, j)
             let y3 = f.subtract(f.multiply(r, f.subtract(v, x3)), f.add(s1j, s1j))
-            let zSum = f.add(z, other.z)
-            let z3 = f.multiply(f.subtract(f.subtract(f.square(zSum), z1z1), z2z2), h)
+            // (Z1+Z2)² − Z1² − Z2² = 2·Z1·Z2.
+            let z1z2 = otherIsAffine ? z : f.multiply(z, other.z)
+            let z3 = f.multiply(f.add(z1z2, z1z2), h)
             return JacobianPoint(x: x3, y: y3, z: z3)
+        }
+
+        /// Whether the affine x-coordinate equals `candidate` (< p), without inverting Z: X = candidate·Z².
+        func hasAffineX(_ candidate: UInt256) -> Bool {
+            let f = Secp256k1.field
+            return !isInfinity && f.multiply(f.toMontgomery(candidate), f.square(z)) == x
         }
     }
 

@@ -30,8 +30,10 @@ extension Secp256k1PublicKey {
         let u2 = scalars.fromMontgomery(scalars.multiply(scalars.toMontgomery(r), w))
 
         let q = Secp256k1.JacobianPoint(affineX: x, affineY: y)
-        guard let point = Secp256k1.linearCombination(u1, u2, q: q).affine else { return false }
-        // x < p < 2n, so one conditional subtraction reduces it mod n.
-        return scalars.reduce(point.x) == r
+        let point = Secp256k1.linearCombination(u1, u2, q: q)
+        // Accept iff affine x ≡ r (mod n). Since x < p < 2n, x is either r or r + n (when r + n < p).
+        if point.hasAffineX(r) { return true }
+        let (rPlusN, overflow) = r.addingReportingOverflow(n)
+        return !overflow && rPlusN < Secp256k1.p && point.hasAffineX(rPlusN)
     }
 }

@@ -54,6 +54,7 @@ public enum HTU {
         while index < input.endIndex {
             let char = input[index]
             if char == "%", let hexEnd = input.index(index, offsetBy: 3, limitedBy: input.endIndex),
+                input[input.index(after: index)..<hexEnd].allSatisfy(\.isHexDigit),
                 let value = UInt8(input[input.index(after: index)..<hexEnd], radix: 16)
             {
                 let scalar = Unicode.Scalar(value)
