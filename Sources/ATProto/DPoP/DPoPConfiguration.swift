@@ -1,0 +1,18 @@
+/// Policy for DPoP proofs (spec §1, constants of §7.5).
+public struct DPoPConfiguration: Sendable {
+    /// The server's configured public origin, e.g. `https://sync.example.com`; `htu` is built from it,
+    /// never from `Host` or `X-Forwarded-*` headers.
+    public var publicURL: String
+    /// Oldest accepted `iat`, in seconds before now.
+    public var maximumAge: Double = 300
+    /// Latest accepted `iat`, in seconds after now.
+    public var maximumFutureSkew: Double = 60
+    /// Refuse an `htu` carrying a query or fragment instead of ignoring them.
+    public var rejectQueryOrFragment = false
+    /// How long a (thumbprint, jti) pair stays in the replay cache; must exceed the acceptance window.
+    public var replayLifetime: Double = 360
+
+    public init(publicURL: String) {
+        self.publicURL = publicURL
+    }
+}

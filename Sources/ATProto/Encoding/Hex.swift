@@ -1,0 +1,36 @@
+/// Lower-case hexadecimal, for diagnostics, fixtures and key comparison.
+public enum Hex {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var output = [UInt8]()
+        for byte in bytes {
+            output.append(digits[Int(byte >> 4)])
+            output.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Decodes hex of either case; nil for odd length or non-hex characters.
+    public static func decode(_ string: some StringProtocol) -> [UInt8]? {
+        let input = Array(string.utf8)
+        guard input.count % 2 == 0 else { return nil }
+        var output = [UInt8]()
+        output.reserveCapacity(input.count / 2)
+        var index = 0
+        while index < input.count {
+            guard let high = nibble(input[index]), let low = nibble(input[index + 1]) else { return nil }
+            output.append(high << 4 | low)
+            index += 2
+        }
+        return output
+    }
+
+    private static func nibble(_ char: UInt8) -> UInt8? {
+        switch char {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): char - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): char - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): char - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
