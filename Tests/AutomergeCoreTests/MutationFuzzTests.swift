@@ -507,6 +507,34 @@ import Testing
         #expect(try Change(chunk: valid).maxOp == 0)
     }
 
+    /// A document larger than the limits is refused as a whole, in bounded time, and leaves
+    /// the graph untouched; within the limits it loads.
+    @Test(.needsFixtures) func documentLimitsAreEnforced() throws {
+        let bytes = try Fixtures.bytes("generated/changes-1000.automerge")
+        let clock = ContinuousClock()
+        for limits in [DocumentLimits(maximumChanges: 999, maximumOps: 1 << 18), DocumentLimits(maximumChanges: 1 << 16, maximumOps: 10)] {
+            var empty = ChangeGraph()
+            let elapsed = try clock.measure {
+                #expect(throws: AutomergeError.self) { try empty.load(bytes, limits: limits) }
+                #expect(empty.count == 0 && empty.queuedCount == 0)
+                let chunks = try ChunkReader.readAll(bytes)
+                guard case .document(let document)? = chunks.first else {
+                    Issue.record("not a document")
+                    return
+                }
+                #expect(throws: AutomergeError.self) { try DocumentChunk(document).rebuildChanges(limits: limits) }
+            }
+            #expect(elapsed < .seconds(5))
+            var base = Self.builtBase()
+            let before = base
+            #expect(throws: AutomergeError.self) { try base.load(bytes, limits: limits) }
+            #expect(Self.same(base, before))
+        }
+        var graph = ChangeGraph()
+        try graph.load(bytes, limits: Self.limits)
+        #expect(graph.count == 1000)
+    }
+
     @Test func hostileChangesFailInEveryDecoder() throws {
         for (label, bytes) in Self.hostileInputs {
             guard bytes.count > 8, bytes[8] == 0x01, case .change(let chunk)? = try? ChunkReader.readAll(bytes).first else { continue }
