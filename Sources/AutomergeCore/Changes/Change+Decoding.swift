@@ -155,6 +155,8 @@ struct ChangeHeader {
         let startOp = try reader.readULEB("startOp")
         guard seq <= UInt64(UInt32.max) else { throw .counterTooLarge(seq) }
         guard startOp <= UInt64(UInt32.max) else { throw .counterTooLarge(startOp) }
+        // The reference parses startOp as a non-zero integer (its ids start at 1).
+        guard startOp > 0 else { throw .invalidValue("startOp is 0") }
         let time = try reader.readSLEB("time")
         let message = try reader.readString("message")
         let others = try reader.readActorArray("other actors")
