@@ -100,22 +100,27 @@ public actor DocumentStore {
 
     /// What JS does on every heads change: nothing if the heads are those last saved or loaded; a
     /// compaction when `shouldCompact`; otherwise the changes since the last saved heads as one incremental.
+    ///
+    /// A graph older than what is stored (saves racing each other) is never compacted, which would delete
+    /// newer changes: its changes since the last saved heads go to an incremental (duplicates are harmless)
+    /// and the last saved heads stay where they were.
     public func saveDocument(_ id: DocumentId, graph: ChangeGraph) async throws(StorageError) {
         await acquire(id)
         defer { release(id) }
         let record = records[id] ?? Record()
         if let last = record.lastSavedHeads, last == graph.heads { return }
-        if Self.shouldCompact(record) {
+        let isStale = record.covered.contains { !graph.contains($0) }
+        if !isStale && Self.shouldCompact(record) {
             try await compactLocked(id, graph: graph)
-        } else {
-            var chunks: [ChangeChunk] = []
-            for hash in graph.changes(notAncestorsOf: record.lastSavedHeads ?? []) {
-                guard let chunk = graph.chunk(for: hash) else { throw .graphWithoutChangeBytes(documentId: id.string) }
-                chunks.append(chunk)
-            }
-            try await saveIncrementalLocked(id, chunks: chunks)
-            records[id, default: Record()].lastSavedHeads = graph.heads
+            return
         }
+        var chunks: [ChangeChunk] = []
+        for hash in graph.changes(notAncestorsOf: record.lastSavedHeads ?? []) {
+            guard let chunk = graph.chunk(for: hash) else { throw .graphWithoutChangeBytes(documentId: id.string) }
+            chunks.append(chunk)
+        }
+        try await saveIncrementalLocked(id, chunks: chunks)
+        if !isStale { records[id, default: Record()].lastSavedHeads = graph.heads }
     }
 
     /// Writes the chunks as one `incremental/<sha256 of the bytes>` file (the concatenated raw chunks).

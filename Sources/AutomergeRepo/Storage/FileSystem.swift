@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// What a directory entry is, as `lstat` reports it (symbolic links are never followed).
@@ -70,9 +70,9 @@ struct PosixFileSystem: FileSystem {
             let written = bytes.withUnsafeBytes { buffer -> Int in
                 guard let base = buffer.baseAddress else { return 0 }
                 #if canImport(Darwin)
-                    return Darwin.write(descriptor, base + offset, buffer.count - offset)
+                return Darwin.write(descriptor, base + offset, buffer.count - offset)
                 #else
-                    return Glibc.write(descriptor, base + offset, buffer.count - offset)
+                return Glibc.write(descriptor, base + offset, buffer.count - offset)
                 #endif
             }
             if written > 0 {
@@ -87,17 +87,17 @@ struct PosixFileSystem: FileSystem {
 
     func sync(_ descriptor: Int32, path: String) throws(StorageError) {
         #if canImport(Darwin)
-            // On Darwin, fsync does not flush the drive cache; F_FULLFSYNC does.
-            if fcntl(descriptor, F_FULLFSYNC) == 0 { return }
+        // On Darwin, fsync does not flush the drive cache; F_FULLFSYNC does.
+        if fcntl(descriptor, F_FULLFSYNC) == 0 { return }
         #endif
         guard fsync(descriptor) == 0 else { throw Self.failure("fsync", path) }
     }
 
     func close(_ descriptor: Int32, path: String) throws(StorageError) {
         #if canImport(Darwin)
-            let result = Darwin.close(descriptor)
+        let result = Darwin.close(descriptor)
         #else
-            let result = Glibc.close(descriptor)
+        let result = Glibc.close(descriptor)
         #endif
         // EINTR on close: the descriptor is released anyway on Linux; retrying could close another file.
         guard result == 0 || errno == EINTR else { throw Self.failure("close", path) }
@@ -105,9 +105,9 @@ struct PosixFileSystem: FileSystem {
 
     func rename(_ source: String, to destination: String) throws(StorageError) {
         #if canImport(Darwin)
-            let result = Darwin.rename(source, destination)
+        let result = Darwin.rename(source, destination)
         #else
-            let result = Glibc.rename(source, destination)
+        let result = Glibc.rename(source, destination)
         #endif
         guard result == 0 else { throw Self.failure("rename to \(destination)", source) }
     }
