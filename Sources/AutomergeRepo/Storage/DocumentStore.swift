@@ -68,6 +68,7 @@ public actor DocumentStore {
         var loaded = chunks
         var skipped: [StorageKey] = []
         do throws(AutomergeError) {
+            // Our own storage (or the JS server's) is trusted input: header checks only, as `ChangeValidation` advises.
             try graph.load(chunks.flatMap(\.2), validation: .metadata)
         } catch {
             graph = ChangeGraph()

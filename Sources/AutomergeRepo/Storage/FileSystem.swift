@@ -193,3 +193,18 @@ struct PosixFileSystem: FileSystem {
         }
     }
 }
+
+// The methods above share these calls' names; module-qualified aliases avoid the clash.
+#if canImport(Glibc)
+private let posixWrite = Glibc.write
+private let posixClose = Glibc.close
+private let posixRename = Glibc.rename
+#elseif canImport(Musl)
+private let posixWrite = Musl.write
+private let posixClose = Musl.close
+private let posixRename = Musl.rename
+#elseif canImport(Darwin)
+private let posixWrite = Darwin.write
+private let posixClose = Darwin.close
+private let posixRename = Darwin.rename
+#endif

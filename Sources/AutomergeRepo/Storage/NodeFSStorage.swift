@@ -102,13 +102,13 @@ public actor NodeFSStorage: StorageAdapter {
         let id: String
         if let bytes = try load(key) {
             let text = String(decoding: bytes, as: UTF8.self)
-            let where_ = path(key.pathComponents)
-            guard Array(text.utf8) == bytes else { throw .invalidStorageId(path: where_, reason: "not UTF-8") }
-            // Peers use it as a file name in their own storage (`sync-state/<id>`).
+            let location = path(key.pathComponents)
+            guard Array(text.utf8) == bytes else { throw .invalidStorageId(path: location, reason: "not UTF-8") }
+            // Peers use it as a file name in their own storage (`sync-state/<id>`), so it must be one.
             do throws(StorageKeyError) {
-                _ = try StorageKey(["aa-storage-id", text])
+                try StorageKey.validate(text, index: 0)
             } catch {
-                throw .invalidStorageId(path: where_, reason: "\(error)")
+                throw .invalidStorageId(path: location, reason: "\(error)")
             }
             id = text
         } else {
