@@ -76,7 +76,8 @@ public struct StorageKey: Hashable, Sendable, CustomStringConvertible {
 
     private static func isDotSegment(_ segment: String) -> Bool { segment == "." || segment == ".." }
 
-    private static func validate(_ component: String, index: Int) throws(StorageKeyError) {
+    /// Internal so that other single path components (a stored storage id) get the same checks.
+    static func validate(_ component: String, index: Int) throws(StorageKeyError) {
         guard !component.isEmpty else { throw .emptyComponent(index: index) }
         for scalar in component.unicodeScalars {
             if scalar == "/" || scalar == "\\" || scalar.value < 0x20 || scalar.value == 0x7f { throw .forbiddenCharacter(index: index) }

@@ -1,0 +1,210 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a directory entry is, as `lstat` reports it (symbolic links are never followed).
+enum FileKind: Sendable, Equatable {
+    case file
+    case directory
+    case other
+}
+
+/// The file-system calls `NodeFSStorage` makes, one method per step of the write path, so tests can
+/// make any single step fail (simulating a crash there) without touching the real disk's behaviour.
+///
+/// Paths are absolute and built only from validated components.
+protocol FileSystem: Sendable {
+    /// `mkdir`; returns false when the directory already existed.
+    func makeDirectory(_ path: String) throws(StorageError) -> Bool
+    /// Creates a new file exclusively (`O_CREAT | O_EXCL`) for writing.
+    func createFile(_ path: String) throws(StorageError) -> Int32
+    /// Writes all bytes, retrying short writes and `EINTR`.
+    func write(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws(StorageError)
+    /// `fsync` of an open file.
+    func sync(_ descriptor: Int32, path: String) throws(StorageError)
+    func close(_ descriptor: Int32, path: String) throws(StorageError)
+    /// Atomic `rename` within one file system.
+    func rename(_ source: String, to destination: String) throws(StorageError)
+    /// Opens a directory and `fsync`s it, making entries created, renamed or removed in it durable.
+    func syncDirectory(_ path: String) throws(StorageError)
+    /// `unlink`; returns false when the file did not exist.
+    func removeFile(_ path: String) throws(StorageError) -> Bool
+    /// `rmdir` of an empty directory; returns false when it did not exist.
+    func removeDirectory(_ path: String) throws(StorageError) -> Bool
+    /// The whole file, or nil when it does not exist.
+    func readFile(_ path: String) throws(StorageError) -> [UInt8]?
+    /// Entry names (without `.`, `..` and names that are not UTF-8), or nil when the directory does not exist.
+    func listDirectory(_ path: String) throws(StorageError) -> [String]?
+    /// The kind of the entry at `path`, or nil when there is none.
+    func kind(_ path: String) throws(StorageError) -> FileKind?
+}
+
+/// The real POSIX implementation.
+struct PosixFileSystem: FileSystem {
+    static func failure(_ operation: String, _ path: String, _ code: Int32 = errno) -> StorageError {
+        .io(operation: operation, path: path, errno: code, reason: String(cString: strerror(code)))
+    }
+
+    func makeDirectory(_ path: String) throws(StorageError) -> Bool {
+        if mkdir(path, 0o755) == 0 { return true }
+        let code = errno
+        if code == EEXIST, try kind(path) == .directory { return false }
+        throw Self.failure("mkdir", path, code)
+    }
+
+    func createFile(_ path: String) throws(StorageError) -> Int32 {
+        while true {
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if descriptor >= 0 { return descriptor }
+            if errno != EINTR { throw Self.failure("open", path) }
+        }
+    }
+
+    func write(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws(StorageError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                #if canImport(Darwin)
+                return Darwin.write(descriptor, base + offset, buffer.count - offset)
+                #else
+                return Glibc.write(descriptor, base + offset, buffer.count - offset)
+                #endif
+            }
+            if written > 0 {
+                offset += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                throw Self.failure("write", path, written < 0 ? errno : EIO)
+            }
+        }
+    }
+
+    func sync(_ descriptor: Int32, path: String) throws(StorageError) {
+        #if canImport(Darwin)
+        // On Darwin, fsync does not flush the drive cache; F_FULLFSYNC does.
+        if fcntl(descriptor, F_FULLFSYNC) == 0 { return }
+        #endif
+        guard fsync(descriptor) == 0 else { throw Self.failure("fsync", path) }
+    }
+
+    func close(_ descriptor: Int32, path: String) throws(StorageError) {
+        #if canImport(Darwin)
+        let result = Darwin.close(descriptor)
+        #else
+        let result = Glibc.close(descriptor)
+        #endif
+        // EINTR on close: the descriptor is released anyway on Linux; retrying could close another file.
+        guard result == 0 || errno == EINTR else { throw Self.failure("close", path) }
+    }
+
+    func rename(_ source: String, to destination: String) throws(StorageError) {
+        #if canImport(Darwin)
+        let result = Darwin.rename(source, destination)
+        #else
+        let result = Glibc.rename(source, destination)
+        #endif
+        guard result == 0 else { throw Self.failure("rename to \(destination)", source) }
+    }
+
+    func syncDirectory(_ path: String) throws(StorageError) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Self.failure("open directory", path) }
+        defer { _ = try? close(descriptor, path: path) }
+        guard fsync(descriptor) == 0 else { throw Self.failure("fsync directory", path) }
+    }
+
+    func removeFile(_ path: String) throws(StorageError) -> Bool {
+        if unlink(path) == 0 { return true }
+        if errno == ENOENT { return false }
+        throw Self.failure("unlink", path)
+    }
+
+    func removeDirectory(_ path: String) throws(StorageError) -> Bool {
+        if rmdir(path) == 0 { return true }
+        if errno == ENOENT { return false }
+        throw Self.failure("rmdir", path)
+    }
+
+    func readFile(_ path: String) throws(StorageError) -> [UInt8]? {
+        var descriptor: Int32
+        repeat { descriptor = open(path, O_RDONLY | O_CLOEXEC) } while descriptor < 0 && errno == EINTR
+        if descriptor < 0 {
+            if errno == ENOENT { return nil }
+            throw Self.failure("open", path)
+        }
+        defer { _ = try? close(descriptor, path: path) }
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return read(descriptor, base, raw.count)
+            }
+            if count > 0 {
+                result.append(contentsOf: buffer[0..<count])
+            } else if count == 0 {
+                return result
+            } else if errno != EINTR {
+                throw Self.failure("read", path)
+            }
+        }
+    }
+
+    func listDirectory(_ path: String) throws(StorageError) -> [String]? {
+        guard let directory = opendir(path) else {
+            if errno == ENOENT { return nil }
+            throw Self.failure("opendir", path)
+        }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                if errno != 0 { throw Self.failure("readdir", path) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String? in
+                let bytes = Array(raw.prefix { $0 != 0 })
+                let decoded = String(decoding: bytes, as: UTF8.self)
+                // A name that is not UTF-8 cannot be a key component; it would not round-trip.
+                return Array(decoded.utf8) == bytes ? decoded : nil
+            }
+            if let name, name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    func kind(_ path: String) throws(StorageError) -> FileKind? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw Self.failure("lstat", path)
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        default: return .other
+        }
+    }
+}
+
+// The methods above share these calls' names; module-qualified aliases avoid the clash.
+#if canImport(Glibc)
+private let posixWrite = Glibc.write
+private let posixClose = Glibc.close
+private let posixRename = Glibc.rename
+#elseif canImport(Musl)
+private let posixWrite = Musl.write
+private let posixClose = Musl.close
+private let posixRename = Musl.rename
+#elseif canImport(Darwin)
+private let posixWrite = Darwin.write
+private let posixClose = Darwin.close
+private let posixRename = Darwin.rename
+#endif

@@ -1,0 +1,186 @@
+import AutomergeCore
+import Foundation
+import Testing
+
+@testable import AutomergeRepo
+
+/// The JS `StorageSubsystem` behaviour for documents (spec §5.3, §5.4).
+@Suite struct DocumentStoreTests {
+    private func keys(_ storage: InMemoryStorage, _ id: DocumentId, _ kind: StorageChunkKind) async -> [String] {
+        await storage.keys.compactMap { key in
+            guard let chunk = key.documentChunk, chunk.documentId == id, chunk.kind == kind else { return nil }
+            return chunk.name
+        }
+    }
+
+    @Test func nothingStoredLoadsAsNil() async throws {
+        let store = DocumentStore(storage: InMemoryStorage())
+        #expect(try await store.loadDocument(try documentId(1)) == nil)
+    }
+
+    @Test func firstSaveWritesASnapshotNamedByTheHeads() async throws {
+        let storage = InMemoryStorage()
+        let store = DocumentStore(storage: storage)
+        let id = try documentId(1)
+        var builder = DocumentBuilder()
+        for _ in 0..<3 { try builder.addChange() }
+        try await store.saveDocument(id, graph: builder.graph)
+        #expect(await keys(storage, id, .snapshot) == [NodeFSKeyHash.snapshotName(heads: builder.graph.heads)])
+        #expect(await keys(storage, id, .incremental).isEmpty)
+        let snapshot = try #require(
+            try await storage.load(try StorageKey.chunk(id, .snapshot, name: NodeFSKeyHash.snapshotName(heads: builder.graph.heads)))
+        )
+        #expect(snapshot == builder.graph.allHashes.flatMap { builder.graph.chunk(for: $0)?.bytes ?? [] })
+        // Unchanged heads: nothing written.
+        try await store.saveDocument(id, graph: builder.graph)
+        #expect(await storage.keys.count == 1)
+    }
+
+    /// A small document (snapshot < 1 KiB) is re-snapshotted on every save and the old snapshot deleted.
+    @Test func smallDocumentIsCompactedOnEverySave() async throws {
+        let storage = InMemoryStorage()
+        let store = DocumentStore(storage: storage)
+        let id = try documentId(2)
+        var builder = DocumentBuilder()
+        for round in 1...4 {
+            try builder.addChange()
+            try await store.saveDocument(id, graph: builder.graph)
+            #expect(await keys(storage, id, .snapshot) == [NodeFSKeyHash.snapshotName(heads: builder.graph.heads)], "round \(round)")
+            #expect(await keys(storage, id, .incremental).isEmpty)
+        }
+        let loaded = try #require(try await DocumentStore(storage: storage).loadDocument(id))
+        #expect(loaded.heads == builder.graph.heads)
+        #expect(loaded.count == 4)
+    }
+
+    /// A large document collects incrementals until they add up to the snapshot size, then compacts.
+    @Test func largeDocumentCollectsIncrementalsThenCompacts() async throws {
+        let storage = InMemoryStorage()
+        let store = DocumentStore(storage: storage)
+        let id = try documentId(3)
+        var builder = DocumentBuilder()
+        for _ in 0..<8 { try builder.addChange(payloadBytes: 200) }
+        try await store.saveDocument(id, graph: builder.graph)
+        let firstSnapshot = try #require(await keys(storage, id, .snapshot).first)
+        let snapshotSize = try #require(try await storage.load(try StorageKey.chunk(id, .snapshot, name: firstSnapshot))).count
+        #expect(snapshotSize >= DocumentStore.smallSnapshotBytes)
+
+        var incrementalTotal = 0
+        var saves = 0
+        while incrementalTotal < snapshotSize {
+            let chunk = try builder.addChange(payloadBytes: 200)
+            try await store.saveDocument(id, graph: builder.graph)
+            saves += 1
+            incrementalTotal += chunk.bytes.count
+            // One file per save, named by the SHA-256 of exactly its bytes.
+            let name = NodeFSKeyHash.incrementalName(for: chunk.bytes)
+            #expect(await keys(storage, id, .incremental).contains(name))
+            #expect(await keys(storage, id, .incremental).count == saves)
+            #expect(await keys(storage, id, .snapshot) == [firstSnapshot])
+        }
+        #expect(await store.shouldCompact(id))
+        try builder.addChange(payloadBytes: 200)
+        try await store.saveDocument(id, graph: builder.graph)
+        #expect(await keys(storage, id, .snapshot) == [NodeFSKeyHash.snapshotName(heads: builder.graph.heads)])
+        #expect(await keys(storage, id, .incremental).isEmpty)
+        #expect(await !store.shouldCompact(id))
+
+        let loaded = try #require(try await DocumentStore(storage: storage).loadDocument(id))
+        #expect(loaded.heads == builder.graph.heads)
+        #expect(loaded.count == builder.graph.count)
+    }
+
+    @Test func incrementalOfSeveralChunksIsTheirConcatenation() async throws {
+        let storage = InMemoryStorage()
+        let store = DocumentStore(storage: storage)
+        let id = try documentId(4)
+        var builder = DocumentBuilder()
+        let chunks = try (0..<3).map { _ in try builder.addChange() }
+        try await store.saveIncremental(id, chunks: chunks)
+        try await store.saveIncremental(id, chunks: [])
+        let bytes = chunks.flatMap(\.bytes)
+        let key = try StorageKey.chunk(id, .incremental, name: NodeFSKeyHash.incrementalName(for: bytes))
+        #expect(try await storage.load(key) == bytes)
+        #expect(await storage.keys == [key])
+        #expect(try await store.loadDocument(id)?.heads == builder.graph.heads)
+    }
+
+    /// Compaction must never delete stored changes the given graph does not have (the JS regression
+    /// "compaction never rolls back saved heads").
+    @Test func compactionRefusesAGraphMissingStoredChanges() async throws {
+        let storage = InMemoryStorage()
+        let store = DocumentStore(storage: storage)
+        let id = try documentId(5)
+        var builder = DocumentBuilder()
+        try builder.addChange()
+        let stale = builder.graph
+        try await store.saveDocument(id, graph: stale)
+        let newer = try builder.addChange()
+        try await store.saveIncremental(id, chunks: [newer])
+        let before = await storage.keys
+        await #expect(throws: StorageError.compactionWouldLoseChanges(documentId: id.string, missing: 1)) {
+            try await store.compact(id, graph: stale, force: true)
+        }
+        #expect(await storage.keys == before)
+        #expect(try await store.compact(id, graph: builder.graph, force: true))
+        #expect(await storage.keys.count == 1)
+        #expect(try await DocumentStore(storage: storage).loadDocument(id)?.heads == builder.graph.heads)
+    }
+
+    /// Unknown names and corrupt files under `snapshot/`/`incremental/` do not stop a document loading.
+    @Test func strayAndCorruptChunksAreSkipped() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let storage = try NodeFSStorage(directory: directory.url)
+        let store = DocumentStore(storage: storage)
+        let id = try documentId(6)
+        var builder = DocumentBuilder()
+        for _ in 0..<3 { try builder.addChange() }
+        try await store.saveDocument(id, graph: builder.graph)
+        let folder = StorageKey.prefix(id).relativePath
+        try directory.write("\(folder)/snapshot/.DS_Store", [0, 1, 2])
+        try directory.write("\(folder)/incremental/backup~", [0, 1, 2])
+        try directory.write("\(folder)/incremental/\(String(repeating: "a", count: 63)).tmp", [9])
+        let torn = String(repeating: "b", count: 64)
+        let next = try builder.addChange()
+        try directory.write("\(folder)/incremental/\(torn)", Array(next.bytes.prefix(next.bytes.count - 3)))
+
+        let fresh = DocumentStore(storage: storage)
+        let loaded = try #require(try await fresh.loadDocument(id))
+        #expect(loaded.count == 3)
+        #expect(await fresh.unreadableChunks(id) == [try StorageKey.chunk(id, .incremental, name: torn)])
+        // Compaction keeps the unreadable file for inspection.
+        try await fresh.compact(id, graph: loaded, force: true)
+        #expect(directory.exists("\(folder)/incremental/\(torn)"))
+    }
+
+    @Test func syncStatesRoundTripPerRemoteStorageId() async throws {
+        let store = DocumentStore(storage: InMemoryStorage())
+        let id = try documentId(7)
+        #expect(try await store.loadSyncState(id, storageId: "b4a8ca67-dfc4-426a-b126-3bb587772491") == nil)
+        try await store.saveSyncState(id, storageId: "b4a8ca67-dfc4-426a-b126-3bb587772491", bytes: [0x43, 1])
+        try await store.saveSyncState(id, storageId: "other", bytes: [0x43, 0])
+        #expect(try await store.loadSyncState(id, storageId: "b4a8ca67-dfc4-426a-b126-3bb587772491") == [0x43, 1])
+        #expect(try await store.loadSyncState(id, storageId: "other") == [0x43, 0])
+        // A remote storage id comes from the network: it must stay one path component.
+        for bad in ["../../etc", "a/b", "", "..", "x\u{0}y"] {
+            await #expect(throws: StorageError.self) { try await store.saveSyncState(id, storageId: bad, bytes: [1]) }
+        }
+    }
+
+    @Test func removeDocumentDeletesAllItsChunks() async throws {
+        let storage = InMemoryStorage()
+        let store = DocumentStore(storage: storage)
+        let id = try documentId(8)
+        let other = try documentId(9)
+        var builder = DocumentBuilder()
+        try builder.addChange()
+        try await store.saveDocument(id, graph: builder.graph)
+        try await store.saveDocument(other, graph: builder.graph)
+        try await store.saveSyncState(id, storageId: "peer", bytes: [1])
+        try await store.removeDocument(id)
+        #expect(try await store.loadDocument(id) == nil)
+        #expect(try await store.loadSyncState(id, storageId: "peer") == nil)
+        #expect(try await store.loadDocument(other)?.heads == builder.graph.heads)
+    }
+}

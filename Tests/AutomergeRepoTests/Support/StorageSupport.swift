@@ -1,0 +1,181 @@
+import AutomergeCore
+import Foundation
+
+@testable import AutomergeRepo
+
+/// A fresh directory under the system temp folder, removed by `remove()`.
+struct TemporaryDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("groundmist-storage-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// A copy of a read-only fixture directory, made writable.
+    static func copy(of source: URL) throws -> TemporaryDirectory {
+        let directory = try TemporaryDirectory()
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: directory.url.appendingPathComponent(name))
+        }
+        try makeWritable(directory.url)
+        return directory
+    }
+
+    private static func makeWritable(_ url: URL) throws {
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+        guard let enumerator = FileManager.default.enumerator(atPath: url.path) else { return }
+        while let relative = enumerator.nextObject() as? String {
+            let path = url.appendingPathComponent(relative).path
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            try FileManager.default.setAttributes([.posixPermissions: isDirectory.boolValue ? 0o755 : 0o644], ofItemAtPath: path)
+        }
+    }
+
+    func path(_ relative: String) -> String { url.appendingPathComponent(relative).path }
+
+    func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: path(relative)) }
+
+    func write(_ relative: String, _ bytes: [UInt8]) throws {
+        let target = url.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: target)
+    }
+
+    func read(_ relative: String) throws -> [UInt8] { Array(try Data(contentsOf: url.appendingPathComponent(relative))) }
+
+    func list(_ relative: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path(relative))) ?? []).sorted()
+    }
+
+    /// Every regular file below the root, as relative paths, sorted.
+    func allFiles() -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: url.path) else { return [] }
+        var files: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path(relative), isDirectory: &isDirectory), !isDirectory.boolValue {
+                files.append(relative)
+            }
+        }
+        return files.sorted()
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Builds a linear history of one actor, each change putting a string of a chosen size.
+struct DocumentBuilder {
+    private(set) var graph = ChangeGraph()
+    let actor: ActorId
+    private var seq: UInt64 = 0
+    private var maxOp: UInt64 = 0
+
+    init(actorByte: UInt8 = 1) {
+        actor = ActorId([UInt8](repeating: actorByte, count: 16))
+    }
+
+    /// Adds one change and returns its chunk.
+    @discardableResult
+    mutating func addChange(payloadBytes: Int = 8) throws -> ChangeChunk {
+        seq += 1
+        maxOp += 1
+        let text = String((0..<payloadBytes).map { index in Character(UnicodeScalar(UInt8(97 + (index * 7 + Int(seq)) % 26))) })
+        let op = Op(object: .root, key: .map("k\(seq % 5)"), action: .put, value: .string(text))
+        let change = Change(deps: graph.heads, actor: actor, seq: seq, startOp: maxOp, time: Int64(seq), ops: [op])
+        let chunk = change.encodeChunk()
+        try graph.add(chunk)
+        return chunk
+    }
+}
+
+func documentId(_ byte: UInt8) throws -> DocumentId {
+    try DocumentId(bytes: (0..<16).map { UInt8($0) &+ byte &* 16 })
+}
+
+/// A `FileSystem` that crashes at its k-th mutating call: that call fails (a write leaves half its bytes
+/// behind, as a torn write would) and so does every mutating call after it, as if the process had died.
+/// Reads keep working; the crashed instance is abandoned anyway.
+final class CrashingFileSystem: FileSystem, @unchecked Sendable {
+    private let real = PosixFileSystem()
+    private let lock = NSLock()
+    private let crashAt: Int
+    private var steps = 0
+    private(set) var log: [String] = []
+
+    init(crashAt: Int = .max) { self.crashAt = crashAt }
+
+    /// Mutating calls made so far (including the one that crashed).
+    var stepCount: Int { lock.withLock { steps } }
+    var crashed: Bool { lock.withLock { steps > crashAt } }
+
+    private func step(_ name: String, _ path: String) throws(StorageError) {
+        let current: Int = lock.withLock {
+            steps += 1
+            log.append("\(name) \(path)")
+            return steps - 1
+        }
+        if current >= crashAt { throw .io(operation: "\(name) (simulated crash)", path: path, errno: EIO, reason: "crashed") }
+    }
+
+    func makeDirectory(_ path: String) throws(StorageError) -> Bool {
+        try step("mkdir", path)
+        return try real.makeDirectory(path)
+    }
+
+    func createFile(_ path: String) throws(StorageError) -> Int32 {
+        try step("create", path)
+        return try real.createFile(path)
+    }
+
+    func write(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws(StorageError) {
+        do throws(StorageError) {
+            try step("write", path)
+        } catch {
+            try? real.write(descriptor, Array(bytes.prefix(bytes.count / 2)), path: path)
+            throw error
+        }
+        try real.write(descriptor, bytes, path: path)
+    }
+
+    func sync(_ descriptor: Int32, path: String) throws(StorageError) {
+        try step("fsync", path)
+        try real.sync(descriptor, path: path)
+    }
+
+    func close(_ descriptor: Int32, path: String) throws(StorageError) {
+        do throws(StorageError) {
+            try step("close", path)
+        } catch {
+            // The kernel closes it when the process dies; do so to avoid leaking it in the test process.
+            try? real.close(descriptor, path: path)
+            throw error
+        }
+        try real.close(descriptor, path: path)
+    }
+
+    func rename(_ source: String, to destination: String) throws(StorageError) {
+        try step("rename", destination)
+        try real.rename(source, to: destination)
+    }
+
+    func syncDirectory(_ path: String) throws(StorageError) {
+        try step("fsync-dir", path)
+        try real.syncDirectory(path)
+    }
+
+    func removeFile(_ path: String) throws(StorageError) -> Bool {
+        try step("unlink", path)
+        return try real.removeFile(path)
+    }
+
+    func removeDirectory(_ path: String) throws(StorageError) -> Bool {
+        try step("rmdir", path)
+        return try real.removeDirectory(path)
+    }
+
+    func readFile(_ path: String) throws(StorageError) -> [UInt8]? { try real.readFile(path) }
+    func listDirectory(_ path: String) throws(StorageError) -> [String]? { try real.listDirectory(path) }
+    func kind(_ path: String) throws(StorageError) -> FileKind? { try real.kind(path) }
+}
