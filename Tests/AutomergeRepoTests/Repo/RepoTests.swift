@@ -1,4 +1,5 @@
 import AutomergeCore
+import Foundation
 import Testing
 
 @testable import AutomergeRepo
@@ -245,5 +246,35 @@ import Testing
         _ = try await ephemeral.join()
         try await ephemeral.sync(document, asRequest: true)
         #expect(await storage.loadSyncState(of: document, peer: "") == nil)
+    }
+}
+
+@Suite struct RepoPersistenceTests {
+    let actor = ActorId(Array(repeating: 0xcc, count: 16))
+
+    /// Documents synced into a repo on a NodeFS directory are there after a restart, for a
+    /// fresh client that only knows the document id.
+    @Test func documentsSurviveARestart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("repo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let document = DocumentId.random()
+        var expectedHeads: [ChangeHash] = []
+        do {
+            let repo = Repo(
+                configuration: .init(peerId: "server", syncDebounce: .milliseconds(10)),
+                storage: try NodeFSRepoStorage(directory: directory)
+            )
+            let client = TestClient(repo: repo, peerId: "writer")
+            _ = try await client.join(storageId: "writer-storage")
+            for value in 1...30 { try client.change(document, key: "k\(value % 4)", value: Int64(value), actor: actor) }
+            try await client.sync(document)
+            expectedHeads = try #require(client.documents[document]?.heads)
+        }
+        let restarted = Repo(configuration: .init(peerId: "server"), storage: try NodeFSRepoStorage(directory: directory))
+        let reader = TestClient(repo: restarted, peerId: "reader")
+        _ = try await reader.join()
+        try await reader.sync(document, asRequest: true)
+        #expect(reader.documents[document]?.heads == expectedHeads)
+        #expect(reader.documents[document]?.count == 30)
     }
 }
