@@ -44,11 +44,12 @@ extension DocumentChunk {
 
     /// The rebuild loop: one canonical encoder reused for every change, rows handed out in
     /// document (topological) order, heads verified at the end.
+    @discardableResult
     func rebuild(
         limits: DocumentLimits,
         prepare: (Int) -> Void = { _ in },
         _ sink: (RebuiltRow) throws(AutomergeError) -> Void
-    ) throws(AutomergeError) {
+    ) throws(AutomergeError) -> [ChangeHash] {
         let rows = try ChangeRows(self, limits: limits)
         prepare(rows.count)
         let ops = try DocumentOps(self, rows: rows, limits: limits)
@@ -108,6 +109,7 @@ extension DocumentChunk {
                 guard index < hashes.count, hashes[index] == head else { throw .mismatchingHeads }
             }
         }
+        return hashes
     }
 
     /// Rebuilds every change into an array (convenient for small documents and tests).

@@ -4,7 +4,8 @@
 /// of the ops they removed (spec §5.5 step 4). Ops are then bucketed by the change that owns
 /// them (same actor, smallest maxOp ≥ counter) and sorted by counter inside each change.
 struct DocumentOps {
-    /// One op, ids as indexes into the document's actor table. 56 bytes, no references.
+    /// One op, ids as indexes into the document's actor table: 48 bytes, no references (a
+    /// large document holds hundreds of thousands of them at once).
     struct DocOp {
         var objCounter: UInt32 = 0
         var objActor: Int32 = -1  // -1: the root
@@ -16,8 +17,7 @@ struct DocumentOps {
         var action: UInt8 = 0
         var insert = false
         var expand = false
-        var markName: Int32 = -1
-        var valueMeta: UInt64 = 0
+        var valueMeta: UInt32 = 0
         var valueStart: UInt32 = 0
         var predStart: UInt32 = 0
         var predCount: UInt32 = 0
@@ -31,6 +31,8 @@ struct DocumentOps {
     private(set) var ops: [DocOp] = []
     private(set) var preds: [PredId] = []
     private(set) var strings: [String] = []
+    /// Mark names by op index: only mark-begin ops have one.
+    private var markNames: [Int32: Int32] = [:]
     private(set) var valueBytes: [UInt8] = []
     /// Op indexes grouped by change row, each group sorted by counter.
     private(set) var order: [Int32] = []
@@ -107,7 +109,6 @@ struct DocumentOps {
                 delete.action = UInt8(Action.delete.rawValue)
                 delete.insert = false
                 delete.expand = false
-                delete.markName = -1
                 delete.valueMeta = 0
                 delete.valueStart = 0
                 sortPreds(&list)
@@ -148,10 +149,11 @@ struct DocumentOps {
             op.action = UInt8(action)
             let (valueMeta, valueRange) = try valueColumn.nextRaw()
             try ScalarValue.validate(metadata: valueMeta, bytes: valueBytes, range: valueRange)
-            op.valueMeta = valueMeta
+            guard valueMeta <= UInt64(UInt32.max) else { throw .invalidValue("value of \(valueMeta >> 4) bytes is too large") }
+            op.valueMeta = UInt32(valueMeta)
             op.valueStart = UInt32(valueRange.lowerBound)
             op.expand = try expandColumn.next()
-            if let name = try markNameColumn.next() { op.markName = intern(name) }
+            let markName = try markNameColumn.next().map(intern)
 
             // Group change: flush pending deletes of the previous group.
             let isMap = op.keyString >= 0
@@ -189,6 +191,8 @@ struct DocumentOps {
                 }
                 pending[packed(UInt32(succCounter), succActor), default: []].append(PredId(counter: op.idCounter, actor: op.idActor))
             }
+            // Synthesised deletes may have been appended above: index the mark name now.
+            if let markName { markNames[Int32(ops.count)] = markName }
             ops.append(op)
         }
         try flushGroup()
@@ -300,11 +304,11 @@ struct DocumentOps {
             encoder.appendOpBody(
                 insert: op.insert,
                 action: UInt64(op.action),
-                valueMetadata: op.valueMeta,
+                valueMetadata: UInt64(op.valueMeta),
                 valueBytes: valueBytes[start..<(start + Int(op.valueMeta >> 4))],
                 predCount: Int(op.predCount),
                 expand: op.expand,
-                markName: op.markName >= 0 ? strings[Int(op.markName)] : nil
+                markName: markNames[order[position]].map { strings[Int($0)] }
             )
             for id in preds[Int(op.predStart)..<Int(op.predStart + op.predCount)] {
                 encoder.appendPred(counter: UInt64(id.counter), actor: scratch[Int(id.actor)])

@@ -78,11 +78,12 @@ extension ChangeGraph {
     /// nodes in order (node index = row), with no intermediate copies.
     private mutating func loadDocumentIntoEmptyGraph(_ document: DocumentChunk, limits: DocumentLimits) throws(AutomergeError) -> [ChangeHash] {
         var actorMap = [Int32](repeating: -1, count: document.actors.count)
-        try document.rebuild(limits: limits, prepare: { reserveCapacity($0) }) { (row: DocumentChunk.RebuiltRow) throws(AutomergeError) in
+        let rebuilt = try document.rebuild(limits: limits, prepare: { reserveNodes($0) }) { (row: DocumentChunk.RebuiltRow) throws(AutomergeError) in
             if actorMap[row.author] < 0 { actorMap[row.author] = internActor(document.actors[row.author]) }
-            try appendRebuilt(row, actor: actorMap[row.author])
+            appendRebuilt(row, actor: actorMap[row.author])
         }
-        return allHashes
+        try adoptRebuiltHashes(rebuilt)
+        return rebuilt
     }
 }
 

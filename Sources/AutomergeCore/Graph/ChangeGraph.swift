@@ -87,13 +87,6 @@ public struct ChangeGraph: Sendable {
         }
     }
 
-    /// Prepares for `count` more changes.
-    mutating func reserveCapacity(_ additional: Int) {
-        indexByHash.reserveCapacity(count + additional)
-        bySeq.reserveCapacity(count + additional)
-        hashes.reserveCapacity(count + additional)
-    }
-
     /// The deps of an applied change.
     public func deps(of hash: ChangeHash) -> [ChangeHash]? {
         guard let index = indexByHash[hash] else { return nil }
@@ -201,13 +194,11 @@ extension ChangeGraph {
     }
 
     /// Appends a change rebuilt from a document into a graph whose nodes are that document's
-    /// rows so far (dep rows are node indexes).
-    mutating func appendRebuilt(_ row: DocumentChunk.RebuiltRow, actor: Int32) throws(AutomergeError) {
-        let index = Int32(hashes.count)
-        guard indexByHash.updateValue(index, forKey: row.hash) == nil else {
-            throw .invalidDocument("change \(row.row) appears twice")
-        }
-        hashes.append(row.hash)
+    /// rows so far (dep rows are node indexes). The hash list and the hash and seq indexes are
+    /// filled afterwards by `adoptRebuiltHashes`, once the document's op table is freed, so
+    /// the two never take memory at the same time.
+    mutating func appendRebuilt(_ row: DocumentChunk.RebuiltRow, actor: Int32) {
+        let index = Int32(nodeActor.count)
         nodeActor.append(actor)
         nodeSeq.append(UInt32(truncatingIfNeeded: row.seq))
         nodeStartOp.append(UInt32(truncatingIfNeeded: row.startOp))
@@ -217,11 +208,35 @@ extension ChangeGraph {
             headSet.remove(Int32(dep))
         }
         depsStart.append(Int32(depsFlat.count))
-        bySeq[UInt64(UInt32(bitPattern: actor)) << 32 | row.seq] = index
         nodeTime.append(row.time)
         appendMessage(row.message)
         if retainsChanges { store.append(row.chunk) }
         headSet.insert(index)
+    }
+
+    /// Completes a graph filled by `appendRebuilt`: takes the rebuilt hashes (node order) and
+    /// builds the lookup indexes.
+    mutating func adoptRebuiltHashes(_ rebuilt: [ChangeHash]) throws(AutomergeError) {
+        hashes = rebuilt
+        indexByHash.reserveCapacity(hashes.count)
+        bySeq.reserveCapacity(hashes.count)
+        for (index, hash) in hashes.enumerated() {
+            guard indexByHash.updateValue(Int32(index), forKey: hash) == nil else {
+                throw .invalidDocument("change \(index) appears twice")
+            }
+            bySeq[UInt64(UInt32(bitPattern: nodeActor[index])) << 32 | UInt64(nodeSeq[index])] = Int32(index)
+        }
+    }
+
+    /// Prepares the node arrays for `additional` more changes.
+    mutating func reserveNodes(_ additional: Int) {
+        nodeActor.reserveCapacity(count + additional)
+        nodeSeq.reserveCapacity(count + additional)
+        nodeStartOp.reserveCapacity(count + additional)
+        nodeMaxOp.reserveCapacity(count + additional)
+        nodeTime.reserveCapacity(count + additional)
+        nodeMessage.reserveCapacity(count + additional)
+        depsStart.reserveCapacity(count + additional + 1)
     }
 
     private mutating func apply(_ change: QueuedChange) {
