@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GroundmistSync
 import Logging
 
@@ -28,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             configuration = try ServerConfiguration.load()
         } catch {
-            throw ValidationError(error.description)
+            throw ServeError(description: error.description)
         }
         if let host { configuration.host = host }
         if let port {
@@ -52,11 +53,21 @@ struct ServeCommand: AsyncParsableCommand {
             // Placeholder until the repo lands: every peer is told the repository is not available.
             server = try GroundmistServer(configuration: configuration, endpoint: UnavailableEndpoint())
         } catch {
-            throw ValidationError(error.description)
+            throw ServeError(description: error.description)
         }
-        print("Groundmist sync server on \(configuration.webSocketURL)")
-        print("data directory: \(configuration.dataDirectory)")
-        print(GroundmistServer.developmentModeBanner)
+        // Written unbuffered so the banner shows up at once even when stdout is a pipe (systemd, Docker).
+        let banner = """
+            Groundmist sync server on \(configuration.webSocketURL)
+            data directory: \(configuration.dataDirectory)
+            \(GroundmistServer.developmentModeBanner)
+
+            """
+        FileHandle.standardOutput.write(Data(banner.utf8))
         try await server.run()
     }
+}
+
+/// A configuration problem found at start-up; printed as is, without the usage text.
+struct ServeError: Error, CustomStringConvertible {
+    let description: String
 }
