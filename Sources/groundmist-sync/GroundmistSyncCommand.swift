@@ -5,6 +5,7 @@ struct GroundmistSyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "groundmist-sync",
         abstract: "A personal Automerge sync server for an ATProto identity.",
-        subcommands: [InspectCommand.self]
+        subcommands: [ServeCommand.self, InspectCommand.self],
+        defaultSubcommand: ServeCommand.self
     )
 }

@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+
+/// Everything the server needs to start, resolved from defaults, `.env`, the environment and flags.
+public struct ServerConfiguration: Sendable, Equatable {
+    /// 64 MiB: whole documents travel in one sync message, so the limit must be far above the 16 KiB WebSocket default.
+    public static let defaultMaxMessageSize = 64 * 1024 * 1024
+    public static let defaultHost = "127.0.0.1"
+    public static let defaultPort = 3031
+    public static let defaultDataDirectory = ".data"
+
+    /// Interface to bind. Only loopback addresses are accepted while the server has no authentication.
+    public var host: String
+    /// TCP port; 0 asks the system for a free port (tests).
+    public var port: Int
+    /// Root of the NodeFS-compatible document store.
+    public var dataDirectory: String
+    /// Largest WebSocket message (and frame) accepted or sent, in bytes.
+    public var maxMessageSize: Int
+    /// How often the server pings each peer (the JS server uses 5 s).
+    public var pingInterval: Duration
+    public var logLevel: Logger.Level
+    /// Escape hatch for binding beyond loopback without authentication. Nothing sets it yet; the
+    /// authentication work replaces it.
+    public var allowUnauthenticatedNonLoopback: Bool
+
+    public init(
+        host: String = ServerConfiguration.defaultHost,
+        port: Int = ServerConfiguration.defaultPort,
+        dataDirectory: String = ServerConfiguration.defaultDataDirectory,
+        maxMessageSize: Int = ServerConfiguration.defaultMaxMessageSize,
+        pingInterval: Duration = .seconds(5),
+        logLevel: Logger.Level = .info,
+        allowUnauthenticatedNonLoopback: Bool = false
+    ) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.maxMessageSize = maxMessageSize
+        self.pingInterval = pingInterval
+        self.logLevel = logLevel
+        self.allowUnauthenticatedNonLoopback = allowUnauthenticatedNonLoopback
+    }
+
+    /// A peer that has not answered a ping by the time the next one is due is dropped, so the pong
+    /// timeout equals the ping interval (hummingbird-websocket's auto-ping works this way).
+    public var pongTimeout: Duration { pingInterval }
+
+    /// The URL clients use to reach this server.
+    public var webSocketURL: String {
+        let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return "ws://\(shownHost):\(port)"
+    }
+
+    /// Reads `HOST`, `PORT`, `DATA_DIR` and `LOG_LEVEL` from the environment, falling back to a
+    /// `.env` file (the environment wins), then to the defaults. Every problem is reported at once.
+    public static func load(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        dotEnvPath: String? = ".env"
+    ) throws(ConfigurationError) -> ServerConfiguration {
+        var merged: [String: String] = [:]
+        if let dotEnvPath, FileManager.default.fileExists(atPath: dotEnvPath) {
+            let contents: String
+            do {
+                contents = try String(contentsOfFile: dotEnvPath, encoding: .utf8)
+            } catch {
+                throw ConfigurationError([.unreadableDotEnv(path: dotEnvPath, reason: "\(error)")])
+            }
+            merged = try DotEnv.parse(contents, path: dotEnvPath)
+        }
+        merged.merge(environment) { _, environmentValue in environmentValue }
+        return try parse(merged)
+    }
+
+    /// Validates the recognised keys of `values`; unknown keys are ignored.
+    public static func parse(_ values: [String: String]) throws(ConfigurationError) -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        var problems: [ConfigurationProblem] = []
+        if let host = values["HOST"] {
+            let trimmed = host.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { problems.append(.emptyHost) } else { configuration.host = trimmed }
+        }
+        if let port = values["PORT"] {
+            switch parsePort(port) {
+            case .some(let value): configuration.port = value
+            case .none: problems.append(.invalidPort(port))
+            }
+        }
+        if let dataDirectory = values["DATA_DIR"] {
+            if dataDirectory.isEmpty {
+                problems.append(.emptyDataDirectory)
+            } else {
+                configuration.dataDirectory = dataDirectory
+            }
+        }
+        if let level = values["LOG_LEVEL"] {
+            if let parsed = Logger.Level(rawValue: level.lowercased()) {
+                configuration.logLevel = parsed
+            } else {
+                problems.append(.invalidLogLevel(level))
+            }
+        }
+        guard problems.isEmpty else { throw ConfigurationError(problems) }
+        return configuration
+    }
+
+    /// Accepts a decimal port 0…65535; anything else (signs, spaces, hex) is a typo worth reporting.
+    public static func parsePort(_ text: String) -> Int? {
+        guard !text.isEmpty, text.count <= 5, text.allSatisfy({ $0.isASCII && $0.isNumber }),
+            let value = Int(text), (0...65535).contains(value)
+        else { return nil }
+        return value
+    }
+}
+
+/// One thing wrong with the configuration, with a message that says how to fix it.
+public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
+    case invalidPort(String)
+    case emptyHost
+    case emptyDataDirectory
+    case invalidLogLevel(String)
+    case unreadableDotEnv(path: String, reason: String)
+    case malformedDotEnvLine(path: String, line: Int)
+
+    public var description: String {
+        switch self {
+        case .invalidPort(let value):
+            return "PORT must be a whole number from 0 to 65535 (got \"\(value)\")"
+        case .emptyHost:
+            return "HOST must not be empty; use 127.0.0.1 to listen on loopback"
+        case .emptyDataDirectory:
+            return "DATA_DIR must not be empty; it is where documents are stored (default .data)"
+        case .invalidLogLevel(let value):
+            let allowed = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            return "LOG_LEVEL must be one of \(allowed) (got \"\(value)\")"
+        case .unreadableDotEnv(let path, let reason):
+            return "cannot read \(path): \(reason)"
+        case .malformedDotEnvLine(let path, let line):
+            return "\(path) line \(line) is not KEY=VALUE"
+        }
+    }
+}
+
+/// All the problems found in one configuration, so a user fixes them in one pass.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let problems: [ConfigurationProblem]
+
+    public init(_ problems: [ConfigurationProblem]) { self.problems = problems }
+
+    public var description: String {
+        "invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}
