@@ -1,4 +1,5 @@
 import ArgumentParser
+import AutomergeRepo
 import Foundation
 import GroundmistSync
 import Logging
@@ -24,6 +25,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Where documents are stored. Overrides DATA_DIR.")
     var dataDirectory: String?
 
+    @Option(
+        name: .customLong("share-policy"),
+        help:
+            "announce: offer loaded documents to every peer that connects (the original Groundmist server); requests: send a document only to peers that ask for it by id."
+    )
+    var sharePolicy: SharePolicyOption = .announce
+
+    enum SharePolicyOption: String, ExpressibleByArgument {
+        case announce
+        case requests
+    }
+
     func run() async throws {
         var configuration: ServerConfiguration
         do {
@@ -48,10 +61,24 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
 
+        let logger = Logger(label: "groundmist-sync")
+        let directory = URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true)
+        let storage: NodeFSRepoStorage
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            storage = try NodeFSRepoStorage(directory: directory)
+            _ = try await storage.storageId()
+        } catch {
+            throw ServeError(description: "cannot use the data directory \(configuration.dataDirectory): \(error)")
+        }
+        let repo = Repo(
+            configuration: .init(peerId: "groundmist-sync", sharePolicy: sharePolicy == .announce ? .announceLoaded : .requestsOnly),
+            storage: storage,
+            logger: logger
+        )
         let server: GroundmistServer
         do {
-            // Placeholder until the repo lands: every peer is told the repository is not available.
-            server = try GroundmistServer(configuration: configuration, endpoint: UnavailableEndpoint())
+            server = try GroundmistServer(configuration: configuration, endpoint: repo, logger: logger, onShutdown: { await repo.flush() })
         } catch {
             throw ServeError(description: error.description)
         }

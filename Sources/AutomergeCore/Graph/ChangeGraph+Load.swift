@@ -23,8 +23,9 @@ extension ChangeGraph {
         do throws(AutomergeError) {
             return try loadUnchecked(bytes, validation: validation, limits: limits, wasEmpty: wasEmpty)
         } catch {
-            // Only the empty-graph fast path mutates before the end; undo it.
-            if wasEmpty && count > 0 { self = ChangeGraph(retainingChanges: retainsChanges) }
+            // Only the empty-graph fast path mutates before the end (node arrays first, hashes
+            // last): a graph that was empty is simply emptied again.
+            if wasEmpty { self = ChangeGraph(retainingChanges: retainsChanges) }
             throw error
         }
     }

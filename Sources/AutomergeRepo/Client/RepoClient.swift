@@ -1,0 +1,118 @@
+import AutomergeCore
+
+/// The client side of the protocol, built from the same pieces as the server's repo: it joins,
+/// keeps a change graph and a sync state per document, answers every sync message, and pushes
+/// local changes. Used by tests and load generators; one server connection at a time.
+public actor RepoClient: RepoEndpoint {
+    public let peerId: String
+    public let storageId: String?
+    private var connection: (any RepoConnection)?
+    private var connectionId: RepoConnectionID?
+    private var serverPeerId: String?
+    private var documents: [DocumentId: Document] = [:]
+    /// Documents the server said it does not have.
+    public private(set) var unavailable: Set<DocumentId> = []
+    /// `error` messages received.
+    public private(set) var errors: [String] = []
+
+    struct Document {
+        var graph = ChangeGraph()
+        var state = SyncState()
+        var wanted = false
+    }
+
+    public init(peerId: String, storageId: String? = nil) {
+        self.peerId = peerId
+        self.storageId = storageId
+    }
+
+    public var isJoined: Bool { serverPeerId != nil }
+
+    public func heads(of id: DocumentId) -> [ChangeHash] { documents[id]?.graph.heads ?? [] }
+    public func changeCount(of id: DocumentId) -> Int { documents[id]?.graph.count ?? 0 }
+
+    /// Adds locally made changes to a document and tells the server.
+    public func apply(_ chunks: [ChangeChunk], to id: DocumentId) async throws {
+        var document = documents[id] ?? Document()
+        try document.graph.add(chunks)
+        documents[id] = document
+        await sync(id)
+    }
+
+    /// Asks the server for a document we do not have.
+    public func request(_ id: DocumentId) async {
+        if documents[id] == nil { documents[id] = Document(wanted: true) }
+        await sync(id)
+    }
+
+    /// The graph of a document (to build changes on top of it).
+    public func graph(of id: DocumentId) -> ChangeGraph { documents[id]?.graph ?? ChangeGraph() }
+
+    // MARK: RepoEndpoint
+
+    public func connect(_ connection: any RepoConnection) async -> RepoConnectionID {
+        let id = RepoConnectionID(rawValue: (connectionId?.rawValue ?? 0) + 1)
+        self.connection = connection
+        connectionId = id
+        serverPeerId = nil
+        // A new connection starts every document's sync state afresh (shared heads kept).
+        for key in documents.keys {
+            if let document = documents[key], let state = try? SyncState(decoding: document.state.encode()) {
+                documents[key]?.state = state
+            }
+        }
+        let join = JoinMessage(
+            senderId: peerId,
+            peerMetadata: PeerMetadata(storageId: storageId, isEphemeral: storageId == nil),
+            supportedProtocolVersions: ["1"]
+        )
+        await connection.send(RepoMessage.join(join).encoded())
+        return id
+    }
+
+    public func receive(_ frame: [UInt8], from id: RepoConnectionID) async {
+        guard id == connectionId, let message = try? RepoMessage(decoding: frame) else { return }
+        switch message {
+        case .peer(let peer):
+            serverPeerId = peer.senderId
+            for documentId in documents.keys.sorted(by: { $0.string < $1.string }) { await sync(documentId) }
+        case .sync(let message):
+            guard let documentId = try? DocumentId(message.documentId), let decoded = try? SyncMessage.decode(message.data) else { return }
+            var document = documents[documentId] ?? Document()
+            do {
+                try document.graph.receiveSyncMessage(&document.state, decoded)
+            } catch {
+                errors.append("invalid sync message from the server: \(error)")
+                return
+            }
+            if !document.graph.heads.isEmpty { unavailable.remove(documentId) }
+            documents[documentId] = document
+            await sync(documentId)
+        case .docUnavailable(let message):
+            if let documentId = try? DocumentId(message.documentId) { unavailable.insert(documentId) }
+        case .error(let error):
+            errors.append(error.message)
+        default:
+            break
+        }
+    }
+
+    public func disconnect(_ id: RepoConnectionID) {
+        guard id == connectionId else { return }
+        connection = nil
+        serverPeerId = nil
+    }
+
+    /// Closes the connection to the server.
+    public func close() async { await connection?.close() }
+
+    private func sync(_ id: DocumentId) async {
+        guard let connection, let serverPeerId, var document = documents[id] else { return }
+        guard let message = document.graph.generateSyncMessage(&document.state) else { return }
+        // `request` is for a document we lack and have not yet heard about from this peer.
+        let isRequest = document.wanted && document.graph.count == 0 && document.state.sharedHeads.isEmpty
+        documents[id] = document
+        let payload = DocumentSyncMessage(senderId: peerId, targetId: serverPeerId, documentId: id.string, data: message.encode())
+        await connection.send((isRequest ? RepoMessage.request(payload) : RepoMessage.sync(payload)).encoded())
+    }
+}
