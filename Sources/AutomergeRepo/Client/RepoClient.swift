@@ -21,6 +21,9 @@ public actor RepoClient: RepoEndpoint {
         var wanted = false
     }
 
+    /// Tasks waiting for the server to report given heads for a document.
+    private var waiters: [DocumentId: [(heads: Set<ChangeHash>, continuation: CheckedContinuation<Void, Never>)]] = [:]
+
     public init(peerId: String, storageId: String? = nil) {
         self.peerId = peerId
         self.storageId = storageId
@@ -87,6 +90,7 @@ public actor RepoClient: RepoEndpoint {
             }
             if !document.graph.heads.isEmpty { unavailable.remove(documentId) }
             documents[documentId] = document
+            resumeWaiters(documentId, serverHeads: decoded.heads)
             await sync(documentId)
         case .docUnavailable(let message):
             if let documentId = try? DocumentId(message.documentId) { unavailable.insert(documentId) }
@@ -101,6 +105,32 @@ public actor RepoClient: RepoEndpoint {
         guard id == connectionId else { return }
         connection = nil
         serverPeerId = nil
+    }
+
+    /// Waits until the server's heads for a document include all of `heads` (the server
+    /// advertises heads only once the changes are durable).
+    public func waitUntilServerHas(_ heads: [ChangeHash], in id: DocumentId) async {
+        if Set(documents[id]?.state.theirHeads ?? []).isSuperset(of: heads) || covered(heads, by: documents[id]?.state.theirHeads ?? [], in: id) {
+            return
+        }
+        await withCheckedContinuation { continuation in waiters[id, default: []].append((Set(heads), continuation)) }
+    }
+
+    private func covered(_ heads: [ChangeHash], by serverHeads: [ChangeHash], in id: DocumentId) -> Bool {
+        guard let graph = documents[id]?.graph, !serverHeads.isEmpty else { return false }
+        let known = graph.ancestors(of: serverHeads)
+        return heads.allSatisfy { known.contains($0) }
+    }
+
+    private func resumeWaiters(_ id: DocumentId, serverHeads: [ChangeHash]) {
+        guard var pending = waiters[id], !pending.isEmpty else { return }
+        let known = documents[id]?.graph.ancestors(of: serverHeads) ?? []
+        pending.removeAll { waiter in
+            guard waiter.heads.isSubset(of: known) else { return false }
+            waiter.continuation.resume()
+            return true
+        }
+        waiters[id] = pending.isEmpty ? nil : pending
     }
 
     /// Closes the connection to the server.

@@ -1,0 +1,161 @@
+import AutomergeCore
+import AutomergeRepo
+import Logging
+
+/// Drives a running server with Swift client peers: C clients each upload D documents of N
+/// changes (one change per round trip, documents in parallel), then a fresh client fetches
+/// every document back and checks its heads.
+public struct LoadGenerator: Sendable {
+    public struct Options: Sendable {
+        public var url: String
+        public var clients: Int
+        public var documents: Int
+        public var changes: Int
+
+        public init(url: String, clients: Int, documents: Int, changes: Int) {
+            self.url = url
+            self.clients = clients
+            self.documents = documents
+            self.changes = changes
+        }
+    }
+
+    public struct Report: Sendable {
+        public var changes: Int
+        public var uploadSeconds: Double
+        public var fetchSeconds: Double
+        public var latencies: [Double]
+        public var changesPerSecond: Double { Double(changes) / max(uploadSeconds, 1e-9) }
+        public func percentile(_ p: Double) -> Double {
+            guard !latencies.isEmpty else { return 0 }
+            let sorted = latencies.sorted()
+            return sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.down)))]
+        }
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    let options: Options
+    let logger: Logger
+
+    public init(options: Options, logger: Logger) {
+        self.options = options
+        self.logger = logger
+    }
+
+    public func run() async throws -> Report {
+        let clock = ContinuousClock()
+        let uploadStart = clock.now
+        let results = try await withThrowingTaskGroup(of: ([DocumentId: [ChangeHash]], [Double]).self) { group in
+            for index in 0..<options.clients {
+                group.addTask { try await upload(client: index) }
+            }
+            var heads: [DocumentId: [ChangeHash]] = [:]
+            var latencies: [Double] = []
+            for try await (clientHeads, clientLatencies) in group {
+                heads.merge(clientHeads) { first, _ in first }
+                latencies.append(contentsOf: clientLatencies)
+            }
+            return (heads, latencies)
+        }
+        let uploadSeconds = Self.seconds(clock.now - uploadStart)
+        let fetchStart = clock.now
+        try await fetch(results.0)
+        return Report(
+            changes: options.clients * options.documents * options.changes,
+            uploadSeconds: uploadSeconds,
+            fetchSeconds: Self.seconds(clock.now - fetchStart),
+            latencies: results.1
+        )
+    }
+
+    private func upload(client index: Int) async throws -> ([DocumentId: [ChangeHash]], [Double]) {
+        let client = RepoClient(peerId: "bench-client-\(index)", storageId: "bench-storage-\(index)")
+        let actor = ActorId((0..<16).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) })
+        return try await connected(client) {
+            try await withThrowingTaskGroup(of: (DocumentId, [ChangeHash], [Double]).self) { group in
+                for _ in 0..<options.documents {
+                    group.addTask {
+                        let document = DocumentId.random()
+                        var latencies: [Double] = []
+                        let clock = ContinuousClock()
+                        for number in 1...options.changes {
+                            let chunk = Self.change(on: await client.graph(of: document), actor: actor, number: number)
+                            let start = clock.now
+                            try await client.apply([chunk], to: document)
+                            await client.waitUntilServerHas([chunk.hash], in: document)
+                            latencies.append(Self.seconds(clock.now - start) * 1000)
+                        }
+                        return (document, await client.heads(of: document), latencies)
+                    }
+                }
+                var heads: [DocumentId: [ChangeHash]] = [:]
+                var latencies: [Double] = []
+                for try await (document, documentHeads, documentLatencies) in group {
+                    heads[document] = documentHeads
+                    latencies.append(contentsOf: documentLatencies)
+                }
+                return (heads, latencies)
+            }
+        }
+    }
+
+    private func fetch(_ expected: [DocumentId: [ChangeHash]]) async throws {
+        let reader = RepoClient(peerId: "bench-reader")
+        try await connected(reader) {
+            for document in expected.keys { await reader.request(document) }
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(120)
+            while clock.now < deadline {
+                var complete = true
+                for (document, heads) in expected where await reader.heads(of: document) != heads {
+                    complete = false
+                    break
+                }
+                if complete { return }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            throw Failure(description: "the fetched documents do not have the uploaded heads")
+        }
+    }
+
+    /// Runs `body` while `client` is connected to the server.
+    private func connected<T: Sendable>(_ client: RepoClient, _ body: @Sendable @escaping () async throws -> T) async throws -> T {
+        let url = options.url
+        let logger = logger
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                _ = try await RepoWebSocketClient(url: url, endpoint: client, logger: logger).run()
+                return nil
+            }
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(10)
+            while await !client.isJoined {
+                guard clock.now < deadline else { throw Failure(description: "could not join the server at \(url)") }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let result = try await body()
+            await client.close()
+            group.cancelAll()
+            return result
+        }
+    }
+
+    static func change(on graph: ChangeGraph, actor: ActorId, number: Int) -> ChangeChunk {
+        let seq = UInt64(number)
+        let maxOp = graph.allHashes.last.flatMap { graph.metadata(for: $0)?.maxOp } ?? 0
+        return Change(
+            deps: graph.heads,
+            actor: actor,
+            seq: seq,
+            startOp: maxOp + 1,
+            ops: [Op(object: .root, key: .map("k\(number % 16)"), action: .put, value: .int(Int64(number)))]
+        ).encodeChunk()
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
