@@ -93,9 +93,11 @@ actor DocumentSynchronizer {
         if graph.count == 0 && graph.queuedCount == 0 && isRequest {
             await send(.docUnavailable(DocUnavailableMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string)), to: link)
         }
+        // Sync states are an optimisation (a lost one costs one Bloom round): they are written
+        // with the debounced flush, not once per message.
+        let syncStateChanged = peer.persistedSharedHeads != peer.syncState.sharedHeads && peer.link.persistentStorageId != nil
         peers[link.peerId] = peer
-        await persistSyncState(of: link.peerId)
-        if graph.heads != headsBefore { scheduleFlush() }
+        if graph.heads != headsBefore || syncStateChanged { scheduleFlush() }
         return .success(())
     }
 
