@@ -22,7 +22,12 @@ public actor RepoClient: RepoEndpoint {
     }
 
     /// Tasks waiting for the server to report given heads for a document.
-    private var waiters: [DocumentId: [(heads: Set<ChangeHash>, continuation: CheckedContinuation<Void, Never>)]] = [:]
+    private var waiters: [DocumentId: [(heads: Set<ChangeHash>, continuation: CheckedContinuation<Void, any Error>)]] = [:]
+
+    /// The connection closed while a task was waiting for the server.
+    public struct Disconnected: Error, CustomStringConvertible {
+        public var description: String { "the connection to the server closed" }
+    }
 
     public init(peerId: String, storageId: String? = nil) {
         self.peerId = peerId
@@ -105,15 +110,19 @@ public actor RepoClient: RepoEndpoint {
         guard id == connectionId else { return }
         connection = nil
         serverPeerId = nil
+        // Nobody will answer these any more: fail them instead of leaving them parked.
+        for pending in waiters.values { for waiter in pending { waiter.continuation.resume(throwing: Disconnected()) } }
+        waiters = [:]
     }
 
     /// Waits until the server's heads for a document include all of `heads` (the server
     /// advertises heads only once the changes are durable).
-    public func waitUntilServerHas(_ heads: [ChangeHash], in id: DocumentId) async {
+    public func waitUntilServerHas(_ heads: [ChangeHash], in id: DocumentId) async throws {
         if Set(documents[id]?.state.theirHeads ?? []).isSuperset(of: heads) || covered(heads, by: documents[id]?.state.theirHeads ?? [], in: id) {
             return
         }
-        await withCheckedContinuation { continuation in waiters[id, default: []].append((Set(heads), continuation)) }
+        guard connection != nil else { throw Disconnected() }
+        try await withCheckedThrowingContinuation { continuation in waiters[id, default: []].append((Set(heads), continuation)) }
     }
 
     private func covered(_ heads: [ChangeHash], by serverHeads: [ChangeHash], in id: DocumentId) -> Bool {

@@ -85,7 +85,7 @@ public struct LoadGenerator: Sendable {
                             let chunk = Self.change(on: await client.graph(of: document), actor: actor, number: number)
                             let start = clock.now
                             try await client.apply([chunk], to: document)
-                            await client.waitUntilServerHas([chunk.hash], in: document)
+                            try await client.waitUntilServerHas([chunk.hash], in: document)
                             latencies.append(Self.seconds(clock.now - start) * 1000)
                         }
                         return (document, await client.heads(of: document), latencies)
@@ -131,7 +131,7 @@ public struct LoadGenerator: Sendable {
                 return nil
             }
             let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(10)
+            let deadline = clock.now + .seconds(60)
             while await !client.isJoined {
                 guard clock.now < deadline else { throw Failure(description: "could not join the server at \(url)") }
                 try await Task.sleep(for: .milliseconds(5))

@@ -27,6 +27,13 @@ enum RepoWebSocketBridge {
         let logger = connectionLogger
         logger.debug("WebSocket connected")
 
+        // Messages are handed to the endpoint by their own task, in order, so that the reader
+        // keeps reading while the endpoint awaits storage: pings and pongs are control frames
+        // handled by the reader, and a busy repo must not look like a dead peer.
+        let (inbox, inboxContinuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let processor = Task {
+            for await frame in inbox { await endpoint.receive(frame, from: id) }
+        }
         var readError: (any Error)?
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -41,7 +48,7 @@ enum RepoWebSocketBridge {
                     switch message {
                     case .binary(let buffer):
                         logger.trace("received message", metadata: ["bytes": "\(buffer.readableBytes)"])
-                        await endpoint.receive(Array(buffer.readableBytesView), from: id)
+                        inboxContinuation.yield(Array(buffer.readableBytesView))
                     case .text(let text):
                         logger.notice("text frame rejected", metadata: ["bytes": "\(text.utf8.count)"])
                         let error = RepoMessage.error(
@@ -54,6 +61,8 @@ enum RepoWebSocketBridge {
             } catch {
                 readError = error
             }
+            inboxContinuation.finish()
+            await processor.value
             connection.finish()
             group.cancelAll()
         }
