@@ -40,10 +40,11 @@ actor DocumentSynchronizer {
         self.logger = logger
     }
 
-    /// True when no peer has the document open and nothing is pending: safe to evict.
+    /// True when no peer has the document open and nothing is running: safe to evict.
     var isIdle: Bool {
         get async {
-            guard peers.isEmpty && !flushScheduled else { return false }
+            // A pending flush has nothing to do once no peer is left.
+            guard peers.isEmpty else { return false }
             return await !mutex.isLocked
         }
     }
@@ -120,7 +121,11 @@ actor DocumentSynchronizer {
     /// Forgets a peer's connection-scoped state (its persisted shared heads remain).
     func removePeer(_ peerId: String, connection: RepoConnectionID) async {
         await mutex.lock()
-        if peers[peerId]?.link.connectionId == connection { peers[peerId] = nil }
+        if peers[peerId]?.link.connectionId == connection {
+            // Its sync state is normally written with the next flush: write it now.
+            await persistSyncState(of: peerId)
+            peers[peerId] = nil
+        }
         await mutex.unlock()
     }
 

@@ -278,3 +278,22 @@ import Testing
         #expect(reader.documents[document]?.count == 30)
     }
 }
+
+@Suite struct RepoEvictionTests {
+    /// A document leaves memory when its last peer disconnects, even with a flush pending, and
+    /// the peer's sync state is on disk by then.
+    @Test func lastPeerLeavingEvictsTheDocument() async throws {
+        let storage = InMemoryRepoStorage()
+        let repo = Repo(configuration: .init(peerId: "server", syncDebounce: .seconds(30)), storage: storage)
+        let client = TestClient(repo: repo, peerId: "only")
+        _ = try await client.join(storageId: "storage-only")
+        let document = DocumentId.random()
+        try client.change(document, key: "k", value: 1, actor: ActorId([7, 7, 7]))
+        try await client.sync(document)
+        #expect(await repo.loadedDocuments == [document])
+        await repo.disconnect(client.id)
+        #expect(await repo.loadedDocuments.isEmpty)
+        let saved = try #require(try await storage.loadSyncState(of: document, peer: "storage-only"))
+        #expect(try SyncState(decoding: saved).sharedHeads == client.documents[document]?.heads)
+    }
+}
