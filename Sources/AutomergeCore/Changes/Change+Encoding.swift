@@ -8,7 +8,4 @@ extension Change {
         _ = try? reader.readULEB()
         return ChangeChunk(verifiedBytes: chunk, hash: hash, bodyStart: reader.offset)
     }
-
-    /// The canonical body: header fields, op column metadata, op columns, extra bytes.
-    public func encodeBody() -> [UInt8] { Array(encodeChunk().body) }
 }

@@ -59,7 +59,7 @@ public enum Chunk: Sendable {
 public struct DocumentChunkBytes: Sendable {
     public let bytes: [UInt8]
     public let bodyRange: Range<Int>
-    /// Whether the chunk was stored compressed as a whole (never, for documents; columns may be).
+    /// The body as stored (columns may still be DEFLATEd).
     public var body: ArraySlice<UInt8> { bytes[bodyRange] }
 }
 

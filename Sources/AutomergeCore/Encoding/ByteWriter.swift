@@ -72,10 +72,4 @@ public enum LEB128 {
         value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
     }
 
-    @inlinable
-    public static func signedSize(_ value: Int64) -> Int {
-        var bytes: [UInt8] = []
-        appendSigned(value, to: &bytes)
-        return bytes.count
-    }
 }

@@ -51,8 +51,7 @@ extension ChangeGraph {
 
     /// Whether `hash` is `target` or one of its ancestors.
     public func isAncestorOrEqual(_ hash: ChangeHash, of targets: [ChangeHash]) -> Bool {
-        guard let index = indexByHash[hash] else { return false }
-        return !indexesNotAncestors(of: targets).contains(Int(index)) || targets.contains(hash)
+        ancestors(of: targets).contains(hash)
     }
 
     /// Every applied change that `heads` depend on (including `heads`), as hashes.

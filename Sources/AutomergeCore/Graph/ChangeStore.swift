@@ -24,7 +24,4 @@ struct ChangeStore: Sendable {
         let start = Int(location.offset)
         return segments[Int(location.segment)][start..<(start + Int(location.length))]
     }
-
-    /// Total bytes stored.
-    var byteCount: Int { locations.reduce(0) { $0 + Int($1.length) } }
 }

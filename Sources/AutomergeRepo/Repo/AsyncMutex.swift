@@ -21,16 +21,4 @@ actor AsyncMutex {
     }
 
     var isLocked: Bool { locked }
-
-    func withLock<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
-        await lock()
-        do {
-            let result = try await body()
-            unlock()
-            return result
-        } catch {
-            unlock()
-            throw error
-        }
-    }
 }

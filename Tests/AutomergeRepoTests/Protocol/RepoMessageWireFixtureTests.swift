@@ -1,3 +1,4 @@
+import AutomergeCore
 import Testing
 
 @testable import AutomergeRepo
@@ -41,7 +42,7 @@ struct RepoMessageWireFixtureTests {
         var count = 0
         for frame in try Fixtures.wireFrames() where frame.direction == "s2c" {
             let message = try RepoMessage(decoding: frame.bytes)
-            #expect(Hex.encode(message.encoded(with: cborX)) == Hex.encode(frame.bytes), "\(frame.file)#\(frame.seq) \(message.type)")
+            #expect(hexEncode(message.encoded(with: cborX)) == hexEncode(frame.bytes), "\(frame.file)#\(frame.seq) \(message.type)")
             // The default (shortest heads) form carries the same message.
             #expect(try RepoMessage(decoding: message.encoded()) == message)
             count += 1

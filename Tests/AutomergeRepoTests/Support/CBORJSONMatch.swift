@@ -1,3 +1,5 @@
+import AutomergeCore
+
 @testable import AutomergeRepo
 
 /// Compares a decoded CBOR item with the fixtures' cbor2 → JSON rendering: byte strings as lowercase hex,
@@ -16,7 +18,7 @@ func cborMismatch(_ value: CBORValue, _ json: JSONValue, path: String = "$") -> 
         else { return "\(path): float \(value) vs \(literal)" }
         return nil
     case (.bytes(let bytes), .string(let hex)):
-        return Hex.encode(bytes) == hex ? nil : "\(path): bytes \(Hex.encode(bytes)) vs \(hex)"
+        return hexEncode(bytes) == hex ? nil : "\(path): bytes \(hexEncode(bytes)) vs \(hex)"
     case (.text(let text), .string(let string)):
         return text == string ? nil : "\(path): \"\(text)\" vs \"\(string)\""
     case (.undefined, .string("<undefined>")), (.null, .null):

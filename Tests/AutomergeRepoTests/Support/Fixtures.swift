@@ -1,3 +1,4 @@
+import AutomergeCore
 import Foundation
 import Testing
 
@@ -44,7 +45,7 @@ enum Fixtures {
                 let object = try JSONValue.parse(String(line))
                 guard case .number(let seq)? = object["seq"], let seqValue = Int(seq),
                     case .string(let direction)? = object["dir"],
-                    case .string(let hex)? = object["hex"], let bytes = Hex.decode(hex),
+                    case .string(let hex)? = object["hex"], let bytes = hexDecode(hex),
                     let decoded = object["decoded"]
                 else {
                     throw FixtureError.malformed("\(name): \(line.prefix(80))")
@@ -59,39 +60,4 @@ enum Fixtures {
 struct FixtureError: Error, CustomStringConvertible {
     let description: String
     static func malformed(_ what: String) -> FixtureError { FixtureError(description: "malformed fixture: \(what)") }
-}
-
-enum Hex {
-    static func decode(_ string: String) -> [UInt8]? {
-        let digits = Array(string.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        var index = 0
-        while index < digits.count {
-            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        var out = ""
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return out
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 }
