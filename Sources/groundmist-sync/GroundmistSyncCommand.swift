@@ -5,7 +5,7 @@ struct GroundmistSyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "groundmist-sync",
         abstract: "A personal Automerge sync server for an ATProto identity.",
-        subcommands: [ServeCommand.self, InspectCommand.self, BenchCommand.self],
+        subcommands: [ServeCommand.self, SessionsCommand.self, TokenCommand.self, InspectCommand.self, BenchCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -1,3 +1,4 @@
+import ATProto
 import ArgumentParser
 import AutomergeRepo
 import Foundation
@@ -10,13 +11,15 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the sync server (the default command).",
         discussion: """
-            Settings come from HOST, PORT, DATA_DIR and LOG_LEVEL, then a .env file in the working \
-            directory (the environment wins), then these flags (which win over both). \
-            This build has no authentication and only listens on loopback.
+            Settings come from a .env file in the working directory, then the environment (which \
+            wins), then these flags (which win over both); .env.example documents every variable. \
+            Without ATPROTO_DID the server runs in development mode: no authentication, loopback only. \
+            With ATPROTO_DID, GROUNDMIST_SYNC_SECRET_KEY and PUBLIC_URL set, every WebSocket needs a \
+            sync token from POST /authenticate and the server may listen on any interface.
             """
     )
 
-    @Option(help: "Interface to listen on (loopback only for now). Overrides HOST.")
+    @Option(help: "Interface to listen on (loopback only in development mode). Overrides HOST.")
     var host: String?
 
     @Option(help: "TCP port. Overrides PORT.")
@@ -24,6 +27,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("data-dir"), help: "Where documents are stored. Overrides DATA_DIR.")
     var dataDirectory: String?
+
+    @Option(name: .customLong("public-url"), help: "Public https origin of the server, e.g. https://sync.example.com. Overrides PUBLIC_URL.")
+    var publicURL: String?
+
+    @Option(name: .customLong("legacy-auth"), help: "DPoP logins from today's apps: approve, trust or off. Overrides GROUNDMIST_LEGACY_AUTH.")
+    var legacyAuth: String?
 
     @Option(
         name: .customLong("share-policy"),
@@ -38,20 +47,17 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration: ServerConfiguration
+        var overrides: [String: String] = [:]
+        if let host { overrides["HOST"] = host }
+        if let port { overrides["PORT"] = String(port) }
+        if let dataDirectory { overrides["DATA_DIR"] = dataDirectory }
+        if let publicURL { overrides["PUBLIC_URL"] = publicURL }
+        if let legacyAuth { overrides["GROUNDMIST_LEGACY_AUTH"] = legacyAuth }
+        let configuration: ServerConfiguration
         do {
-            configuration = try ServerConfiguration.load()
+            configuration = try ServerConfiguration.load(overrides: overrides)
         } catch {
             throw ServeError(description: error.description)
-        }
-        if let host { configuration.host = host }
-        if let port {
-            guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
-            configuration.port = port
-        }
-        if let dataDirectory {
-            guard !dataDirectory.isEmpty else { throw ValidationError("--data-dir must not be empty") }
-            configuration.dataDirectory = dataDirectory
         }
 
         let level = configuration.logLevel
@@ -63,19 +69,28 @@ struct ServeCommand: AsyncParsableCommand {
 
         let logger = Logger(label: "groundmist-sync")
         let directory = URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true)
-        let storage: NodeFSRepoStorage
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            storage = try NodeFSRepoStorage(directory: directory)
+        } catch {
+            throw ServeError(description: "cannot create the data directory \(configuration.dataDirectory): \(error.localizedDescription)")
+        }
+        let policy: SharePolicy = sharePolicy == .announce ? .announceLoaded : .requestsOnly
+        if let authentication = configuration.authentication {
+            try await runAuthenticated(configuration: configuration, authentication: authentication, policy: policy, logger: logger)
+        } else {
+            try await runDevelopment(configuration: configuration, policy: policy, logger: logger)
+        }
+    }
+
+    private func runDevelopment(configuration: ServerConfiguration, policy: SharePolicy, logger: Logger) async throws {
+        let storage: NodeFSRepoStorage
+        do {
+            storage = try NodeFSRepoStorage(directory: URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true))
             _ = try await storage.storageId()
         } catch {
             throw ServeError(description: "cannot use the data directory \(configuration.dataDirectory): \(error)")
         }
-        let repo = Repo(
-            configuration: .init(peerId: "groundmist-sync", sharePolicy: sharePolicy == .announce ? .announceLoaded : .requestsOnly),
-            storage: storage,
-            logger: logger
-        )
+        let repo = Repo(configuration: .init(peerId: "groundmist-sync", sharePolicy: policy), storage: storage, logger: logger)
         let server: GroundmistServer
         do {
             server = try GroundmistServer(configuration: configuration, endpoint: repo, logger: logger, onShutdown: { await repo.flush() })
@@ -87,10 +102,61 @@ struct ServeCommand: AsyncParsableCommand {
             Groundmist sync server on \(configuration.webSocketURL)
             data directory: \(configuration.dataDirectory)
             \(GroundmistServer.developmentModeBanner)
+            set ATPROTO_DID, GROUNDMIST_SYNC_SECRET_KEY and PUBLIC_URL to require authentication
 
             """
         FileHandle.standardOutput.write(Data(banner.utf8))
         try await server.run()
+    }
+
+    private func runAuthenticated(
+        configuration: ServerConfiguration,
+        authentication: AuthenticationConfiguration,
+        policy: SharePolicy,
+        logger: Logger
+    ) async throws {
+        let transport = AsyncHTTPTransport()
+        let resolver = CachingDIDResolver(upstream: NetworkDIDResolver(transport: transport, plcURL: authentication.plcURL), logger: logger)
+        let authority: SyncAuthority
+        do {
+            authority = try await SyncAuthority(
+                configuration: authentication,
+                dataDirectory: configuration.dataDirectory,
+                resolver: resolver,
+                sharePolicy: policy,
+                logger: logger
+            )
+        } catch {
+            try? await transport.shutdown()
+            throw ServeError(description: "cannot start: \(error)")
+        }
+        let server: GroundmistServer
+        do {
+            server = try GroundmistServer(
+                configuration: configuration,
+                authority: authority,
+                logger: logger,
+                onShutdown: { await authority.groups.flush() }
+            )
+        } catch {
+            try? await transport.shutdown()
+            throw ServeError(description: error.description)
+        }
+        let banner = """
+            Groundmist sync server on \(configuration.webSocketURL) (public URL \(authentication.publicURL))
+            data directory: \(configuration.dataDirectory)
+            owner: \(authentication.ownerDID)  service DID: \(authentication.serviceDID)
+            logins from today's apps (DPoP): \(authentication.legacyAuth.rawValue)
+
+            """
+        FileHandle.standardOutput.write(Data(banner.utf8))
+        do {
+            try await server.run()
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+        try? await transport.shutdown()
     }
 }
 

@@ -60,12 +60,14 @@ public struct CompatibilityAuthenticator: Sendable {
         default:
             throw DPoPError(.invalidRequest, "unsupported Authorization scheme")
         }
-        let proof = try await dpop.verify(proofHeaders: proofHeaders, method: method, path: path, accessToken: token)
+        // The proof's jti is spent only once the token checks pass too: a refused request leaves it unused.
+        let proof = try dpop.check(proofHeaders: proofHeaders, method: method, path: path, accessToken: token)
         let accessToken: UnverifiedAccessToken
         do {
             accessToken = try UnverifiedAccessToken(decoding: token)
         } catch {
             if acceptOpaqueTokens && error == .notJWT && !token.contains(".") {
+                try await dpop.recordUse(of: proof)
                 return Result(token: nil, proof: proof)
             }
             throw DPoPError(.invalidToken, error.description)
@@ -74,6 +76,7 @@ public struct CompatibilityAuthenticator: Sendable {
         guard jkt == proof.thumbprint else { throw DPoPError(.invalidToken, "Invalid DPoP key binding") }
         guard accessToken.sub == ownerDID.string else { throw DPoPError(.invalidToken, "access token is for another account") }
         guard clock.now() < accessToken.exp else { throw DPoPError(.invalidToken, "access token has expired") }
+        try await dpop.recordUse(of: proof)
         return Result(token: accessToken, proof: proof)
     }
 }

@@ -42,6 +42,23 @@ public struct DPoPVerifier: Sendable {
     ///   - path: the request target as received (path and optional query), appended to the public URL.
     ///   - accessToken: the token after `DPoP `, if any; `ath` must then match it.
     public func verify(proofHeaders: [String], method: String, path: String, accessToken: String?) async throws(DPoPError) -> VerifiedProof {
+        let proof = try check(proofHeaders: proofHeaders, method: method, path: path, accessToken: accessToken)
+        try await recordUse(of: proof)
+        return proof
+    }
+
+    /// Spends the proof's `jti`: call once every other check of the request has passed, so a request
+    /// refused for another reason (e.g. its access token) does not burn the proof.
+    public func recordUse(of proof: VerifiedProof) async throws(DPoPError) {
+        let fresh = await replayCache.insert(
+            ReplayKey(thumbprint: proof.thumbprint, jti: proof.jti),
+            expiresAt: clock.now() + configuration.replayLifetime
+        )
+        guard fresh else { throw invalid("DPoP proof replayed") }
+    }
+
+    /// Every check of `verify` except the replay cache, which `recordUse(of:)` updates.
+    public func check(proofHeaders: [String], method: String, path: String, accessToken: String?) throws(DPoPError) -> VerifiedProof {
         guard let proof = proofHeaders.first, !proof.isEmpty else { throw invalid("DPoP proof required") }
         guard proofHeaders.count == 1 else { throw invalid("exactly one DPoP header is allowed") }
         let jws: CompactJWS
@@ -79,9 +96,7 @@ public struct DPoPVerifier: Sendable {
         } else if let nonce = claims["nonce"], nonce.stringValue == nil {
             throw invalid("DPoP proof nonce is not a string")
         }
-        // Recorded last, so a proof refused for its nonce can be retried with the same jti.
-        let fresh = await replayCache.insert(ReplayKey(thumbprint: jwk.thumbprint, jti: jti), expiresAt: now + configuration.replayLifetime)
-        guard fresh else { throw invalid("DPoP proof replayed") }
+        // The jti is recorded by `recordUse(of:)`, so a proof refused for its nonce can be retried with the same jti.
         return VerifiedProof(thumbprint: jwk.thumbprint, jti: jti, issuedAt: iat, claimedIssuer: claims["iss"]?.stringValue)
     }
 

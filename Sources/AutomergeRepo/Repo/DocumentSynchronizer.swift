@@ -118,6 +118,21 @@ actor DocumentSynchronizer {
         await mutex.unlock()
     }
 
+    /// Starts syncing with a peer the repo wants this document from: a `request` when we hold no
+    /// changes, a `sync` otherwise. Does nothing if this connection is already syncing it.
+    func requestOrSync(with link: PeerLink) async {
+        await mutex.lock()
+        if (try? await ensureLoaded()) != nil, peers[link.peerId]?.link.connectionId != link.connectionId {
+            var peer = await peerState(for: link)
+            if let message = graph.generateSyncMessage(&peer.syncState) {
+                let sync = DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string, data: message.encode())
+                await send(graph.count == 0 ? .request(sync) : .sync(sync), to: link)
+            }
+            peers[link.peerId] = peer
+        }
+        await mutex.unlock()
+    }
+
     /// Forgets a peer's connection-scoped state (its persisted shared heads remain).
     func removePeer(_ peerId: String, connection: RepoConnectionID) async {
         await mutex.lock()

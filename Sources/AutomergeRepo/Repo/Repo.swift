@@ -30,6 +30,8 @@ public actor Repo: RepoEndpoint {
     private var documents: [DocumentId: DocumentSynchronizer] = [:]
     /// Highest ephemeral `count` seen per (sender, session).
     private var ephemeralSeen: [String: UInt64] = [:]
+    /// Documents every joining peer is asked for (see `requestOnJoin`).
+    private var requestedOnJoin: Set<DocumentId> = []
 
     struct ConnectionState {
         var connection: any RepoConnection
@@ -144,6 +146,16 @@ public actor Repo: RepoEndpoint {
         if configuration.sharePolicy == .announceLoaded {
             for document in documents.values { await document.announce(to: link) }
         }
+        for id in requestedOnJoin.sorted(by: { $0.string < $1.string }) {
+            await document(for: id).requestOrSync(with: link)
+        }
+    }
+
+    /// Asks every peer that joins from now on for this document (a `request` while we lack it, a
+    /// `sync` otherwise). Clients such as the Groundmist Editor never offer their documents on their
+    /// own, so this is how a group's root document reaches the server (original-server.md §10.2).
+    public func requestOnJoin(_ id: DocumentId) {
+        requestedOnJoin.insert(id)
     }
 
     // MARK: Documents

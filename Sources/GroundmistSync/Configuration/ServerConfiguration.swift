@@ -1,3 +1,4 @@
+import ATProto
 import Foundation
 import Logging
 
@@ -20,9 +21,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// How often the server pings each peer (the JS server uses 5 s).
     public var pingInterval: Duration
     public var logLevel: Logger.Level
-    /// Escape hatch for binding beyond loopback without authentication. Nothing sets it yet; the
-    /// authentication work replaces it.
+    /// Escape hatch for binding beyond loopback without authentication (tests only; no variable sets it).
     public var allowUnauthenticatedNonLoopback: Bool
+    /// Authentication settings; nil runs the local development mode (loopback only, no authentication).
+    public var authentication: AuthenticationConfiguration?
 
     public init(
         host: String = ServerConfiguration.defaultHost,
@@ -40,6 +42,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.pingInterval = pingInterval
         self.logLevel = logLevel
         self.allowUnauthenticatedNonLoopback = allowUnauthenticatedNonLoopback
+        self.authentication = nil
     }
 
     /// A peer that has not answered a ping by the time the next one is due is dropped, so the pong
@@ -52,12 +55,25 @@ public struct ServerConfiguration: Sendable, Equatable {
         return "ws://\(shownHost):\(port)"
     }
 
-    /// Reads `HOST`, `PORT`, `DATA_DIR` and `LOG_LEVEL` from the environment, falling back to a
+    /// Reads `HOST`, `PORT`, `DATA_DIR`, `LOG_LEVEL` and the authentication variables
+    /// (`AuthenticationConfiguration`) from the environment, falling back to a
     /// `.env` file (the environment wins), then to the defaults. Every problem is reported at once.
+    /// - Parameter overrides: command-line flags, as variables; they win over the environment.
     public static func load(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        dotEnvPath: String? = ".env"
+        dotEnvPath: String? = ".env",
+        overrides: [String: String] = [:]
     ) throws(ConfigurationError) -> ServerConfiguration {
+        try parse(loadValues(environment: environment, dotEnvPath: dotEnvPath, overrides: overrides))
+    }
+
+    /// The merged variables (`.env`, then the environment, then `overrides`), unvalidated; for
+    /// commands that need only a few of them.
+    public static func loadValues(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        dotEnvPath: String? = ".env",
+        overrides: [String: String] = [:]
+    ) throws(ConfigurationError) -> [String: String] {
         var merged: [String: String] = [:]
         if let dotEnvPath, FileManager.default.fileExists(atPath: dotEnvPath) {
             let contents: String
@@ -69,7 +85,8 @@ public struct ServerConfiguration: Sendable, Equatable {
             merged = try DotEnv.parse(contents, path: dotEnvPath)
         }
         merged.merge(environment) { _, environmentValue in environmentValue }
-        return try parse(merged)
+        merged.merge(overrides) { _, flag in flag }
+        return merged
     }
 
     /// Validates the recognised keys of `values`; unknown keys are ignored.
@@ -100,7 +117,9 @@ public struct ServerConfiguration: Sendable, Equatable {
                 problems.append(.invalidLogLevel(level))
             }
         }
+        let authentication = AuthenticationConfiguration.parse(values, problems: &problems)
         guard problems.isEmpty else { throw ConfigurationError(problems) }
+        configuration.authentication = authentication
         return configuration
     }
 
@@ -121,6 +140,15 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
     case invalidLogLevel(String)
     case unreadableDotEnv(path: String, reason: String)
     case malformedDotEnvLine(path: String, line: Int)
+    case invalidOwnerDID(String, reason: String)
+    case missingSecretKey
+    case shortSecretKey(bytes: Int)
+    case missingPublicURL
+    case invalidPublicURL(String)
+    case invalidAllowedOrigin(String)
+    case invalidLegacyAuth(String)
+    case invalidPLCURL(String)
+    case invalidTokenLifetime(String)
 
     public var description: String {
         switch self {
@@ -137,6 +165,24 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
             return "cannot read \(path): \(reason)"
         case .malformedDotEnvLine(let path, let line):
             return "\(path) line \(line) is not KEY=VALUE"
+        case .invalidOwnerDID(let value, let reason):
+            return "ATPROTO_DID must be your account's DID, e.g. did:plc:abc123 (got \"\(value)\": \(reason))"
+        case .missingSecretKey:
+            return "GROUNDMIST_SYNC_SECRET_KEY is required when ATPROTO_DID is set; generate one with: openssl rand -hex 32"
+        case .shortSecretKey(let bytes):
+            return "GROUNDMIST_SYNC_SECRET_KEY must be at least 32 bytes (got \(bytes)); generate one with: openssl rand -hex 32"
+        case .missingPublicURL:
+            return "PUBLIC_URL is required when ATPROTO_DID is set: the https origin clients use, e.g. https://sync.example.com"
+        case .invalidPublicURL(let value):
+            return "PUBLIC_URL must be an http(s) origin without a path, e.g. https://sync.example.com (got \"\(value)\")"
+        case .invalidAllowedOrigin(let value):
+            return "GROUNDMIST_ALLOWED_ORIGINS must be a comma-separated list of origins like https://app.example.com, or * (bad entry \"\(value)\")"
+        case .invalidLegacyAuth(let value):
+            return "GROUNDMIST_LEGACY_AUTH must be approve, trust or off (got \"\(value)\")"
+        case .invalidPLCURL(let value):
+            return "PLC_URL must be an http(s) URL, e.g. https://plc.directory (got \"\(value)\")"
+        case .invalidTokenLifetime(let value):
+            return "GROUNDMIST_TOKEN_LIFETIME must be a duration like 30d, 12h, 90m or 3600s (got \"\(value)\")"
         }
     }
 }

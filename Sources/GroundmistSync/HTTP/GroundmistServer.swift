@@ -1,3 +1,4 @@
+import ATProto
 import AutomergeRepo
 import Hummingbird
 import HummingbirdWebSocket
@@ -28,10 +29,24 @@ public struct GroundmistServer: Sendable {
     public static let developmentModeBanner = "development mode: no authentication, loopback only"
     public static let rootText = "Groundmist personal sync server is running"
 
+    /// Where WebSocket connections go.
+    public enum Mode: Sendable {
+        /// Development: every connection reaches one repo, unauthenticated.
+        case development(any RepoEndpoint)
+        /// Every connection needs a sync token and reaches its token's group repo only.
+        case authenticated(SyncAuthority)
+    }
+
     public let configuration: ServerConfiguration
-    public let endpoint: any RepoEndpoint
+    public let mode: Mode
     public let logger: Logger
     private let onShutdown: @Sendable () async -> Void
+
+    /// The development-mode endpoint (nil in authenticated mode).
+    public var endpoint: (any RepoEndpoint)? {
+        if case .development(let endpoint) = mode { return endpoint }
+        return nil
+    }
 
     /// - Parameter onShutdown: runs once on graceful shutdown (SIGINT/SIGTERM or cancellation), after
     ///   the HTTP server has stopped and every WebSocket has been closed; the repo flushes here.
@@ -42,15 +57,36 @@ public struct GroundmistServer: Sendable {
         logger: Logger = Logger(label: "groundmist-sync"),
         onShutdown: @escaping @Sendable () async -> Void = {}
     ) throws(GroundmistServerError) {
-        guard configuration.allowUnauthenticatedNonLoopback || LoopbackAddress.isLoopback(configuration.host) else {
-            throw .nonLoopbackWithoutAuthentication(host: configuration.host)
+        try self.init(configuration: configuration, mode: .development(endpoint), logger: logger, onShutdown: onShutdown)
+    }
+
+    /// The authenticated server: binding beyond loopback is allowed.
+    public init(
+        configuration: ServerConfiguration,
+        authority: SyncAuthority,
+        logger: Logger = Logger(label: "groundmist-sync"),
+        onShutdown: @escaping @Sendable () async -> Void = {}
+    ) throws(GroundmistServerError) {
+        try self.init(configuration: configuration, mode: .authenticated(authority), logger: logger, onShutdown: onShutdown)
+    }
+
+    init(
+        configuration: ServerConfiguration,
+        mode: Mode,
+        logger: Logger,
+        onShutdown: @escaping @Sendable () async -> Void
+    ) throws(GroundmistServerError) {
+        if case .development = mode {
+            guard configuration.allowUnauthenticatedNonLoopback || LoopbackAddress.isLoopback(configuration.host) else {
+                throw .nonLoopbackWithoutAuthentication(host: configuration.host)
+            }
         }
         // NIO's frame decoder takes sizes up to UInt32.max.
         guard configuration.maxMessageSize > 0, configuration.maxMessageSize <= Int(UInt32.max) else {
             throw .invalidMaxMessageSize(configuration.maxMessageSize)
         }
         self.configuration = configuration
-        self.endpoint = endpoint
+        self.mode = mode
         self.logger = logger
         self.onShutdown = onShutdown
     }
@@ -61,7 +97,7 @@ public struct GroundmistServer: Sendable {
         onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let configuration = configuration
-        let endpoint = endpoint
+        let mode = mode
         let logger = logger
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: configuration.maxMessageSize,
@@ -69,24 +105,62 @@ public struct GroundmistServer: Sendable {
             closeTimeout: Self.closeTimeout
         )
         let hostForLog = configuration.host
+        var services: [any Service] = [ShutdownHookService(hook: onShutdown, logger: logger)]
+        if case .authenticated(let authority) = mode {
+            services.append(SessionWatcher(authority: authority))
+        }
         return Application(
-            router: Self.makeRouter(),
-            server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { _, channel, _ in
+            router: Self.makeRouter(mode: mode),
+            server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { request, channel, _ in
                 // Any path upgrades, as in the original server; clients normally use "/".
-                .upgrade([:]) { inbound, outbound, _ in
-                    try await RepoWebSocketBridge.run(
-                        inbound: inbound,
-                        outbound: outbound,
-                        endpoint: endpoint,
-                        maxMessageSize: configuration.maxMessageSize,
-                        closeTimeout: Self.closeTimeout,
-                        logger: logger,
-                        forceClose: { channel.close(promise: nil) }
+                let endpoint: any RepoEndpoint
+                var grant: ConnectionGrant?
+                switch mode {
+                case .development(let developmentEndpoint):
+                    endpoint = developmentEndpoint
+                case .authenticated(let authority):
+                    grant = await authority.authorizeConnection(
+                        target: request.path ?? "/",
+                        authorization: request.headerFields[values: .authorization]
                     )
+                    guard let grant else {
+                        await RefusedUpgrade.respond(on: channel)
+                        return .dontUpgrade
+                    }
+                    endpoint = grant.repo
+                }
+                return .upgrade([:]) { [grant] inbound, outbound, _ in
+                    var connectionLogger = logger
+                    // Registered so that revoking the session closes this connection.
+                    var registration: (authority: SyncAuthority, session: String, handle: UInt64)?
+                    if case .authenticated(let authority) = mode, let grant {
+                        connectionLogger[metadataKey: "session"] = "\(grant.session.id)"
+                        let handle = await authority.liveConnections.add(session: grant.session.id) { channel.close(promise: nil) }
+                        registration = (authority, grant.session.id, handle)
+                    }
+                    let result: Result<Void, any Error>
+                    do {
+                        try await RepoWebSocketBridge.run(
+                            inbound: inbound,
+                            outbound: outbound,
+                            endpoint: endpoint,
+                            maxMessageSize: configuration.maxMessageSize,
+                            closeTimeout: Self.closeTimeout,
+                            logger: connectionLogger,
+                            forceClose: { channel.close(promise: nil) }
+                        )
+                        result = .success(())
+                    } catch {
+                        result = .failure(error)
+                    }
+                    if let registration {
+                        await registration.authority.liveConnections.remove(session: registration.session, handle: registration.handle)
+                    }
+                    try result.get()
                 }
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [ShutdownHookService(hook: onShutdown, logger: logger)],
+            services: services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.notice("listening", metadata: ["host": "\(hostForLog)", "port": "\(port)"])
@@ -98,17 +172,32 @@ public struct GroundmistServer: Sendable {
 
     /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
     public func run() async throws {
-        logger.warning("\(Self.developmentModeBanner)")
+        switch mode {
+        case .development:
+            logger.warning("\(Self.developmentModeBanner)")
+        case .authenticated(let authority):
+            if authority.configuration.legacyAuth == .trust {
+                logger.warning(
+                    "GROUNDMIST_LEGACY_AUTH=trust: DPoP logins from the apps are approved without verification; anyone who can forge a token with your DID gets in"
+                )
+            }
+        }
         try await makeApplication().runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 
     /// How long a peer gets to answer our close frame.
     static let closeTimeout: Duration = .seconds(10)
 
-    static func makeRouter() -> Router<BasicRequestContext> {
+    static func makeRouter(mode: Mode = .development(UnavailableEndpoint())) -> Router<BasicRequestContext> {
         let router = Router()
+        if case .authenticated(let authority) = mode {
+            router.add(middleware: CORSMiddleware(configuration: authority.configuration))
+        }
         router.get("/") { _, _ in rootText }
         router.get("/healthz") { _, _ in HealthStatus(status: "ok") }
+        if case .authenticated(let authority) = mode {
+            AuthenticateRoutes(authority: authority).register(on: router)
+        }
         return router
     }
 }

@@ -1,0 +1,254 @@
+import ATProto
+import AutomergeRepo
+import Foundation
+import Logging
+
+/// The answer to `POST /authenticate`, independent of the HTTP framework.
+public struct LoginResponse: Sendable, Equatable {
+    public var status: Int
+    public var headers: [(String, String)]
+    /// JSON text.
+    public var body: String
+
+    public static func == (lhs: LoginResponse, rhs: LoginResponse) -> Bool {
+        lhs.status == rhs.status && lhs.body == rhs.body && lhs.headers.map { $0.0 + ":" + $0.1 } == rhs.headers.map { $0.0 + ":" + $0.1 }
+    }
+
+    /// `{"error": …, "message": …}`, the XRPC error shape (the apps only need a JSON body).
+    static func error(_ status: Int, _ error: String, _ message: String, headers: [(String, String)] = []) -> LoginResponse {
+        LoginResponse(status: status, headers: headers, body: "{\"error\":\(JSONText.string(error)),\"message\":\(JSONText.string(message))}")
+    }
+}
+
+/// The body of `/authenticate`: `{lexiconAuthorityDomain, rootDocUrl}`.
+struct LoginRequestBody {
+    let group: NamespacePrefix
+    let rootDocUrl: AutomergeURL?
+
+    init(_ bytes: [UInt8]) throws(LoginBodyError) {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+            throw LoginBodyError("the body must be a JSON object {\"lexiconAuthorityDomain\", \"rootDocUrl\"}")
+        }
+        guard let domain = object["lexiconAuthorityDomain"] as? String else {
+            throw LoginBodyError("lexiconAuthorityDomain is required: the app's namespace, e.g. xyz.groundmist.library")
+        }
+        do {
+            group = try NamespacePrefix(domain)
+        } catch {
+            throw LoginBodyError("lexiconAuthorityDomain is not a namespace prefix: \(error.reason)")
+        }
+        switch object["rootDocUrl"] {
+        case .none, is NSNull:
+            rootDocUrl = nil
+        case let text as String where text.isEmpty:
+            rootDocUrl = nil
+        case let text as String:
+            guard let url = try? AutomergeURL(text) else { throw LoginBodyError("rootDocUrl must be an automerge: URL or null") }
+            rootDocUrl = url
+        default:
+            throw LoginBodyError("rootDocUrl must be an automerge: URL or null")
+        }
+    }
+}
+
+struct LoginBodyError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+extension SyncAuthority {
+    /// `/authenticate`: verifies the credentials, creates or reuses a session, registers the root
+    /// document and returns `{"result":"OK","token","rootDocUrl"}` as the original server did.
+    ///
+    /// - Parameters:
+    ///   - authorization: every `Authorization` header value.
+    ///   - proofs: every `DPoP` header value.
+    ///   - path: the request target, appended to `PUBLIC_URL` for the DPoP `htu` check.
+    public func login(authorization: [String], proofs: [String], method: String, path: String, body: [UInt8]) async -> LoginResponse {
+        guard authorization.count <= 1 else {
+            recordFailure("invalid_request")
+            return .error(400, "InvalidRequest", "more than one Authorization header")
+        }
+        guard let header = authorization.first, !header.isEmpty else {
+            recordFailure("missing_credentials")
+            return .error(401, "AuthMissing", "Authorization header is required", headers: [("WWW-Authenticate", "Bearer, DPoP algs=\"ES256\"")])
+        }
+        let scheme = header.prefix { $0 != " " }.lowercased()
+        let request: LoginRequestBody
+        do {
+            request = try LoginRequestBody(body)
+        } catch {
+            recordFailure("invalid_body")
+            return .error(400, "InvalidRequest", error.message)
+        }
+        switch scheme {
+        case "bearer":
+            return await serviceAuthLogin(authorization: authorization, request: request)
+        case "dpop":
+            return await legacyLogin(authorization: authorization, proofs: proofs, method: method, path: path, request: request)
+        default:
+            recordFailure("invalid_request")
+            return .error(400, "InvalidRequest", "Authorization must use the Bearer or DPoP scheme")
+        }
+    }
+
+    private func serviceAuthLogin(authorization: [String], request: LoginRequestBody) async -> LoginResponse {
+        do {
+            _ = try await serviceAuth.verify(authorization: authorization, lexiconMethod: AuthenticationConfiguration.authenticateMethod)
+        } catch {
+            recordFailure(Self.snakeCase(error.name.rawValue))
+            var headers: [(String, String)] = []
+            if let challenge = error.wwwAuthenticate { headers.append(("WWW-Authenticate", challenge)) }
+            if error.httpStatus == 503 {
+                logger.error("cannot resolve the owner's DID document", metadata: ["reason": "\(error.message)"])
+                headers.append(("Retry-After", "30"))
+                return .error(503, error.error, "the account's identity could not be resolved; try again shortly", headers: headers)
+            }
+            return .error(error.httpStatus, error.error, error.message, headers: headers)
+        }
+        do {
+            let session = try await sessions.create(
+                group: request.group.string,
+                method: .serviceAuth,
+                status: .approved,
+                lifetime: configuration.tokenLifetime
+            )
+            logger.info("login", metadata: ["session": "\(session.id)", "group": "\(session.group)", "method": "service-auth"])
+            return try await success(session: session, request: request, headers: [])
+        } catch {
+            return internalError(error)
+        }
+    }
+
+    private func legacyLogin(
+        authorization: [String],
+        proofs: [String],
+        method: String,
+        path: String,
+        request: LoginRequestBody
+    ) async -> LoginResponse {
+        // Every response to a DPoP request carries a fresh nonce (atproto-auth.md §1.4).
+        let nonceHeader = ("DPoP-Nonce", nonces.next())
+        guard configuration.legacyAuth != .off else {
+            recordFailure("legacy_auth_disabled")
+            logger.notice("DPoP login refused: GROUNDMIST_LEGACY_AUTH=off")
+            return .error(
+                401,
+                "LegacyAuthDisabled",
+                "this server accepts only ATProto service-auth tokens (Authorization: Bearer)",
+                headers: [("WWW-Authenticate", "Bearer"), nonceHeader]
+            )
+        }
+        let result: CompatibilityAuthenticator.Result
+        do {
+            result = try await compatibility.authenticate(authorization: authorization, proofHeaders: proofs, method: method, path: path)
+        } catch {
+            return legacyFailure(error, nonceHeader: nonceHeader)
+        }
+        let clientId = result.token?.clientID ?? result.proof.claimedIssuer
+        do {
+            var session: Session
+            if let existing = await sessions.reusable(keyThumbprint: result.proof.thumbprint, group: request.group.string) {
+                session = try await sessions.extend(existing.id, until: Date(timeIntervalSince1970: clock.now() + configuration.tokenLifetime))
+                if configuration.legacyAuth == .trust && session.status == .pending {
+                    session = try await sessions.setStatus(session.id, .approved)
+                }
+            } else {
+                session = try await sessions.create(
+                    group: request.group.string,
+                    method: .dpop,
+                    status: configuration.legacyAuth == .trust ? .approved : .pending,
+                    lifetime: configuration.tokenLifetime,
+                    clientId: clientId,
+                    keyThumbprint: result.proof.thumbprint
+                )
+            }
+            let metadata: Logger.Metadata = [
+                "session": "\(session.id)", "group": "\(session.group)", "method": "dpop", "client": "\(clientId ?? "unknown")",
+            ]
+            if configuration.legacyAuth == .trust {
+                logger.warning("DPoP login approved without verification (GROUNDMIST_LEGACY_AUTH=trust)", metadata: metadata)
+            } else if session.status == .pending {
+                logger.notice("login waiting for approval: run `groundmist-sync sessions approve \(session.id)`", metadata: metadata)
+            } else {
+                logger.info("login", metadata: metadata)
+            }
+            return try await success(session: session, request: request, headers: [nonceHeader])
+        } catch {
+            return internalError(error)
+        }
+    }
+
+    /// Maps a DPoP failure to its response. Never `error="invalid_token"`: the atproto browser client
+    /// answers that by refreshing and then deleting the user's login (original-server.md §10.4).
+    private func legacyFailure(_ error: DPoPError, nonceHeader: (String, String)) -> LoginResponse {
+        switch error.code {
+        case .useDPoPNonce:
+            // A normal step of the handshake, not a failure worth counting.
+            return .error(401, "use_dpop_nonce", error.message, headers: [("WWW-Authenticate", error.wwwAuthenticate ?? "DPoP"), nonceHeader])
+        case .invalidRequest:
+            recordFailure("invalid_request")
+            return .error(400, "InvalidRequest", error.message, headers: [nonceHeader])
+        case .missingCredentials:
+            recordFailure("missing_credentials")
+            return .error(401, "AuthMissing", error.message, headers: [("WWW-Authenticate", "Bearer, DPoP algs=\"ES256\""), nonceHeader])
+        case .invalidDPoPProof:
+            recordFailure("invalid_dpop_proof")
+            logger.info("DPoP login refused", metadata: ["reason": "\(error.message)"])
+            return .error(401, "InvalidDPoPProof", error.message, headers: [("WWW-Authenticate", error.wwwAuthenticate ?? "DPoP"), nonceHeader])
+        case .invalidToken:
+            recordFailure("invalid_access_token")
+            logger.info("DPoP login refused", metadata: ["reason": "\(error.message)"])
+            return .error(401, "InvalidToken", error.message, headers: [("WWW-Authenticate", "DPoP algs=\"ES256\""), nonceHeader])
+        }
+    }
+
+    private func success(session: Session, request: LoginRequestBody, headers: [(String, String)]) async throws -> LoginResponse {
+        var root = await roots.root(of: request.group.string)
+        if let submitted = request.rootDocUrl {
+            root = try await roots.register(submitted, for: request.group.string)
+        }
+        let repo = try await repo(for: request.group)
+        if let root { await repo.requestOnJoin(root.documentId) }
+        let token = try await tokens.mint(session: session)
+        let rootText = root.map { JSONText.string($0.description) } ?? "null"
+        return LoginResponse(
+            status: 200,
+            headers: headers,
+            body: "{\"result\":\"OK\",\"token\":\(JSONText.string(token)),\"rootDocUrl\":\(rootText)}"
+        )
+    }
+
+    private func internalError(_ error: any Error) -> LoginResponse {
+        logger.error("login failed on the server", metadata: ["error": "\(error)"])
+        return .error(500, "InternalServerError", "the server could not complete the login")
+    }
+
+    static func snakeCase(_ name: String) -> String {
+        var result = ""
+        for character in name {
+            if character.isUppercase && !result.isEmpty { result.append("_") }
+            result.append(Character(character.lowercased()))
+        }
+        return result
+    }
+}
+
+/// Minimal JSON text building, so the response keys keep the original's order.
+enum JSONText {
+    static func string(_ value: String) -> String {
+        var result = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case let c where c.value < 0x20: result += String(format: "\\u%04x", c.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}

@@ -1,0 +1,68 @@
+import ATProto
+import Foundation
+import JWTKit
+
+/// Claims of a sync token: the HS256 JWT `/authenticate` returns and the WebSocket accepts.
+///
+/// Clients treat it as opaque (original-server.md §4.5); only this server reads it.
+public struct SyncTokenClaims: JWTPayload {
+    /// The owner DID.
+    public var did: String
+    /// The session id; the token is only as good as its session's status.
+    public var sid: String
+    /// The namespace prefix the token may sync.
+    public var group: String
+    public var iat: IssuedAtClaim
+    public var exp: ExpirationClaim
+
+    /// Expiry is checked by `SyncTokens.verify` against the injectable clock.
+    public func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+
+/// Why a sync token was refused; the raw value is the metric and log reason.
+public enum SyncTokenError: String, Error, Sendable, Equatable {
+    case malformed = "token_malformed"
+    case badSignature = "token_bad_signature"
+    case expired = "token_expired"
+    case wrongAccount = "token_wrong_account"
+}
+
+/// Mints and checks sync tokens with `GROUNDMIST_SYNC_SECRET_KEY`. A new secret invalidates every token.
+public struct SyncTokens: Sendable {
+    private let keys: JWTKeyCollection
+    public let ownerDID: String
+    private let clock: any AuthClock
+
+    public init(secret: [UInt8], ownerDID: String, clock: any AuthClock = SystemClock()) async {
+        keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        self.ownerDID = ownerDID
+        self.clock = clock
+    }
+
+    public func mint(session: Session) async throws -> String {
+        let claims = SyncTokenClaims(
+            did: ownerDID,
+            sid: session.id,
+            group: session.group,
+            iat: IssuedAtClaim(value: Date(timeIntervalSince1970: clock.now().rounded(.down))),
+            exp: ExpirationClaim(value: session.expires)
+        )
+        return try await keys.sign(claims)
+    }
+
+    /// Checks form, algorithm, signature, expiry and owner. The session status is the caller's job.
+    public func verify(_ token: String) async throws(SyncTokenError) -> SyncTokenClaims {
+        // jwt-kit does not pin the algorithm by itself: refuse anything but HS256 first (`none`, RS/ES confusion).
+        guard let jws = try? CompactJWS(token), jws.header["alg"] == .string("HS256") else { throw .malformed }
+        let claims: SyncTokenClaims
+        do {
+            claims = try await keys.verify(token, as: SyncTokenClaims.self)
+        } catch {
+            throw .badSignature
+        }
+        guard claims.exp.value.timeIntervalSince1970 > clock.now() else { throw .expired }
+        guard claims.did == ownerDID else { throw .wrongAccount }
+        return claims
+    }
+}

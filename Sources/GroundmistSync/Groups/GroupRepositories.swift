@@ -1,0 +1,54 @@
+import ATProto
+import AutomergeRepo
+import Foundation
+import Logging
+
+/// One repo per lexicon group, stored at `DATA_DIR/<segments joined by '/'>` as the original server
+/// laid it out, so existing data directories keep working. Repos are created on first use — by
+/// `/authenticate` or by a WebSocket after a restart — and live as long as the server.
+public actor GroupRepositories {
+    public let dataDirectory: String
+    private let sharePolicy: SharePolicy
+    private let logger: Logger
+    private var repos: [NamespacePrefix: Repo] = [:]
+
+    public init(dataDirectory: String, sharePolicy: SharePolicy = .announceLoaded, logger: Logger) {
+        self.dataDirectory = dataDirectory
+        self.sharePolicy = sharePolicy
+        self.logger = logger
+    }
+
+    /// The folder of a group; validated segments cannot contain `/`, `..` or start with a dot.
+    public nonisolated func directory(for group: NamespacePrefix) -> URL {
+        group.segments.reduce(URL(fileURLWithPath: dataDirectory, isDirectory: true)) {
+            $0.appendingPathComponent($1, isDirectory: true)
+        }
+    }
+
+    public func repo(for group: NamespacePrefix) async throws -> Repo {
+        if let existing = repos[group] { return existing }
+        let directory = directory(for: group)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let storage = try NodeFSRepoStorage(directory: directory)
+        _ = try await storage.storageId()
+        // Another task may have created it while this one awaited storage.
+        if let existing = repos[group] { return existing }
+        var repoLogger = logger
+        repoLogger[metadataKey: "group"] = "\(group)"
+        let repo = Repo(
+            configuration: .init(peerId: "storage-server-groundmist-sync-\(group)", sharePolicy: sharePolicy),
+            storage: storage,
+            logger: repoLogger
+        )
+        repos[group] = repo
+        logger.info("group repository opened", metadata: ["group": "\(group)", "directory": "\(directory.path)"])
+        return repo
+    }
+
+    /// Every open repo, for flushing at shutdown.
+    public var openRepos: [Repo] { Array(repos.values) }
+
+    public func flush() async {
+        for repo in repos.values { await repo.flush() }
+    }
+}

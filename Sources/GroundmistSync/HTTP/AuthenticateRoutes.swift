@@ -1,0 +1,53 @@
+import HTTPTypes
+import Hummingbird
+
+/// `POST /authenticate` (and its XRPC alias) and the service's DID document.
+struct AuthenticateRoutes: Sendable {
+    static let paths: Set<String> = ["/authenticate", "/xrpc/" + AuthenticationConfiguration.authenticateMethod]
+    /// body-parser's default limit in the original server.
+    static let maximumBodySize = 100 * 1024
+    static let dpopField = HTTPField.Name("DPoP")
+
+    let authority: SyncAuthority
+
+    func register(on router: Router<BasicRequestContext>) {
+        for path in Self.paths {
+            router.post(RouterPath(path)) { request, context in try await authenticate(request, context: context) }
+        }
+        router.get("/.well-known/did.json") { _, _ in didDocument() }
+    }
+
+    func authenticate(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let body: [UInt8]
+        do {
+            body = Array(buffer: try await request.collectBody(upTo: Self.maximumBodySize))
+        } catch {
+            return JSONResponse.error(.badRequest, "InvalidRequest", "the body must be JSON of at most 100 kB")
+        }
+        let result = await authority.login(
+            authorization: request.headers[values: .authorization],
+            proofs: Self.dpopField.map { request.headers[values: $0] } ?? [],
+            method: request.method.rawValue,
+            path: request.uri.path,
+            body: body
+        )
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        for (name, value) in result.headers {
+            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+        }
+        return Response(status: .init(code: result.status), headers: headers, body: .init(byteBuffer: .init(string: result.body)))
+    }
+
+    /// The did:web document for `PUBLIC_URL`, so PDS proxying finds the `#groundmist_sync` endpoint.
+    func didDocument() -> Response {
+        let configuration = authority.configuration
+        let did = configuration.serviceDID
+        let body = """
+            {"@context":["https://www.w3.org/ns/did/v1"],"id":\(JSONText.string(did)),\
+            "service":[{"id":"#\(AuthenticationConfiguration.serviceID)","type":"GroundmistSyncServer",\
+            "serviceEndpoint":\(JSONText.string(configuration.publicURL))}]}
+            """
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(string: body)))
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// One login: the group it may sync, how it was authenticated and whether the owner allows it.
+/// Sync tokens name their session, so changing its status takes effect on every token at once.
+public struct Session: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable, CaseIterable {
+        /// Waiting for `groundmist-sync sessions approve ID` (legacy DPoP logins).
+        case pending
+        case approved
+        case revoked
+    }
+
+    public enum Method: String, Codable, Sendable {
+        /// A verified ATProto service-auth JWT.
+        case serviceAuth = "service-auth"
+        /// An app's DPoP-bound PDS access token, which the server cannot verify.
+        case dpop
+        /// Minted by `groundmist-sync token create` on the server itself.
+        case cli
+    }
+
+    public let id: String
+    /// The namespace prefix (NSID order, lower case) whose repo the session may sync.
+    public let group: String
+    public let method: Method
+    /// The app's self-declared client id (unverified), when known.
+    public var clientId: String?
+    /// RFC 7638 thumbprint of the DPoP key, so repeated logins from one app reuse the session.
+    public var keyThumbprint: String?
+    public let created: Date
+    public var lastSeen: Date?
+    /// When the newest token of this session expires.
+    public var expires: Date
+    public var status: Status
+
+    public init(
+        id: String,
+        group: String,
+        method: Method,
+        clientId: String? = nil,
+        keyThumbprint: String? = nil,
+        created: Date,
+        lastSeen: Date? = nil,
+        expires: Date,
+        status: Status
+    ) {
+        self.id = id
+        self.group = group
+        self.method = method
+        self.clientId = clientId
+        self.keyThumbprint = keyThumbprint
+        self.created = created
+        self.lastSeen = lastSeen
+        self.expires = expires
+        self.status = status
+    }
+
+    /// A fresh random id: 16 hex characters, short enough to type in `sessions approve`.
+    public static func makeID() -> String {
+        (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import GroundmistSync
+import Testing
+
+/// `sessions` and `token` through the built executable, on a temporary data directory.
+@Suite struct SessionsCommandTests {
+    struct Output {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL) throws -> Output {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("groundmist-sync")
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "swift test builds the executable beside the test bundle")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        // Only what the test sets: the developer's own ATPROTO_DID or DATA_DIR must not leak in.
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { _, new in new }
+        process.currentDirectoryURL = directory
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        return Output(
+            status: process.terminationStatus,
+            stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+            stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        )
+    }
+
+    static let environment = [
+        "ATPROTO_DID": "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+        "GROUNDMIST_SYNC_SECRET_KEY": "a-secret-that-is-long-enough-0123456789",
+        "PUBLIC_URL": "https://sync.example.com",
+    ]
+
+    @Test func tokenCreateListApproveRevoke() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessions-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("data").path
+
+        let created = try Self.run(
+            ["token", "create", "--group", "xyz.groundmist.library", "--expires", "2h", "--data-dir", data],
+            environment: Self.environment,
+            in: directory
+        )
+        #expect(created.status == 0, "\(created.stderr)")
+        let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.split(separator: ".").count == 3)
+
+        // The token verifies with the same secret and names an approved session.
+        let tokens = await SyncTokens(secret: Array(Self.environment["GROUNDMIST_SYNC_SECRET_KEY"]!.utf8), ownerDID: Self.environment["ATPROTO_DID"]!)
+        let claims = try await tokens.verify(token)
+        #expect(claims.group == "xyz.groundmist.library")
+        let lifetime = claims.exp.value.timeIntervalSinceNow
+        #expect(lifetime > 7000 && lifetime <= 7200)
+
+        let listed = try Self.run(["sessions", "list", "--json", "--data-dir", data], in: directory)
+        #expect(listed.status == 0)
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        #expect(array.count == 1)
+        #expect(array.first?["id"] as? String == claims.sid)
+        #expect(array.first?["status"] as? String == "approved")
+        #expect(array.first?["method"] as? String == "cli")
+
+        let table = try Self.run(["sessions", "list"], environment: ["DATA_DIR": data], in: directory)
+        #expect(table.stdout.contains(claims.sid))
+        #expect(table.stdout.contains("approved"))
+
+        let revoked = try Self.run(["sessions", "revoke", claims.sid, "--data-dir", data], in: directory)
+        #expect(revoked.status == 0)
+        let store = try SessionStore(dataDirectory: data)
+        #expect(await store.session(claims.sid)?.status == .revoked)
+        let reapprove = try Self.run(["sessions", "approve", claims.sid, "--data-dir", data], in: directory)
+        #expect(reapprove.status != 0)
+        #expect(reapprove.stderr.contains("revoked"))
+
+        // A pending session is approved by the command.
+        let pending = try await store.create(group: "xyz.groundmist.library", method: .dpop, status: .pending, lifetime: 3600)
+        let approved = try Self.run(["sessions", "approve", pending.id, "--data-dir", data], in: directory)
+        #expect(approved.status == 0)
+        #expect(try await store.reloadIfChanged())
+        #expect(await store.session(pending.id)?.status == .approved)
+
+        let unknown = try Self.run(["sessions", "approve", "ffffffffffffffff", "--data-dir", data], in: directory)
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("no session with id ffffffffffffffff"))
+    }
+
+    @Test func tokenCreateExplainsMissingConfiguration() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessions-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let noOwner = try Self.run(["token", "create", "--group", "xyz.groundmist.library"], in: directory)
+        #expect(noOwner.status != 0)
+        #expect(noOwner.stderr.contains("ATPROTO_DID is not set"))
+        let badGroup = try Self.run(["token", "create", "--group", "../etc"], environment: Self.environment, in: directory)
+        #expect(badGroup.status != 0)
+        #expect(badGroup.stderr.contains("--group must be a namespace prefix"))
+        var short = Self.environment
+        short["GROUNDMIST_SYNC_SECRET_KEY"] = "short"
+        let shortSecret = try Self.run(["token", "create", "--group", "xyz.groundmist.library"], environment: short, in: directory)
+        #expect(shortSecret.status != 0)
+        #expect(shortSecret.stderr.contains("must be at least 32 bytes"))
+        for command in [["sessions", "--help"], ["sessions", "list", "--help"], ["token", "create", "--help"], ["serve", "--help"]] {
+            let help = try Self.run(command, in: directory)
+            #expect(help.status == 0, "\(command)")
+            #expect(help.stdout.contains("USAGE"), "\(command)")
+        }
+    }
+}

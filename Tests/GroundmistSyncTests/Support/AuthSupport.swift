@@ -1,0 +1,271 @@
+import ATProto
+import AutomergeRepo
+import Crypto
+import Foundation
+import GroundmistSync
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The owner account of the tests: a fresh P-256 key and a did:plc whose document an in-memory
+/// resolver serves (the fake PLC directory).
+struct TestOwner: Sendable {
+    static let halfOrder: [UInt8] = Array(
+        Data(base64Encoded: "f////4AAAAB//////////95zfVbTi89CedzlYX4xkqg=") ?? Data()
+    )
+
+    let key = P256.Signing.PrivateKey()
+    let did: DID
+
+    init(suffix: String = "") throws {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+        let random = (0..<24).map { _ in String(alphabet[Int.random(in: 0..<32)]) }.joined()
+        did = try DID("did:plc:" + random)
+    }
+
+    var document: DIDDocument {
+        let json = """
+            {"id":"\(did.string)","alsoKnownAs":["at://owner.test"],"verificationMethod":[{"id":"\(did.string)#atproto",\
+            "type":"Multikey","controller":"\(did.string)","publicKeyMultibase":"\(PublicKey.p256(key.publicKey).multikey)"}],"service":[]}
+            """
+        // Built from constants and a generated key: parsing cannot fail.
+        return (try? DIDDocument(json: Array(json.utf8), expectedDID: did))
+            ?? DIDDocument(id: did, alsoKnownAs: [], verificationMethods: [], services: [])
+    }
+
+    /// An ES256 service-auth JWT with a low-S signature (atproto's rule).
+    func serviceAuthToken(
+        aud: String,
+        lxm: String = AuthenticationConfiguration.authenticateMethod,
+        iss: String? = nil,
+        iat: Double = Date().timeIntervalSince1970,
+        lifetime: Double = 60,
+        jti: String = UUID().uuidString,
+        signer: P256.Signing.PrivateKey? = nil
+    ) throws -> String {
+        let header = #"{"alg":"ES256","typ":"JWT"}"#
+        let payload =
+            #"{"iss":"\#(iss ?? did.string)","aud":"\#(aud)","exp":\#(Int(iat + lifetime)),"iat":\#(Int(iat)),"lxm":"\#(lxm)","jti":"\#(jti)"}"#
+        let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8))
+        let signingKey = signer ?? key
+        while true {
+            let signature = Array(try signingKey.signature(for: Array(input.utf8)).rawRepresentation)
+            if !Self.halfOrder.lexicographicallyPrecedes(signature[32..<64]) {
+                return input + "." + Base64URL.encode(signature)
+            }
+        }
+    }
+}
+
+/// Plays one of today's apps: a DPoP key, a PDS access token bound to it (unsigned as far as the
+/// server can tell), and proofs for each request.
+struct TestDPoPApp: Sendable {
+    let key = P256.Signing.PrivateKey()
+    let clientId = "https://library.groundmist.xyz/client-metadata.json"
+
+    var jwk: String {
+        let raw = Array(key.publicKey.x963Representation)
+        return #"{"kty":"EC","crv":"P-256","x":"\#(Base64URL.encode(raw[1..<33]))","y":"\#(Base64URL.encode(raw[33...]))"}"#
+    }
+
+    var thumbprint: String {
+        let raw = Array(key.publicKey.x963Representation)
+        return JWKThumbprint.ec(crv: "P-256", x: Base64URL.encode(raw[1..<33]), y: Base64URL.encode(raw[33...]))
+    }
+
+    func accessToken(sub: String, exp: Double = Date().timeIntervalSince1970 + 3600, jkt: String? = nil) -> String {
+        let header = #"{"alg":"ES256K","typ":"at+jwt"}"#
+        let payload =
+            #"{"iss":"https://bsky.social","sub":"\#(sub)","aud":"did:web:pds.example","exp":\#(Int(exp)),"iat":\#(Int(exp - 3600)),"client_id":"\#(clientId)","cnf":{"jkt":"\#(jkt ?? thumbprint)"}}"#
+        return Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8)) + "."
+            + Base64URL.encode((0..<64).map { _ in UInt8.random(in: 0...255) })
+    }
+
+    func proof(
+        htu: String,
+        accessToken: String,
+        nonce: String?,
+        jti: String = UUID().uuidString,
+        iat: Double = Date().timeIntervalSince1970
+    ) throws
+        -> String
+    {
+        let header = #"{"typ":"dpop+jwt","alg":"ES256","jwk":\#(jwk)}"#
+        let ath = Base64URL.encode(SHA256.hash(data: Array(accessToken.utf8)))
+        let nonceClaim = nonce.map { #","nonce":"\#($0)""# } ?? ""
+        let claims = #"{"iss":"\#(clientId)","jti":"\#(jti)","htm":"POST","htu":"\#(htu)","iat":\#(Int(iat)),"ath":"\#(ath)"\#(nonceClaim)}"#
+        let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(claims.utf8))
+        return input + "." + Base64URL.encode(try key.signature(for: Array(input.utf8)).rawRepresentation)
+    }
+}
+
+let testPublicURL = "https://sync.example.com"
+let testSecret = "0123456789abcdef0123456789abcdef-test-secret"
+
+/// A temporary data directory removed after the test.
+func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("groundmist-auth-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try await body(directory.path)
+}
+
+func makeAuthority(
+    owner: TestOwner,
+    dataDirectory: String,
+    legacyAuth: LegacyAuthMode = .approve,
+    secret: String = testSecret,
+    resolver: (any DIDResolver)? = nil,
+    tokenLifetime: Double = AuthenticationConfiguration.defaultTokenLifetime,
+    clock: any AuthClock = SystemClock()
+) async throws -> SyncAuthority {
+    let configuration = AuthenticationConfiguration(
+        ownerDID: owner.did,
+        secretKey: Array(secret.utf8),
+        publicURL: testPublicURL,
+        legacyAuth: legacyAuth,
+        tokenLifetime: tokenLifetime
+    )
+    return try await SyncAuthority(
+        configuration: configuration,
+        dataDirectory: dataDirectory,
+        resolver: resolver ?? InMemoryDIDResolver(documents: [owner.document]),
+        clock: clock,
+        logger: quietLogger
+    )
+}
+
+/// Runs an authenticated server on an ephemeral loopback port for the duration of `body`.
+func withAuthServer<T: Sendable>(
+    authority: SyncAuthority,
+    _ body: @escaping @Sendable (_ port: Int) async throws -> T
+) async throws -> T {
+    let server = try GroundmistServer(configuration: .testing(), authority: authority, logger: quietLogger)
+    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    let app = server.makeApplication { port in portContinuation.yield(port) }
+    return try await withTimeout(.seconds(40), "authenticated server test") {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                defer { portContinuation.finish() }
+                try await app.run()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw TimedOut(what: "server start") }
+            let result = try await body(port)
+            group.cancelAll()
+            return result
+        }
+    }
+}
+
+/// One HTTP/1.1 request over loopback; reads the response by its Content-Length, so it also works
+/// when the server keeps the connection open.
+func httpRequest(
+    port: Int,
+    method: String = "GET",
+    path: String,
+    headers: [(String, String)] = [],
+    body: String? = nil
+) async throws -> HTTPResult {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+    return try await channel.executeThenClose { inbound, outbound in
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        if let body { head += "Content-Length: \(body.utf8.count)\r\n" }
+        head += "\r\n" + (body ?? "")
+        try await outbound.write(ByteBuffer(string: head))
+        var raw = ""
+        for try await chunk in inbound {
+            raw += String(buffer: chunk)
+            if let parsed = parseHTTPResponse(raw) { return parsed }
+        }
+        guard let parsed = parseHTTPResponse(raw, complete: true) else { throw TimedOut(what: "an HTTP response") }
+        return parsed
+    }
+}
+
+private func parseHTTPResponse(_ raw: String, complete: Bool = false) -> HTTPResult? {
+    guard let split = raw.range(of: "\r\n\r\n") else { return nil }
+    let head = raw[..<split.lowerBound].components(separatedBy: "\r\n")
+    let statusParts = head.first?.split(separator: " ") ?? []
+    guard statusParts.count >= 2, let status = Int(statusParts[1]) else { return nil }
+    var headers: [String: String] = [:]
+    for line in head.dropFirst() {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    let body = String(raw[split.upperBound...])
+    // Switching protocols: what follows is WebSocket, not a body.
+    if status == 101 { return HTTPResult(status: status, headers: headers, body: "") }
+    if let length = headers["content-length"].flatMap(Int.init) {
+        guard body.utf8.count >= length else { return nil }
+    } else if !complete {
+        return nil
+    }
+    return HTTPResult(status: status, headers: headers, body: body)
+}
+
+/// `POST /authenticate` with JSON, returning the response and its decoded object.
+func postAuthenticate(
+    port: Int,
+    path: String = "/authenticate",
+    headers: [(String, String)],
+    group: String = "xyz.groundmist.library",
+    rootDocUrl: String? = nil
+) async throws -> (HTTPResult, [String: Any]) {
+    let root = rootDocUrl.map { "\"\($0)\"" } ?? "null"
+    let response = try await httpRequest(
+        port: port,
+        method: "POST",
+        path: path,
+        headers: headers + [("Content-Type", "application/json")],
+        body: #"{"lexiconAuthorityDomain":"\#(group)","rootDocUrl":\#(root)}"#
+    )
+    let object = (try? JSONSerialization.jsonObject(with: Data(response.body.utf8))) as? [String: Any] ?? [:]
+    return (response, object)
+}
+
+/// The status of a WebSocket upgrade request (101 when accepted).
+func upgradeStatus(port: Int, path: String, headers: [(String, String)] = []) async throws -> Int {
+    let response = try await httpRequest(
+        port: port,
+        path: path,
+        headers: [
+            ("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ] + headers
+    )
+    return response.status
+}
+
+extension TestOwner {
+    var serviceAudience: String { "did:web:sync.example.com#groundmist_sync" }
+}
+
+/// Logs in with a fresh service-auth token and returns the sync token.
+func serviceAuthLogin(
+    port: Int,
+    owner: TestOwner,
+    group: String = "xyz.groundmist.library",
+    rootDocUrl: String? = nil
+) async throws
+    -> (token: String, root: String?)
+{
+    let jwt = try owner.serviceAuthToken(aud: owner.serviceAudience)
+    let (response, object) = try await postAuthenticate(
+        port: port,
+        headers: [("Authorization", "Bearer \(jwt)")],
+        group: group,
+        rootDocUrl: rootDocUrl
+    )
+    guard response.status == 200, let token = object["token"] as? String else {
+        throw TimedOut(what: "login failed with \(response.status): \(response.body)")
+    }
+    return (token, object["rootDocUrl"] as? String)
+}
