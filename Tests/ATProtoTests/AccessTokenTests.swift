@@ -126,4 +126,50 @@ struct CompatibilityAuthenticatorTests {
             #expect(error.code == .invalidRequest)
         }
     }
+
+    /// A proof refused for its access token is not spent: the same jti works with a good token,
+    /// and only then is it a replay.
+    @Test func proofIsSpentOnlyWhenTheWholeRequestPasses() async throws {
+        let clock = ManualClock(1000)
+        let verifier = DPoPVerifier(configuration: DPoPConfiguration(publicURL: "https://sync.example.com"), nonces: nil, clock: clock)
+        let authenticator = CompatibilityAuthenticator(ownerDID: owner, dpop: verifier, clock: clock)
+        let minter = ProofMinter()
+        func token(sub: String) -> String {
+            let payload = #"{"sub":"\#(sub)","exp":2000,"cnf":{"jkt":"\#(minter.thumbprint)"}}"#
+            return Base64URL.encode(Array(#"{"typ":"at+jwt","alg":"HS256"}"#.utf8)) + "." + Base64URL.encode(Array(payload.utf8)) + ".c2ln"
+        }
+        func proof(for token: String) throws -> String {
+            try minter.proof(
+                claims: #"{"jti":"same","htm":"POST","htu":"https://sync.example.com/authenticate","iat":1000,"ath":"\#(ProofMinter.ath(token))"}"#
+            )
+        }
+        let stranger = token(sub: "did:plc:bbbbbbbbbbbbbbbbbbbbbbbb")
+        let strangerProof = try proof(for: stranger)
+        do {
+            _ = try await authenticator.authenticate(
+                authorization: ["DPoP " + stranger],
+                proofHeaders: [strangerProof],
+                method: "POST",
+                path: "/authenticate"
+            )
+            Issue.record("accepted another account's token")
+        } catch {
+            #expect(error.code == .invalidToken)
+        }
+        let good = token(sub: owner.string)
+        let goodProof = try proof(for: good)
+        _ = try await authenticator.authenticate(authorization: ["DPoP " + good], proofHeaders: [goodProof], method: "POST", path: "/authenticate")
+        do {
+            _ = try await authenticator.authenticate(
+                authorization: ["DPoP " + good],
+                proofHeaders: [goodProof],
+                method: "POST",
+                path: "/authenticate"
+            )
+            Issue.record("accepted a replayed proof")
+        } catch {
+            #expect(error.code == .invalidDPoPProof)
+            #expect(error.message == "DPoP proof replayed")
+        }
+    }
 }

@@ -114,3 +114,32 @@ import Testing
         }
     }
 }
+
+/// `serve` refuses a bad configuration with one line per problem and a non-zero exit.
+@Suite struct ServeConfigurationTests {
+    @Test func serveReportsEveryProblemAndExits() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = try SessionsCommandTests.run(
+            ["serve", "--port", "0"],
+            environment: [
+                "ATPROTO_DID": "did:plc:ewvi7nxzyoun6zhxrhs64oiz", "GROUNDMIST_SYNC_SECRET_KEY": "too-short", "GROUNDMIST_LEGACY_AUTH": "sometimes",
+            ],
+            in: directory
+        )
+        #expect(output.status != 0)
+        #expect(output.stderr.contains("GROUNDMIST_SYNC_SECRET_KEY must be at least 32 bytes (got 9)"))
+        #expect(output.stderr.contains("PUBLIC_URL is required when ATPROTO_DID is set"))
+        #expect(output.stderr.contains("GROUNDMIST_LEGACY_AUTH must be approve, trust or off (got \"sometimes\")"))
+    }
+
+    @Test func developmentModeStillRefusesNonLoopback() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = try SessionsCommandTests.run(["serve", "--host", "0.0.0.0", "--port", "0"], in: directory)
+        #expect(output.status != 0)
+        #expect(output.stderr.contains("refusing to listen on 0.0.0.0"))
+    }
+}

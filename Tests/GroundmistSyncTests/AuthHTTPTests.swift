@@ -1,6 +1,7 @@
 import ATProto
 import AutomergeRepo
 import Foundation
+import MetricsTestKit
 import Testing
 
 @testable import GroundmistSync
@@ -117,5 +118,32 @@ import Testing
                 try GroundmistServer(configuration: ServerConfiguration(host: "0.0.0.0"), endpoint: UnavailableEndpoint())
             }
         }
+    }
+}
+
+@Suite struct AuthMetricsTests {
+    @Test func failuresAreCountedByReason() async throws {
+        let owner = try TestOwner()
+        let metrics = TestMetrics()
+        try await withTemporaryDirectory { dataDirectory in
+            let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, metrics: metrics)
+            try await withAuthServer(authority: authority) { port in
+                _ = try await postAuthenticate(port: port, headers: [])
+                _ = try await postAuthenticate(
+                    port: port,
+                    headers: [("Authorization", "Bearer \(try owner.serviceAuthToken(aud: "did:web:other.example"))")]
+                )
+                #expect(try await upgradeStatus(port: port, path: "/") == 401)
+                #expect(try await upgradeStatus(port: port, path: "/?token=x") == 401)
+                let (token, _) = try await serviceAuthLogin(port: port, owner: owner)
+                #expect(try await upgradeStatus(port: port, path: "/?token=\(token)") == 101)
+            }
+        }
+        let label = SyncAuthority.authFailuresMetric
+        #expect(metrics.counterTotal(label: label, dimensions: [("reason", "missing_credentials")]) == 1)
+        #expect(metrics.counterTotal(label: label, dimensions: [("reason", "bad_jwt_audience")]) == 1)
+        #expect(metrics.counterTotal(label: label, dimensions: [("reason", "token_missing")]) == 1)
+        #expect(metrics.counterTotal(label: label, dimensions: [("reason", "token_malformed")]) == 1)
+        #expect(metrics.counterTotal(label: label) == 4)
     }
 }

@@ -18,19 +18,24 @@ public struct SyncAuthority: Sendable {
     let nonces: DPoPNonces
     let clock: any AuthClock
     let logger: Logger
+    /// Where auth failures are counted; nil uses the bootstrapped `MetricsSystem`.
+    let metrics: (any MetricsFactory)?
 
     /// - Parameters:
     ///   - resolver: resolves the owner's DID document (a caching network resolver in production).
     ///   - clock: one clock for every time check, so tests can pin time.
+    ///   - metrics: the factory for `groundmist_auth_failures_total`; nil uses `MetricsSystem`.
     public init(
         configuration: AuthenticationConfiguration,
         dataDirectory: String,
         resolver: any DIDResolver,
         sharePolicy: SharePolicy = .announceLoaded,
         clock: any AuthClock = SystemClock(),
+        metrics: (any MetricsFactory)? = nil,
         logger: Logger
     ) async throws {
         self.configuration = configuration
+        self.metrics = metrics
         self.clock = clock
         self.logger = logger
         sessions = try SessionStore(dataDirectory: dataDirectory, now: { Date(timeIntervalSince1970: clock.now()) })
@@ -64,8 +69,14 @@ public struct SyncAuthority: Sendable {
         return repo
     }
 
+    public static let authFailuresMetric = "groundmist_auth_failures_total"
+
     /// Counts a refused request by a short reason (metric `groundmist_auth_failures_total`).
     func recordFailure(_ reason: String) {
-        Counter(label: "groundmist_auth_failures_total", dimensions: [("reason", reason)]).increment()
+        if let metrics {
+            Counter(label: Self.authFailuresMetric, dimensions: [("reason", reason)], factory: metrics).increment()
+        } else {
+            Counter(label: Self.authFailuresMetric, dimensions: [("reason", reason)]).increment()
+        }
     }
 }

@@ -4,6 +4,7 @@ import Crypto
 import Foundation
 import GroundmistSync
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 
@@ -117,7 +118,8 @@ func makeAuthority(
     secret: String = testSecret,
     resolver: (any DIDResolver)? = nil,
     tokenLifetime: Double = AuthenticationConfiguration.defaultTokenLifetime,
-    clock: any AuthClock = SystemClock()
+    clock: any AuthClock = SystemClock(),
+    metrics: (any MetricsFactory)? = nil
 ) async throws -> SyncAuthority {
     let configuration = AuthenticationConfiguration(
         ownerDID: owner.did,
@@ -131,6 +133,7 @@ func makeAuthority(
         dataDirectory: dataDirectory,
         resolver: resolver ?? InMemoryDIDResolver(documents: [owner.document]),
         clock: clock,
+        metrics: metrics,
         logger: quietLogger
     )
 }
