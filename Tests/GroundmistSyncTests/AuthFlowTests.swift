@@ -224,18 +224,18 @@ import Testing
         try await withTemporaryDirectory { dataDirectory in
             let first = DocumentId.random()
             let second = DocumentId.random()
-            do {
-                let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory)
-                try await withAuthServer(authority: authority) { port in
-                    let (_, root) = try await serviceAuthLogin(port: port, owner: owner, rootDocUrl: first.url)
-                    #expect(root == first.url)
-                    let (_, again) = try await serviceAuthLogin(port: port, owner: owner, rootDocUrl: second.url)
-                    #expect(again == first.url)
-                }
+            let earlierToken = try await withAuthServer(authority: try await makeAuthority(owner: owner, dataDirectory: dataDirectory)) { port in
+                let (token, root) = try await serviceAuthLogin(port: port, owner: owner, rootDocUrl: first.url)
+                #expect(root == first.url)
+                let (_, again) = try await serviceAuthLogin(port: port, owner: owner, rootDocUrl: second.url)
+                #expect(again == first.url)
+                return token
             }
-            // A new process: the registry and the group repo come back from disk.
+            // A new process: sessions, the registry and the group repo come back from disk.
             let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory)
             try await withAuthServer(authority: authority) { port in
+                // A token from before the restart reaches its group before any new login.
+                #expect(try await upgradeStatus(port: port, path: "/?token=\(earlierToken)") == 101)
                 let (token, root) = try await serviceAuthLogin(port: port, owner: owner, rootDocUrl: second.url)
                 #expect(root == first.url)
                 let (_, unset) = try await serviceAuthLogin(port: port, owner: owner, rootDocUrl: nil)
