@@ -62,6 +62,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         let logger = Logger(label: "groundmist-sync")
+        let metrics = GroundmistMetrics()
+        metrics.bootstrapGlobalMetricsSystem()
         let directory = URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true)
         let storage: NodeFSRepoStorage
         do {
@@ -74,11 +76,18 @@ struct ServeCommand: AsyncParsableCommand {
         let repo = Repo(
             configuration: .init(peerId: "groundmist-sync", sharePolicy: sharePolicy == .announce ? .announceLoaded : .requestsOnly),
             storage: storage,
-            logger: logger
+            logger: logger,
+            metrics: metrics.repo
         )
         let server: GroundmistServer
         do {
-            server = try GroundmistServer(configuration: configuration, endpoint: repo, logger: logger, onShutdown: { await repo.flush() })
+            server = try GroundmistServer(
+                configuration: configuration,
+                endpoint: repo,
+                logger: logger,
+                metrics: metrics,
+                onShutdown: { await repo.flush() }
+            )
         } catch {
             throw ServeError(description: error.description)
         }

@@ -31,15 +31,18 @@ public struct GroundmistServer: Sendable {
     public let configuration: ServerConfiguration
     public let endpoint: any RepoEndpoint
     public let logger: Logger
+    public let metrics: GroundmistMetrics
     private let onShutdown: @Sendable () async -> Void
 
     /// - Parameter onShutdown: runs once on graceful shutdown (SIGINT/SIGTERM or cancellation), after
     ///   the HTTP server has stopped and every WebSocket has been closed; the repo flushes here.
+    /// - Parameter metrics: the registry `GET /metrics` serves; give the repo `metrics.repo` too.
     /// - Throws: when the configuration would expose the unauthenticated server beyond loopback.
     public init(
         configuration: ServerConfiguration,
         endpoint: any RepoEndpoint,
         logger: Logger = Logger(label: "groundmist-sync"),
+        metrics: GroundmistMetrics = GroundmistMetrics(),
         onShutdown: @escaping @Sendable () async -> Void = {}
     ) throws(GroundmistServerError) {
         guard configuration.allowUnauthenticatedNonLoopback || LoopbackAddress.isLoopback(configuration.host) else {
@@ -52,6 +55,7 @@ public struct GroundmistServer: Sendable {
         self.configuration = configuration
         self.endpoint = endpoint
         self.logger = logger
+        self.metrics = metrics
         self.onShutdown = onShutdown
     }
 
@@ -63,6 +67,7 @@ public struct GroundmistServer: Sendable {
         let configuration = configuration
         let endpoint = endpoint
         let logger = logger
+        let metrics = metrics
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: configuration.maxMessageSize,
             autoPing: .enabled(timePeriod: configuration.pingInterval),
@@ -70,7 +75,7 @@ public struct GroundmistServer: Sendable {
         )
         let hostForLog = configuration.host
         return Application(
-            router: Self.makeRouter(),
+            router: Self.makeRouter(metrics: metrics),
             server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { _, channel, _ in
                 // Any path upgrades, as in the original server; clients normally use "/".
                 .upgrade([:]) { inbound, outbound, _ in
@@ -81,6 +86,7 @@ public struct GroundmistServer: Sendable {
                         maxMessageSize: configuration.maxMessageSize,
                         closeTimeout: Self.closeTimeout,
                         logger: logger,
+                        metrics: metrics,
                         forceClose: { channel.close(promise: nil) }
                     )
                 }
@@ -105,10 +111,11 @@ public struct GroundmistServer: Sendable {
     /// How long a peer gets to answer our close frame.
     static let closeTimeout: Duration = .seconds(10)
 
-    static func makeRouter() -> Router<BasicRequestContext> {
+    static func makeRouter(metrics: GroundmistMetrics) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/") { _, _ in rootText }
         router.get("/healthz") { _, _ in HealthStatus(status: "ok") }
+        addMetricsRoute(to: router, metrics: metrics)
         return router
     }
 }
