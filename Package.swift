@@ -81,6 +81,7 @@ let package = Package(
                 "AutomergeCore",
                 "AutomergeRepo",
                 "GroundmistSync",
+                "ATProto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -114,7 +115,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "GroundmistSyncCLITests", dependencies: ["groundmist-sync", "AutomergeCore"]),
+        .testTarget(
+            name: "GroundmistSyncCLITests",
+            dependencies: [
+                "groundmist-sync",
+                "AutomergeCore",
+                "AutomergeRepo",
+                "ATProto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
