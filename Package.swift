@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Automerge binary format and sync protocol: pure value types, no I/O.
@@ -41,6 +42,7 @@ let package = Package(
                 "AutomergeCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // ATProto identity (DIDs, handles, NSIDs, keys), service-auth and DPoP verification,
@@ -75,6 +77,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -122,7 +125,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "GroundmistSyncCLITests", dependencies: ["groundmist-sync", "AutomergeCore", "GroundmistSync"]),
+        .testTarget(
+            name: "GroundmistSyncCLITests",
+            dependencies: [
+                "groundmist-sync",
+                "AutomergeCore",
+                "AutomergeRepo",
+                "ATProto",
+                "GroundmistSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

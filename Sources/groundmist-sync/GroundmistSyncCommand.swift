@@ -5,7 +5,10 @@ struct GroundmistSyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "groundmist-sync",
         abstract: "A personal Automerge sync server for an ATProto identity.",
-        subcommands: [ServeCommand.self, SessionsCommand.self, TokenCommand.self, InspectCommand.self, BenchCommand.self],
+        subcommands: [
+            ServeCommand.self, SessionsCommand.self, TokenCommand.self, InspectCommand.self, BenchCommand.self,
+            ExportCommand.self, PublishCommand.self, HealthcheckCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -68,6 +68,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         let logger = Logger(label: "groundmist-sync")
+        let metrics = GroundmistMetrics()
+        metrics.bootstrapGlobalMetricsSystem()
         let directory = URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -76,13 +78,24 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let policy: SharePolicy = sharePolicy == .announce ? .announceLoaded : .requestsOnly
         if let authentication = configuration.authentication {
-            try await runAuthenticated(configuration: configuration, authentication: authentication, policy: policy, logger: logger)
+            try await runAuthenticated(
+                configuration: configuration,
+                authentication: authentication,
+                policy: policy,
+                metrics: metrics,
+                logger: logger
+            )
         } else {
-            try await runDevelopment(configuration: configuration, policy: policy, logger: logger)
+            try await runDevelopment(configuration: configuration, policy: policy, metrics: metrics, logger: logger)
         }
     }
 
-    private func runDevelopment(configuration: ServerConfiguration, policy: SharePolicy, logger: Logger) async throws {
+    private func runDevelopment(
+        configuration: ServerConfiguration,
+        policy: SharePolicy,
+        metrics: GroundmistMetrics,
+        logger: Logger
+    ) async throws {
         let storage: NodeFSRepoStorage
         do {
             storage = try NodeFSRepoStorage(directory: URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true))
@@ -90,10 +103,21 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ServeError(description: "cannot use the data directory \(configuration.dataDirectory): \(error)")
         }
-        let repo = Repo(configuration: .init(peerId: "groundmist-sync", sharePolicy: policy), storage: storage, logger: logger)
+        let repo = Repo(
+            configuration: .init(peerId: "groundmist-sync", sharePolicy: policy),
+            storage: storage,
+            logger: logger,
+            metrics: metrics.repo
+        )
         let server: GroundmistServer
         do {
-            server = try GroundmistServer(configuration: configuration, endpoint: repo, logger: logger, onShutdown: { await repo.flush() })
+            server = try GroundmistServer(
+                configuration: configuration,
+                endpoint: repo,
+                logger: logger,
+                metrics: metrics,
+                onShutdown: { await repo.flush() }
+            )
         } catch {
             throw ServeError(description: error.description)
         }
@@ -113,6 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration: ServerConfiguration,
         authentication: AuthenticationConfiguration,
         policy: SharePolicy,
+        metrics: GroundmistMetrics,
         logger: Logger
     ) async throws {
         let transport = AsyncHTTPTransport()
@@ -136,6 +161,7 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration: configuration,
                 authority: authority,
                 logger: logger,
+                metrics: metrics,
                 onShutdown: { await authority.groups.flush() }
             )
         } catch {

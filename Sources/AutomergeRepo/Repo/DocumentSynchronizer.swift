@@ -12,6 +12,7 @@ actor DocumentSynchronizer {
     private let storage: (any RepoStorage)?
     private let logger: Logger
     private let debounce: Duration
+    private let metrics: RepoMetrics
     private let mutex = AsyncMutex()
 
     private var graph = ChangeGraph()
@@ -32,8 +33,9 @@ actor DocumentSynchronizer {
         case storageFailure(any Error)
     }
 
-    init(id: DocumentId, repoPeerId: String, storage: (any RepoStorage)?, debounce: Duration, logger: Logger) {
+    init(id: DocumentId, repoPeerId: String, storage: (any RepoStorage)?, debounce: Duration, logger: Logger, metrics: RepoMetrics = RepoMetrics()) {
         self.id = id
+        self.metrics = metrics
         self.repoPeerId = repoPeerId
         self.storage = storage
         self.debounce = debounce
@@ -78,7 +80,9 @@ actor DocumentSynchronizer {
             return .failure(.invalidSyncMessage(error))
         }
         if !result.applied.isEmpty {
+            let start = ContinuousClock.now
             do {
+                defer { metrics.recordWrite(since: start) }
                 try await storage?.saveChanges(graph.chunks(for: result.applied), of: id, graph: graph)
             } catch {
                 // The changes are not durable: forget them rather than ever acknowledge them.
@@ -204,7 +208,9 @@ actor DocumentSynchronizer {
         guard var peer = peers[peerId], let storageId = peer.link.persistentStorageId, let storage,
             peer.persistedSharedHeads != peer.syncState.sharedHeads, graph.count > 0
         else { return }
+        let start = ContinuousClock.now
         do {
+            defer { metrics.recordWrite(since: start) }
             try await storage.saveSyncState(peer.syncState.encode(), of: id, peer: storageId)
             peer.persistedSharedHeads = peer.syncState.sharedHeads
             peers[peerId] = peer

@@ -22,6 +22,7 @@ public actor Repo: RepoEndpoint {
     public let configuration: Configuration
     private let storage: (any RepoStorage)?
     private let logger: Logger
+    private let metrics: RepoMetrics
     private var storageIdentifier: String?
 
     private var nextConnection: UInt64 = 0
@@ -38,10 +39,18 @@ public actor Repo: RepoEndpoint {
         var peer: PeerLink?
     }
 
-    public init(configuration: Configuration, storage: (any RepoStorage)?, logger: Logger = Logger(label: "groundmist.repo")) {
+    /// - Parameter metrics: where documents-loaded and storage-write figures go (the global
+    ///   `MetricsSystem` by default).
+    public init(
+        configuration: Configuration,
+        storage: (any RepoStorage)?,
+        logger: Logger = Logger(label: "groundmist.repo"),
+        metrics: RepoMetrics = RepoMetrics()
+    ) {
         self.configuration = configuration
         self.storage = storage
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// The storage id advertised in `peer` replies (nil without storage).
@@ -196,9 +205,11 @@ public actor Repo: RepoEndpoint {
             repoPeerId: configuration.peerId,
             storage: storage,
             debounce: configuration.syncDebounce,
-            logger: logger
+            logger: logger,
+            metrics: metrics
         )
         documents[id] = document
+        metrics.documentLoaded()
         return document
     }
 
@@ -206,6 +217,7 @@ public actor Repo: RepoEndpoint {
     private func evictIfIdle(_ id: DocumentId) async {
         guard let document = documents[id], await document.isIdle, documents[id] === document else { return }
         documents[id] = nil
+        metrics.documentEvicted()
     }
 
     /// The documents currently in memory.

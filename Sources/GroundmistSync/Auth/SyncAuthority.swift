@@ -40,7 +40,12 @@ public struct SyncAuthority: Sendable {
         self.logger = logger
         sessions = try SessionStore(dataDirectory: dataDirectory, now: { Date(timeIntervalSince1970: clock.now()) })
         tokens = await SyncTokens(secret: configuration.secretKey, ownerDID: configuration.ownerDID.string, clock: clock)
-        groups = GroupRepositories(dataDirectory: dataDirectory, sharePolicy: sharePolicy, logger: logger)
+        groups = GroupRepositories(
+            dataDirectory: dataDirectory,
+            sharePolicy: sharePolicy,
+            logger: logger,
+            metrics: metrics.map { RepoMetrics(factory: $0) } ?? RepoMetrics()
+        )
         roots = try RootDocumentRegistry(dataDirectory: dataDirectory)
         liveConnections = LiveConnections()
         var serviceConfiguration = ServiceAuthConfiguration(

@@ -10,12 +10,14 @@ public actor GroupRepositories {
     public let dataDirectory: String
     private let sharePolicy: SharePolicy
     private let logger: Logger
+    private let metrics: RepoMetrics
     private var repos: [NamespacePrefix: Repo] = [:]
 
-    public init(dataDirectory: String, sharePolicy: SharePolicy = .announceLoaded, logger: Logger) {
+    public init(dataDirectory: String, sharePolicy: SharePolicy = .announceLoaded, logger: Logger, metrics: RepoMetrics = RepoMetrics()) {
         self.dataDirectory = dataDirectory
         self.sharePolicy = sharePolicy
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// The folder of a group; validated segments cannot contain `/`, `..` or start with a dot.
@@ -38,7 +40,8 @@ public actor GroupRepositories {
         let repo = Repo(
             configuration: .init(peerId: "storage-server-groundmist-sync-\(group)", sharePolicy: sharePolicy),
             storage: storage,
-            logger: repoLogger
+            logger: repoLogger,
+            metrics: metrics
         )
         repos[group] = repo
         logger.info("group repository opened", metadata: ["group": "\(group)", "directory": "\(directory.path)"])

@@ -40,6 +40,7 @@ public struct GroundmistServer: Sendable {
     public let configuration: ServerConfiguration
     public let mode: Mode
     public let logger: Logger
+    public let metrics: GroundmistMetrics
     private let onShutdown: @Sendable () async -> Void
 
     /// The development-mode endpoint (nil in authenticated mode).
@@ -50,14 +51,16 @@ public struct GroundmistServer: Sendable {
 
     /// - Parameter onShutdown: runs once on graceful shutdown (SIGINT/SIGTERM or cancellation), after
     ///   the HTTP server has stopped and every WebSocket has been closed; the repo flushes here.
+    /// - Parameter metrics: the registry `GET /metrics` serves; give the repo `metrics.repo` too.
     /// - Throws: when the configuration would expose the unauthenticated server beyond loopback.
     public init(
         configuration: ServerConfiguration,
         endpoint: any RepoEndpoint,
         logger: Logger = Logger(label: "groundmist-sync"),
+        metrics: GroundmistMetrics = GroundmistMetrics(),
         onShutdown: @escaping @Sendable () async -> Void = {}
     ) throws(GroundmistServerError) {
-        try self.init(configuration: configuration, mode: .development(endpoint), logger: logger, onShutdown: onShutdown)
+        try self.init(configuration: configuration, mode: .development(endpoint), logger: logger, metrics: metrics, onShutdown: onShutdown)
     }
 
     /// The authenticated server: binding beyond loopback is allowed.
@@ -65,15 +68,17 @@ public struct GroundmistServer: Sendable {
         configuration: ServerConfiguration,
         authority: SyncAuthority,
         logger: Logger = Logger(label: "groundmist-sync"),
+        metrics: GroundmistMetrics = GroundmistMetrics(),
         onShutdown: @escaping @Sendable () async -> Void = {}
     ) throws(GroundmistServerError) {
-        try self.init(configuration: configuration, mode: .authenticated(authority), logger: logger, onShutdown: onShutdown)
+        try self.init(configuration: configuration, mode: .authenticated(authority), logger: logger, metrics: metrics, onShutdown: onShutdown)
     }
 
     init(
         configuration: ServerConfiguration,
         mode: Mode,
         logger: Logger,
+        metrics: GroundmistMetrics,
         onShutdown: @escaping @Sendable () async -> Void
     ) throws(GroundmistServerError) {
         if case .development = mode {
@@ -88,6 +93,7 @@ public struct GroundmistServer: Sendable {
         self.configuration = configuration
         self.mode = mode
         self.logger = logger
+        self.metrics = metrics
         self.onShutdown = onShutdown
     }
 
@@ -99,6 +105,7 @@ public struct GroundmistServer: Sendable {
         let configuration = configuration
         let mode = mode
         let logger = logger
+        let metrics = metrics
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: configuration.maxMessageSize,
             autoPing: .enabled(timePeriod: configuration.pingInterval),
@@ -110,7 +117,7 @@ public struct GroundmistServer: Sendable {
             services.append(SessionWatcher(authority: authority))
         }
         return Application(
-            router: Self.makeRouter(mode: mode),
+            router: Self.makeRouter(mode: mode, metrics: metrics),
             server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { request, channel, _ in
                 // Any path upgrades, as in the original server; clients normally use "/".
                 let endpoint: any RepoEndpoint
@@ -147,6 +154,7 @@ public struct GroundmistServer: Sendable {
                             maxMessageSize: configuration.maxMessageSize,
                             closeTimeout: Self.closeTimeout,
                             logger: connectionLogger,
+                            metrics: metrics,
                             forceClose: { channel.close(promise: nil) }
                         )
                         result = .success(())
@@ -188,7 +196,10 @@ public struct GroundmistServer: Sendable {
     /// How long a peer gets to answer our close frame.
     static let closeTimeout: Duration = .seconds(10)
 
-    static func makeRouter(mode: Mode = .development(UnavailableEndpoint())) -> Router<BasicRequestContext> {
+    static func makeRouter(
+        mode: Mode = .development(UnavailableEndpoint()),
+        metrics: GroundmistMetrics = GroundmistMetrics()
+    ) -> Router<BasicRequestContext> {
         let router = Router()
         if case .authenticated(let authority) = mode {
             router.add(middleware: CORSMiddleware(configuration: authority.configuration))
@@ -198,6 +209,7 @@ public struct GroundmistServer: Sendable {
         if case .authenticated(let authority) = mode {
             AuthenticateRoutes(authority: authority).register(on: router)
         }
+        addMetricsRoute(to: router, metrics: metrics)
         return router
     }
 }

@@ -10,6 +10,7 @@ import NIOWebSocket
 enum RepoWebSocketBridge {
     static let textFrameErrorMessage = "text frames are not supported: send each message as one binary CBOR frame"
 
+    /// - Parameter metrics: connection, message and byte counts (server side only; clients pass nil).
     static func run(
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
@@ -17,8 +18,11 @@ enum RepoWebSocketBridge {
         maxMessageSize: Int,
         closeTimeout: Duration,
         logger: Logger,
+        metrics: GroundmistMetrics? = nil,
         forceClose: @escaping @Sendable () -> Void
     ) async throws {
+        metrics?.connectionOpened()
+        defer { metrics?.connectionClosed() }
         let (outbox, continuation) = AsyncStream.makeStream(of: OutboundItem.self)
         let connection = WebSocketRepoConnection(outbox: continuation)
         let id = await endpoint.connect(connection)
@@ -37,7 +41,7 @@ enum RepoWebSocketBridge {
         var readError: (any Error)?
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await writeLoop(outbox, outbound: outbound, logger: logger)
+                await writeLoop(outbox, outbound: outbound, logger: logger, metrics: metrics)
                 // We asked to close: give the peer time to answer the close frame, then drop it.
                 try? await Task.sleep(for: closeTimeout)
                 if !Task.isCancelled { forceClose() }
@@ -48,6 +52,7 @@ enum RepoWebSocketBridge {
                     switch message {
                     case .binary(let buffer):
                         logger.trace("received message", metadata: ["bytes": "\(buffer.readableBytes)"])
+                        metrics?.received(bytes: buffer.readableBytes)
                         inboxContinuation.yield(Array(buffer.readableBytesView))
                     case .text(let text):
                         logger.notice("text frame rejected", metadata: ["bytes": "\(text.utf8.count)"])
@@ -77,13 +82,15 @@ enum RepoWebSocketBridge {
     private static func writeLoop(
         _ outbox: AsyncStream<OutboundItem>,
         outbound: WebSocketOutboundWriter,
-        logger: Logger
+        logger: Logger,
+        metrics: GroundmistMetrics?
     ) async {
         for await item in outbox {
             switch item {
             case .message(let bytes):
                 do {
                     try await outbound.writeBinaryMessage(ByteBuffer(bytes: bytes))
+                    metrics?.sent(bytes: bytes.count)
                     logger.trace("sent message", metadata: ["bytes": "\(bytes.count)"])
                 } catch {
                     logger.debug("send failed", metadata: ["error.type": "\(type(of: error))"])

@@ -46,9 +46,10 @@ extension ServerConfiguration {
 func withLiveServer<T: Sendable>(
     configuration: ServerConfiguration = .testing(),
     endpoint: any RepoEndpoint,
+    metrics: GroundmistMetrics = GroundmistMetrics(),
     _ body: @escaping @Sendable (_ port: Int) async throws -> T
 ) async throws -> T {
-    let server = try GroundmistServer(configuration: configuration, endpoint: endpoint, logger: quietLogger)
+    let server = try GroundmistServer(configuration: configuration, endpoint: endpoint, logger: quietLogger, metrics: metrics)
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     let app = server.makeApplication { port in portContinuation.yield(port) }
     return try await withTimeout(.seconds(30), "live server test") {

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+private let installer = packageRoot.appendingPathComponent("deploy/installer.sh")
+private let bash = ["/bin/bash", "/usr/bin/bash"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+/// `deploy/installer.sh` in `--dry-run`: the plan it prints, without root and without changing anything.
+@Suite(.enabled(if: bash != nil, "needs bash"))
+struct InstallerTests {
+    struct Run {
+        let status: Int32
+        let output: String
+        let errors: String
+    }
+
+    private func run(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(bash))
+        process.arguments = [installer.path] + arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus,
+            output: String(decoding: output, as: UTF8.self),
+            errors: String(decoding: errors, as: UTF8.self)
+        )
+    }
+
+    private static let did = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
+
+    @Test func theScriptParses() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(bash))
+        process.arguments = ["-n", installer.path]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test func dryRunPrintsThePlanAndChangesNothing() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("installer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: config) }
+        let result = try run([
+            "--dry-run", "--domain", "sync.example.com", "--did", Self.did, "--yes", "--binary", "/tmp/groundmist-sync",
+            "--config-dir", config.path, "--data-dir", "/var/lib/gm-test", "--email", "me@example.com",
+        ])
+        #expect(result.status == 0, "\(result.errors)")
+        let plan = result.output
+        // Binary, user, directories.
+        #expect(plan.contains("+ install -m 0755 -o root -g root /tmp/groundmist-sync /usr/local/bin/groundmist-sync"))
+        #expect(plan.contains("useradd --system") || plan.contains("user groundmist exists"))
+        #expect(plan.contains("+ install -d -m 0750 -o groundmist -g groundmist /var/lib/gm-test"))
+        // .env: owner, public URL, a new secret that is never shown.
+        #expect(plan.contains("| ATPROTO_DID=\(Self.did)"))
+        #expect(plan.contains("| PUBLIC_URL=https://sync.example.com"))
+        #expect(plan.contains("| HOST=127.0.0.1"))
+        #expect(plan.contains("| GROUNDMIST_SYNC_SECRET_KEY=<secret, not shown>"))
+        #expect(plan.contains("would generate a new 32-byte GROUNDMIST_SYNC_SECRET_KEY"))
+        // systemd unit with restart and hardening, writable data directory only.
+        for line in [
+            "ExecStart=/usr/local/bin/groundmist-sync serve", "Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict",
+            "ReadWritePaths=/var/lib/gm-test", "PrivateTmp=yes", "User=groundmist", "WorkingDirectory=\(config.path)",
+        ] {
+            #expect(plan.contains("| \(line)"), "\(line)")
+        }
+        #expect(plan.contains("+ systemctl enable groundmist-sync"))
+        // Caddy: TLS site for the domain, proxy to loopback, ACME email.
+        #expect(plan.contains("| sync.example.com {"))
+        #expect(plan.contains("| \treverse_proxy 127.0.0.1:3031 {"))
+        #expect(plan.contains("| \temail me@example.com"))
+        #expect(plan.contains("+ caddy validate --adapter caddyfile --config /etc/caddy/Caddyfile"))
+        // --yes publishes (which prompts for the app password itself).
+        #expect(plan.contains("+ cd \(config.path) && /usr/local/bin/groundmist-sync publish sync.example.com"))
+        #expect(plan.contains("(dry run: nothing was changed)"))
+        #expect(!FileManager.default.fileExists(atPath: config.path))
+    }
+
+    @Test func anExistingSecretIsKept() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("installer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let secret = String(repeating: "ab", count: 32)
+        try "ATPROTO_DID=\(Self.did)\nGROUNDMIST_SYNC_SECRET_KEY=\(secret)\nLOG_LEVEL=debug\n"
+            .write(to: config.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        // No --did: taken from the existing .env.
+        let result = try run(["--dry-run", "--domain", "sync.example.com", "--binary", "/tmp/x", "--config-dir", config.path, "--no-publish"])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.contains("keeping the existing GROUNDMIST_SYNC_SECRET_KEY"))
+        #expect(!result.output.contains(secret))
+        #expect(result.output.contains("| LOG_LEVEL=debug"))
+        #expect(result.output.contains("| ATPROTO_DID=\(Self.did)"))
+        #expect(result.output.contains("skipped; later run"))
+        let after = try String(contentsOf: config.appendingPathComponent(".env"), encoding: .utf8)
+        #expect(after.contains(secret))
+    }
+
+    @Test func badArgumentsFailWithAMessage() throws {
+        let missing = try run(["--dry-run", "--did", Self.did])
+        #expect(missing.status != 0)
+        #expect(missing.errors.contains("--domain is required"))
+        let scheme = try run(["--dry-run", "--domain", "https://sync.example.com", "--did", Self.did])
+        #expect(scheme.errors.contains("without a scheme"))
+        let did = try run(["--dry-run", "--domain", "sync.example.com", "--did", "alice.bsky.social", "--config-dir", "/nonexistent-gm"])
+        #expect(did.errors.contains("is not a did:plc or did:web DID"))
+        let unknown = try run(["--frobnicate"])
+        #expect(unknown.errors.contains("unknown option: --frobnicate"))
+        let help = try run(["--help"])
+        #expect(help.status == 0 && help.output.contains("--dry-run"))
+    }
+}
