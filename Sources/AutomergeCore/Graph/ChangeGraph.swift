@@ -6,19 +6,21 @@
 public struct ChangeGraph: Sendable {
     private(set) var hashes: [ChangeHash] = []
     private(set) var indexByHash: [ChangeHash: Int32] = [:]
-    private var actors: [ActorId] = []
+    private(set) var actors: [ActorId] = []
     private var actorIndex: [ActorId: Int32] = [:]
-    private var nodeActor: [Int32] = []
-    private var nodeSeq: [UInt32] = []
+    private(set) var nodeActor: [Int32] = []
+    private(set) var nodeSeq: [UInt32] = []
     private var nodeStartOp: [UInt32] = []
-    private var nodeMaxOp: [UInt32] = []
+    private(set) var nodeMaxOp: [UInt32] = []
     private var depsStart: [Int32] = [0]
     private var depsFlat: [Int32] = []
     private var bySeq: [UInt64: Int32] = [:]
     private var store = ChangeStore()
-    private var nodeTime: [Int64] = []
-    private var nodeMessage: [Int32] = []
-    private var messages: [String] = []
+    private(set) var nodeTime: [Int64] = []
+    /// Index into `messages` per node, -1 for none. A document may store "" apart from none,
+    /// and re-saving it keeps them apart; `metadata(for:)` reports both as nil.
+    private(set) var nodeMessage: [Int32] = []
+    private(set) var messages: [String] = []
     /// Whether the raw bytes of applied changes are kept (a relay needs them; `inspect` does not).
     public let retainsChanges: Bool
     private(set) var headSet: Set<Int32> = []
@@ -30,7 +32,13 @@ public struct ChangeGraph: Sendable {
     struct QueuedChange: Sendable {
         var chunk: ChangeChunk
         var metadata: ChangeMetadata
+        /// When the change was queued: `save()` appends orphans in arrival order, as the
+        /// reference's queue does.
+        var arrival = 0
     }
+
+    /// The arrival number of the next queued change.
+    private var nextArrival = 0
 
     public init(retainingChanges: Bool = true) { retainsChanges = retainingChanges }
 
@@ -74,7 +82,8 @@ public struct ChangeGraph: Sendable {
             startOp: UInt64(nodeStartOp[index]),
             maxOp: UInt64(nodeMaxOp[index]),
             time: nodeTime[index],
-            message: nodeMessage[index] < 0 ? nil : messages[Int(nodeMessage[index])]
+            // A change chunk cannot tell "" from no message (only a document can).
+            message: nodeMessage[index] < 0 || messages[Int(nodeMessage[index])].isEmpty ? nil : messages[Int(nodeMessage[index])]
         )
     }
 
@@ -161,6 +170,9 @@ extension ChangeGraph {
         }
         let missing = change.metadata.deps.filter { indexByHash[$0] == nil }
         if !missing.isEmpty {
+            var change = change
+            change.arrival = nextArrival
+            nextArrival += 1
             queued[hash] = change
             for dep in missing { waiting[dep, default: []].append(hash) }
             result.queued += 1
@@ -209,7 +221,7 @@ extension ChangeGraph {
         }
         depsStart.append(Int32(depsFlat.count))
         nodeTime.append(row.time)
-        appendMessage(row.message)
+        appendMessage(row.storedMessage)
         if retainsChanges { store.append(row.chunk) }
         headSet.insert(index)
     }

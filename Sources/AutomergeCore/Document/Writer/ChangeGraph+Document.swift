@@ -1,0 +1,88 @@
+/// The change half of a document chunk, derived from a change graph: what `DocumentWriter`
+/// needs besides the op rows.
+public struct DocumentChangeTable: Sendable {
+    /// Every author, sorted by bytes: the document's actor table. Op rows must index into it.
+    public var actors: [ActorId]
+    /// One row per applied change, in the graph's application order.
+    public var changes: [DocumentChangeRow]
+    /// The graph's heads with their rows.
+    public var heads: [DocumentHead]
+
+    /// The index of `actor` in `actors`, or nil when it authored no change.
+    public func actorIndex(of actor: ActorId) -> Int? {
+        var low = 0
+        var high = actors.count
+        while low < high {
+            let middle = (low + high) / 2
+            if actors[middle] < actor { low = middle + 1 } else { high = middle }
+        }
+        return low < actors.count && actors[low] == actor ? low : nil
+    }
+}
+
+extension ChangeGraph {
+    /// Builds the change rows of a document holding every applied change.
+    ///
+    /// Row order is the order in which the graph applied the changes. The reference does the
+    /// same: its `save()` and `getAllChanges()` list changes in the order they entered the change
+    /// graph (checked against every generated fixture: the rows of `NAME.automerge` are the
+    /// changes of `NAME.changes`, in order), and a document loaded first keeps its row order.
+    /// Dep indexes are written in the order of the deps' sorted hashes. Extra bytes are read
+    /// from the stored chunks (empty when the graph does not retain change bytes).
+    public func documentChangeTable() throws(AutomergeError) -> DocumentChangeTable {
+        let order = actors.indices.sorted { actors[$0] < actors[$1] }
+        var rank = [Int](repeating: 0, count: actors.count)
+        for (position, index) in order.enumerated() { rank[index] = position }
+        var rows: [DocumentChangeRow] = []
+        rows.reserveCapacity(count)
+        var sortedDeps: [Int32] = []
+        for index in 0..<count {
+            sortedDeps.removeAll(keepingCapacity: true)
+            sortedDeps.append(contentsOf: deps(at: index))
+            sortedDeps.sort { hashes[Int($0)] < hashes[Int($1)] }
+            let message = nodeMessage[index] < 0 ? nil : messages[Int(nodeMessage[index])]
+            rows.append(
+                DocumentChangeRow(
+                    actor: rank[Int(nodeActor[index])],
+                    seq: UInt64(nodeSeq[index]),
+                    maxOp: UInt64(nodeMaxOp[index]),
+                    time: nodeTime[index],
+                    message: message,
+                    dependencies: sortedDeps.map(Int.init),
+                    extraBytes: retainsChanges ? try Self.extraBytes(of: chunk(at: index)) : []
+                )
+            )
+        }
+        let heads = headSet.map { DocumentHead(hash: hashes[Int($0)], row: Int($0)) }.sorted { $0.hash < $1.hash }
+        return DocumentChangeTable(actors: order.map { actors[$0] }, changes: rows, heads: heads)
+    }
+
+    /// The changes waiting for missing deps, as raw type-1 chunks in arrival order.
+    public var orphanChunks: [ChangeChunk] { queued.values.sorted { $0.arrival < $1.arrival }.map(\.chunk) }
+
+    /// What the reference's `save()` writes (spec §5.6): one document chunk holding every
+    /// applied change and the given op rows, followed by the raw chunk of every queued orphan
+    /// change in arrival order.
+    ///
+    /// `ops` are the document's op rows in document order, with actor indexes into
+    /// `table.actors` (see `DocumentOpRow`); `table` defaults to `documentChangeTable()`.
+    public func save(
+        ops: some Sequence<DocumentOpRow>,
+        table given: DocumentChangeTable? = nil,
+        compression: DocumentWriter.Compression = .reference
+    ) throws(AutomergeError) -> [UInt8] {
+        let table: DocumentChangeTable
+        if let given { table = given } else { table = try documentChangeTable() }
+        var bytes = try DocumentWriter.write(actors: table.actors, changes: table.changes, ops: ops, heads: table.heads, compression: compression)
+        for orphan in orphanChunks { bytes.append(contentsOf: orphan.bytes) }
+        return bytes
+    }
+
+    /// The bytes after a change's op columns.
+    static func extraBytes(of chunk: ChangeChunk) throws(AutomergeError) -> [UInt8] {
+        var reader = ByteReader(chunk.bytes, range: chunk.bodyStart..<chunk.bytes.count)
+        let header = try ChangeHeader.read(&reader)
+        _ = try ColumnMetadata.locate(header.columns, in: &reader)
+        return Array(chunk.bytes[reader.offset..<reader.end])
+    }
+}
