@@ -216,6 +216,33 @@ import Testing
         }
     }
 
+    /// A refused row leaves a streaming writer as it was: the rows after it write the same
+    /// document as if the bad row had never been offered.
+    @Test func refusedRowLeavesWriterUnchanged() throws {
+        let sample = Self.sampleRows()
+        var writer = try DocumentWriter(actors: [Self.actorA, Self.actorB])
+        for (index, change) in sample.changes.enumerated() {
+            if index == 1 {
+                var bad = change
+                bad.dependencies = [0, 0]
+                #expect(throws: AutomergeError.self) { try writer.append(bad) }
+            }
+            try writer.append(change)
+        }
+        for (index, op) in sample.ops.enumerated() {
+            if index == 6 {
+                // Valid object and key, invalid successor: checked before anything is encoded.
+                var bad = op
+                bad.successors = [OpId(counter: 3, actor: 7)]
+                #expect(throws: AutomergeError.self) { try writer.append(bad) }
+            }
+            try writer.append(op)
+        }
+        #expect(writer.changeCount == sample.changes.count && writer.opCount == sample.ops.count)
+        let streamed = try writer.finish(heads: sample.heads, compression: .none)
+        #expect(streamed == (try Self.write(changes: sample.changes, ops: sample.ops, heads: sample.heads)))
+    }
+
     /// Random rows, valid or not: the writer throws a typed error, or its output reads back to
     /// exactly the rows written and re-writes to the same bytes.
     @Test func randomRowsRoundTripOrFail() throws {

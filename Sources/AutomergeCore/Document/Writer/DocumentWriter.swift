@@ -75,7 +75,8 @@ public struct DocumentWriter: Sendable {
     }
 
     /// Appends the next change row. Rows must be in a topological order: deps are earlier rows,
-    /// each actor's seqs increase and its maxOps never decrease.
+    /// each actor's seqs increase and its maxOps never decrease. A row that throws leaves the
+    /// writer unchanged.
     public mutating func append(_ change: DocumentChangeRow) throws(AutomergeError) {
         let row = changeCount
         try checkActor(change.actor, "change \(row)")
@@ -102,15 +103,24 @@ public struct DocumentWriter: Sendable {
         changeCount += 1
     }
 
-    /// Appends the next op row (rows must come in document order, spec §5.4).
+    /// Appends the next op row (rows must come in document order, spec §5.4). A row that
+    /// throws leaves the writer unchanged.
     public mutating func append(_ op: DocumentOpRow) throws(AutomergeError) {
         let row = opCount
+        if case .op(let id) = op.object { try checkId(id, "object of op \(row)") }
+        if case .element(let id) = op.key { try checkId(id, "key of op \(row)") }
+        try checkId(op.id, "id of op \(row)")
+        guard op.action != .delete else { throw .invalidDocument("op \(row) is a delete: documents store deletes as successors") }
+        if case .unknown(let code, _) = op.value, !(10...15).contains(code) {
+            throw .invalidValue("op \(row): unknown value type code \(code) (must be 10–15)")
+        }
+        for successor in op.successors { try checkId(successor, "successor of op \(row)") }
+
         switch op.object {
         case .root:
             objActor.appendNull()
             objCounter.appendNull()
         case .op(let id):
-            try checkId(id, "object of op \(row)")
             objActor.appendValue(UInt64(id.actor))
             objCounter.appendValue(id.counter)
         }
@@ -124,17 +134,10 @@ public struct DocumentWriter: Sendable {
             keyCounter.append(0)
             keyString.appendNull()
         case .element(let id):
-            try checkId(id, "key of op \(row)")
             keyActor.appendValue(UInt64(id.actor))
             keyCounter.append(Int64(id.counter))
             keyString.appendNull()
         }
-        try checkId(op.id, "id of op \(row)")
-        guard op.action != .delete else { throw .invalidDocument("op \(row) is a delete: documents store deletes as successors") }
-        if case .unknown(let code, _) = op.value, !(10...15).contains(code) {
-            throw .invalidValue("op \(row): unknown value type code \(code) (must be 10–15)")
-        }
-        for successor in op.successors { try checkId(successor, "successor of op \(row)") }
         idActor.appendValue(UInt64(op.id.actor))
         idCounter.append(Int64(op.id.counter))
         insert.append(op.insert)

@@ -126,8 +126,8 @@ public struct StoredDocument: Sendable {
         var expandColumn = BooleanDecoder(document.opReader(.expand))
         var markNameColumn = RLEDecoder<String>(document.opReader(.markName))
 
-        func id(_ actor: UInt64, _ counter: UInt64, _ what: String) throws(AutomergeError) -> OpId {
-            guard actor < UInt64(actorCount) else { throw .invalidDocument("\(what): invalid actor index \(actor)") }
+        func id(_ actor: UInt64, _ counter: UInt64, _ what: @autoclosure () -> String) throws(AutomergeError) -> OpId {
+            guard actor < UInt64(actorCount) else { throw .invalidDocument("\(what()): invalid actor index \(actor)") }
             guard counter <= UInt64(UInt32.max) else { throw .counterTooLarge(counter) }
             return OpId(counter: counter, actor: Int(actor))
         }
