@@ -367,3 +367,52 @@ import Testing
         _ = readable
     }
 }
+
+/// The graph applies a batch in the reference's order (Rust `apply_changes_batch`): ready
+/// changes in batch order first, then the first ready change in queue order, repeatedly, taken
+/// out with a swap-remove. That order becomes the row order of a saved document.
+@Suite struct ChangeGraphBatchOrderTests {
+    static let alice = ChangeGraphTests.alice
+    static let bob = ChangeGraphTests.bob
+    static let carol = ChangeGraphTests.carol
+
+    @Test func queuedChangesFollowReadyOnesInQueueOrder() throws {
+        let a = ChangeGraphTests.change(Self.alice, seq: 1)
+        let b = ChangeGraphTests.change(Self.bob, seq: 1, deps: [a.hash], startOp: 2)
+        let c = ChangeGraphTests.change(Self.carol, seq: 1, deps: [a.hash], startOp: 2)
+        let d = ChangeGraphTests.change(Self.alice, seq: 2, deps: [a.hash], startOp: 2)
+        var graph = ChangeGraph()
+        try graph.add([b, c, d, a])
+        // Queue [b, c, d]; a applies; b is taken from the front and d swapped into its place.
+        #expect(graph.allHashes == [a.hash, b.hash, d.hash, c.hash])
+        let table = try graph.documentChangeTable()
+        #expect(table.changes.map(\.seq) == [1, 1, 2, 1])
+        #expect(table.changes.map(\.dependencies) == [[], [0], [0], [0]])
+    }
+
+    @Test func readyChangesOfTheBatchComeFirst() throws {
+        let a = ChangeGraphTests.change(Self.alice, seq: 1)
+        let b = ChangeGraphTests.change(Self.bob, seq: 1, deps: [a.hash], startOp: 2)
+        let x = ChangeGraphTests.change(Self.carol, seq: 1, key: "x")
+        var graph = ChangeGraph()
+        try graph.add([b, a, x])
+        #expect(graph.allHashes == [a.hash, x.hash, b.hash])
+    }
+
+    @Test func orphansKeepTheSwappedQueueOrder() throws {
+        let a = ChangeGraphTests.change(Self.alice, seq: 1)
+        let missing = ChangeGraphTests.change(Self.carol, seq: 1)
+        let b = ChangeGraphTests.change(Self.bob, seq: 1, deps: [a.hash], startOp: 2)
+        let d = ChangeGraphTests.change(Self.carol, seq: 2, deps: [missing.hash], startOp: 2)
+        let e = ChangeGraphTests.change(Self.alice, seq: 2, deps: [missing.hash, a.hash], startOp: 2)
+        var graph = ChangeGraph()
+        try graph.add([b, d, e])
+        #expect(graph.orphanChunks.map(\.hash) == [b.hash, d.hash, e.hash])
+        try graph.add(a)
+        // b leaves the front of the queue and e takes its place.
+        #expect(graph.orphanChunks.map(\.hash) == [e.hash, d.hash])
+        try graph.add(missing)
+        #expect(graph.allHashes == [a.hash, b.hash, missing.hash, e.hash, d.hash])
+        #expect(graph.orphanChunks.isEmpty)
+    }
+}

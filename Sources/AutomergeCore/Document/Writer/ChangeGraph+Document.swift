@@ -26,7 +26,8 @@ extension ChangeGraph {
     /// Row order is the order in which the graph applied the changes. The reference does the
     /// same: its `save()` and `getAllChanges()` list changes in the order they entered the change
     /// graph (checked against every generated fixture: the rows of `NAME.automerge` are the
-    /// changes of `NAME.changes`, in order), and a document loaded first keeps its row order.
+    /// changes of `NAME.changes`, in order), a document loaded first keeps its row order, and
+    /// batches with missing deps are applied in the reference's batch order (`add`).
     /// Dep indexes are written in the order of the deps' sorted hashes. Extra bytes are read
     /// from the stored chunks (empty when the graph does not retain change bytes).
     public func documentChangeTable() throws(AutomergeError) -> DocumentChangeTable {
@@ -57,12 +58,13 @@ extension ChangeGraph {
         return DocumentChangeTable(actors: order.map { actors[$0] }, changes: rows, heads: heads)
     }
 
-    /// The changes waiting for missing deps, as raw type-1 chunks in arrival order.
-    public var orphanChunks: [ChangeChunk] { queued.values.sorted { $0.arrival < $1.arrival }.map(\.chunk) }
+    /// The changes waiting for missing deps, as raw type-1 chunks in the reference's queue
+    /// order (arrival order, except that taking a change out moves the last one into its place).
+    public var orphanChunks: [ChangeChunk] { queueOrder.compactMap { queued[$0]?.chunk } }
 
     /// What the reference's `save()` writes (spec §5.6): one document chunk holding every
     /// applied change and the given op rows, followed by the raw chunk of every queued orphan
-    /// change in arrival order.
+    /// change in queue order (`orphanChunks`).
     ///
     /// `ops` are the document's op rows in document order, with actor indexes into
     /// `table.actors` (see `DocumentOpRow`); `table` defaults to `documentChangeTable()`.
