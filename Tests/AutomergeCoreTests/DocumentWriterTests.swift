@@ -52,6 +52,28 @@ import Testing
         }
     }
 
+    /// Every other document the reference saved in the fixtures: prefix saves, the peers'
+    /// documents of the sync conversations, and the NodeFS snapshots of the reference server.
+    static let otherSaves: [String] = {
+        guard Fixtures.available else { return [] }
+        let snapshots = (FileManager.default.enumerator(atPath: Fixtures.url("nodefs").path)?.allObjects as? [String] ?? [])
+            .filter { $0.contains("/snapshot/") }.sorted().map { "nodefs/" + $0 }
+        return Fixtures.files(in: "generated", suffix: ".prefix.automerge") + Fixtures.files(in: "generated/am2", suffix: ".prefix.automerge")
+            + Fixtures.files(in: "sync/conversations", suffix: ".automerge") + snapshots
+    }()
+
+    /// Their rows written back give the same chunk: the same bytes without compressed columns,
+    /// the same inflated columns and compression choices with them.
+    @Test(arguments: otherSaves)
+    func otherSavesRoundTrip(path: String) throws {
+        let original = try Self.firstChunk(try Fixtures.bytes(path))
+        let stored = try StoredDocument(bytes: original)
+        let written = try stored.write(compression: .reference)
+        let expected = try DecodedChunk(original)
+        #expect(try DecodedChunk(written) == expected, "\(path)")
+        if !expected.hasDeflatedColumn { #expect(written == original, "\(path)") }
+    }
+
     /// Upstream documents (no uncompressed save given): writing the stored rows back gives the
     /// same inflated columns, the same compressed-or-not choice per column, heads and head
     /// indexes; where the original has no compressed column, the very same bytes.
