@@ -416,3 +416,30 @@ import Testing
         #expect(graph.orphanChunks.isEmpty)
     }
 }
+
+/// Change rows taken from a graph carry each change's extra bytes, read from its stored chunk.
+@Suite struct DocumentChangeTableExtraBytesTests {
+    @Test func extraBytesComeFromTheStoredChunks() throws {
+        let plain = ChangeGraphTests.change(ChangeGraphTests.alice, seq: 1)
+        let withExtra = Change(
+            deps: [plain.hash],
+            actor: ChangeGraphTests.bob,
+            seq: 1,
+            startOp: 2,
+            message: "extra",
+            ops: [Op(object: .root, key: .map("k"), action: .put, value: .string("v"))],
+            extraBytes: [7, 8, 9]
+        ).encodeChunk()
+        var graph = ChangeGraph()
+        try graph.add([plain, withExtra])
+        let table = try graph.documentChangeTable()
+        #expect(table.actors == [ChangeGraphTests.alice, ChangeGraphTests.bob])
+        #expect(table.changes.map(\.extraBytes) == [[], [7, 8, 9]])
+        #expect(table.changes[1] == DocumentChangeRow(actor: 1, seq: 1, maxOp: 2, message: "extra", dependencies: [0], extraBytes: [7, 8, 9]))
+        #expect(table.heads == [DocumentHead(hash: withExtra.hash, row: 1)])
+        // A graph that keeps no change bytes cannot know them.
+        var light = ChangeGraph(retainingChanges: false)
+        try light.add([plain, withExtra])
+        #expect(try light.documentChangeTable().changes.map(\.extraBytes) == [[], []])
+    }
+}

@@ -15,7 +15,7 @@ public struct ChangeGraph: Sendable {
     private var depsStart: [Int32] = [0]
     private var depsFlat: [Int32] = []
     private var bySeq: [UInt64: Int32] = [:]
-    private var store = ChangeStore()
+    private(set) var store = ChangeStore()
     private(set) var nodeTime: [Int64] = []
     /// Index into `messages` per node, -1 for none. A document may store "" apart from none,
     /// and re-saving it keeps them apart; `metadata(for:)` reports both as nil.

@@ -50,7 +50,7 @@ extension ChangeGraph {
                     time: nodeTime[index],
                     message: message,
                     dependencies: sortedDeps.map(Int.init),
-                    extraBytes: retainsChanges ? try Self.extraBytes(of: chunk(at: index)) : []
+                    extraBytes: retainsChanges ? try extraBytes(at: index) : []
                 )
             )
         }
@@ -80,11 +80,29 @@ extension ChangeGraph {
         return bytes
     }
 
-    /// The bytes after a change's op columns.
-    static func extraBytes(of chunk: ChangeChunk) throws(AutomergeError) -> [UInt8] {
-        var reader = ByteReader(chunk.bytes, range: chunk.bodyStart..<chunk.bytes.count)
-        let header = try ChangeHeader.read(&reader)
-        _ = try ColumnMetadata.locate(header.columns, in: &reader)
-        return Array(chunk.bytes[reader.offset..<reader.end])
+    /// The bytes after a stored change's op columns, found by skipping its header and column
+    /// data in place (no copy, no allocation unless there are extra bytes).
+    func extraBytes(at index: Int) throws(AutomergeError) -> [UInt8] {
+        let (segment, range) = store.location(of: index)
+        var reader = ByteReader(segment, range: range)
+        _ = try reader.readRange(9, "chunk header")
+        _ = try reader.readULEB("chunk length")
+        let depCount = try reader.readCount("deps", minimumItemSize: 32)
+        _ = try reader.readRange(depCount * 32, "deps")
+        _ = try reader.readLengthPrefixedRange("actor")
+        _ = try reader.readULEB("seq")
+        _ = try reader.readULEB("startOp")
+        _ = try reader.readSLEB("time")
+        _ = try reader.readLengthPrefixedRange("message")
+        for _ in 0..<(try reader.readCount("other actors")) { _ = try reader.readLengthPrefixedRange("other actor") }
+        var dataLength = 0
+        for _ in 0..<(try reader.readCount("column count", minimumItemSize: 2)) {
+            _ = try reader.readULEB("column spec")
+            let length = try reader.readULEB("column length")
+            guard length <= UInt64(reader.remaining) else { throw .lengthTooLarge(what: "column", length: length) }
+            dataLength += Int(length)
+        }
+        _ = try reader.readRange(dataLength, "column data")
+        return reader.isAtEnd ? [] : Array(segment[reader.offset..<reader.end])
     }
 }
