@@ -40,7 +40,7 @@ extension ChangeGraph {
         for index in 0..<count {
             sortedDeps.removeAll(keepingCapacity: true)
             sortedDeps.append(contentsOf: deps(at: index))
-            sortedDeps.sort { hashes[Int($0)] < hashes[Int($1)] }
+            if sortedDeps.count > 1 { sortedDeps.sort { hashes[Int($0)] < hashes[Int($1)] } }
             let message = nodeMessage[index] < 0 ? nil : messages[Int(nodeMessage[index])]
             rows.append(
                 DocumentChangeRow(
