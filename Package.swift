@@ -93,6 +93,7 @@ let package = Package(
         ),
         // Release-mode timing of signature verification: `swift run -c release atproto-bench`.
         .executableTarget(name: "atproto-bench", dependencies: ["ATProto"]),
+        .executableTarget(name: "automerge-write-bench", dependencies: ["AutomergeCore"]),
         .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore"]),
         .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore"]),
         .testTarget(

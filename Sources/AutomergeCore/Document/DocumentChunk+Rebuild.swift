@@ -38,6 +38,8 @@ extension DocumentChunk {
         var maxOp: UInt64
         var time: Int64
         var message: String?
+        /// The message as stored in the document (see `ChangeRows.storedMessage`).
+        var storedMessage: String?
         var depRows: [Int]
         var chunk: [UInt8]
     }
@@ -94,6 +96,7 @@ extension DocumentChunk {
                     maxOp: UInt64(rows.maxOp[row]),
                     time: rows.time[row],
                     message: rows.message(row),
+                    storedMessage: rows.storedMessage(row),
                     depRows: depRows,
                     chunk: encoder.chunk
                 )
@@ -170,7 +173,11 @@ struct ChangeRows {
     var actor: RowColumn<Int32> { RowColumn(values: actors) }
     var seq: RowColumn<UInt32> { RowColumn(values: seqs) }
     var maxOp: RowColumn<UInt32> { RowColumn(values: maxOps) }
-    func message(_ row: Int) -> String? { messageIndex[row] < 0 ? nil : messages[Int(messageIndex[row])] }
+    /// The message as a change chunk carries it: none and "" are the same there.
+    func message(_ row: Int) -> String? { storedMessage(row).flatMap { $0.isEmpty ? nil : $0 } }
+    /// The message exactly as the document stores it: "" (an explicit empty message) and null
+    /// differ here, and a re-saved document must keep them apart.
+    func storedMessage(_ row: Int) -> String? { messageIndex[row] < 0 ? nil : messages[Int(messageIndex[row])] }
     func extra(_ row: Int) -> ArraySlice<UInt8> {
         let start = Int(extraStart[row])
         return extraBytes[start..<(start + Int(extraLength[row]))]
@@ -210,7 +217,7 @@ struct ChangeRows {
             seqs.append(UInt32(seqValue))
             maxOps.append(UInt32(maxOpValue))
             time.append(try timeColumn.next() ?? 0)
-            if let message = try messageColumn.next(), !message.isEmpty {
+            if let message = try messageColumn.next() {
                 messageIndex.append(Int32(messages.count))
                 messages.append(message)
             } else {

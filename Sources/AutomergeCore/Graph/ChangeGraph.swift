@@ -6,19 +6,21 @@
 public struct ChangeGraph: Sendable {
     private(set) var hashes: [ChangeHash] = []
     private(set) var indexByHash: [ChangeHash: Int32] = [:]
-    private var actors: [ActorId] = []
+    private(set) var actors: [ActorId] = []
     private var actorIndex: [ActorId: Int32] = [:]
-    private var nodeActor: [Int32] = []
-    private var nodeSeq: [UInt32] = []
+    private(set) var nodeActor: [Int32] = []
+    private(set) var nodeSeq: [UInt32] = []
     private var nodeStartOp: [UInt32] = []
-    private var nodeMaxOp: [UInt32] = []
+    private(set) var nodeMaxOp: [UInt32] = []
     private var depsStart: [Int32] = [0]
     private var depsFlat: [Int32] = []
     private var bySeq: [UInt64: Int32] = [:]
-    private var store = ChangeStore()
-    private var nodeTime: [Int64] = []
-    private var nodeMessage: [Int32] = []
-    private var messages: [String] = []
+    private(set) var store = ChangeStore()
+    private(set) var nodeTime: [Int64] = []
+    /// Index into `messages` per node, -1 for none. A document may store "" apart from none,
+    /// and re-saving it keeps them apart; `metadata(for:)` reports both as nil.
+    private(set) var nodeMessage: [Int32] = []
+    private(set) var messages: [String] = []
     /// Whether the raw bytes of applied changes are kept (a relay needs them; `inspect` does not).
     public let retainsChanges: Bool
     private(set) var headSet: Set<Int32> = []
@@ -31,6 +33,12 @@ public struct ChangeGraph: Sendable {
         var chunk: ChangeChunk
         var metadata: ChangeMetadata
     }
+
+    /// The queued hashes in the order of the reference's queue (a `Vec` from which ready
+    /// changes are taken with `swap_remove`): it decides the order in which orphans are applied
+    /// once their deps arrive, and the order `save()` appends them in.
+    private(set) var queueOrder: [ChangeHash] = []
+    private var queuePosition: [ChangeHash: Int] = [:]
 
     public init(retainingChanges: Bool = true) { retainsChanges = retainingChanges }
 
@@ -74,7 +82,8 @@ public struct ChangeGraph: Sendable {
             startOp: UInt64(nodeStartOp[index]),
             maxOp: UInt64(nodeMaxOp[index]),
             time: nodeTime[index],
-            message: nodeMessage[index] < 0 ? nil : messages[Int(nodeMessage[index])]
+            // A change chunk cannot tell "" from no message (only a document can).
+            message: nodeMessage[index] < 0 || messages[Int(nodeMessage[index])].isEmpty ? nil : messages[Int(nodeMessage[index])]
         )
     }
 
@@ -143,8 +152,40 @@ extension ChangeGraph {
             }
             seenByActor[metadata.actor, default: [:]][metadata.seq] = metadata.hash
         }
+        // The reference's batch order (Rust `apply_changes_batch`): first every change whose
+        // deps are already applied, in batch order; then, repeatedly, the first ready change in
+        // queue order, taken out with a swap-remove. The graph's application order is the row
+        // order of a saved document, so following it exactly keeps saves byte-identical.
         var result = AddResult()
-        for change in batch { insert(change, result: &result) }
+        var ready = ReadyQueue()
+        for change in batch {
+            let hash = change.metadata.hash
+            if indexByHash[hash] != nil || queued[hash] != nil {
+                result.duplicates += 1
+                continue
+            }
+            let missing = change.metadata.deps.filter { indexByHash[$0] == nil }
+            if missing.isEmpty {
+                applyAndRelease(change, ready: &ready, result: &result)
+            } else {
+                queued[hash] = change
+                queuePosition[hash] = queueOrder.count
+                queueOrder.append(hash)
+                for dep in missing { waiting[dep, default: []].append(hash) }
+                result.queued += 1
+            }
+        }
+        while let position = ready.popFirst(hashAt: { [queueOrder] in $0 < queueOrder.count ? queueOrder[$0] : nil }) {
+            let hash = queueOrder[position]
+            ready.remove(hash)
+            removeFromQueue(at: position, ready: &ready)
+            guard let candidate = queued.removeValue(forKey: hash) else { continue }
+            // A queued change may conflict with one applied since it was queued: drop it.
+            if let existing = existingHash(actor: candidate.metadata.actor, seq: candidate.metadata.seq), existing != hash {
+                continue
+            }
+            applyAndRelease(candidate, ready: &ready, result: &result)
+        }
         return result
     }
 
@@ -153,35 +194,28 @@ extension ChangeGraph {
         return hashes[Int(index)]
     }
 
-    private mutating func insert(_ change: QueuedChange, result: inout AddResult) {
-        let hash = change.metadata.hash
-        if indexByHash[hash] != nil || queued[hash] != nil {
-            result.duplicates += 1
-            return
+    /// Applies a change and marks the queued changes it completes as ready.
+    private mutating func applyAndRelease(_ change: QueuedChange, ready: inout ReadyQueue, result: inout AddResult) {
+        apply(change)
+        result.applied.append(change.metadata.hash)
+        guard let waiters = waiting.removeValue(forKey: change.metadata.hash) else { return }
+        for waiter in waiters {
+            guard !ready.contains(waiter), let candidate = queued[waiter], let position = queuePosition[waiter],
+                candidate.metadata.deps.allSatisfy({ indexByHash[$0] != nil })
+            else { continue }
+            ready.insert(waiter, at: position)
         }
-        let missing = change.metadata.deps.filter { indexByHash[$0] == nil }
-        if !missing.isEmpty {
-            queued[hash] = change
-            for dep in missing { waiting[dep, default: []].append(hash) }
-            result.queued += 1
-            return
-        }
-        var ready = [change]
-        while let next = ready.popLast() {
-            apply(next)
-            result.applied.append(next.metadata.hash)
-            guard let waiters = waiting.removeValue(forKey: next.metadata.hash) else { continue }
-            for waiter in waiters {
-                guard let candidate = queued[waiter], candidate.metadata.deps.allSatisfy({ indexByHash[$0] != nil }) else { continue }
-                queued[waiter] = nil
-                // A queued change may conflict with one applied since it was queued: drop it.
-                if let existing = existingHash(actor: candidate.metadata.actor, seq: candidate.metadata.seq),
-                    existing != candidate.metadata.hash
-                {
-                    continue
-                }
-                ready.append(candidate)
-            }
+    }
+
+    /// `Vec::swap_remove`: the last queued change takes the removed one's place.
+    private mutating func removeFromQueue(at position: Int, ready: inout ReadyQueue) {
+        let removed = queueOrder[position]
+        let last = queueOrder.removeLast()
+        queuePosition[removed] = nil
+        if position < queueOrder.count {
+            queueOrder[position] = last
+            queuePosition[last] = position
+            if ready.contains(last) { ready.insert(last, at: position) }
         }
     }
 
@@ -209,7 +243,7 @@ extension ChangeGraph {
         }
         depsStart.append(Int32(depsFlat.count))
         nodeTime.append(row.time)
-        appendMessage(row.message)
+        appendMessage(row.storedMessage)
         if retainsChanges { store.append(row.chunk) }
         headSet.insert(index)
     }

@@ -24,4 +24,12 @@ struct ChangeStore: Sendable {
         let start = Int(location.offset)
         return segments[Int(location.segment)][start..<(start + Int(location.length))]
     }
+
+    /// The segment holding a change and the change's range in it: lets a reader work on the
+    /// stored bytes without copying them.
+    func location(of index: Int) -> (segment: [UInt8], range: Range<Int>) {
+        let location = locations[index]
+        let start = Int(location.offset)
+        return (segments[Int(location.segment)], start..<(start + Int(location.length)))
+    }
 }

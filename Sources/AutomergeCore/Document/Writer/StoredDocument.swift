@@ -1,0 +1,198 @@
+/// A document chunk's rows exactly as stored: change rows and op rows in stored order, with
+/// successor lists, messages, extra bytes and values kept verbatim.
+///
+/// Writing them back with `DocumentWriter` reproduces the reference's chunk byte for byte
+/// (uncompressed), which is what proves the writer canonical. It is also the way to re-save a
+/// stored document without an op set, e.g. to change its compression.
+public struct StoredDocument: Sendable {
+    /// The actor table, sorted by bytes.
+    public var actors: [ActorId]
+    /// The heads as stored (sorted).
+    public var heads: [ChangeHash]
+    /// The row of each head, in the order of `heads`; nil for legacy files without them.
+    public var headRows: [Int]?
+    public var changes: [DocumentChangeRow]
+    public var ops: [DocumentOpRow]
+
+    /// The heads with their rows, as `DocumentWriter.finish` takes them (nil for legacy files).
+    public var documentHeads: [DocumentHead]? {
+        headRows.map { rows in zip(heads, rows).map { DocumentHead(hash: $0, row: $1) } }
+    }
+
+    public init(actors: [ActorId], heads: [ChangeHash], headRows: [Int]?, changes: [DocumentChangeRow], ops: [DocumentOpRow]) {
+        self.actors = actors
+        self.heads = heads
+        self.headRows = headRows
+        self.changes = changes
+        self.ops = ops
+    }
+
+    /// Reads the first chunk of `bytes`, which must be a document chunk.
+    public init(bytes: [UInt8], limits: DocumentLimits = .default) throws(AutomergeError) {
+        var reader = ChunkReader(bytes)
+        guard case .document(let chunk)? = try reader.next() else {
+            throw .invalidDocument("the first chunk is not a document chunk")
+        }
+        try self.init(DocumentChunk(chunk), limits: limits)
+    }
+
+    /// Decodes every row of a parsed document chunk (columns already inflated).
+    public init(_ document: DocumentChunk, limits: DocumentLimits = .default) throws(AutomergeError) {
+        actors = document.actors
+        heads = document.heads
+        // With no heads there are no head indexes to tell a legacy file from a current one.
+        headRows = document.heads.isEmpty ? [] : document.headIndexes
+        changes = try Self.readChanges(document, limits: limits)
+        ops = try Self.readOps(document, limits: limits)
+        if let headRows {
+            for row in headRows where row >= changes.count {
+                throw .invalidDocument("head index \(row) beyond the \(changes.count) changes")
+            }
+        }
+    }
+
+    /// Writes the rows back as a document chunk.
+    public func write(compression: DocumentWriter.Compression = .reference) throws(AutomergeError) -> [UInt8] {
+        guard let documentHeads else { throw .invalidDocument("legacy document without head indexes: the head rows are unknown") }
+        return try DocumentWriter.write(actors: actors, changes: changes, ops: ops, heads: documentHeads, compression: compression)
+    }
+
+    private static func readChanges(_ document: DocumentChunk, limits: DocumentLimits) throws(AutomergeError) -> [DocumentChangeRow] {
+        var actorColumn = RLEDecoder<UInt64>(document.changeReader(.changeActor))
+        var seqColumn = DeltaDecoder(document.changeReader(.changeSeq))
+        var maxOpColumn = DeltaDecoder(document.changeReader(.changeMaxOp))
+        var timeColumn = DeltaDecoder(document.changeReader(.changeTime))
+        var messageColumn = RLEDecoder<String>(document.changeReader(.changeMessage))
+        var depsGroup = RLEDecoder<UInt64>(document.changeReader(.changeDepsGroup))
+        var depsIndex = DeltaDecoder(document.changeReader(.changeDepsIndex))
+        let extraRaw = document.changeReader(.changeExtraValue)
+        var extraColumn = ValueDecoder(metadata: document.changeReader(.changeExtraMetadata), raw: extraRaw)
+
+        var rows: [DocumentChangeRow] = []
+        while !actorColumn.isAtEnd {
+            let row = rows.count
+            guard row < limits.maximumChanges else { throw .invalidDocument("more than \(limits.maximumChanges) changes") }
+            let actor = try actorColumn.nextNonNull("change actor")
+            guard actor < UInt64(document.actors.count) else { throw .invalidDocument("change \(row): invalid actor index \(actor)") }
+            guard let seq = try seqColumn.nextCounter("seq"), let maxOp = try maxOpColumn.nextCounter("maxOp") else {
+                throw .invalidDocument("change \(row): missing seq or maxOp")
+            }
+            let time = try timeColumn.next() ?? 0
+            let message = try messageColumn.next()
+            let depCount = try depsGroup.next() ?? 0
+            guard depCount <= UInt64(row) else { throw .invalidDocument("change \(row) has more deps than earlier changes") }
+            var dependencies: [Int] = []
+            dependencies.reserveCapacity(Int(depCount))
+            for _ in 0..<depCount {
+                guard let dep = try depsIndex.next() else { throw .invalidDocument("change \(row): null dep index") }
+                guard dep >= 0, dep < Int64(row) else { throw .invalidDocument("change \(row) depends on a later or unknown row \(dep)") }
+                dependencies.append(Int(dep))
+            }
+            let (_, extraRange) = try extraColumn.nextRaw()
+            rows.append(
+                DocumentChangeRow(
+                    actor: Int(actor),
+                    seq: seq,
+                    maxOp: maxOp,
+                    time: time,
+                    message: message,
+                    dependencies: dependencies,
+                    extraBytes: Array(extraRaw.bytes[extraRange])
+                )
+            )
+        }
+        guard
+            seqColumn.isAtEnd && maxOpColumn.isAtEnd && timeColumn.isAtEnd && messageColumn.isAtEnd && depsGroup.isAtEnd
+                && depsIndex.isAtEnd && extraColumn.isAtEnd
+        else { throw .invalidDocument("change columns have different lengths") }
+        return rows
+    }
+
+    private static func readOps(_ document: DocumentChunk, limits: DocumentLimits) throws(AutomergeError) -> [DocumentOpRow] {
+        let actorCount = document.actors.count
+        var objActorColumn = RLEDecoder<UInt64>(document.opReader(.objActor))
+        var objCounterColumn = RLEDecoder<UInt64>(document.opReader(.objCounter))
+        var keyActorColumn = RLEDecoder<UInt64>(document.opReader(.keyActor))
+        var keyCounterColumn = DeltaDecoder(document.opReader(.keyCounter))
+        var keyStringColumn = RLEDecoder<String>(document.opReader(.keyString))
+        var idActorColumn = RLEDecoder<UInt64>(document.opReader(.idActor))
+        var idCounterColumn = DeltaDecoder(document.opReader(.idCounter))
+        var insertColumn = BooleanDecoder(document.opReader(.insert))
+        var actionColumn = RLEDecoder<UInt64>(document.opReader(.action))
+        var valueColumn = ValueDecoder(metadata: document.opReader(.valueMetadata), raw: document.opReader(.value))
+        var succGroupColumn = RLEDecoder<UInt64>(document.opReader(.succGroup))
+        var succActorColumn = RLEDecoder<UInt64>(document.opReader(.succActor))
+        var succCounterColumn = DeltaDecoder(document.opReader(.succCounter))
+        var expandColumn = BooleanDecoder(document.opReader(.expand))
+        var markNameColumn = RLEDecoder<String>(document.opReader(.markName))
+
+        func id(_ actor: UInt64, _ counter: UInt64, _ what: @autoclosure () -> String) throws(AutomergeError) -> OpId {
+            guard actor < UInt64(actorCount) else { throw .invalidDocument("\(what()): invalid actor index \(actor)") }
+            guard counter <= UInt64(UInt32.max) else { throw .counterTooLarge(counter) }
+            return OpId(counter: counter, actor: Int(actor))
+        }
+
+        var ops: [DocumentOpRow] = []
+        while !actionColumn.isAtEnd {
+            let row = ops.count
+            guard row < limits.maximumOps else { throw .invalidDocument("more than \(limits.maximumOps) ops") }
+            let object: ObjectId
+            switch (try objActorColumn.next(), try objCounterColumn.next()) {
+            case (nil, nil): object = .root
+            case (let actor?, let counter?): object = .op(try id(actor, counter, "object of op \(row)"))
+            default: throw .invalidColumns("op \(row): object actor and counter disagree on null")
+            }
+            let key: Key
+            switch (try keyActorColumn.next(), try keyCounterColumn.next(), try keyStringColumn.next()) {
+            case (nil, nil, let string?): key = .map(string)
+            case (nil, 0?, nil): key = .head
+            case (let actor?, let counter?, nil) where counter > 0: key = .element(try id(actor, UInt64(counter), "key of op \(row)"))
+            default: throw .invalidColumns("op \(row): invalid key")
+            }
+            let idActor = try idActorColumn.nextNonNull("id actor")
+            guard let idCounter = try idCounterColumn.nextCounter("id counter"), idCounter > 0 else {
+                throw .invalidColumns("op \(row): missing or zero op id counter")
+            }
+            let opId = try id(idActor, idCounter, "id of op \(row)")
+            let insert = try insertColumn.next()
+            let rawAction = try actionColumn.nextNonNull("action")
+            guard let action = Action(rawValue: rawAction) else { throw .unknownAction(rawAction) }
+            let value = try valueColumn.next()
+            let succCount = try succGroupColumn.next() ?? 0
+            guard succCount <= UInt64(limits.maximumOps) else { throw .invalidDocument("op \(row): successor count \(succCount) too large") }
+            var successors: [OpId] = []
+            if succCount > 0 {
+                successors.reserveCapacity(Int(succCount))
+                for _ in 0..<succCount {
+                    let actor = try succActorColumn.nextNonNull("succ actor")
+                    guard let counter = try succCounterColumn.nextCounter("succ counter") else {
+                        throw .invalidColumns("op \(row): null successor counter")
+                    }
+                    successors.append(try id(actor, counter, "successor of op \(row)"))
+                }
+            }
+            let expand = try expandColumn.next()
+            let markName = try markNameColumn.next()
+            ops.append(
+                DocumentOpRow(
+                    object: object,
+                    key: key,
+                    id: opId,
+                    insert: insert,
+                    action: action,
+                    value: value,
+                    successors: successors,
+                    expand: expand,
+                    markName: markName
+                )
+            )
+        }
+        guard
+            objActorColumn.isAtEnd && objCounterColumn.isAtEnd && keyActorColumn.isAtEnd && keyCounterColumn.isAtEnd
+                && keyStringColumn.isAtEnd && idActorColumn.isAtEnd && idCounterColumn.isAtEnd && insertColumn.isAtEnd
+                && valueColumn.isAtEnd && succGroupColumn.isAtEnd && succActorColumn.isAtEnd && succCounterColumn.isAtEnd
+                && expandColumn.isAtEnd && markNameColumn.isAtEnd
+        else { throw .invalidColumns("op columns have different lengths") }
+        return ops
+    }
+}
