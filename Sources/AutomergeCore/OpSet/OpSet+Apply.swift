@@ -48,7 +48,10 @@ extension OpSet {
             func belongsToObject(_ packed: UInt64, element: Bool) -> Bool {
                 if let existing = opIndex[packed] {
                     let record = ops[Int(existing)]
-                    let owner = record.object == 0 ? rootKey : Self.pack(ops[Int(objects[Int(record.object)].creator)].counter, ops[Int(objects[Int(record.object)].creator)].actor)
+                    let owner =
+                        record.object == 0
+                        ? rootKey
+                        : Self.pack(ops[Int(objects[Int(record.object)].creator)].counter, ops[Int(objects[Int(record.object)].creator)].actor)
                     return owner == objectKey && (!element || record.insert)
                 }
                 if let created = newOps[packed] { return created.object == objectKey && (!element || created.isElement) }

@@ -144,7 +144,11 @@ import Testing
         #expect(opSet.getAll(list, index: 0).count == 1)
         #expect(opSet.getAll(list, index: 4).map(\.value) == [.scalar(.int(10)), .scalar(.int(20)), .scalar(.int(30))])
         let objectConflicts = opSet.getAll(.root, key: "obj")
-        #expect(objectConflicts.map { $0.id.description } == ["18@1115e96f9f41e96bd1b5068c1d3bcb3e", "18@295de13b104f4073db27ee2128e266f9", "18@8dbf9e67de20270a8494e65bf2911910"])
+        #expect(
+            objectConflicts.map { $0.id.description } == [
+                "18@1115e96f9f41e96bd1b5068c1d3bcb3e", "18@295de13b104f4073db27ee2128e266f9", "18@8dbf9e67de20270a8494e65bf2911910",
+            ]
+        )
     }
 
     @Test func marksMatchTheReference() throws {
