@@ -68,17 +68,31 @@ public struct AutomergeDocument: Sendable {
 
     /// Adds changes from elsewhere (any order: those with missing deps wait in the graph) and
     /// applies the ones that became causally ready. Commits an open local change first.
+    ///
+    /// A change whose ops do not fit the document (`.invalidOp`) stops the batch: the changes
+    /// applied before it stay (in both the graph and the op set), it and the rest are dropped,
+    /// so the graph and the op set always agree.
     @discardableResult
     public mutating func apply(_ chunks: [ChangeChunk]) throws(AutomergeError) -> ChangeGraph.AddResult {
         commit()
-        // Decode first so a bad op leaves both the graph and the op set unchanged.
         var decoded: [ChangeHash: Change] = [:]
         for chunk in chunks { decoded[chunk.hash] = try Change(chunk: chunk) }
         var candidate = graph
         let result = try candidate.add(chunks)
-        for hash in result.applied {
-            guard let change = decoded[hash] ?? candidate.chunk(for: hash).flatMap({ try? Change(chunk: $0) }) else { continue }
-            try opSet.apply(change)
+        var applied: [ChangeChunk] = []
+        do throws(AutomergeError) {
+            for hash in result.applied {
+                guard let chunk = candidate.chunk(for: hash) else { continue }
+                if let change = decoded[hash] {
+                    try opSet.apply(change)
+                } else {
+                    try opSet.apply(try Change(chunk: chunk))
+                }
+                applied.append(chunk)
+            }
+        } catch {
+            _ = try? graph.add(applied, validation: .metadata)
+            throw error
         }
         graph = candidate
         return result
@@ -261,7 +275,7 @@ public struct AutomergeDocument: Sendable {
         let change = Change(
             deps: graph.heads,
             actor: actor,
-            seq: graph.lastSeq(of: actor) + 1,
+            seq: graph.lastSeq(of: actor) + 1,  // O(changes); fine for local editing and tests
             startOp: pendingStartOp,
             time: time,
             message: message,

@@ -22,7 +22,7 @@ extension OpSet {
         case .list:
             return .array(
                 visibleElements(object, clock: clock).compactMap { element in
-                    elementValues(element, clock: clock).last.map { json(op: $0, clock: clock) }
+                    elementWinner(element, clock: clock).map { json(op: $0, clock: clock) }
                 }
             )
         }

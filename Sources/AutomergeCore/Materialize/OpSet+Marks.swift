@@ -56,7 +56,7 @@ extension OpSet {
                 return
             }
             let visible = clock == nil ? op.elementVisible : elementIsVisible(element, clock: clock)
-            guard visible, let winner = elementValues(element, clock: clock).last else { return }
+            guard visible, let winner = elementWinner(element, clock: clock) else { return }
             if case .string(let piece) = ops[Int(winner)].value, ops[Int(winner)].action == .put {
                 position += piece.utf16.count
             } else {

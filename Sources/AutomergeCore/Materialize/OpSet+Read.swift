@@ -62,6 +62,12 @@ extension OpSet {
         objects[Int(object)].creator < 0 ? .root : .id(exId(objects[Int(object)].creator))
     }
 
+    /// Whether the op set holds the op (deletes are not held): tells a change already applied.
+    public func containsOp(_ id: ExId) -> Bool {
+        guard id.counter <= UInt64(UInt32.max), let actor = knownActor(id.actor) else { return false }
+        return opIndex[Self.pack(UInt32(id.counter), actor)] != nil
+    }
+
     /// Whether the object exists at `clock`.
     func objectExists(_ object: Int32, clock: OpClock?) -> Bool {
         let creator = objects[Int(object)].creator
@@ -161,7 +167,7 @@ extension OpSet {
     func text(_ object: Int32, clock: OpClock?) -> String {
         var output = ""
         for element in visibleElements(object, clock: clock) {
-            guard let winner = elementValues(element, clock: clock).last else { continue }
+            guard let winner = elementWinner(element, clock: clock) else { continue }
             if case .string(let piece) = ops[Int(winner)].value, ops[Int(winner)].action == .put {
                 output += piece
             } else {

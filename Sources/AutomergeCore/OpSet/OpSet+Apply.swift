@@ -12,7 +12,9 @@ extension OpSet {
         guard !change.ops.isEmpty else { return }
         for actor in change.otherActors { local.append(internActor(actor)) }
         let author = local[0]
-        guard change.startOp + UInt64(change.ops.count) - 1 <= UInt64(UInt32.max) else { throw .counterTooLarge(change.maxOp) }
+        guard change.startOp <= UInt64(UInt32.max), change.startOp + UInt64(change.ops.count) - 1 <= UInt64(UInt32.max) else {
+            throw .counterTooLarge(change.startOp)
+        }
         let startOp = UInt32(change.startOp)
 
         func resolve(_ id: OpId) throws(AutomergeError) -> (UInt32, Int32) {

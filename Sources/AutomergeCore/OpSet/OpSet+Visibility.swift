@@ -69,6 +69,18 @@ extension OpSet {
         return false
     }
 
+    /// The winning value op of a sequence element at `clock`, without allocating (most
+    /// elements have no op besides their insert).
+    func elementWinner(_ element: Int32, clock: OpClock?) -> Int32? {
+        var best: Int32? = isVisible(element, clock: clock) ? element : nil
+        guard let others = objects[Int(ops[Int(element)].object)].elementOps[element] else { return best }
+        for op in others where isVisible(op, clock: clock) {
+            if let current = best, !lamportLess(current, op) { continue }
+            best = op
+        }
+        return best
+    }
+
     /// The visible value ops of a sequence element, in Lamport order (the last one wins).
     func elementValues(_ element: Int32, clock: OpClock?) -> [Int32] {
         let record = ops[Int(element)]

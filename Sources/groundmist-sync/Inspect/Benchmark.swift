@@ -37,12 +37,14 @@ enum Benchmark {
         ])
     }
 
-    /// The op set alone: a leading document chunk through the fast path, then every change
-    /// chunk after it in file order (the order `save()` and `saveIncremental` write).
+    /// The op set alone: a leading document chunk through the fast path, then the change
+    /// chunks after it in causal order (a change waits for those of its deps that are among
+    /// these changes; the others are in the document).
     static func buildOpSet(_ bytes: [UInt8]) throws(AutomergeError) -> OpSet {
         var reader = ChunkReader(bytes)
         var opSet = OpSet()
         var first = true
+        var pending: [(chunk: ChangeChunk, deps: [ChangeHash])] = []
         while let chunk = try reader.next() {
             switch chunk {
             case .document(let documentBytes) where first:
@@ -50,9 +52,21 @@ enum Benchmark {
             case .document:
                 break
             case .change(let change):
-                try opSet.apply(try Change(chunk: change))
+                pending.append((change, try ChangeMetadata(chunk: change).deps))
             }
             first = false
+        }
+        var waiting = Set(pending.map(\.chunk.hash))
+        while !pending.isEmpty {
+            let ready = pending.filter { !$0.deps.contains(where: waiting.contains) }
+            guard !ready.isEmpty else { throw .invalidDocument("changes with circular or missing deps") }
+            for change in ready {
+                let decoded = try Change(chunk: change.chunk)
+                // Changes the document already holds are skipped (their first op is present).
+                if !opSet.containsOp(ExId(counter: decoded.startOp, actor: decoded.actor)) { try opSet.apply(decoded) }
+                waiting.remove(change.chunk.hash)
+            }
+            pending.removeAll { !waiting.contains($0.chunk.hash) }
         }
         return opSet
     }

@@ -120,3 +120,12 @@ import Testing
         #expect(AutomergeJSON.string("a\"\\\n\u{1}é").serialized() == "\"a\\\"\\\\\\n\\u0001é\"\n")
     }
 }
+
+extension EngineMalformedTests {
+    @Test func hugeStartOpIsRejected() throws {
+        var opSet = OpSet()
+        let change = Change(actor: Self.author, seq: 1, startOp: UInt64.max, ops: [Op(object: .root, key: .map("k"), action: .put)])
+        #expect(throws: AutomergeError.self) { try opSet.apply(change) }
+        #expect(opSet.opCount == 0)
+    }
+}
