@@ -18,6 +18,9 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Also list every change's metadata.")
     var changes = false
 
+    @Flag(help: "Print each file's materialised JSON view (the reference's toJS) instead of its description.")
+    var json = false
+
     @Flag(help: "Print timing and peak memory for loading each file instead of its description.")
     var bench = false
 
@@ -34,7 +37,9 @@ struct InspectCommand: ParsableCommand {
                 continue
             }
             do throws(AutomergeError) {
-                if bench {
+                if json {
+                    print(try inspector.materialize(bytes: bytes), terminator: "")
+                } else if bench {
                     print(try Benchmark.run(file: file, bytes: bytes).serialized())
                 } else {
                     print(try inspector.describe(file: file, bytes: bytes).serialized())

@@ -38,6 +38,9 @@ public indirect enum AutomergeError: Error, Equatable, Sendable, CustomStringCon
     case invalidSyncMessage(String)
     /// A change with the same actor and seq as a stored change but a different hash.
     case duplicateSeqNumber(seq: UInt64, actor: String)
+    /// A change's op refers to an object, element or op the document does not have, or acts
+    /// on an object of the wrong kind (a list op on a map, an insert into a map, …).
+    case invalidOp(String)
     /// Where the error happened in a concatenation of chunks.
     case inChunk(index: Int, offset: Int, AutomergeError)
 
@@ -61,6 +64,7 @@ public indirect enum AutomergeError: Error, Equatable, Sendable, CustomStringCon
         case .mismatchingHeads: return "rebuilt changes do not match the document's heads"
         case .invalidSyncMessage(let reason): return "invalid sync message: \(reason)"
         case .duplicateSeqNumber(let seq, let actor): return "duplicate seq \(seq) for actor \(actor) with a different hash"
+        case .invalidOp(let reason): return "invalid op: \(reason)"
         case .inChunk(let index, let offset, let error):
             if case .badChecksum = error { return "bad checksum in chunk \(index) at byte \(offset)" }
             return "\(error) in chunk \(index) at byte \(offset)"
