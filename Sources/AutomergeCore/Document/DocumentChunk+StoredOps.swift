@@ -5,7 +5,7 @@ extension DocumentChunk {
     /// The row passed to `body` is reused: copy what must outlive the call.
     public func forEachStoredOp(
         limits: DocumentLimits = .default,
-        _ body: (StoredOp) throws(AutomergeError) -> Void
+        _ body: (DocumentOpRow) throws(AutomergeError) -> Void
     ) throws(AutomergeError) {
         let actorCount = actors.count
         var objActor = RLEDecoder<UInt64>(opReader(.objActor))
@@ -33,14 +33,14 @@ extension DocumentChunk {
             return raw
         }
 
-        var row = StoredOp(
+        var row = DocumentOpRow(
             object: .root,
             key: .head,
             id: OpId(counter: 0, actor: 0),
             insert: false,
             action: .put,
             value: .null,
-            succ: [],
+            successors: [],
             expand: false,
             markName: nil
         )
@@ -72,13 +72,13 @@ extension DocumentChunk {
             row.value = try value.next()
             let succCount = try succGroup.next() ?? 0
             guard succCount <= UInt64(limits.maximumOps) else { throw .invalidDocument("successor count \(succCount) too large") }
-            row.succ.removeAll(keepingCapacity: true)
+            row.successors.removeAll(keepingCapacity: true)
             for _ in 0..<succCount {
                 let actor = try actorIndex(try succActor.nextNonNull("succ actor"))
                 guard let ctr = try succCounter.nextCounter("succ counter") else {
                     throw .invalidColumns("unexpected null in column succ counter")
                 }
-                row.succ.append(OpId(counter: ctr, actor: actor))
+                row.successors.append(OpId(counter: ctr, actor: actor))
             }
             row.expand = try expand.next()
             row.markName = try markName.next()
@@ -92,9 +92,9 @@ extension DocumentChunk {
     }
 
     /// Every stored op row, in stored order (convenient for small documents and tests).
-    public func storedOps(limits: DocumentLimits = .default) throws(AutomergeError) -> [StoredOp] {
-        var rows: [StoredOp] = []
-        try forEachStoredOp(limits: limits) { (row: StoredOp) throws(AutomergeError) in rows.append(row) }
+    public func storedOps(limits: DocumentLimits = .default) throws(AutomergeError) -> [DocumentOpRow] {
+        var rows: [DocumentOpRow] = []
+        try forEachStoredOp(limits: limits) { (row: DocumentOpRow) throws(AutomergeError) in rows.append(row) }
         return rows
     }
 }

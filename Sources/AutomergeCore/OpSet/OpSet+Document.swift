@@ -14,7 +14,7 @@ extension OpSet {
         // Document actor index i is internal index i.
         var lastObjectKey: UInt64 = .max
         var lastObject: Int32 = 0
-        try document.forEachStoredOp(limits: limits) { (row: StoredOp) throws(AutomergeError) in
+        try document.forEachStoredOp(limits: limits) { (row: DocumentOpRow) throws(AutomergeError) in
             let counter = UInt32(row.id.counter)
             let actor = Int32(row.id.actor)
             let packed = Self.pack(counter, actor)
@@ -62,7 +62,7 @@ extension OpSet {
                 expand: row.expand,
                 value: row.value
             )
-            for succ in row.succ {
+            for succ in row.successors {
                 // The successor op is resolved once every row is read.
                 succs.append(SuccEntry(counter: UInt32(succ.counter), actor: Int32(succ.actor), op: -1, next: record.firstSucc))
                 record.firstSucc = Int32(succs.count - 1)

@@ -10,15 +10,15 @@ extension OpSet {
     /// Deletes are not ops: they appear only in `succ`, which lists every successor (deletes,
     /// overwrites, increments) in Lamport order. Actor indexes refer to `documentActors`
     /// (sorted by bytes). The row passed to `body` is reused: copy what must outlive the call.
-    public func forEachDocumentOp(_ body: (StoredOp) throws(AutomergeError) -> Void) throws(AutomergeError) {
-        var row = StoredOp(
+    public func forEachDocumentOp(_ body: (DocumentOpRow) throws(AutomergeError) -> Void) throws(AutomergeError) {
+        var row = DocumentOpRow(
             object: .root,
             key: .head,
             id: OpId(counter: 0, actor: 0),
             insert: false,
             action: .put,
             value: .null,
-            succ: [],
+            successors: [],
             expand: false,
             markName: nil
         )
@@ -33,7 +33,7 @@ extension OpSet {
             row.value = op.value
             row.expand = op.expand
             row.markName = op.markName >= 0 ? strings[Int(op.markName)] : nil
-            row.succ.removeAll(keepingCapacity: true)
+            row.successors.removeAll(keepingCapacity: true)
             var entry = op.firstSucc
             if entry >= 0 {
                 succScratch.removeAll(keepingCapacity: true)
@@ -44,7 +44,7 @@ extension OpSet {
                 }
                 if succScratch.count > 1 { succScratch.sort { lamportLess($0, $1) } }
                 for (counter, actor) in succScratch {
-                    row.succ.append(OpId(counter: UInt64(counter), actor: Int(actorRank[Int(actor)])))
+                    row.successors.append(OpId(counter: UInt64(counter), actor: Int(actorRank[Int(actor)])))
                 }
             }
             try body(row)
@@ -89,9 +89,9 @@ extension OpSet {
     }
 
     /// Every stored op in document order (convenient for small documents and tests).
-    public func documentOps() -> [StoredOp] {
-        var rows: [StoredOp] = []
-        try? forEachDocumentOp { (row: StoredOp) throws(AutomergeError) in rows.append(row) }
+    public func documentOps() -> [DocumentOpRow] {
+        var rows: [DocumentOpRow] = []
+        try? forEachDocumentOp { (row: DocumentOpRow) throws(AutomergeError) in rows.append(row) }
         return rows
     }
 
