@@ -2,10 +2,15 @@ extension ChangeGraph {
     /// The next message for the peer whose state is `state`, or nil when there is nothing to
     /// say (spec §7.5, the current reference algorithm).
     ///
-    /// A "whole document" reply to a V2 peer is the concatenation of every change chunk in
-    /// topological order: valid V2 content that any V2 reader loads, though larger than a
-    /// compressed document chunk.
-    public func generateSyncMessage(_ state: inout SyncState) -> SyncMessage? {
+    /// A "whole document" reply to a V2 peer carries what `wholeDocument` returns: the saved
+    /// document (`saveDocument()`, as the reference sends), which callers cache by heads since it
+    /// costs a replay of every change. Without it, or when it returns nil, the reply is the
+    /// concatenation of every change chunk in topological order: valid V2 content that any V2
+    /// reader loads, though several times larger.
+    public func generateSyncMessage(
+        _ state: inout SyncState,
+        wholeDocument: (() -> [UInt8]?)? = nil
+    ) -> SyncMessage? {
         let ourHeads = heads
         let theirHeads = state.theirHeads ?? []
 
@@ -23,26 +28,29 @@ extension ChangeGraph {
         }
 
         var hashesToSend: [ChangeHash] = []
-        var wholeDocument = false
+        var sendWholeDocument = false
         if !state.peerReadOnly, let theirHave = state.theirHave, let theirNeed = state.theirNeed {
             if state.theirHeads == [] && state.peerSupportsV2 {
-                wholeDocument = true
+                sendWholeDocument = true
             } else {
                 hashesToSend = hashesToSendFor(have: theirHave, need: theirNeed).filter { !state.sentHashes.contains($0) }
-                if state.peerSupportsV2 && hashesToSend.count > count / 3 { wholeDocument = true }
+                if state.peerSupportsV2 && hashesToSend.count > count / 3 { sendWholeDocument = true }
             }
         }
-        if wholeDocument { hashesToSend = allHashes }
+        if sendWholeDocument { hashesToSend = allHashes }
 
         if state.lastSentHeads == ourHeads && state.haveResponded {
             if (state.theirHeads == ourHeads || state.readOnly) && hashesToSend.isEmpty { return nil }
             if state.inFlight { return nil }
         }
 
-        let chunks = chunks(for: hashesToSend)
         let version: SyncMessage.Version = state.peerSupportsV2 ? .v2 : .v1
+        let document = sendWholeDocument && version == .v2 && count > 0 ? wholeDocument?() : nil
+        let chunks = document == nil ? chunks(for: hashesToSend) : []
         let entries: [[UInt8]]
-        if chunks.isEmpty {
+        if let document {
+            entries = [document]
+        } else if chunks.isEmpty {
             entries = []
         } else if version == .v2 {
             var blob: [UInt8] = []

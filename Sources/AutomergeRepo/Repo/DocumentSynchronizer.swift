@@ -19,6 +19,12 @@ actor DocumentSynchronizer {
     private var loaded = false
     private var peers: [String: PeerState] = [:]
     private var flushScheduled = false
+    private var savedDocumentCache: (key: SavedDocumentKey, bytes: [UInt8])?
+
+    private struct SavedDocumentKey: Equatable {
+        var heads: [ChangeHash]
+        var queued: Int
+    }
 
     struct PeerState {
         var link: PeerLink
@@ -92,7 +98,7 @@ actor DocumentSynchronizer {
                 return .failure(.storageFailure(error))
             }
         }
-        if let reply = graph.generateSyncMessage(&peer.syncState) {
+        if let reply = graph.generateSyncMessage(&peer.syncState, wholeDocument: savedDocument) {
             await send(.sync(DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string, data: reply.encode())), to: link)
         }
         if graph.count == 0 && graph.queuedCount == 0 && isRequest {
@@ -111,7 +117,7 @@ actor DocumentSynchronizer {
         await mutex.lock()
         if (try? await ensureLoaded()) != nil, graph.count > 0 {
             var peer = await peerState(for: link)
-            if let message = graph.generateSyncMessage(&peer.syncState) {
+            if let message = graph.generateSyncMessage(&peer.syncState, wholeDocument: savedDocument) {
                 await send(
                     .sync(DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string, data: message.encode())),
                     to: link
@@ -128,7 +134,7 @@ actor DocumentSynchronizer {
         await mutex.lock()
         if (try? await ensureLoaded()) != nil, peers[link.peerId]?.link.connectionId != link.connectionId {
             var peer = await peerState(for: link)
-            if let message = graph.generateSyncMessage(&peer.syncState) {
+            if let message = graph.generateSyncMessage(&peer.syncState, wholeDocument: savedDocument) {
                 let sync = DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string, data: message.encode())
                 await send(graph.count == 0 ? .request(sync) : .sync(sync), to: link)
             }
@@ -148,6 +154,21 @@ actor DocumentSynchronizer {
         await mutex.unlock()
     }
 
+    /// The saved document (a compressed document chunk, spec §5.6) that V2 "whole document" replies
+    /// carry, as the reference sends it. Cached by heads and queue size: building it replays every
+    /// change. Nil when the graph cannot be written as a document (the reply then falls back to the
+    /// change chunks, which every V2 reader also loads).
+    private func savedDocument() -> [UInt8]? {
+        let key = SavedDocumentKey(heads: graph.heads, queued: graph.queuedCount)
+        if let cached = savedDocumentCache, cached.key == key { return cached.bytes }
+        guard let bytes = try? graph.saveDocument() else {
+            logger.warning("cannot write the document as one chunk; sending its changes", metadata: ["document": "\(id.string)"])
+            return nil
+        }
+        savedDocumentCache = (key, bytes)
+        return bytes
+    }
+
     /// The peers that have this document open (for ephemeral relaying).
     func links() -> [PeerLink] { peers.values.map(\.link) }
 
@@ -157,7 +178,7 @@ actor DocumentSynchronizer {
         flushScheduled = false
         for peerId in peers.keys.sorted() {
             guard var peer = peers[peerId] else { continue }
-            if let message = graph.generateSyncMessage(&peer.syncState) {
+            if let message = graph.generateSyncMessage(&peer.syncState, wholeDocument: savedDocument) {
                 await send(
                     .sync(DocumentSyncMessage(senderId: repoPeerId, targetId: peerId, documentId: id.string, data: message.encode())),
                     to: peer.link

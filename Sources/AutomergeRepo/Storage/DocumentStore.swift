@@ -154,8 +154,10 @@ public actor DocumentStore {
     ///
     /// Writes `snapshot/<snapshotName(heads)>` first and only once it is durable deletes the snapshot and
     /// incremental files it replaces (never the one just written), so a crash in between leaves harmless
-    /// duplicates. The snapshot holds every change chunk in topological order (a `ChangeGraph.load`able
-    /// concatenation) until a document-chunk writer exists. Refuses a graph that lacks stored changes.
+    /// duplicates. The snapshot is what the reference's `save()` writes: one compressed document chunk
+    /// (plus any queued orphan changes), checked by loading it back before anything is deleted. A graph
+    /// that cannot be written as a document (changes whose ops do not apply) is stored as its change
+    /// chunks instead, which loads just as well. Refuses a graph that lacks stored changes.
     @discardableResult
     public func compact(_ id: DocumentId, graph: ChangeGraph, force: Bool = false) async throws(StorageError) -> Bool {
         await acquire(id)
@@ -170,11 +172,10 @@ public actor DocumentStore {
         var record = records[id] ?? Record()
         let missing = record.covered.filter { !graph.contains($0) }.count
         guard missing == 0 else { throw .compactionWouldLoseChanges(documentId: id.string, missing: missing) }
-        var bytes: [UInt8] = []
-        for hash in graph.allHashes {
-            guard let chunk = graph.chunk(for: hash) else { throw .graphWithoutChangeBytes(documentId: id.string) }
-            bytes.append(contentsOf: chunk.bytes)
-        }
+        for hash in graph.allHashes where graph.chunk(for: hash) == nil { throw .graphWithoutChangeBytes(documentId: id.string) }
+        // Replaying a large document takes a while: off the actor, so other documents keep saving
+        // (this one is held by `acquire`).
+        let bytes = await Task.detached { Self.snapshotBytes(graph) }.value
         let heads = graph.heads
         let key = try Self.key(id, .snapshot, NodeFSKeyHash.snapshotName(heads: heads))
         try await storage.save(key, bytes)
@@ -195,6 +196,23 @@ public actor DocumentStore {
         }
         records[id] = record
         return true
+    }
+
+    /// The snapshot of a graph: its saved document when that loads back to the same changes,
+    /// otherwise every change chunk in topological order.
+    static func snapshotBytes(_ graph: ChangeGraph) -> [UInt8] {
+        if let document = try? graph.saveDocument() {
+            var check = ChangeGraph(retainingChanges: false)
+            if (try? check.load(document)) != nil, check.heads == graph.heads, check.count == graph.count,
+                check.queuedCount == graph.queuedCount
+            {
+                return document
+            }
+        }
+        var bytes: [UInt8] = []
+        for hash in graph.allHashes { bytes.append(contentsOf: graph.chunk(for: hash)?.bytes ?? []) }
+        for orphan in graph.orphanChunks { bytes.append(contentsOf: orphan.bytes) }
+        return bytes
     }
 
     /// Deletes the document's snapshots, incrementals and sync states, as JS `removeDoc` does.

@@ -120,6 +120,38 @@ import Testing
         #expect(b.documents[document]?.count == 5)
     }
 
+    /// A fresh V2 peer gets the whole document as one saved document chunk (spec §7.5), as the
+    /// reference sends it, not as the list of changes.
+    @Test func freshPeerGetsTheSavedDocument() async throws {
+        let repo = Self.makeRepo(storage: InMemoryRepoStorage())
+        let a = TestClient(repo: repo, peerId: "a")
+        let b = TestClient(repo: repo, peerId: "b")
+        _ = try await a.join()
+        _ = try await b.join()
+        let document = DocumentId.random()
+        for value in 1...30 { try a.change(document, key: "k\(value % 7)", value: Int64(value), actor: actorA) }
+        try await a.sync(document)
+
+        var graph = ChangeGraph()
+        var state = SyncState()
+        let request = try #require(graph.generateSyncMessage(&state))
+        await b.send(.request(DocumentSyncMessage(senderId: "b", targetId: "server", documentId: document.string, data: request.encode())))
+        let replies = try await b.drain().compactMap { message -> SyncMessage? in
+            guard case .sync(let sync) = message else { return nil }
+            return try? SyncMessage.decode(sync.data)
+        }
+        let whole = try #require(replies.first { !$0.changes.isEmpty })
+        #expect(whole.version == .v2)
+        #expect(whole.changes.count == 1)
+        let entry = try #require(whole.changes.first)
+        #expect(entry[8] == 0, "a document chunk")
+        let changeBytes = try #require(a.documents[document]).allHashes.compactMap { a.documents[document]?.chunk(for: $0)?.bytes.count }
+        #expect(entry.count < changeBytes.reduce(0, +), "smaller than the changes it holds")
+        try graph.receiveSyncMessage(&state, whole)
+        #expect(graph.heads == a.documents[document]?.heads)
+        #expect(graph.count == 30)
+    }
+
     @Test func requesterGetsTheDocumentWhenItAppears() async throws {
         let repo = Self.makeRepo()
         let a = TestClient(repo: repo, peerId: "a")

@@ -30,7 +30,9 @@ import Testing
         let snapshot = try #require(
             try await storage.load(try StorageKey.chunk(id, .snapshot, name: NodeFSKeyHash.snapshotName(heads: builder.graph.heads)))
         )
-        #expect(snapshot == builder.graph.allHashes.flatMap { builder.graph.chunk(for: $0)?.bytes ?? [] })
+        // The reference's save(): one document chunk.
+        #expect(snapshot == (try builder.graph.saveDocument()))
+        #expect(snapshot[8] == 0)
         // Unchanged heads: nothing written.
         try await store.saveDocument(id, graph: builder.graph)
         #expect(await storage.keys.count == 1)
@@ -103,6 +105,25 @@ import Testing
         #expect(try await storage.load(key) == bytes)
         #expect(await storage.keys == [key])
         #expect(try await store.loadDocument(id)?.heads == builder.graph.heads)
+    }
+
+    /// A graph whose changes are well formed but whose ops do not apply (an op on an object that
+    /// does not exist) cannot be written as a document: its snapshot is its change chunks, so no
+    /// change is lost and it still loads.
+    @Test func compactionKeepsChangesThatDoNotFormADocument() async throws {
+        let storage = InMemoryStorage()
+        let store = DocumentStore(storage: storage)
+        let id = try documentId(6)
+        let actor = ActorId([UInt8](repeating: 9, count: 16))
+        let orphanOp = Op(object: .op(OpId(counter: 77, actor: 0)), key: .map("x"), action: .put, value: .int(1))
+        let chunk = Change(deps: [], actor: actor, seq: 1, startOp: 1, time: 0, ops: [orphanOp]).encodeChunk()
+        var graph = ChangeGraph()
+        try graph.add(chunk)
+        #expect(throws: AutomergeError.self) { try graph.saveDocument() }
+        try await store.saveDocument(id, graph: graph)
+        let name = try #require(await keys(storage, id, .snapshot).first)
+        #expect(try await storage.load(try StorageKey.chunk(id, .snapshot, name: name)) == chunk.bytes)
+        #expect(try await DocumentStore(storage: storage).loadDocument(id)?.heads == graph.heads)
     }
 
     /// Compaction must never delete stored changes the given graph does not have (the JS regression

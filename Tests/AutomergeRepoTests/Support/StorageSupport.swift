@@ -65,7 +65,7 @@ struct TemporaryDirectory {
     func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
-/// Builds a linear history of one actor, each change putting a string of a chosen size.
+/// Builds a linear history of one actor, each change putting a bytes value of a chosen size.
 struct DocumentBuilder {
     private(set) var graph = ChangeGraph()
     let actor: ActorId
@@ -81,8 +81,16 @@ struct DocumentBuilder {
     mutating func addChange(payloadBytes: Int = 8) throws -> ChangeChunk {
         seq += 1
         maxOp += 1
-        let text = String((0..<payloadBytes).map { index in Character(UnicodeScalar(UInt8(97 + (index * 7 + Int(seq)) % 26))) })
-        let op = Op(object: .root, key: .map("k\(seq % 5)"), action: .put, value: .string(text))
+        // Pseudo-random bytes: they do not compress, so saved documents keep their size.
+        // Seeded apart per change (a plain seq offset would make change n+1 a shifted copy of n).
+        var state = (seq &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(actor.bytes[0]) << 56)
+        let payload = (0..<payloadBytes).map { _ -> UInt8 in
+            state = state &+ 0x9E37_79B9_7F4A_7C15
+            var mixed = (state ^ (state >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+            return UInt8(truncatingIfNeeded: mixed ^ (mixed >> 31))
+        }
+        let op = Op(object: .root, key: .map("k\(seq % 5)"), action: .put, value: .bytes(payload))
         let change = Change(deps: graph.heads, actor: actor, seq: seq, startOp: maxOp, time: Int64(seq), ops: [op])
         let chunk = change.encodeChunk()
         try graph.add(chunk)
