@@ -10,6 +10,11 @@
 # ---- Build: the official Swift toolchain image (6.2+: swift-prometheus needs tools 6.2). ----
 FROM swift:6.2-noble AS build
 WORKDIR /build
+# compress-nio (WebSocket compression) links the system zlib; install its headers in case the
+# toolchain image lacks them.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends zlib1g-dev \
+    && rm -rf /var/lib/apt/lists/*
 # Resolve dependencies first so this layer is cached while only sources change. SwiftPM checks
 # that every target's folder exists when it loads the manifest, hence Sources and Tests below.
 COPY Package.swift ./
@@ -24,13 +29,13 @@ RUN swift build -c release --product groundmist-sync --static-swift-stdlib \
 # ---- Runtime: same Ubuntu release as the build image, so glibc and libstdc++ match. ----
 FROM ubuntu:24.04
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates tzdata \
+    && apt-get install -y --no-install-recommends ca-certificates tzdata zlib1g \
     && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 groundmist \
     && useradd --system --uid 10001 --gid groundmist --home-dir /data --no-create-home \
        --shell /usr/sbin/nologin groundmist \
     && mkdir -p /data /app \
-    && chown groundmist:groundmist /data
+    && chown groundmist:groundmist /data /app
 COPY --from=build /staging/groundmist-sync /usr/local/bin/groundmist-sync
 
 # The container's own interface must be reachable through the published port; the server refuses
@@ -40,7 +45,8 @@ ENV DATA_DIR=/data \
     PORT=3031
 VOLUME /data
 EXPOSE 3031
-# The server reads an optional .env from its working directory (mount one at /app/.env).
+# The server reads an optional .env from its working directory (mount one at /app/.env). The
+# directory belongs to the runtime user so `export` can write its file there (or use `-o -`).
 WORKDIR /app
 USER groundmist:groundmist
 

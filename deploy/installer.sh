@@ -22,6 +22,7 @@ DATA_DIR="/var/lib/groundmist-sync"
 BIN_PATH="/usr/local/bin/groundmist-sync"
 UNIT_PATH="/etc/systemd/system/${SERVICE}.service"
 CADDYFILE="/etc/caddy/Caddyfile"
+REPLACE_CADDYFILE=0
 PORT="3031"
 DRY_RUN=0
 ASSUME_YES=0
@@ -46,6 +47,9 @@ Options:
   --data-dir DIR      where documents and sessions are stored (default: ${DATA_DIR})
   --config-dir DIR    where .env lives (default: ${CONFIG_DIR})
   --user NAME         system user the service runs as (default: ${SERVICE_USER})
+  --caddyfile PATH    Caddy's main configuration (default: ${CADDYFILE})
+  --replace-caddyfile replace a Caddyfile this installer did not write (kept as a backup); by
+                      default the site goes to groundmist-sync.caddy beside it, to import yourself
   --publish           publish the location at the end without asking
   --no-publish        do not offer to publish
   -y, --yes           answer yes to questions (publishing still asks for your app password)
@@ -68,6 +72,8 @@ while [[ $# -gt 0 ]]; do
         --data-dir) DATA_DIR="${2:-}"; shift 2 ;;
         --config-dir) CONFIG_DIR="${2:-}"; shift 2 ;;
         --user) SERVICE_USER="${2:-}"; shift 2 ;;
+        --caddyfile) CADDYFILE="${2:-}"; shift 2 ;;
+        --replace-caddyfile) REPLACE_CADDYFILE=1; shift ;;
         --publish) PUBLISH="yes"; shift ;;
         --no-publish) PUBLISH="no"; shift ;;
         -y|--yes) ASSUME_YES=1; shift ;;
@@ -87,7 +93,8 @@ ENV_FILE="${CONFIG_DIR}/.env"
     || die "--domain '$DOMAIN' is not a DNS name"
 [[ "$PORT" =~ ^[0-9]+$ ]] && (( PORT >= 1 && PORT <= 65535 )) || die "--port must be 1-65535"
 [[ "$SERVICE_USER" =~ ^[a-z_][a-z0-9_-]*$ ]] || die "--user '$SERVICE_USER' is not a valid user name"
-[[ "$DATA_DIR" == /* && "$CONFIG_DIR" == /* ]] || die "--data-dir and --config-dir must be absolute paths"
+[[ "$DATA_DIR" == /* && "$CONFIG_DIR" == /* && "$CADDYFILE" == /* ]] || die "--data-dir, --config-dir and --caddyfile must be absolute paths"
+CADDY_SITE_FILE="$(dirname "$CADDYFILE")/${SERVICE}.caddy"
 
 existing_env_value() {  # KEY -> value from an existing .env, or empty
     [[ -r "$ENV_FILE" ]] || return 0
@@ -126,8 +133,10 @@ write_file() {
     fi
     if (( DRY_RUN )); then
         echo "+ write $path (mode $mode, owner $owner):"
-        # Never print a secret, not even a newly generated one.
-        printf '%s\n' "$content" | sed -e 's/^\(GROUNDMIST_SYNC_SECRET_KEY=\).*/\1<secret, not shown>/' -e 's/^/    | /'
+        # Never print a secret, not even a newly generated one, nor any kept line that looks like one.
+        printf '%s\n' "$content" \
+            | sed -E -e 's/^([[:space:]]*(export[[:space:]]+)?[A-Za-z0-9_]*(PASSWORD|SECRET|TOKEN|KEY)[A-Za-z0-9_]*[[:space:]]*=).*/\1<secret, not shown>/I' \
+                -e 's/^/    | /'
         return 0
     fi
     local tmp
@@ -182,6 +191,8 @@ else
     if ! command -v swift >/dev/null 2>&1 && (( ! DRY_RUN )); then
         die "building needs a Swift 6.2+ toolchain (https://www.swift.org/install/linux/); or build elsewhere and pass --binary PATH"
     fi
+    # compress-nio (WebSocket compression) links the system zlib.
+    run apt-get install -y --no-install-recommends zlib1g-dev
     run swift build -c release --product groundmist-sync --static-swift-stdlib --package-path "$SOURCE_DIR"
     run install -m 0755 -o root -g root "$SOURCE_DIR/.build/release/groundmist-sync" "$BIN_PATH"
 fi
@@ -302,32 +313,90 @@ else
     run apt-get update
     run apt-get install -y caddy
 fi
-if [[ -f "$CADDYFILE" ]] && ! grep -q -F "$MARKER" "$CADDYFILE"; then
-    BACKUP="${CADDYFILE}.before-groundmist"
-    echo "    keeping the previous Caddyfile as $BACKUP"
-    [[ -e "$BACKUP" ]] || run cp -p "$CADDYFILE" "$BACKUP"
-fi
-CADDY_GLOBAL=""
-if [[ -n "$ACME_EMAIL" ]]; then
-    CADDY_GLOBAL="{
-	email $ACME_EMAIL
+# True when the Caddyfile is still the one the caddy package installed (its welcome page).
+caddyfile_is_package_default() {
+    command -v dpkg-query >/dev/null 2>&1 && command -v md5sum >/dev/null 2>&1 || return 1
+    local expected actual
+    expected="$(dpkg-query -W -f='${Conffiles}\n' caddy 2>/dev/null | awk -v f="$CADDYFILE" '$1 == f { print $2 }')"
+    actual="$(md5sum "$CADDYFILE" | cut -d' ' -f1)"
+    [[ -n "$expected" && "$expected" == "$actual" ]]
 }
 
-"
-fi
-CADDY_CHANGED=0
-write_file "$CADDYFILE" 0644 root:root <<CADDY && CADDY_CHANGED=1 || true
-$MARKER
-# Caddy obtains and renews the Let's Encrypt certificate for $DOMAIN by itself, redirects
-# http to https, and proxies WebSocket upgrades as they are. No access log is configured:
-# clients send their sync token in the query string.
-${CADDY_GLOBAL}$DOMAIN {
+# The site. Caddy's error log (http.log.error) records the request URI, and the apps send their
+# sync token in the query string: the global log filter below deletes it (and any Authorization
+# header) from every log entry. No access log is configured. /metrics is answered 404 here: the
+# figures are for the machine itself (curl http://127.0.0.1:$PORT/metrics).
+CADDY_SITE="$DOMAIN {
+	@metrics path /metrics
+	respond @metrics 404
 	reverse_proxy 127.0.0.1:$PORT {
 		# Keep WebSockets open across Caddy config reloads.
 		stream_close_delay 5m
 	}
+}"
+CADDY_LOG="log {
+		format filter {
+			fields {
+				request>uri query {
+					delete token
+				}
+				request>headers>Authorization delete
+			}
+		}
+	}"
+CADDY_EMAIL=""
+[[ -z "$ACME_EMAIL" ]] || CADDY_EMAIL="
+	email $ACME_EMAIL"
+
+CADDY_CHANGED=0
+CADDY_OWN_FILE=1
+if [[ -f "$CADDYFILE" ]] && ! grep -q -F "$MARKER" "$CADDYFILE"; then
+    if (( REPLACE_CADDYFILE )) || caddyfile_is_package_default; then
+        BACKUP="${CADDYFILE}.before-groundmist"
+        echo "    keeping the previous Caddyfile as $BACKUP"
+        [[ -e "$BACKUP" ]] || run cp -p "$CADDYFILE" "$BACKUP"
+    else
+        CADDY_OWN_FILE=0
+    fi
+fi
+if (( CADDY_OWN_FILE )); then
+    write_file "$CADDYFILE" 0644 root:root <<CADDY && CADDY_CHANGED=1 || true
+$MARKER
+# Caddy obtains and renews the Let's Encrypt certificate for $DOMAIN by itself, redirects
+# http to https, and proxies WebSocket upgrades as they are. Clients send their sync token in
+# the query string: the log filter keeps it out of Caddy's logs, and no access log is kept.
+{${CADDY_EMAIL}
+	$CADDY_LOG
 }
+
+$CADDY_SITE
 CADDY
+else
+    # Another Caddyfile serves other sites: leave it alone, and say what to add.
+    echo "    $CADDYFILE was not written by this installer: leaving it as it is (--replace-caddyfile replaces it)"
+    write_file "$CADDY_SITE_FILE" 0644 root:root <<CADDY && CADDY_CHANGED=1 || true
+$MARKER
+# The groundmist-sync site; imported from $CADDYFILE.
+$CADDY_SITE
+CADDY
+    if grep -q -F "import $CADDY_SITE_FILE" "$CADDYFILE"; then
+        echo "    $CADDYFILE imports $CADDY_SITE_FILE"
+    else
+        CADDY_CHANGED=0
+        cat <<ADVICE
+    To serve $DOMAIN, add this line at the end of $CADDYFILE:
+
+        import $CADDY_SITE_FILE
+
+    and, so that sync tokens stay out of Caddy's logs, this to its global options block
+    (the { ... } at the very top; create it if there is none):
+
+	$CADDY_LOG
+
+    then run: caddy validate --adapter caddyfile --config $CADDYFILE && systemctl reload caddy
+ADVICE
+    fi
+fi
 if (( DRY_RUN )) || command -v caddy >/dev/null 2>&1; then
     run caddy validate --adapter caddyfile --config "$CADDYFILE"
 fi
@@ -375,7 +444,7 @@ Groundmist sync server for $OWNER_DID
   data:       $DATA_DIR
   settings:   $ENV_FILE (the secret stays there; it is not printed)
   status:     systemctl status $SERVICE ; journalctl -u $SERVICE -f
-  metrics:    curl http://127.0.0.1:$PORT/metrics   (loopback only)
+  metrics:    curl http://127.0.0.1:$PORT/metrics   (on this machine; Caddy answers 404 for /metrics)
   sessions:   cd $CONFIG_DIR && sudo -u $SERVICE_USER $BIN_PATH sessions list
 DONE
 if (( DRY_RUN )); then echo "(dry run: nothing was changed)"; fi

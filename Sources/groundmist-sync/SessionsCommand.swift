@@ -25,6 +25,7 @@ struct SessionsCommand: AsyncParsableCommand {
                 throw CommandFailure(description: error.description)
             }
             let directory = values["DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? ServerConfiguration.defaultDataDirectory
+            if let refusal = DataDirectoryOwner.refusalForRoot(dataDirectory: directory) { throw CommandFailure(description: refusal) }
             do {
                 return try SessionStore(dataDirectory: directory)
             } catch {
@@ -35,7 +36,8 @@ struct SessionsCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show every session: id, status, group, how it logged in, client id, last seen."
+            abstract: "Show every session: id, status, group, how it logged in, client id, last seen, user agent, address.",
+            discussion: "Client id, user agent and address are what the client claimed: unverified."
         )
 
         @OptionGroup var options: DataDirectoryOption
@@ -67,6 +69,9 @@ struct SessionsCommand: AsyncParsableCommand {
             guard let session = await store.session(id) else { throw CommandFailure(description: SessionStoreError.notFound(id).description) }
             guard session.status != .revoked else {
                 throw CommandFailure(description: "session \(id) was revoked; log in again from the app to get a new session")
+            }
+            guard session.status != .pending || session.expires > Date() else {
+                throw CommandFailure(description: "session \(id) waited too long for approval; log in again from the app to get a new session")
             }
             do {
                 _ = try await store.setStatus(id, .approved)
@@ -104,13 +109,14 @@ enum SessionListing {
     static func table(_ sessions: [Session]) -> String {
         guard !sessions.isEmpty else { return "no sessions" }
         let formatter = ISO8601DateFormatter()
+        // Escaped again on output: a file written by an older version may hold raw control characters.
         let rows = sessions.map { session in
             [
                 session.id, session.status.rawValue, session.group, session.method.rawValue, session.clientId ?? "-",
-                session.lastSeen.map { formatter.string(from: $0) } ?? "never",
-            ]
+                session.lastSeen.map { formatter.string(from: $0) } ?? "never", session.remoteAddress ?? "-", session.userAgent ?? "-",
+            ].map { Session.sanitized($0) ?? "-" }
         }
-        let header = ["ID", "STATUS", "GROUP", "METHOD", "CLIENT", "LAST SEEN"]
+        let header = ["ID", "STATUS", "GROUP", "METHOD", "CLIENT", "LAST SEEN", "ADDRESS", "USER AGENT"]
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         return ([header] + rows).map { row in
             row.enumerated().map { index, cell in

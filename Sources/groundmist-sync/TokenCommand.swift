@@ -59,6 +59,9 @@ struct TokenCommand: AsyncParsableCommand {
             guard let authentication = configuration.authentication else {
                 throw CommandFailure(description: "ATPROTO_DID is not set: the server runs without authentication and needs no token")
             }
+            if let refusal = DataDirectoryOwner.refusalForRoot(dataDirectory: configuration.dataDirectory) {
+                throw CommandFailure(description: refusal)
+            }
             do {
                 let store = try SessionStore(dataDirectory: configuration.dataDirectory)
                 let session = try await store.create(

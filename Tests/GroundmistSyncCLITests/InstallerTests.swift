@@ -52,6 +52,7 @@ struct InstallerTests {
         let result = try run([
             "--dry-run", "--domain", "sync.example.com", "--did", Self.did, "--yes", "--binary", "/tmp/groundmist-sync",
             "--config-dir", config.path, "--data-dir", "/var/lib/gm-test", "--email", "me@example.com",
+            "--caddyfile", config.appendingPathComponent("caddy/Caddyfile").path,
         ])
         #expect(result.status == 0, "\(result.errors)")
         let plan = result.output
@@ -77,7 +78,18 @@ struct InstallerTests {
         #expect(plan.contains("| sync.example.com {"))
         #expect(plan.contains("| \treverse_proxy 127.0.0.1:3031 {"))
         #expect(plan.contains("| \temail me@example.com"))
-        #expect(plan.contains("+ caddy validate --adapter caddyfile --config /etc/caddy/Caddyfile"))
+        #expect(plan.contains("+ caddy validate --adapter caddyfile --config \(config.path)/caddy/Caddyfile"))
+        // The sync token (query string) and Authorization headers are filtered out of Caddy's logs.
+        #expect(plan.contains("| \tlog {"))
+        #expect(plan.contains("| \t\tformat filter {"))
+        #expect(plan.contains("| \t\t\t\trequest>uri query {"))
+        #expect(plan.contains("| \t\t\t\t\tdelete token"))
+        #expect(plan.contains("| \t\t\t\trequest>headers>Authorization delete"))
+        // /metrics is not served to the internet, and the summary says so.
+        #expect(plan.contains("| \t@metrics path /metrics"))
+        #expect(plan.contains("| \trespond @metrics 404"))
+        #expect(!plan.contains("loopback only"))
+        #expect(plan.contains("Caddy answers 404 for /metrics"))
         // --yes publishes (which prompts for the app password itself).
         #expect(plan.contains("+ cd \(config.path) && /usr/local/bin/groundmist-sync publish sync.example.com"))
         #expect(plan.contains("(dry run: nothing was changed)"))
@@ -101,6 +113,58 @@ struct InstallerTests {
         #expect(result.output.contains("skipped; later run"))
         let after = try String(contentsOf: config.appendingPathComponent(".env"), encoding: .utf8)
         #expect(after.contains(secret))
+    }
+
+    /// Kept lines of an existing .env that look like secrets are masked in the dry-run plan.
+    @Test func dryRunMasksKeptSecrets() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("installer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: config) }
+        try
+            "ATPROTO_DID=\(Self.did)\nGROUNDMIST_SYNC_SECRET_KEY=\(String(repeating: "cd", count: 32))\nPDS_APP_PASSWORD=hunter2hunter2\nexport MY_API_TOKEN=tok-12345\nS3_ACCESS_KEY = AKIAEXAMPLE\nLOG_LEVEL=debug\n"
+            .write(to: config.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        let result = try run([
+            "--dry-run", "--domain", "sync.example.com", "--binary", "/tmp/x", "--config-dir", config.path, "--no-publish",
+            "--caddyfile", config.appendingPathComponent("caddy/Caddyfile").path,
+        ])
+        #expect(result.status == 0, "\(result.errors)")
+        for secret in ["hunter2hunter2", "tok-12345", "AKIAEXAMPLE", String(repeating: "cd", count: 32)] {
+            #expect(!result.output.contains(secret), "\(secret)")
+        }
+        #expect(result.output.contains("| PDS_APP_PASSWORD=<secret, not shown>"))
+        #expect(result.output.contains("| export MY_API_TOKEN=<secret, not shown>"))
+        #expect(result.output.contains("| LOG_LEVEL=debug"))
+    }
+
+    /// A Caddyfile the installer did not write (other sites) is left alone unless --replace-caddyfile.
+    @Test func aForeignCaddyfileIsKept() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("installer-\(UUID().uuidString)")
+        let caddy = config.appendingPathComponent("caddy")
+        try FileManager.default.createDirectory(at: caddy, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let caddyfile = caddy.appendingPathComponent("Caddyfile")
+        try "blog.example.org {\n\troot * /srv/blog\n\tfile_server\n}\n".write(to: caddyfile, atomically: true, encoding: .utf8)
+        let arguments = [
+            "--dry-run", "--domain", "sync.example.com", "--did", Self.did, "--binary", "/tmp/x", "--config-dir", config.path,
+            "--no-publish", "--caddyfile", caddyfile.path,
+        ]
+        let kept = try run(arguments)
+        #expect(kept.status == 0, "\(kept.errors)")
+        #expect(!kept.output.contains("+ write \(caddyfile.path) "))
+        #expect(!kept.output.contains("before-groundmist"))
+        #expect(kept.output.contains("+ write \(caddy.path)/groundmist-sync.caddy"))
+        #expect(kept.output.contains("| sync.example.com {"))
+        // What to add by hand: the import line and the log filter.
+        #expect(kept.output.contains("        import \(caddy.path)/groundmist-sync.caddy"))
+        #expect(kept.output.contains("delete token"))
+        #expect(!kept.output.contains("+ systemctl reload-or-restart caddy"))
+
+        let replaced = try run(arguments + ["--replace-caddyfile"])
+        #expect(replaced.status == 0, "\(replaced.errors)")
+        #expect(replaced.output.contains("+ cp -p \(caddyfile.path) \(caddyfile.path).before-groundmist"))
+        #expect(replaced.output.contains("+ write \(caddyfile.path) "))
+        #expect(!replaced.output.contains("groundmist-sync.caddy"))
+        #expect(try String(contentsOf: caddyfile, encoding: .utf8).contains("blog.example.org"))
     }
 
     @Test func badArgumentsFailWithAMessage() throws {

@@ -123,6 +123,25 @@ import Testing
         }
     }
 
+    /// Review item 14: the app password never goes to a PDS over plain http, except on loopback.
+    @Test func plainHTTPIsOnlyForALoopbackPDS() throws {
+        #expect(try LocationPublisher.validatedServiceURL("https://bsky.social") == "https://bsky.social")
+        #expect(try LocationPublisher.validatedServiceURL("http://127.0.0.1:2583") == "http://127.0.0.1:2583")
+        #expect(try LocationPublisher.validatedServiceURL("http://localhost:2583") == "http://localhost:2583")
+        #expect(try LocationPublisher.validatedServiceURL("http://[::1]:2583") == "http://[::1]:2583")
+        for insecure in ["http://pds.example.com", "http://192.168.1.5:2583", "HTTP://pds.example.com"] {
+            do {
+                _ = try LocationPublisher.validatedServiceURL(insecure)
+                Issue.record("accepted \(insecure)")
+            } catch {
+                #expect(error.description.contains("clear text"), "\(insecure)")
+            }
+        }
+        for bad in ["ftp://pds.example.com", "https://", "pds.example.com", ""] {
+            #expect(throws: PublishError.self, "\(bad)") { try LocationPublisher.validatedServiceURL(bad) }
+        }
+    }
+
     @Test func identifiersAreValidatedBeforeAnyRequest() async throws {
         try await withTransport { transport in
             let publisher = LocationPublisher(transport: transport, plcURL: "http://127.0.0.1:9", handleResolver: "http://127.0.0.1:9")

@@ -92,6 +92,49 @@ import Testing
         #expect(unknown.stderr.contains("no session with id ffffffffffffffff"))
     }
 
+    /// Review item 2: labels a client chose cannot fake lines or colours in `sessions list`, even
+    /// from a file an older version wrote unsanitised.
+    @Test func listEscapesClientLabelsAndShowsAgentAndAddress() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessions-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let state = directory.appendingPathComponent("data/.groundmist")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        let json = #"""
+            {"version":1,"sessions":[{"id":"0123456789abcdef","group":"xyz.groundmist.library","method":"dpop",\#
+            "clientId":"evil\u001b[2K\rapproved\nfake","userAgent":"Library/1.0","remoteAddress":"203.0.113.7",\#
+            "created":"2030-01-01T00:00:00Z","expires":"2030-01-02T00:00:00Z","status":"pending"}]}
+            """#
+        try Data(json.utf8).write(to: state.appendingPathComponent("sessions.json"))
+        let table = try Self.run(["sessions", "list", "--data-dir", directory.appendingPathComponent("data").path], in: directory)
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(!table.stdout.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+        #expect(table.stdout.split(separator: "\n").count == 2)
+        #expect(table.stdout.contains("evil?[2K?approved?fake"))
+        #expect(table.stdout.contains("203.0.113.7"))
+        #expect(table.stdout.contains("Library/1.0"))
+        #expect(table.stdout.contains("USER AGENT"))
+    }
+
+    /// Review item 3: `sudo groundmist-sync sessions …` on the service user's directory is refused.
+    @Test(.enabled(if: geteuid() == 0, "needs root to chown the data directory"))
+    func refusesRootOnTheServiceUsersDirectory() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessions-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        #expect(chown(data.path, 54321, 54321) == 0)
+        for command in [
+            ["sessions", "list", "--data-dir", data.path], ["sessions", "approve", "0123456789abcdef", "--data-dir", data.path],
+            ["token", "create", "--group", "xyz.groundmist.library", "--data-dir", data.path],
+        ] {
+            let output = try Self.run(command, environment: Self.environment, in: directory)
+            #expect(output.status != 0, "\(command)")
+            #expect(output.stderr.contains("sudo -u"), "\(command): \(output.stderr)")
+        }
+        // Nothing was written as root.
+        #expect(!FileManager.default.fileExists(atPath: data.appendingPathComponent(".groundmist").path))
+    }
+
     @Test func tokenCreateExplainsMissingConfiguration() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessions-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -10,7 +10,14 @@ import Testing
     static let htu = testPublicURL + "/authenticate"
 
     /// Performs the app's login: a first proof without nonce, then the retry with the server's nonce.
-    static func login(port: Int, app: TestDPoPApp, owner: TestOwner, accessToken: String? = nil) async throws -> (HTTPResult, [String: Any]) {
+    static func login(
+        port: Int,
+        app: TestDPoPApp,
+        owner: TestOwner,
+        accessToken: String? = nil,
+        rootDocUrl: String? = nil,
+        extraHeaders: [(String, String)] = []
+    ) async throws -> (HTTPResult, [String: Any]) {
         let token = accessToken ?? app.accessToken(sub: owner.did.string)
         let (challenge, challengeBody) = try await postAuthenticate(
             port: port,
@@ -27,7 +34,8 @@ import Testing
         let nonce = try #require(challenge.headers["dpop-nonce"])
         return try await postAuthenticate(
             port: port,
-            headers: [("Authorization", "DPoP \(token)"), ("DPoP", try app.proof(htu: htu, accessToken: token, nonce: nonce))]
+            headers: [("Authorization", "DPoP \(token)"), ("DPoP", try app.proof(htu: htu, accessToken: token, nonce: nonce))] + extraHeaders,
+            rootDocUrl: rootDocUrl
         )
     }
 

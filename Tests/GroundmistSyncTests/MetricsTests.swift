@@ -30,20 +30,35 @@ import Testing
             #expect(samples[#"groundmist_sync_messages_total{direction="in"}"#] == 0)
             #expect(samples[#"groundmist_sync_messages_total{direction="out"}"#] == 0)
             #expect(samples[#"groundmist_sync_bytes_total{direction="in"}"#] == 0)
-            #expect(samples[#"groundmist_auth_failures_total{reason="invalid"}"#] == 0)
+            // The reasons the server really emits exist at 0 before the first failure.
+            #expect(samples[#"groundmist_auth_failures_total{reason="token_missing"}"#] == 0)
+            #expect(samples[#"groundmist_auth_failures_total{reason="session_pending"}"#] == 0)
+            #expect(samples[#"groundmist_auth_failures_total{reason="token_bad_signature"}"#] == 0)
+            #expect(samples[#"groundmist_auth_failures_total{reason="bad_jwt_signature"}"#] == 0)
+            #expect(samples[#"groundmist_auth_failures_total{reason="invalid"}"#] == nil)
             #expect(response.body.contains("# TYPE groundmist_storage_write_seconds histogram"))
         }
     }
 
     @Test func authFailuresAreCountedByReason() async throws {
         let metrics = GroundmistMetrics()
-        metrics.recordAuthFailure(reason: "expired")
-        metrics.recordAuthFailure(reason: "expired")
-        metrics.recordAuthFailure(reason: "bad_signature")
+        metrics.recordAuthFailure(reason: AuthFailureReason(SyncTokenError.expired))
+        metrics.recordAuthFailure(reason: AuthFailureReason(SyncTokenError.expired))
+        metrics.recordAuthFailure(reason: AuthFailureReason(SyncTokenError.badSignature))
         let samples = Self.samples(String(decoding: metrics.exposition(), as: UTF8.self))
-        #expect(samples[#"groundmist_auth_failures_total{reason="expired"}"#] == 2)
-        #expect(samples[#"groundmist_auth_failures_total{reason="bad_signature"}"#] == 1)
-        #expect(samples[#"groundmist_auth_failures_total{reason="invalid"}"#] == 0)
+        #expect(samples[#"groundmist_auth_failures_total{reason="token_expired"}"#] == 2)
+        #expect(samples[#"groundmist_auth_failures_total{reason="token_bad_signature"}"#] == 1)
+        #expect(samples[#"groundmist_auth_failures_total{reason="session_revoked"}"#] == 0)
+    }
+
+    /// Every reason the server emits is pre-created, and no pre-created reason is invented.
+    @Test func preCreatedReasonsAreTheEmittedOnes() {
+        let known = Set(GroundmistMetrics.knownAuthFailureReasons)
+        #expect(known.count == GroundmistMetrics.knownAuthFailureReasons.count)
+        for reason in ["token_missing", "token_malformed", "token_expired", "session_unknown", "session_pending", "wrong_group", "jwt_replayed"] {
+            #expect(known.contains(reason), "\(reason)")
+        }
+        #expect(known.isDisjoint(with: ["missing", "invalid", "expired", "pending", "revoked"]))
     }
 
     @Test func syncingMovesTheCounters() async throws {

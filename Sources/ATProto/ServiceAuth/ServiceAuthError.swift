@@ -1,6 +1,6 @@
 /// A refused service-auth token, with the XRPC error name the response should carry.
 public struct ServiceAuthError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Name: String, Sendable {
+    public enum Name: String, Sendable, CaseIterable {
         case authMissing = "AuthMissing"
         case invalidRequest = "InvalidRequest"
         case badJwt = "BadJwt"

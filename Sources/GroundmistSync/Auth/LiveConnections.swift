@@ -1,18 +1,24 @@
+import Foundation
+
 /// The open WebSockets of each session, so revoking a session drops them at once.
 public actor LiveConnections {
     private var closers: [String: [UInt64: @Sendable () -> Void]] = [:]
+    private var expiries: [UInt64: (session: String, expires: Date)] = [:]
     private var nextID: UInt64 = 0
 
     public init() {}
 
     /// Registers a connection; `close` ends it. Returns the handle for `remove`.
-    func add(session: String, close: @escaping @Sendable () -> Void) -> UInt64 {
+    /// - Parameter expires: when its token expires (`closeExpired` ends it then); nil for never.
+    func add(session: String, expires: Date? = nil, close: @escaping @Sendable () -> Void) -> UInt64 {
         nextID += 1
         closers[session, default: [:]][nextID] = close
+        if let expires { expiries[nextID] = (session, expires) }
         return nextID
     }
 
     func remove(session: String, handle: UInt64) {
+        expiries[handle] = nil
         closers[session]?[handle] = nil
         if closers[session]?.isEmpty == true { closers[session] = nil }
     }
@@ -24,6 +30,24 @@ public actor LiveConnections {
 
     /// Closes every connection of the session.
     func closeAll(of session: String) {
-        for close in closers.removeValue(forKey: session)?.values ?? [:].values { close() }
+        let removed = closers.removeValue(forKey: session) ?? [:]
+        for (handle, close) in removed {
+            expiries[handle] = nil
+            close()
+        }
+    }
+
+    /// Closes every connection whose token expired: a token is checked at the upgrade only, and
+    /// a WebSocket may stay open for weeks. Returns how many were closed.
+    @discardableResult
+    func closeExpired(now: Date) -> Int {
+        let expired = expiries.filter { $0.value.expires <= now }
+        for (handle, entry) in expired {
+            expiries[handle] = nil
+            let close = closers[entry.session]?.removeValue(forKey: handle)
+            if closers[entry.session]?.isEmpty == true { closers[entry.session] = nil }
+            close?()
+        }
+        return expired.count
     }
 }

@@ -8,6 +8,8 @@ public struct ConnectionGrant: Sendable {
     public let session: Session
     public let group: NamespacePrefix
     public let repo: Repo
+    /// When the token expires: the session watcher closes the connection then.
+    public let expires: Date
 }
 
 extension SyncAuthority {
@@ -15,26 +17,35 @@ extension SyncAuthority {
     /// Returns nil to refuse; the reason is logged and counted, never the token.
     public func authorizeConnection(target: String, authorization: [String]) async -> ConnectionGrant? {
         let token = Self.queryParameter("token", in: target) ?? Self.bearerToken(authorization)
-        guard let token, !token.isEmpty else { return refuse("token_missing") }
+        guard let token, !token.isEmpty else { return refuse(.tokenMissing) }
         let claims: SyncTokenClaims
         do {
             claims = try await tokens.verify(token)
         } catch {
-            return refuse(error.rawValue)
+            return refuse(AuthFailureReason(error))
         }
         // Pick up approvals and revocations made by the CLI a moment ago.
-        _ = try? await sessions.reloadIfChanged()
-        guard let session = await sessions.session(claims.sid) else { return refuse("session_unknown", session: claims.sid) }
+        await reloadSessions()
+        guard let session = await sessions.session(claims.sid) else { return refuse(.sessionUnknown, session: claims.sid) }
         switch session.status {
-        case .pending: return refuse("session_pending", session: session.id)
-        case .revoked: return refuse("session_revoked", session: session.id)
+        case .pending: return refuse(.sessionPending, session: session.id)
+        case .revoked: return refuse(.sessionRevoked, session: session.id)
         case .approved: break
         }
         guard session.group == claims.group, let group = try? NamespacePrefix(claims.group) else {
-            return refuse("wrong_group", session: session.id)
+            return refuse(.wrongGroup, session: session.id)
         }
         let repo: Repo
         do {
+            // A login that waited for approval registers its root document only now.
+            if let submitted = session.rootDocUrl {
+                if let url = try? AutomergeURL(submitted) { _ = try await roots.register(url, for: group.string) }
+                try await sessions.clearRootDocUrl(session.id)
+            }
+            // A pending session expires within a day; approved, it lives as long as its token.
+            if session.expires < claims.exp.value {
+                _ = try await sessions.extend(session.id, until: claims.exp.value)
+            }
             repo = try await self.repo(for: group)
         } catch {
             logger.error("cannot open the group repository", metadata: ["group": "\(group)", "error": "\(error)"])
@@ -45,10 +56,25 @@ extension SyncAuthority {
             try? await sessions.touch(session.id)
         }
         logger.info("WebSocket accepted", metadata: ["session": "\(session.id)", "group": "\(group)"])
-        return ConnectionGrant(session: session, group: group, repo: repo)
+        return ConnectionGrant(session: session, group: group, repo: repo, expires: claims.exp.value)
     }
 
-    private func refuse(_ reason: String, session: String? = nil) -> ConnectionGrant? {
+    /// Re-reads the session file; a failure (e.g. the file made unreadable by running the CLI as
+    /// root) is logged as a warning once per distinct error, not on every poll.
+    func reloadSessions() async {
+        do {
+            try await sessions.reloadIfChanged()
+            await reloadWarnings.succeeded()
+        } catch {
+            guard await reloadWarnings.isNew(error.description) else { return }
+            logger.warning(
+                "cannot re-read the session file; approvals and revocations made since are not seen",
+                metadata: ["error": "\(error.description)"]
+            )
+        }
+    }
+
+    private func refuse(_ reason: AuthFailureReason, session: String? = nil) -> ConnectionGrant? {
         recordFailure(reason)
         var metadata: Logger.Metadata = ["reason": "\(reason)"]
         if let session { metadata["session"] = "\(session)" }
@@ -56,9 +82,11 @@ extension SyncAuthority {
         return nil
     }
 
-    /// Closes the live connections of every session that is no longer approved.
+    /// Closes the live connections of every session that is no longer approved, and every
+    /// connection whose token has expired.
     public func dropUnapprovedConnections() async {
-        _ = try? await sessions.reloadIfChanged()
+        await reloadSessions()
+        await liveConnections.closeExpired(now: Date(timeIntervalSince1970: clock.now()))
         for id in await liveConnections.sessionIDs {
             let status = await sessions.session(id)?.status
             guard status != .approved else { continue }

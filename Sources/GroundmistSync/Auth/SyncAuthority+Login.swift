@@ -51,6 +51,12 @@ struct LoginRequestBody {
     }
 }
 
+/// What the server knows of a login's client besides its credentials (unverified).
+struct LoginClient {
+    var userAgent: String?
+    var remoteAddress: String?
+}
+
 struct LoginBodyError: Error {
     let message: String
     init(_ message: String) { self.message = message }
@@ -64,30 +70,51 @@ extension SyncAuthority {
     ///   - authorization: every `Authorization` header value.
     ///   - proofs: every `DPoP` header value.
     ///   - path: the request target, appended to `PUBLIC_URL` for the DPoP `htu` check.
-    public func login(authorization: [String], proofs: [String], method: String, path: String, body: [UInt8]) async -> LoginResponse {
+    ///   - userAgent: the request's `User-Agent`, recorded (sanitised) on pending sessions.
+    ///   - remoteAddress: where the request came from, recorded (sanitised) on pending sessions.
+    public func login(
+        authorization: [String],
+        proofs: [String],
+        method: String,
+        path: String,
+        body: [UInt8],
+        userAgent: String? = nil,
+        remoteAddress: String? = nil
+    ) async -> LoginResponse {
         guard authorization.count <= 1 else {
-            recordFailure("invalid_request")
+            recordFailure(.invalidRequest)
             return .error(400, "InvalidRequest", "more than one Authorization header")
         }
         guard let header = authorization.first, !header.isEmpty else {
-            recordFailure("missing_credentials")
+            recordFailure(.missingCredentials)
             return .error(401, "AuthMissing", "Authorization header is required", headers: [("WWW-Authenticate", "Bearer, DPoP algs=\"ES256\"")])
         }
         let scheme = header.prefix { $0 != " " }.lowercased()
+        // Every response to a DPoP request carries a fresh nonce (atproto-auth.md §1.4), errors included.
+        let nonceHeader: (String, String)? = scheme == "dpop" ? ("DPoP-Nonce", nonces.next()) : nil
         let request: LoginRequestBody
         do {
             request = try LoginRequestBody(body)
         } catch {
-            recordFailure("invalid_body")
-            return .error(400, "InvalidRequest", error.message)
+            recordFailure(.invalidBody)
+            return .error(400, "InvalidRequest", error.message, headers: nonceHeader.map { [$0] } ?? [])
         }
-        switch scheme {
-        case "bearer":
+        switch (scheme, nonceHeader) {
+        case ("bearer", _):
             return await serviceAuthLogin(authorization: authorization, request: request)
-        case "dpop":
-            return await legacyLogin(authorization: authorization, proofs: proofs, method: method, path: path, request: request)
+        case (_, .some(let nonceHeader)):
+            let client = LoginClient(userAgent: userAgent, remoteAddress: remoteAddress)
+            return await legacyLogin(
+                authorization: authorization,
+                proofs: proofs,
+                method: method,
+                path: path,
+                request: request,
+                client: client,
+                nonceHeader: nonceHeader
+            )
         default:
-            recordFailure("invalid_request")
+            recordFailure(.invalidRequest)
             return .error(400, "InvalidRequest", "Authorization must use the Bearer or DPoP scheme")
         }
     }
@@ -96,7 +123,7 @@ extension SyncAuthority {
         do {
             _ = try await serviceAuth.verify(authorization: authorization, lexiconMethod: AuthenticationConfiguration.authenticateMethod)
         } catch {
-            recordFailure(Self.snakeCase(error.name.rawValue))
+            recordFailure(AuthFailureReason(error.name))
             var headers: [(String, String)] = []
             if let challenge = error.wwwAuthenticate { headers.append(("WWW-Authenticate", challenge)) }
             if error.httpStatus == 503 {
@@ -125,12 +152,12 @@ extension SyncAuthority {
         proofs: [String],
         method: String,
         path: String,
-        request: LoginRequestBody
+        request: LoginRequestBody,
+        client: LoginClient,
+        nonceHeader: (String, String)
     ) async -> LoginResponse {
-        // Every response to a DPoP request carries a fresh nonce (atproto-auth.md §1.4).
-        let nonceHeader = ("DPoP-Nonce", nonces.next())
         guard configuration.legacyAuth != .off else {
-            recordFailure("legacy_auth_disabled")
+            recordFailure(.legacyAuthDisabled)
             logger.notice("DPoP login refused: GROUNDMIST_LEGACY_AUTH=off")
             return .error(
                 401,
@@ -145,22 +172,35 @@ extension SyncAuthority {
         } catch {
             return legacyFailure(error, nonceHeader: nonceHeader)
         }
-        let clientId = result.token?.clientID ?? result.proof.claimedIssuer
+        // Unverified and attacker-controlled: sanitised before it reaches the log or the file.
+        let clientId = Session.sanitized(result.token?.clientID ?? result.proof.claimedIssuer)
+        let tokenExpiry = Date(timeIntervalSince1970: (clock.now() + configuration.tokenLifetime).rounded(.down))
         do {
             var session: Session
             if let existing = await sessions.reusable(keyThumbprint: result.proof.thumbprint, group: request.group.string) {
-                session = try await sessions.extend(existing.id, until: Date(timeIntervalSince1970: clock.now() + configuration.tokenLifetime))
+                session = try await sessions.extend(
+                    existing.id,
+                    until: tokenExpiry,
+                    rootDocUrl: request.rootDocUrl?.description,
+                    userAgent: client.userAgent,
+                    remoteAddress: client.remoteAddress
+                )
                 if configuration.legacyAuth == .trust && session.status == .pending {
                     session = try await sessions.setStatus(session.id, .approved)
+                    session = try await sessions.extend(session.id, until: tokenExpiry)
                 }
             } else {
+                let approved = configuration.legacyAuth == .trust
                 session = try await sessions.create(
                     group: request.group.string,
                     method: .dpop,
-                    status: configuration.legacyAuth == .trust ? .approved : .pending,
+                    status: approved ? .approved : .pending,
                     lifetime: configuration.tokenLifetime,
                     clientId: clientId,
-                    keyThumbprint: result.proof.thumbprint
+                    keyThumbprint: result.proof.thumbprint,
+                    rootDocUrl: approved ? nil : request.rootDocUrl?.description,
+                    userAgent: client.userAgent,
+                    remoteAddress: client.remoteAddress
                 )
             }
             let metadata: Logger.Metadata = [
@@ -173,10 +213,29 @@ extension SyncAuthority {
             } else {
                 logger.info("login", metadata: metadata)
             }
+            guard session.status == .approved else {
+                return try await pendingSuccess(session: session, request: request, tokenExpiry: tokenExpiry, headers: [nonceHeader])
+            }
             return try await success(session: session, request: request, headers: [nonceHeader])
         } catch {
             return internalError(error)
         }
+    }
+
+    /// A login the owner has not approved yet changes nothing but its own session: no root
+    /// registration, no group directory, no repo. The submitted root is kept on the session and
+    /// registered when an approved connection of the session arrives (`authorizeConnection`).
+    private func pendingSuccess(
+        session: Session,
+        request: LoginRequestBody,
+        tokenExpiry: Date,
+        headers: [(String, String)]
+    ) async throws
+        -> LoginResponse
+    {
+        let root = await roots.root(of: request.group.string) ?? request.rootDocUrl
+        let token = try await tokens.mint(session: session, expires: tokenExpiry)
+        return Self.successResponse(token: token, root: root, headers: headers)
     }
 
     /// Maps a DPoP failure to its response. Never `error="invalid_token"`: the atproto browser client
@@ -187,17 +246,17 @@ extension SyncAuthority {
             // A normal step of the handshake, not a failure worth counting.
             return .error(401, "use_dpop_nonce", error.message, headers: [("WWW-Authenticate", error.wwwAuthenticate ?? "DPoP"), nonceHeader])
         case .invalidRequest:
-            recordFailure("invalid_request")
+            recordFailure(.invalidRequest)
             return .error(400, "InvalidRequest", error.message, headers: [nonceHeader])
         case .missingCredentials:
-            recordFailure("missing_credentials")
+            recordFailure(.missingCredentials)
             return .error(401, "AuthMissing", error.message, headers: [("WWW-Authenticate", "Bearer, DPoP algs=\"ES256\""), nonceHeader])
         case .invalidDPoPProof:
-            recordFailure("invalid_dpop_proof")
+            recordFailure(.invalidDPoPProof)
             logger.info("DPoP login refused", metadata: ["reason": "\(error.message)"])
             return .error(401, "InvalidDPoPProof", error.message, headers: [("WWW-Authenticate", error.wwwAuthenticate ?? "DPoP"), nonceHeader])
         case .invalidToken:
-            recordFailure("invalid_access_token")
+            recordFailure(.invalidAccessToken)
             logger.info("DPoP login refused", metadata: ["reason": "\(error.message)"])
             return .error(401, "InvalidToken", error.message, headers: [("WWW-Authenticate", "DPoP algs=\"ES256\""), nonceHeader])
         }
@@ -211,6 +270,10 @@ extension SyncAuthority {
         let repo = try await repo(for: request.group)
         if let root { await repo.requestOnJoin(root.documentId) }
         let token = try await tokens.mint(session: session)
+        return Self.successResponse(token: token, root: root, headers: headers)
+    }
+
+    private static func successResponse(token: String, root: AutomergeURL?, headers: [(String, String)]) -> LoginResponse {
         let rootText = root.map { JSONText.string($0.description) } ?? "null"
         return LoginResponse(
             status: 200,
@@ -222,15 +285,6 @@ extension SyncAuthority {
     private func internalError(_ error: any Error) -> LoginResponse {
         logger.error("login failed on the server", metadata: ["error": "\(error)"])
         return .error(500, "InternalServerError", "the server could not complete the login")
-    }
-
-    static func snakeCase(_ name: String) -> String {
-        var result = ""
-        for character in name {
-            if character.isUppercase && !result.isEmpty { result.append("_") }
-            result.append(Character(character.lowercased()))
-        }
-        return result
     }
 }
 

@@ -13,6 +13,8 @@ public struct SyncAuthority: Sendable {
     public let groups: GroupRepositories
     public let roots: RootDocumentRegistry
     public let liveConnections: LiveConnections
+    /// Session-file reload failures already logged.
+    let reloadWarnings = DistinctWarnings()
     let serviceAuth: ServiceAuthVerifier
     let compatibility: CompatibilityAuthenticator
     let nonces: DPoPNonces
@@ -77,11 +79,11 @@ public struct SyncAuthority: Sendable {
     public static let authFailuresMetric = "groundmist_auth_failures_total"
 
     /// Counts a refused request by a short reason (metric `groundmist_auth_failures_total`).
-    func recordFailure(_ reason: String) {
+    func recordFailure(_ reason: AuthFailureReason) {
         if let metrics {
-            Counter(label: Self.authFailuresMetric, dimensions: [("reason", reason)], factory: metrics).increment()
+            Counter(label: Self.authFailuresMetric, dimensions: [("reason", reason.rawValue)], factory: metrics).increment()
         } else {
-            Counter(label: Self.authFailuresMetric, dimensions: [("reason", reason)]).increment()
+            Counter(label: Self.authFailuresMetric, dimensions: [("reason", reason.rawValue)]).increment()
         }
     }
 }

@@ -20,7 +20,7 @@ public struct SyncTokenClaims: JWTPayload {
 }
 
 /// Why a sync token was refused; the raw value is the metric and log reason.
-public enum SyncTokenError: String, Error, Sendable, Equatable {
+public enum SyncTokenError: String, Error, Sendable, Equatable, CaseIterable {
     case malformed = "token_malformed"
     case badSignature = "token_bad_signature"
     case expired = "token_expired"
@@ -40,13 +40,15 @@ public struct SyncTokens: Sendable {
         self.clock = clock
     }
 
-    public func mint(session: Session) async throws -> String {
+    /// - Parameter expires: the token's expiry; defaults to the session's. A pending session's token
+    ///   outlives the session's short approval window, so the app keeps it once approved.
+    public func mint(session: Session, expires: Date? = nil) async throws -> String {
         let claims = SyncTokenClaims(
             did: ownerDID,
             sid: session.id,
             group: session.group,
             iat: IssuedAtClaim(value: Date(timeIntervalSince1970: clock.now().rounded(.down))),
-            exp: ExpirationClaim(value: session.expires)
+            exp: ExpirationClaim(value: expires ?? session.expires)
         )
         return try await keys.sign(claims)
     }

@@ -12,6 +12,10 @@ public actor GroupRepositories {
     private let logger: Logger
     private let metrics: RepoMetrics
     private var repos: [NamespacePrefix: Repo] = [:]
+    /// Opens in progress, so callers arriving during one wait for it instead of opening again.
+    private var opening: [NamespacePrefix: Task<Repo, any Error>] = [:]
+    /// How many times a group's storage was opened (once per group), for tests.
+    private(set) var storagesOpened = 0
 
     public init(dataDirectory: String, sharePolicy: SharePolicy = .announceLoaded, logger: Logger, metrics: RepoMetrics = RepoMetrics()) {
         self.dataDirectory = dataDirectory
@@ -27,14 +31,25 @@ public actor GroupRepositories {
         }
     }
 
+    /// The group's repo, opened on first use. Concurrent first calls share one open: a second
+    /// `NodeFSRepoStorage` on the same folder would delete the first one's temporary files.
     public func repo(for group: NamespacePrefix) async throws -> Repo {
         if let existing = repos[group] { return existing }
+        if let opening = opening[group] { return try await opening.value }
+        let task = Task { try await open(group) }
+        opening[group] = task
+        defer { opening[group] = nil }
+        let repo = try await task.value
+        repos[group] = repo
+        return repo
+    }
+
+    private func open(_ group: NamespacePrefix) async throws -> Repo {
         let directory = directory(for: group)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let storage = try NodeFSRepoStorage(directory: directory)
         _ = try await storage.storageId()
-        // Another task may have created it while this one awaited storage.
-        if let existing = repos[group] { return existing }
+        storagesOpened += 1
         var repoLogger = logger
         repoLogger[metadataKey: "group"] = "\(group)"
         let repo = Repo(
@@ -43,7 +58,6 @@ public actor GroupRepositories {
             logger: repoLogger,
             metrics: metrics
         )
-        repos[group] = repo
         logger.info("group repository opened", metadata: ["group": "\(group)", "directory": "\(directory.path)"])
         return repo
     }

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// `POST /authenticate` (and its XRPC alias) and the service's DID document.
 struct AuthenticateRoutes: Sendable {
@@ -7,17 +8,18 @@ struct AuthenticateRoutes: Sendable {
     /// body-parser's default limit in the original server.
     static let maximumBodySize = 100 * 1024
     static let dpopField = HTTPField.Name("DPoP")
+    static let forwardedForField = HTTPField.Name("X-Forwarded-For")
 
     let authority: SyncAuthority
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<GroundmistRequestContext>) {
         for path in Self.paths {
             router.post(RouterPath(path)) { request, context in try await authenticate(request, context: context) }
         }
         router.get("/.well-known/did.json") { _, _ in didDocument() }
     }
 
-    func authenticate(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func authenticate(_ request: Request, context: GroundmistRequestContext) async throws -> Response {
         var request = request
         let body: [UInt8]
         do {
@@ -30,13 +32,30 @@ struct AuthenticateRoutes: Sendable {
             proofs: Self.dpopField.map { request.headers[values: $0] } ?? [],
             method: request.method.rawValue,
             path: request.uri.path,
-            body: body
+            body: body,
+            userAgent: request.headers[.userAgent],
+            remoteAddress: Self.clientAddress(
+                peer: context.remoteAddress,
+                forwardedFor: Self.forwardedForField.map { request.headers[values: $0] } ?? []
+            )
         )
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         for (name, value) in result.headers {
             if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
         }
         return Response(status: .init(code: result.status), headers: headers, body: .init(byteBuffer: .init(string: result.body)))
+    }
+
+    /// The client's address: the peer's, or — only when the peer is a loopback reverse proxy —
+    /// the last `X-Forwarded-For` entry (the one that proxy appended; earlier ones are the
+    /// client's own claims).
+    static func clientAddress(peer: SocketAddress?, forwardedFor: [String]) -> String? {
+        guard let ip = peer?.ipAddress else { return nil }
+        guard LoopbackAddress.isLoopback(ip),
+            let forwarded = forwardedFor.last?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces),
+            !forwarded.isEmpty
+        else { return ip }
+        return forwarded
     }
 
     /// The did:web document for `PUBLIC_URL`, so PDS proxying finds the `#groundmist_sync` endpoint.

@@ -8,7 +8,7 @@ extension GroundmistServer {
     /// `GET /metrics`: the registry in Prometheus text format. Only aggregate counts, no ids or
     /// tokens, so it is served without authentication like `/healthz`; restrict it at the proxy
     /// if the figures themselves are sensitive.
-    static func addMetricsRoute(to router: Router<BasicRequestContext>, metrics: GroundmistMetrics) {
+    static func addMetricsRoute(to router: Router<GroundmistRequestContext>, metrics: GroundmistMetrics) {
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok,

@@ -142,7 +142,9 @@ public struct GroundmistServer: Sendable {
                     var registration: (authority: SyncAuthority, session: String, handle: UInt64)?
                     if case .authenticated(let authority) = mode, let grant {
                         connectionLogger[metadataKey: "session"] = "\(grant.session.id)"
-                        let handle = await authority.liveConnections.add(session: grant.session.id) { channel.close(promise: nil) }
+                        let handle = await authority.liveConnections.add(session: grant.session.id, expires: grant.expires) {
+                            channel.close(promise: nil)
+                        }
                         registration = (authority, grant.session.id, handle)
                     }
                     let result: Result<Void, any Error>
@@ -199,8 +201,8 @@ public struct GroundmistServer: Sendable {
     static func makeRouter(
         mode: Mode = .development(UnavailableEndpoint()),
         metrics: GroundmistMetrics = GroundmistMetrics()
-    ) -> Router<BasicRequestContext> {
-        let router = Router()
+    ) -> Router<GroundmistRequestContext> {
+        let router = Router(context: GroundmistRequestContext.self)
         if case .authenticated(let authority) = mode {
             router.add(middleware: CORSMiddleware(configuration: authority.configuration))
         }

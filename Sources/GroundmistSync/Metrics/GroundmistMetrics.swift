@@ -17,8 +17,9 @@ public struct GroundmistMetrics: Sendable {
     public static let authFailuresLabel = "groundmist_auth_failures_total"
 
     /// Why an authentication attempt failed, as the `reason` label of `groundmist_auth_failures_total`.
-    /// Created up front so the series exist (at 0) before the first failure.
-    public static let knownAuthFailureReasons = ["missing", "invalid", "expired", "revoked", "pending", "wrong_group"]
+    /// Created up front so the series exist (at 0) before the first failure; the same list the
+    /// server emits from (`AuthFailureReason`).
+    public static var knownAuthFailureReasons: [String] { AuthFailureReason.all.map(\.rawValue) }
 
     public let registry: PrometheusCollectorRegistry
     public let factory: PrometheusMetricsFactory
@@ -59,8 +60,8 @@ public struct GroundmistMetrics: Sendable {
     }
 
     /// Counts one refused authentication (`reason` is a short, fixed word, never request data).
-    public func recordAuthFailure(reason: String) {
-        CoreMetrics.Counter(label: Self.authFailuresLabel, dimensions: [("reason", reason)], factory: factory).increment()
+    public func recordAuthFailure(reason: AuthFailureReason) {
+        CoreMetrics.Counter(label: Self.authFailuresLabel, dimensions: [("reason", reason.rawValue)], factory: factory).increment()
     }
 
     func connectionOpened() { connections.increment(by: 1.0) }

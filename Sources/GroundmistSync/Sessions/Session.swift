@@ -27,6 +27,13 @@ public struct Session: Codable, Sendable, Equatable {
     public var clientId: String?
     /// RFC 7638 thumbprint of the DPoP key, so repeated logins from one app reuse the session.
     public var keyThumbprint: String?
+    /// The `rootDocUrl` a pending login submitted. Registered only once the session is approved
+    /// and connects, so an unapproved login cannot claim a group's root document.
+    public var rootDocUrl: String?
+    /// The login's `User-Agent` (unverified, sanitised), to help the owner recognise the device.
+    public var userAgent: String?
+    /// The address the login came from (the proxy's `X-Forwarded-For` when the peer is loopback).
+    public var remoteAddress: String?
     public let created: Date
     public var lastSeen: Date?
     /// When the newest token of this session expires.
@@ -39,6 +46,9 @@ public struct Session: Codable, Sendable, Equatable {
         method: Method,
         clientId: String? = nil,
         keyThumbprint: String? = nil,
+        rootDocUrl: String? = nil,
+        userAgent: String? = nil,
+        remoteAddress: String? = nil,
         created: Date,
         lastSeen: Date? = nil,
         expires: Date,
@@ -49,6 +59,9 @@ public struct Session: Codable, Sendable, Equatable {
         self.method = method
         self.clientId = clientId
         self.keyThumbprint = keyThumbprint
+        self.rootDocUrl = rootDocUrl
+        self.userAgent = userAgent
+        self.remoteAddress = remoteAddress
         self.created = created
         self.lastSeen = lastSeen
         self.expires = expires

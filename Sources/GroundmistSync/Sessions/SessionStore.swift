@@ -24,6 +24,12 @@ public actor SessionStore {
     static let fileName = "sessions.json"
     /// Expired or revoked sessions are dropped this long after they stopped mattering.
     static let retention: TimeInterval = 7 * 24 * 3600
+    /// How long a login may wait for `sessions approve`. Unapproved logins cost the owner nothing
+    /// to ignore, so they go away on their own (and are not kept for `retention`).
+    public static let pendingLifetime: TimeInterval = 24 * 3600
+    /// At most this many pending sessions: anyone with a DPoP key can create one, so one more
+    /// evicts the oldest instead of growing the file without limit.
+    public static let maximumPending = 20
 
     public let directory: StateDirectory
     private var sessions: [String: Session] = [:]
@@ -55,28 +61,45 @@ public actor SessionStore {
         return true
     }
 
-    /// Creates and persists a session.
+    /// Creates and persists a session. Client-supplied labels are sanitised (`Session.sanitized`);
+    /// a pending session lives at most `pendingLifetime` and evicts the oldest pending one beyond
+    /// `maximumPending`.
     public func create(
         group: String,
         method: Session.Method,
         status: Session.Status,
         lifetime: TimeInterval,
         clientId: String? = nil,
-        keyThumbprint: String? = nil
+        keyThumbprint: String? = nil,
+        rootDocUrl: String? = nil,
+        userAgent: String? = nil,
+        remoteAddress: String? = nil
     ) throws(SessionStoreError) -> Session {
         // Whole seconds: the file stores ISO 8601 dates.
         let created = Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down))
+        let effectiveLifetime = status == .pending ? min(lifetime, Self.pendingLifetime) : lifetime
         let session = Session(
             id: Session.makeID(),
             group: group,
             method: method,
-            clientId: clientId,
+            clientId: Session.sanitized(clientId),
             keyThumbprint: keyThumbprint,
+            rootDocUrl: Session.sanitized(rootDocUrl),
+            userAgent: Session.sanitized(userAgent),
+            remoteAddress: Session.sanitized(remoteAddress),
             created: created,
-            expires: created.addingTimeInterval(lifetime.rounded(.down)),
+            expires: created.addingTimeInterval(effectiveLifetime.rounded(.down)),
             status: status
         )
-        try update { $0[session.id] = session }
+        try update { sessions in
+            if status == .pending {
+                let pending = sessions.values.filter { $0.status == .pending }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
+                for evicted in pending.prefix(max(0, pending.count - Self.maximumPending + 1)) {
+                    sessions[evicted.id] = nil
+                }
+            }
+            sessions[session.id] = session
+        }
         return session
     }
 
@@ -88,10 +111,30 @@ public actor SessionStore {
         }
     }
 
-    /// Extends a session to a newly issued token's expiry.
-    public func extend(_ id: String, until expires: Date) throws(SessionStoreError) -> Session {
-        let rounded = Date(timeIntervalSince1970: expires.timeIntervalSince1970.rounded(.down))
-        return try modify(id) { $0.expires = max($0.expires, rounded) }
+    /// Extends a session to a newly issued token's expiry (a pending one by `pendingLifetime` at
+    /// most), and records what a repeated login submitted; nil leaves a field as it was.
+    public func extend(
+        _ id: String,
+        until expires: Date,
+        rootDocUrl: String? = nil,
+        userAgent: String? = nil,
+        remoteAddress: String? = nil
+    ) throws(SessionStoreError) -> Session {
+        let current = now()
+        return try modify(id) { session in
+            var limit = expires
+            if session.status == .pending { limit = min(limit, current.addingTimeInterval(Self.pendingLifetime)) }
+            let rounded = Date(timeIntervalSince1970: limit.timeIntervalSince1970.rounded(.down))
+            session.expires = max(session.expires, rounded)
+            if let rootDocUrl { session.rootDocUrl = Session.sanitized(rootDocUrl) }
+            if let userAgent { session.userAgent = Session.sanitized(userAgent) }
+            if let remoteAddress { session.remoteAddress = Session.sanitized(remoteAddress) }
+        }
+    }
+
+    /// Forgets a pending login's `rootDocUrl` once it has been registered.
+    public func clearRootDocUrl(_ id: String) throws(SessionStoreError) {
+        _ = try modify(id) { $0.rootDocUrl = nil }
     }
 
     public func setStatus(_ id: String, _ status: Session.Status) throws(SessionStoreError) -> Session {
@@ -129,7 +172,10 @@ public actor SessionStore {
                     throw StateFileError(path: directory.filePath(Self.fileName), reason: "\(error)")
                 }
                 change(&latest)
-                latest = latest.filter { $0.value.expires.addingTimeInterval(Self.retention) > current }
+                // Expired pending sessions go at once: nobody approved them in time.
+                latest = latest.filter {
+                    $0.value.status == .pending ? $0.value.expires > current : $0.value.expires.addingTimeInterval(Self.retention) > current
+                }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 encoder.dateEncodingStrategy = .iso8601

@@ -1,5 +1,6 @@
 import ATProto
 import Foundation
+import GroundmistSync
 
 /// Publishes where the personal sync server lives: the `xyz.groundmist.sync` record in the owner's
 /// ATProto repo (rkey = the DID, body `{host}`), which the Groundmist apps read to find the server
@@ -38,7 +39,7 @@ struct LocationPublisher {
         } else {
             let did = try await resolveDID(identifier)
             expectedDID = did
-            service = try await pdsEndpoint(of: did)
+            service = try Self.validatedServiceURL(try await pdsEndpoint(of: did))
         }
         let client = XRPCClient(serviceURL: service, transport: transport)
         let session: XRPCClient.Session
@@ -148,10 +149,15 @@ struct LocationPublisher {
         return trimmed
     }
 
+    /// The app password travels to this URL: https only, except a PDS on this machine (tests,
+    /// local development), whose traffic never leaves it.
     static func validatedServiceURL(_ url: String) throws(PublishError) -> String {
-        guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count > "https://".count else {
+        guard let parsed = URLComponents(string: url), let scheme = parsed.scheme?.lowercased(), let host = parsed.host, !host.isEmpty,
+            scheme == "https" || scheme == "http"
+        else {
             throw .invalidPDS(url)
         }
+        guard scheme == "https" || LoopbackAddress.isLoopback(host) else { throw .insecurePDS(url) }
         return url
     }
 }
@@ -160,6 +166,7 @@ struct LocationPublisher {
 enum PublishError: Error, CustomStringConvertible {
     case invalidHost(String, String)
     case invalidPDS(String)
+    case insecurePDS(String)
     case invalidIdentifier(String, String)
     case handleResolution(String, resolver: String, String)
     case didResolution(String, String)
@@ -171,7 +178,9 @@ enum PublishError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .invalidHost(let host, let hint): "invalid host '\(host)': \(hint)"
-        case .invalidPDS(let url): "invalid PDS URL '\(url)': expected https://… (or http:// for a local PDS)"
+        case .invalidPDS(let url): "invalid PDS URL '\(url)': expected https://… (or http:// for a PDS on this machine)"
+        case .insecurePDS(let url):
+            "refusing to send the app password in clear text to \(url): use the PDS's https:// address (http:// is allowed only for localhost)"
         case .invalidIdentifier(let identifier, let reason):
             "'\(identifier)' is neither a handle nor a DID (\(reason)); pass --handle alice.example.com or a did:plc:/did:web: DID"
         case .handleResolution(let handle, let resolver, let reason):

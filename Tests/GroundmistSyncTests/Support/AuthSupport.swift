@@ -119,7 +119,8 @@ func makeAuthority(
     resolver: (any DIDResolver)? = nil,
     tokenLifetime: Double = AuthenticationConfiguration.defaultTokenLifetime,
     clock: any AuthClock = SystemClock(),
-    metrics: (any MetricsFactory)? = nil
+    metrics: (any MetricsFactory)? = nil,
+    logger: Logger = quietLogger
 ) async throws -> SyncAuthority {
     let configuration = AuthenticationConfiguration(
         ownerDID: owner.did,
@@ -134,7 +135,7 @@ func makeAuthority(
         resolver: resolver ?? InMemoryDIDResolver(documents: [owner.document]),
         clock: clock,
         metrics: metrics,
-        logger: quietLogger
+        logger: logger
     )
 }
 

@@ -1,0 +1,49 @@
+import ATProto
+
+/// The `reason` label of `groundmist_auth_failures_total`: every value the server emits, and the
+/// series `GroundmistMetrics` creates up front (at 0). One type for both, so they cannot drift.
+public struct AuthFailureReason: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    // `/authenticate`
+    public static let invalidRequest = Self(rawValue: "invalid_request")
+    public static let missingCredentials = Self(rawValue: "missing_credentials")
+    public static let invalidBody = Self(rawValue: "invalid_body")
+    public static let legacyAuthDisabled = Self(rawValue: "legacy_auth_disabled")
+    public static let invalidDPoPProof = Self(rawValue: "invalid_dpop_proof")
+    public static let invalidAccessToken = Self(rawValue: "invalid_access_token")
+    // WebSocket upgrade
+    public static let tokenMissing = Self(rawValue: "token_missing")
+    public static let sessionUnknown = Self(rawValue: "session_unknown")
+    public static let sessionPending = Self(rawValue: "session_pending")
+    public static let sessionRevoked = Self(rawValue: "session_revoked")
+    public static let wrongGroup = Self(rawValue: "wrong_group")
+
+    /// A refused service-auth token, by its XRPC error name in snake case (`BadJwtIss` → `bad_jwt_iss`).
+    public init(_ name: ServiceAuthError.Name) { rawValue = Self.snakeCase(name.rawValue) }
+
+    /// A refused sync token (`token_expired`, `token_bad_signature`, …).
+    public init(_ error: SyncTokenError) { rawValue = error.rawValue }
+
+    /// Every reason the server can emit, each once (service auth's `InvalidRequest` is also ours).
+    public static var all: [AuthFailureReason] {
+        let every: [AuthFailureReason] =
+            [
+                .invalidRequest, .missingCredentials, .invalidBody, .legacyAuthDisabled, .invalidDPoPProof, .invalidAccessToken,
+                .tokenMissing, .sessionUnknown, .sessionPending, .sessionRevoked, .wrongGroup,
+            ] + ServiceAuthError.Name.allCases.map { Self($0) } + SyncTokenError.allCases.map { Self($0) }
+        var seen: Set<AuthFailureReason> = []
+        return every.filter { seen.insert($0).inserted }
+    }
+
+    static func snakeCase(_ name: String) -> String {
+        var result = ""
+        for character in name {
+            if character.isUppercase && !result.isEmpty { result.append("_") }
+            result.append(Character(character.lowercased()))
+        }
+        return result
+    }
+}
