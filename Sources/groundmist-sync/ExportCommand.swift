@@ -14,14 +14,18 @@ struct ExportCommand: ParsableCommand {
             file that Automerge's load() accepts, after checking that it loads. Reads only; safe while \
             the server runs. Without --group it reads the repo at the root of the data directory \
             (where the local development mode stores documents); --group xyz.groundmist.library reads \
-            DATA_DIR/xyz/groundmist/library.
+            DATA_DIR/xyz/groundmist/library. --json prints the document's content instead (as             Automerge's toJS shows it); --compact writes one compacted document, as Automerge's save()             does.
             """
     )
 
-    /// Output formats. A materialised `--json` view is planned: add a case here and a renderer in
-    /// `render(_:)`; the stored chunks are already gathered and checked by `DocumentExporter`.
+    /// Output formats; the stored chunks are gathered and checked by `DocumentExporter` first.
     enum Format {
+        /// The stored chunks, concatenated (byte for byte what is on disk).
         case automerge
+        /// One canonical document chunk, as the reference's `save()` writes it.
+        case compacted
+        /// The materialised JSON view.
+        case json
     }
 
     @Argument(help: "The document id (as in automerge:<id>) or its automerge: URL.")
@@ -36,7 +40,17 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "The server's data directory. Overrides DATA_DIR (default .data).")
     var dataDirectory: String?
 
-    var format: Format { .automerge }
+    @Flag(help: "Print the document's content as JSON (to standard output unless -o is given).")
+    var json = false
+
+    @Flag(help: "Write one compacted document (Automerge's save()) instead of the stored chunks.")
+    var compact = false
+
+    var format: Format { json ? .json : compact ? .compacted : .automerge }
+
+    func validate() throws {
+        if json && compact { throw ValidationError("--json and --compact cannot be combined") }
+    }
 
     func run() throws {
         let id: DocumentId
@@ -63,8 +77,14 @@ struct ExportCommand: ParsableCommand {
         if export.changesWithMissingDependencies > 0 {
             printError("warning: \(export.changesWithMissingDependencies) stored changes depend on changes that are not stored")
         }
-        let bytes = render(export)
-        let destination = output ?? "\(id.string).automerge"
+        let bytes: [UInt8]
+        do {
+            bytes = try render(export)
+        } catch {
+            printError("cannot read the content of document \(id.string): \(error)")
+            throw ExitCode.failure
+        }
+        let destination = output ?? (format == .json ? "-" : "\(id.string).automerge")
         if destination == "-" {
             FileHandle.standardOutput.write(Data(bytes))
             return
@@ -81,9 +101,15 @@ struct ExportCommand: ParsableCommand {
         )
     }
 
-    func render(_ export: DocumentExporter.Export) -> [UInt8] {
+    func render(_ export: DocumentExporter.Export) throws(AutomergeError) -> [UInt8] {
         switch format {
-        case .automerge: export.bytes
+        case .automerge:
+            return export.bytes
+        case .compacted:
+            // Never edited here: any actor id will do.
+            return try AutomergeDocument(loading: export.bytes, actor: ActorId([0])).save()
+        case .json:
+            return Array(try AutomergeDocument(loading: export.bytes, actor: ActorId([0])).json().serialized().utf8)
         }
     }
 

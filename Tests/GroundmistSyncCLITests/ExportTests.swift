@@ -121,6 +121,35 @@ func temporaryDirectory(_ prefix: String) throws -> URL {
         #expect(!FileManager.default.fileExists(atPath: missing.path))
     }
 
+    /// `--json` prints what the reference server's client saw in the document (manifest
+    /// `content`); `--compact` writes one document chunk that loads to the same heads.
+    @Test(.enabled(if: nodefsPresent, "needs ../shared/fixtures"))
+    func jsonAndCompactViewsOfAStoredDocument() throws {
+        let environment = ["DATA_DIR": nodefs.appendingPathComponent("data").path]
+        let json = try runCLI(["export", "--json", editedDocument], environment: environment)
+        #expect(json.status == 0, "\(json.stderr)")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: nodefs.appendingPathComponent("manifest.json")))
+        let server = try #require((manifest as? [String: Any])?["server"] as? [String: Any])
+        let documents = try #require(server["documents"] as? [String: Any])
+        let entry = try #require(documents[editedDocument] as? [String: Any])
+        let expected = try #require(entry["content"] as? NSDictionary)
+        let printed = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout)) as? NSDictionary)
+        #expect(printed == expected)
+
+        let compact = try runCLI(["export", "--compact", editedDocument, "-o", "-"], environment: environment)
+        #expect(compact.status == 0, "\(compact.stderr)")
+        #expect(compact.stdout[8] == 0, "a document chunk")
+        var graph = ChangeGraph()
+        try graph.load(compact.stdout)
+        #expect(graph.heads.map(\.hex) == editedHeads)
+        #expect(graph.count == 41)
+        let stored = try DocumentExporter(directory: nodefs.appendingPathComponent("data")).export(try DocumentId(editedDocument))
+        #expect(compact.stdout.count < stored.bytes.count)
+
+        let both = try runCLI(["export", "--json", "--compact", editedDocument], environment: environment)
+        #expect(both.status != 0)
+    }
+
     @Test(.enabled(if: nodefsPresent, "needs ../shared/fixtures"))
     func dataDirComesFromTheEnvironmentAndStdoutIsSupported() throws {
         let result = try runCLI(

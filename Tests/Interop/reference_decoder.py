@@ -1,11 +1,15 @@
 """Loads documents written by Groundmist Sync with an independent decoder and compares content.
 
-The decoder is the read-only Python binding `automerge==0.1.2` (Rust automerge underneath). For
-every `NAME.automerge` in the directory given on the command line, the script loads it, renders
-its JSON and compares it with `NAME.json` (what our engine says the document holds). When
-`NAME.reference.automerge` exists (the JavaScript reference's own save of the same document) and
-the decoder cannot read that either, the document is reported as unsupported by the decoder
-rather than as a failure: 0.1.2 predates marks and some metadata our fixtures use.
+The decoder is the read-only Python binding `automerge==0.1.2` (an old Rust automerge). For every
+`NAME.automerge` in the directory given on the command line:
+
+- when `NAME.reference.automerge` exists (the same document as written by someone else: the
+  JavaScript reference's own save, or the change chunks our document was made from), the decoder
+  must read both to the same content. 0.1.2 resolves some concurrent list insertions and
+  conflicts differently from current Automerge (it disagrees with JS 3.x about the reference's own
+  `monday-meeting-notes`), so its view of the reference is the fair yardstick. If it cannot read
+  the reference either (0.1.2 predates marks and some metadata), the document is unsupported.
+- otherwise its content must equal `NAME.json` (what our engine says the document holds).
 
 Output, one line per document: `ok NAME`, `unsupported NAME: REASON` or `mismatch NAME: DETAIL`.
 Exit status 0 when nothing mismatched, 1 otherwise, 2 on usage errors.
@@ -84,16 +88,27 @@ def main(argv):
         if name.endswith(".automerge") and not name.endswith(".reference.automerge")
     )
     for name in names:
-        with open(os.path.join(directory, name + ".json"), encoding="utf-8") as handle:
-            expected = json.load(handle)
         actual, error = load(os.path.join(directory, name + ".automerge"))
-        if error is not None:
-            reference = os.path.join(directory, name + ".reference.automerge")
-            if os.path.exists(reference) and load(reference)[1] is not None:
-                print(f"unsupported {name}: {error}")
-            else:
+        reference_path = os.path.join(directory, name + ".reference.automerge")
+        if os.path.exists(reference_path):
+            expected, reference_error = load(reference_path)
+            if reference_error is not None:
+                print(f"unsupported {name}: {reference_error}")
+                continue
+            if error is not None:
                 print(f"mismatch {name}: the decoder refused our file: {error}")
                 failed = True
+            elif actual != expected:
+                print(f"mismatch {name}: {compare(expected, actual) or 'different content'}")
+                failed = True
+            else:
+                print(f"ok {name}")
+            continue
+        with open(os.path.join(directory, name + ".json"), encoding="utf-8") as handle:
+            expected = json.load(handle)
+        if error is not None:
+            print(f"mismatch {name}: the decoder refused our file: {error}")
+            failed = True
             continue
         difference = compare(expected, actual)
         if difference:
