@@ -24,6 +24,12 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print timing and peak memory for loading each file instead of its description.")
     var bench = false
 
+    @Flag(
+        name: .customLong("bench-save"),
+        help: "Print timing and peak memory for loading each file as a document, materialising its JSON and saving it."
+    )
+    var benchSave = false
+
     func run() throws {
         let inspector = Inspector(includeChanges: changes)
         var failed = false
@@ -39,6 +45,8 @@ struct InspectCommand: ParsableCommand {
             do throws(AutomergeError) {
                 if json {
                     print(try inspector.materialize(bytes: bytes), terminator: "")
+                } else if benchSave {
+                    print(try Benchmark.runSave(file: file, bytes: bytes).serialized())
                 } else if bench {
                     print(try Benchmark.run(file: file, bytes: bytes).serialized())
                 } else {

@@ -37,6 +37,36 @@ enum Benchmark {
         ])
     }
 
+    /// `inspect --bench-save`: the engine as a user meets it — load the file as a document
+    /// (change graph keeping every change, plus the op set), materialise its JSON, save it as one
+    /// compressed document chunk and uncompressed, with the process's peak memory. Run it alone
+    /// in its process: the peak covers everything since start.
+    static func runSave(file: String, bytes: [UInt8]) throws(AutomergeError) -> JSONValue {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let document = try AutomergeDocument(loading: bytes, actor: ActorId([0]))
+        let loaded = clock.now
+        let json = document.json().serialized()
+        let materialised = clock.now
+        let saved = try document.save()
+        let savedAt = clock.now
+        let uncompressed = try document.save(compression: .none)
+        let uncompressedAt = clock.now
+        return .object([
+            ("file", .string(file)),
+            ("bytes", .int(Int64(bytes.count))),
+            ("changes", .int(Int64(document.graph.count))),
+            ("ops", .int(Int64(document.opSet.opCount))),
+            ("documentLoadMilliseconds", .int(milliseconds(loaded - start))),
+            ("jsonMilliseconds", .int(milliseconds(materialised - loaded))),
+            ("jsonBytes", .int(Int64(json.utf8.count))),
+            ("saveMilliseconds", .int(milliseconds(savedAt - materialised))),
+            ("savedBytes", .int(Int64(saved.count))),
+            ("saveUncompressedMilliseconds", .int(milliseconds(uncompressedAt - savedAt))),
+            ("peakRSSMegabytes", .int(Int64(peakResidentMegabytes()))),
+        ])
+    }
+
     /// The op set alone: a leading document chunk through the fast path, then the change
     /// chunks after it in causal order (a change waits for those of its deps that are among
     /// these changes; the others are in the document).
