@@ -1,6 +1,7 @@
 import ATProto
 import ArgumentParser
 import Foundation
+import GroundmistSync
 
 /// `groundmist-sync publish HOST`: tells the Groundmist apps where this server is.
 struct PublishCommand: AsyncParsableCommand {
@@ -62,7 +63,7 @@ struct PublishCommand: AsyncParsableCommand {
         let transport = AsyncHTTPTransport(timeout: .seconds(15))
         let publisher = LocationPublisher(
             transport: transport,
-            plcURL: plcURL ?? environment["PLC_URL"] ?? "https://plc.directory",
+            plcURL: plcURL ?? environment["PLC_URL"] ?? AuthenticationConfiguration.defaultPLCURL,
             handleResolver: handleResolver ?? environment["ATPROTO_HANDLE_RESOLVER"]
         )
         let result: Result<LocationPublisher.Published, PublishError>

@@ -10,26 +10,11 @@ import Testing
         let stderr: String
     }
 
+    /// The built executable with only the environment the test sets: the developer's own
+    /// ATPROTO_DID or DATA_DIR must not leak in.
     static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL) throws -> Output {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("groundmist-sync")
-        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "swift test builds the executable beside the test bundle")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        // Only what the test sets: the developer's own ATPROTO_DID or DATA_DIR must not leak in.
-        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { _, new in new }
-        process.currentDirectoryURL = directory
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus,
-            stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-            stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        )
+        let result = try runCLI(arguments, environment: ["PATH": "/usr/bin:/bin"].merging(environment) { _, new in new }, directory: directory)
+        return Output(status: result.status, stdout: String(decoding: result.stdout, as: UTF8.self), stderr: result.stderr)
     }
 
     static let environment = [
@@ -39,8 +24,7 @@ import Testing
     ]
 
     @Test func tokenCreateListApproveRevoke() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessions-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("sessions-cli")
         defer { try? FileManager.default.removeItem(at: directory) }
         let data = directory.appendingPathComponent("data").path
 
@@ -136,8 +120,7 @@ import Testing
     }
 
     @Test func tokenCreateExplainsMissingConfiguration() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessions-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("sessions-cli")
         defer { try? FileManager.default.removeItem(at: directory) }
         let noOwner = try Self.run(["token", "create", "--group", "xyz.groundmist.library"], in: directory)
         #expect(noOwner.status != 0)
@@ -161,8 +144,7 @@ import Testing
 /// `serve` refuses a bad configuration with one line per problem and a non-zero exit.
 @Suite struct ServeConfigurationTests {
     @Test func serveReportsEveryProblemAndExits() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("serve-cli")
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try SessionsCommandTests.run(
             ["serve", "--port", "0"],
@@ -178,8 +160,7 @@ import Testing
     }
 
     @Test func developmentModeStillRefusesNonLoopback() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("serve-cli")
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try SessionsCommandTests.run(["serve", "--host", "0.0.0.0", "--port", "0"], in: directory)
         #expect(output.status != 0)

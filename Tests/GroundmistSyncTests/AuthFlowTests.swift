@@ -65,7 +65,8 @@ import Testing
             let clock = ManualClock(Date().timeIntervalSince1970)
             let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, tokenLifetime: 3600, clock: clock)
             try await withAuthServer(authority: authority) { port in
-                let (token, _) = try await serviceAuthLogin(port: port, owner: owner)
+                // Issued by the server's (manual) clock: a slow machine must not make it look future-dated.
+                let (token, _) = try await serviceAuthLogin(port: port, owner: owner, issuedAt: clock.now())
                 #expect(try await upgradeStatus(port: port, path: "/?token=\(token)") == 101)
                 #expect(try await upgradeStatus(port: port, path: "/", headers: [("Authorization", "Bearer \(token)")]) == 101)
 
@@ -112,7 +113,7 @@ import Testing
                 #expect(try await upgradeStatus(port: port, path: "/?token=\(token)") == 401)
 
                 // Expired: a fresh session, then the clock passes its token's expiry.
-                let (fresh, _) = try await serviceAuthLogin(port: port, owner: owner)
+                let (fresh, _) = try await serviceAuthLogin(port: port, owner: owner, issuedAt: clock.now())
                 #expect(try await upgradeStatus(port: port, path: "/?token=\(fresh)") == 101)
                 clock.advance(by: 3601)
                 #expect(try await upgradeStatus(port: port, path: "/?token=\(fresh)") == 401)

@@ -33,17 +33,7 @@ extension DocumentChunk {
             return raw
         }
 
-        var row = DocumentOpRow(
-            object: .root,
-            key: .head,
-            id: OpId(counter: 0, actor: 0),
-            insert: false,
-            action: .put,
-            value: .null,
-            successors: [],
-            expand: false,
-            markName: nil
-        )
+        var row = DocumentOpRow.scratch
         var count = 0
         while !action.isAtEnd {
             guard count < limits.maximumOps else { throw .invalidDocument("more than \(limits.maximumOps) ops") }

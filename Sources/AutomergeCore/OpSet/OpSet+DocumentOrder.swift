@@ -11,17 +11,7 @@ extension OpSet {
     /// overwrites, increments) in Lamport order. Actor indexes refer to `documentActors`
     /// (sorted by bytes). The row passed to `body` is reused: copy what must outlive the call.
     public func forEachDocumentOp(_ body: (DocumentOpRow) throws(AutomergeError) -> Void) throws(AutomergeError) {
-        var row = DocumentOpRow(
-            object: .root,
-            key: .head,
-            id: OpId(counter: 0, actor: 0),
-            insert: false,
-            action: .put,
-            value: .null,
-            successors: [],
-            expand: false,
-            markName: nil
-        )
+        var row = DocumentOpRow.scratch
         var succScratch: [(UInt32, Int32)] = []
         func emit(_ index: Int32, object: ObjectId, key: Key) throws(AutomergeError) {
             let op = ops[Int(index)]

@@ -20,8 +20,8 @@ enum FileKind: Sendable, Equatable {
 protocol FileSystem: Sendable {
     /// `mkdir`; returns false when the directory already existed.
     func makeDirectory(_ path: String) throws(StorageError) -> Bool
-    /// Creates a new file exclusively (`O_CREAT | O_EXCL`) for writing.
-    func createFile(_ path: String) throws(StorageError) -> Int32
+    /// Creates a new file exclusively (`O_CREAT | O_EXCL`) for writing, with these permission bits.
+    func createFile(_ path: String, permissions: UInt16) throws(StorageError) -> Int32
     /// Writes all bytes, retrying short writes and `EINTR`.
     func write(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws(StorageError)
     /// `fsync` of an open file.
@@ -43,6 +43,44 @@ protocol FileSystem: Sendable {
     func kind(_ path: String) throws(StorageError) -> FileKind?
 }
 
+extension FileSystem {
+    /// Writes a new file at `temporary`, syncs it and renames it over `path`, then syncs `directory`
+    /// (the one holding `path`): after a crash the file is either the old one or all of `bytes`.
+    /// On failure the temporary file is removed.
+    func replaceFile(
+        _ path: String,
+        in directory: String,
+        with bytes: [UInt8],
+        temporary: String,
+        permissions: UInt16 = 0o644
+    ) throws(StorageError) {
+        let descriptor = try createFile(temporary, permissions: permissions)
+        var open = true
+        do throws(StorageError) {
+            try write(descriptor, bytes, path: temporary)
+            try sync(descriptor, path: temporary)
+            open = false
+            try close(descriptor, path: temporary)
+            try rename(temporary, to: path)
+        } catch {
+            if open { _ = try? close(descriptor, path: temporary) }
+            _ = try? removeFile(temporary)
+            throw error
+        }
+        try syncDirectory(directory)
+    }
+}
+
+/// Crash-safe replacement of a small file outside the NodeFS layout (the server's own state):
+/// the same write path as `NodeFSStorage`, with the temporary file beside the destination.
+public enum DurableFile {
+    public static func replace(_ path: String, with bytes: [UInt8], permissions: UInt16 = 0o644) throws(StorageError) {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let temporary = path + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        try PosixFileSystem().replaceFile(path, in: directory, with: bytes, temporary: temporary, permissions: permissions)
+    }
+}
+
 /// The real POSIX implementation.
 struct PosixFileSystem: FileSystem {
     static func failure(_ operation: String, _ path: String, _ code: Int32 = errno) -> StorageError {
@@ -56,9 +94,9 @@ struct PosixFileSystem: FileSystem {
         throw Self.failure("mkdir", path, code)
     }
 
-    func createFile(_ path: String) throws(StorageError) -> Int32 {
+    func createFile(_ path: String, permissions: UInt16) throws(StorageError) -> Int32 {
         while true {
-            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions))
             if descriptor >= 0 { return descriptor }
             if errno != EINTR { throw Self.failure("open", path) }
         }

@@ -129,21 +129,7 @@ public actor NodeFSStorage: StorageAdapter {
     private func writeAtomically(_ components: [String], _ bytes: [UInt8]) throws(StorageError) {
         let directory = path(components.dropLast())
         try Self.makeDirectories(directory, fileSystem: fileSystem)
-        let temporary = temporaryPath + "/" + UUID().uuidString
-        let descriptor = try fileSystem.createFile(temporary)
-        var open = true
-        do throws(StorageError) {
-            try fileSystem.write(descriptor, bytes, path: temporary)
-            try fileSystem.sync(descriptor, path: temporary)
-            open = false
-            try fileSystem.close(descriptor, path: temporary)
-            try fileSystem.rename(temporary, to: path(components))
-        } catch {
-            if open { _ = try? fileSystem.close(descriptor, path: temporary) }
-            _ = try? fileSystem.removeFile(temporary)
-            throw error
-        }
-        try fileSystem.syncDirectory(directory)
+        try fileSystem.replaceFile(path(components), in: directory, with: bytes, temporary: temporaryPath + "/" + UUID().uuidString)
     }
 
     /// `mkdir -p` that also makes every new directory's entry durable by syncing its parent.

@@ -267,8 +267,8 @@ extension SyncAuthority {
         if let submitted = request.rootDocUrl {
             root = try await roots.register(submitted, for: request.group.string)
         }
-        let repo = try await repo(for: request.group)
-        if let root { await repo.requestOnJoin(root.documentId) }
+        // Opening the repo also asks joining peers for the group's root document.
+        _ = try await repo(for: request.group)
         let token = try await tokens.mint(session: session)
         return Self.successResponse(token: token, root: root, headers: headers)
     }

@@ -76,7 +76,7 @@ public struct SyncAuthority: Sendable {
         return repo
     }
 
-    public static let authFailuresMetric = "groundmist_auth_failures_total"
+    public static let authFailuresMetric = GroundmistMetrics.authFailuresLabel
 
     /// Counts a refused request by a short reason (metric `groundmist_auth_failures_total`).
     func recordFailure(_ reason: AuthFailureReason) {

@@ -1,3 +1,4 @@
+import AutomergeRepo
 import Foundation
 
 #if canImport(Glibc)
@@ -63,48 +64,14 @@ public struct StateDirectory: Sendable {
         return "\(info.st_ino)-\(info.st_size)-\(modified.tv_sec)-\(modified.tv_nsec)"
     }
 
-    /// Replaces the file atomically and durably.
+    /// Replaces the file atomically and durably (temporary file, fsync, rename, fsync of the directory).
+    /// Called inside `withLock`, which has created the directory.
     func write(_ name: String, bytes: [UInt8]) throws(StateFileError) {
-        try ensureExists()
         let file = filePath(name)
-        let temporary = file + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Self.failure(temporary, "open") }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return 0 }
-                #if canImport(Darwin)
-                return Darwin.write(descriptor, base + offset, buffer.count - offset)
-                #else
-                return Glibc.write(descriptor, base + offset, buffer.count - offset)
-                #endif
-            }
-            if written > 0 {
-                offset += written
-            } else if !(written < 0 && errno == EINTR) {
-                let error = Self.failure(temporary, "write")
-                _ = close(descriptor)
-                _ = unlink(temporary)
-                throw error
-            }
-        }
-        guard fsync(descriptor) == 0 else {
-            let error = Self.failure(temporary, "fsync")
-            _ = close(descriptor)
-            _ = unlink(temporary)
-            throw error
-        }
-        _ = close(descriptor)
-        guard rename(temporary, file) == 0 else {
-            let error = Self.failure(file, "rename")
-            _ = unlink(temporary)
-            throw error
-        }
-        let directory = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            _ = fsync(directory)
-            _ = close(directory)
+        do {
+            try DurableFile.replace(file, with: bytes, permissions: 0o600)
+        } catch {
+            throw StateFileError(path: file, reason: error.description)
         }
     }
 

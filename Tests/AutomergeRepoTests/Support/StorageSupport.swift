@@ -132,9 +132,9 @@ final class CrashingFileSystem: FileSystem, @unchecked Sendable {
         return try real.makeDirectory(path)
     }
 
-    func createFile(_ path: String) throws(StorageError) -> Int32 {
+    func createFile(_ path: String, permissions: UInt16) throws(StorageError) -> Int32 {
         try step("create", path)
-        return try real.createFile(path)
+        return try real.createFile(path, permissions: permissions)
     }
 
     func write(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws(StorageError) {

@@ -18,7 +18,7 @@ struct TestOwner: Sendable {
     let key = P256.Signing.PrivateKey()
     let did: DID
 
-    init(suffix: String = "") throws {
+    init() throws {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
         let random = (0..<24).map { _ in String(alphabet[Int.random(in: 0..<32)]) }.joined()
         did = try DID("did:plc:" + random)
@@ -145,22 +145,7 @@ func withAuthServer<T: Sendable>(
     _ body: @escaping @Sendable (_ port: Int) async throws -> T
 ) async throws -> T {
     let server = try GroundmistServer(configuration: .testing(), authority: authority, logger: quietLogger)
-    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-    let app = server.makeApplication { port in portContinuation.yield(port) }
-    return try await withTimeout(.seconds(40), "authenticated server test") {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                defer { portContinuation.finish() }
-                try await app.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw TimedOut(what: "server start") }
-            let result = try await body(port)
-            group.cancelAll()
-            return result
-        }
-    }
+    return try await withRunningServer(server, timeout: .seconds(40), "authenticated server test", body)
 }
 
 /// One HTTP/1.1 request over loopback; reads the response by its Content-Length, so it also works
@@ -257,11 +242,12 @@ func serviceAuthLogin(
     port: Int,
     owner: TestOwner,
     group: String = "xyz.groundmist.library",
-    rootDocUrl: String? = nil
+    rootDocUrl: String? = nil,
+    issuedAt: Double = Date().timeIntervalSince1970
 ) async throws
     -> (token: String, root: String?)
 {
-    let jwt = try owner.serviceAuthToken(aud: owner.serviceAudience)
+    let jwt = try owner.serviceAuthToken(aud: owner.serviceAudience, iat: issuedAt)
     let (response, object) = try await postAuthenticate(
         port: port,
         headers: [("Authorization", "Bearer \(jwt)")],

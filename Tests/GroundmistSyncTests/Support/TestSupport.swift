@@ -50,9 +50,19 @@ func withLiveServer<T: Sendable>(
     _ body: @escaping @Sendable (_ port: Int) async throws -> T
 ) async throws -> T {
     let server = try GroundmistServer(configuration: configuration, endpoint: endpoint, logger: quietLogger, metrics: metrics)
+    return try await withRunningServer(server, timeout: .seconds(30), "live server test", body)
+}
+
+/// Runs `server` on its (ephemeral) port until `body`, given that port, returns.
+func withRunningServer<T: Sendable>(
+    _ server: GroundmistServer,
+    timeout: Duration,
+    _ what: String,
+    _ body: @escaping @Sendable (_ port: Int) async throws -> T
+) async throws -> T {
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     let app = server.makeApplication { port in portContinuation.yield(port) }
-    return try await withTimeout(.seconds(30), "live server test") {
+    return try await withTimeout(timeout, what) {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 defer { portContinuation.finish() }

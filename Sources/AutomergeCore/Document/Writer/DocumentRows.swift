@@ -87,6 +87,9 @@ public struct DocumentOpRow: Sendable, Equatable {
     /// The name of a mark-begin op; nil otherwise.
     public var markName: String?
 
+    /// A row to overwrite field by field, for readers that hand out one reused row per op.
+    static var scratch: DocumentOpRow { DocumentOpRow(object: .root, key: .head, id: OpId(counter: 0, actor: 0), action: .put) }
+
     public init(
         object: ObjectId,
         key: Key,
