@@ -109,7 +109,7 @@ struct ExportCommand: ParsableCommand {
             // Never edited here: any actor id will do.
             return try AutomergeDocument(loading: export.bytes, actor: ActorId([0])).save()
         case .json:
-            return Array(try AutomergeDocument(loading: export.bytes, actor: ActorId([0])).json().serialized().utf8)
+            return Array(try Inspector(includeChanges: false).materialize(bytes: export.bytes).utf8)
         }
     }
 

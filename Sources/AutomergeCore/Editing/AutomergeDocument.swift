@@ -78,7 +78,8 @@ public struct AutomergeDocument: Sendable {
         var decoded: [ChangeHash: Change] = [:]
         for chunk in chunks { decoded[chunk.hash] = try Change(chunk: chunk) }
         var candidate = graph
-        let result = try candidate.add(chunks)
+        // Every chunk was fully decoded just above: the graph needs only its metadata.
+        let result = try candidate.add(chunks, validation: .metadata)
         var applied: [ChangeChunk] = []
         do throws(AutomergeError) {
             for hash in result.applied {
