@@ -1,4 +1,6 @@
 import ArgumentParser
+import AutomergeCore
+import AutomergeRepo
 import Foundation
 import GroundmistSync
 import Logging
@@ -20,8 +22,16 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Documents per client.") var documents = 10
     @Option(help: "Changes per document (one per round trip).") var changes = 500
     @Option(help: "Use a server that is already running at this ws:// URL instead of starting one.") var url: String?
+    @Option(
+        help: ArgumentHelp(
+            "Large-document mode: push this saved document, restart the server, fetch it cold and warm, then idle 3 s.",
+            valueName: "file"
+        )
+    )
+    var document: String?
 
     func run() async throws {
+        if let document { return try await runDocument(document) }
         guard clients > 0, documents > 0, changes > 0 else { throw ValidationError("clients, documents and changes must be positive") }
         var logger = Logger(label: "groundmist-sync.bench")
         logger.logLevel = .warning
@@ -72,6 +82,106 @@ struct BenchCommand: AsyncParsableCommand {
     }
 }
 
+extension BenchCommand {
+    /// A server child process on a loopback port over `directory`.
+    struct ChildServer {
+        let process: Process
+        let port: Int
+
+        static func start(directory: URL) async throws -> ChildServer {
+            let port = Int.random(in: 20000...60000)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+            process.arguments = ["serve", "--port", "\(port)", "--data-dir", directory.path, "--share-policy", "requests"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["LOG_LEVEL"] = "warning"
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            try await waitForListener(port: port, process: process)
+            return ChildServer(process: process, port: port)
+        }
+
+        var url: String { "ws://127.0.0.1:\(port)" }
+        var stats: ProcessStats? { ProcessStats(pid: process.processIdentifier) }
+
+        /// Starts a new peak-RSS window (Linux: writing 5 to clear_refs resets VmHWM).
+        func resetPeak() {
+            try? "5".write(toFile: "/proc/\(process.processIdentifier)/clear_refs", atomically: false, encoding: .utf8)
+        }
+
+        func stop() {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    /// One phase's figures: the server's CPU time spent in it and its peak RSS during it.
+    struct Phase {
+        var name: String
+        var seconds: Double
+        var cpuSeconds: Double
+        var peakMegabytes: Double
+
+        var line: String {
+            String(format: "%@: wall=%.2fs serverCPU=%.2fs serverPeakRSS=%.1fMB", name, seconds, cpuSeconds, peakMegabytes)
+        }
+    }
+
+    static func measure(_ name: String, _ server: ChildServer, _ body: () async throws -> Void) async throws -> Phase {
+        server.resetPeak()
+        let before = server.stats?.cpuSeconds ?? 0
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await body()
+        let seconds = DocumentTransfer.seconds(clock.now - start)
+        // Let the server finish what the phase set off (durable writes, replies in flight).
+        try await Task.sleep(for: .milliseconds(200))
+        let after = server.stats
+        return Phase(name: name, seconds: seconds, cpuSeconds: (after?.cpuSeconds ?? 0) - before, peakMegabytes: after?.peakResidentMegabytes ?? 0)
+    }
+
+    func runDocument(_ path: String) async throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        let bytes = [UInt8](data)
+        var logger = Logger(label: "groundmist-sync.bench")
+        logger.logLevel = .warning
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("groundmist-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let id = DocumentId.random()
+        var phases: [Phase] = []
+        var heads: [ChangeHash] = []
+
+        var server = try await ChildServer.start(directory: directory)
+        let startup = server.stats
+        do {
+            let transfer = DocumentTransfer(url: server.url, logger: logger)
+            phases.append(try await Self.measure("push", server) { heads = try await transfer.push(bytes, as: id) })
+        } catch {
+            server.stop()
+            throw error
+        }
+        server.stop()
+
+        server = try await ChildServer.start(directory: directory)
+        defer { server.stop() }
+        let restarted = server.stats
+        let transfer = DocumentTransfer(url: server.url, logger: logger)
+        phases.append(try await Self.measure("cold fetch", server) { try await transfer.fetch(id, heads: heads) })
+        phases.append(try await Self.measure("warm fetch", server) { try await transfer.fetch(id, heads: heads) })
+        try await Task.sleep(for: .seconds(3))
+        let idle = ProcessStats.residentMegabytes(pid: server.process.processIdentifier) ?? 0
+
+        print("document=\((path as NSString).lastPathComponent) bytes=\(bytes.count) heads=\(heads.count)")
+        print(
+            String(format: "startup: serverRSS=%.1fMB (restart %.1fMB)", startup?.peakResidentMegabytes ?? 0, restarted?.peakResidentMegabytes ?? 0)
+        )
+        for phase in phases { print(phase.line) }
+        print(String(format: "peak RSS over the run: %.1fMB", phases.map(\.peakMegabytes).max() ?? 0))
+        print(String(format: "idle 3 s after the last peer left: serverRSS=%.1fMB", idle))
+    }
+}
+
 /// Waits until something accepts TCP connections on the loopback port (the child server is up).
 func waitForListener(port: Int, process: Process) async throws {
     for _ in 0..<500 {
@@ -109,5 +219,14 @@ struct ProcessStats {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         peakResidentMegabytes = kilobytes / 1024
         cpuSeconds = (user + system) / ticks
+    }
+
+    /// The current resident set (VmRSS), in MB.
+    static func residentMegabytes(pid: Int32) -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes / 1024
     }
 }

@@ -51,7 +51,7 @@ import Testing
             }
             // Stored where the original server stored this group.
             let storage = try NodeFSRepoStorage(directory: URL(fileURLWithPath: dataDirectory).appendingPathComponent("xyz/groundmist/library"))
-            let stored = try #require(try await storage.loadDocument(document))
+            let stored = try #require(try await storage.loadDocument(document)?.graph)
             #expect(stored.count == 3)
             let sessions = await authority.sessions.all()
             #expect(sessions.count == 2)

@@ -73,7 +73,7 @@ import Testing
             }
         }
         // Everything acknowledged is on disk.
-        let stored = try #require(try await storage.loadDocument(document))
+        let stored = try #require(try await storage.loadDocument(document)?.graph)
         #expect(stored.count == 20)
     }
 

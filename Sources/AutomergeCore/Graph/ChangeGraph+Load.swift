@@ -25,7 +25,7 @@ extension ChangeGraph {
         } catch {
             // Only the empty-graph fast path mutates before the end (node arrays first, hashes
             // last): a graph that was empty is simply emptied again.
-            if wasEmpty { self = ChangeGraph(retainingChanges: retainsChanges) }
+            if wasEmpty { self = ChangeGraph(retainingChanges: retainsChanges, retainingDocumentChanges: retainsDocumentChanges) }
             throw error
         }
     }

@@ -23,6 +23,10 @@ public struct ChangeGraph: Sendable {
     private(set) var messages: [String] = []
     /// Whether the raw bytes of applied changes are kept (a relay needs them; `inspect` does not).
     public let retainsChanges: Bool
+    /// Whether the bytes of changes loaded from a document chunk into an empty graph are kept. A
+    /// server does not keep them: the stored document holds them, and they are rebuilt from it on
+    /// the rare occasions a peer needs a few (changes applied later keep their bytes).
+    public let retainsDocumentChanges: Bool
     private(set) var headSet: Set<Int32> = []
 
     /// Changes waiting for deps, and for each missing hash the queued changes that wait on it.
@@ -40,7 +44,16 @@ public struct ChangeGraph: Sendable {
     private(set) var queueOrder: [ChangeHash] = []
     private var queuePosition: [ChangeHash: Int] = [:]
 
-    public init(retainingChanges: Bool = true) { retainsChanges = retainingChanges }
+    public init(retainingChanges: Bool = true, retainingDocumentChanges: Bool = true) {
+        retainsChanges = retainingChanges
+        retainsDocumentChanges = retainingDocumentChanges
+    }
+
+    /// Whether the bytes of an applied change are held (false for unknown hashes).
+    public func hasBytes(for hash: ChangeHash) -> Bool {
+        guard retainsChanges, let index = indexByHash[hash] else { return false }
+        return store.isResident(Int(index))
+    }
 
     /// The number of applied changes.
     public var count: Int { hashes.count }
@@ -62,8 +75,9 @@ public struct ChangeGraph: Sendable {
         return chunk(at: Int(index))
     }
 
-    func chunk(at index: Int) -> ChangeChunk {
-        let bytes = Array(store.bytes(at: index))
+    func chunk(at index: Int) -> ChangeChunk? {
+        guard let slice = store.bytes(at: index) else { return nil }
+        let bytes = Array(slice)
         // Stored chunks were verified when added; only the body offset is needed again.
         var reader = ByteReader(bytes, range: 9..<bytes.count)
         _ = try? reader.readULEB()
@@ -244,7 +258,9 @@ extension ChangeGraph {
         depsStart.append(Int32(depsFlat.count))
         nodeTime.append(row.time)
         appendMessage(row.storedMessage)
-        if retainsChanges { store.append(row.chunk) }
+        if retainsChanges {
+            if retainsDocumentChanges { store.append(row.chunk) } else { store.appendAbsent() }
+        }
         headSet.insert(index)
     }
 
@@ -294,5 +310,40 @@ extension ChangeGraph {
         appendMessage(metadata.message)
         if retainsChanges { store.append(change.chunk.bytes) }
         headSet.insert(index)
+    }
+}
+
+extension ChangeGraph {
+    /// What the graph holds in memory, by its own accounting (array and table capacities, not the
+    /// process's RSS): the index over the changes, and the change bytes it keeps.
+    public struct Footprint: Sendable, Equatable {
+        /// Hashes, lookup tables, per-change metadata, deps, actors, messages and the orphan queue's tables.
+        public var index: Int
+        /// Change bytes held: resident change chunks and queued orphans.
+        public var changeBytes: Int
+        public var total: Int { index + changeBytes }
+    }
+
+    public var footprint: Footprint {
+        func array<T>(_ values: [T]) -> Int { values.capacity * MemoryLayout<T>.stride }
+        // A hashed table keeps capacity/0.75 buckets (a power of two), each with key, value and a bit.
+        func table<K, V>(_ values: [K: V]) -> Int {
+            let buckets = (values.capacity * 4 + 2) / 3
+            return buckets * (MemoryLayout<K>.stride + MemoryLayout<V>.stride) + buckets / 8
+        }
+        func set<K>(_ values: Set<K>) -> Int {
+            let buckets = (values.capacity * 4 + 2) / 3
+            return buckets * MemoryLayout<K>.stride + buckets / 8
+        }
+        var index = array(hashes) + table(indexByHash) + array(actors) + table(actorIndex)
+        index += array(nodeActor) + array(nodeSeq) + array(nodeStartOp) + array(nodeMaxOp) + array(nodeTime)
+        index += array(nodeMessage) + array(depsStart) + array(depsFlat) + table(bySeq) + set(headSet)
+        index += array(messages) + messages.reduce(0) { $0 + ($1.utf8.count > 15 ? $1.utf8.count + 32 : 0) }
+        index += actors.reduce(0) { $0 + $1.bytes.count + 32 }
+        index += table(queued) + table(waiting) + array(queueOrder) + table(queuePosition)
+        index += waiting.values.reduce(0) { $0 + array($1) }
+        index += store.tableBytes
+        let queuedBytes = queued.values.reduce(0) { $0 + $1.chunk.bytes.count + $1.metadata.deps.count * 32 }
+        return Footprint(index: index, changeBytes: store.segmentBytes + queuedBytes)
     }
 }

@@ -1,8 +1,12 @@
-/// The raw bytes of every applied change, packed into large segments so that a history of
-/// hundreds of thousands of changes costs a few allocations, not one per change.
+/// The raw bytes of applied changes, packed into large segments so that a history of hundreds of
+/// thousands of changes costs a few allocations, not one per change.
+///
+/// A change may also be recorded without its bytes (`appendAbsent`): one that lives inside a stored
+/// document chunk, which a server rebuilds from that chunk when a peer needs it.
 struct ChangeStore: Sendable {
     private static let segmentSize = 1 << 22
     private var segments: [[UInt8]] = []
+    /// Per change: segment (-1 when the bytes are not kept), offset and length.
     private var locations: [(segment: Int32, offset: Int32, length: Int32)] = []
 
     var count: Int { locations.count }
@@ -10,7 +14,8 @@ struct ChangeStore: Sendable {
     mutating func append(_ bytes: [UInt8]) {
         if segments.isEmpty || segments[segments.count - 1].count + bytes.count > Self.segmentSize {
             var segment: [UInt8] = []
-            segment.reserveCapacity(max(Self.segmentSize, bytes.count))
+            // A small first segment: most documents are small, and a large one grows by segments.
+            segment.reserveCapacity(max(segments.isEmpty ? 1 << 16 : Self.segmentSize, bytes.count))
             segments.append(segment)
         }
         let segment = segments.count - 1
@@ -19,17 +24,30 @@ struct ChangeStore: Sendable {
         locations.append((Int32(segment), Int32(offset), Int32(bytes.count)))
     }
 
-    func bytes(at index: Int) -> ArraySlice<UInt8> {
+    /// Records a change whose bytes are not kept.
+    mutating func appendAbsent() { locations.append((-1, 0, 0)) }
+
+    func isResident(_ index: Int) -> Bool { locations[index].segment >= 0 }
+
+    func bytes(at index: Int) -> ArraySlice<UInt8>? {
         let location = locations[index]
+        guard location.segment >= 0 else { return nil }
         let start = Int(location.offset)
         return segments[Int(location.segment)][start..<(start + Int(location.length))]
     }
 
     /// The segment holding a change and the change's range in it: lets a reader work on the
-    /// stored bytes without copying them.
+    /// stored bytes without copying them. Empty for a change whose bytes are not kept.
     func location(of index: Int) -> (segment: [UInt8], range: Range<Int>) {
         let location = locations[index]
+        guard location.segment >= 0 else { return ([], 0..<0) }
         let start = Int(location.offset)
         return (segments[Int(location.segment)], start..<(start + Int(location.length)))
     }
+
+    /// Bytes of the location table.
+    var tableBytes: Int { locations.capacity * MemoryLayout<(Int32, Int32, Int32)>.stride }
+
+    /// Bytes reserved for change data (the segments' capacity).
+    var segmentBytes: Int { segments.reduce(0) { $0 + $1.capacity } }
 }

@@ -11,6 +11,42 @@ extension ChangeGraph {
         _ state: inout SyncState,
         wholeDocument: (() -> [UInt8]?)? = nil
     ) -> SyncMessage? {
+        generateSyncMessage(&state, storedDocument: nil, wholeDocument: wholeDocument)
+    }
+
+    /// The changes the next message to this peer would carry, and whether as the whole document:
+    /// lets a caller fetch what the graph does not hold first (the stored document, or the bytes
+    /// of changes kept only in it) and pass them in.
+    public func plannedChanges(_ state: SyncState) -> (hashes: [ChangeHash], wholeDocument: Bool) {
+        let (hashes, whole) = selectChanges(state)
+        return (hashes, whole && state.peerSupportsV2 && count > 0)
+    }
+
+    /// What to send: the whole document (spec §7.5), or these hashes. Nothing this session has
+    /// already sent is sent again: after a whole document the peer's sent hashes are all ours, so
+    /// a peer that keeps saying "I have nothing" before it has read it is not sent it again.
+    private func selectChanges(_ state: SyncState) -> (hashes: [ChangeHash], whole: Bool) {
+        guard !state.peerReadOnly, let theirHave = state.theirHave, let theirNeed = state.theirNeed else { return ([], false) }
+        if state.theirHeads == [] && state.peerSupportsV2 {
+            if count > 0 && state.sentHashes.count >= count && allHashes.allSatisfy({ state.sentHashes.contains($0) }) {
+                return ([], false)
+            }
+            return (allHashes, true)
+        }
+        let hashes = hashesToSendFor(have: theirHave, need: theirNeed).filter { !state.sentHashes.contains($0) }
+        if state.peerSupportsV2 && hashes.count > count / 3 { return (allHashes, true) }
+        return (hashes, false)
+    }
+
+    /// `generateSyncMessage` where a whole-document reply carries `storedDocument` when given (the
+    /// stored snapshot and incrementals as they are), else what `wholeDocument` returns, else every
+    /// change chunk. Chunks the graph does not hold are taken from `supplied`.
+    public func generateSyncMessage(
+        _ state: inout SyncState,
+        storedDocument: [UInt8]?,
+        supplied: [ChangeHash: ChangeChunk] = [:],
+        wholeDocument: (() -> [UInt8]?)? = nil
+    ) -> SyncMessage? {
         let ourHeads = heads
         let theirHeads = state.theirHeads ?? []
 
@@ -27,17 +63,7 @@ extension ChangeGraph {
             return SyncMessage(version: .v1, heads: ourHeads, need: [], have: [SyncHave()], changes: [], trailer: trailer(for: state))
         }
 
-        var hashesToSend: [ChangeHash] = []
-        var sendWholeDocument = false
-        if !state.peerReadOnly, let theirHave = state.theirHave, let theirNeed = state.theirNeed {
-            if state.theirHeads == [] && state.peerSupportsV2 {
-                sendWholeDocument = true
-            } else {
-                hashesToSend = hashesToSendFor(have: theirHave, need: theirNeed).filter { !state.sentHashes.contains($0) }
-                if state.peerSupportsV2 && hashesToSend.count > count / 3 { sendWholeDocument = true }
-            }
-        }
-        if sendWholeDocument { hashesToSend = allHashes }
+        let (hashesToSend, sendWholeDocument) = selectChanges(state)
 
         if state.lastSentHeads == ourHeads && state.haveResponded {
             if (state.theirHeads == ourHeads || state.readOnly) && hashesToSend.isEmpty { return nil }
@@ -45,8 +71,8 @@ extension ChangeGraph {
         }
 
         let version: SyncMessage.Version = state.peerSupportsV2 ? .v2 : .v1
-        let document = sendWholeDocument && version == .v2 && count > 0 ? wholeDocument?() : nil
-        let chunks = document == nil ? chunks(for: hashesToSend) : []
+        let document = sendWholeDocument && version == .v2 && count > 0 ? (storedDocument ?? wholeDocument?()) : nil
+        let chunks = document == nil ? hashesToSend.compactMap { chunk(for: $0) ?? supplied[$0] } : []
         let entries: [[UInt8]]
         if let document {
             entries = [document]
@@ -116,6 +142,14 @@ extension ChangeGraph {
         public var applied: [ChangeHash] = []
         /// Changes now waiting for missing deps.
         public var queued = 0
+        /// The received chunks as they arrived (when any was new).
+        public var received: [UInt8]?
+        /// Every chunk in `received` is new (applied or queued) and uncompressed: it can go to disk as
+        /// it is, copied no further.
+        public var receivedIsExact = false
+        /// `received` is a whole document (a document chunk first, possibly followed by change
+        /// chunks) loaded into an empty graph: it can be stored as the snapshot unchanged.
+        public var receivedWholeDocument = false
     }
 
     /// Applies a message from the peer whose state is `state` (spec §7.6). Changes are applied
@@ -128,11 +162,25 @@ extension ChangeGraph {
         let hasChanges = !message.changes.isEmpty
 
         if hasChanges && !state.readOnly {
-            var stream: [UInt8] = []
-            for entry in message.changes { stream.append(contentsOf: entry) }
+            // One entry (every V2 message, and V1 messages of one change) is loaded as it is.
+            var stream: [UInt8]
+            if message.changes.count == 1 {
+                stream = message.changes[0]
+            } else {
+                stream = []
+                stream.reserveCapacity(message.changes.reduce(0) { $0 + $1.count })
+                for entry in message.changes { stream.append(contentsOf: entry) }
+            }
+            let wasEmpty = count == 0 && queuedCount == 0
             let summary = try load(stream)
             result.applied = summary.result.applied
             result.queued = summary.result.queued
+            if !(result.applied.isEmpty && result.queued == 0) {
+                result.received = stream
+                result.receivedIsExact = summary.result.duplicates == 0 && summary.chunks.compressed == 0
+                result.receivedWholeDocument =
+                    result.receivedIsExact && wasEmpty && summary.chunks.document == 1 && stream.count > 8 && stream[8] == 0
+            }
         }
 
         state.inFlight = false
@@ -163,7 +211,10 @@ extension ChangeGraph {
 
         if knownHeads.count == message.heads.count {
             state.sharedHeads = message.heads
-            if message.heads.isEmpty {
+            // A peer that had data and now has none lost it: start over. One that still has none
+            // is answered from its state as it is, so a whole document already sent this session
+            // is not queued again for every "I have nothing" it sends before reading it.
+            if message.heads.isEmpty && state.theirHeads?.isEmpty == false {
                 state.lastSentHeads = []
                 state.sentHashes = []
             }

@@ -19,6 +19,9 @@ public actor RepoClient: RepoEndpoint {
         var graph = ChangeGraph()
         var state = SyncState()
         var wanted = false
+        /// The document's bytes as loaded (a saved file), sent as they are when the server needs the
+        /// whole document, as the JS client sends its `save()`. Dropped at the first local change.
+        var saved: [UInt8]?
     }
 
     /// Tasks waiting for the server to report given heads for a document.
@@ -43,6 +46,17 @@ public actor RepoClient: RepoEndpoint {
     public func apply(_ chunks: [ChangeChunk], to id: DocumentId) async throws {
         var document = documents[id] ?? Document()
         try document.graph.add(chunks)
+        document.saved = nil
+        documents[id] = document
+        await sync(id)
+    }
+
+    /// Opens a saved document (any concatenation of chunks, e.g. an `.automerge` file) as `id` and
+    /// offers it to the server; a server that lacks it is sent these bytes unchanged.
+    public func open(_ bytes: [UInt8], as id: DocumentId) async throws {
+        var document = Document()
+        try document.graph.load(bytes)
+        document.saved = bytes
         documents[id] = document
         await sync(id)
     }
@@ -147,7 +161,7 @@ public actor RepoClient: RepoEndpoint {
 
     private func sync(_ id: DocumentId) async {
         guard let connection, let serverPeerId, var document = documents[id] else { return }
-        guard let message = document.graph.generateSyncMessage(&document.state) else { return }
+        guard let message = document.graph.generateSyncMessage(&document.state, storedDocument: document.saved) else { return }
         // `request` is for a document we lack and have not yet heard about from this peer.
         let isRequest = document.wanted && document.graph.count == 0 && document.state.sharedHeads.isEmpty
         documents[id] = document

@@ -3,9 +3,10 @@ import Logging
 
 /// One document in memory: its change graph and, per peer, the sync state of this connection.
 ///
-/// Every entry point runs under `mutex`, so the sequence "apply changes → make them durable →
-/// answer" is never interleaved with another peer's messages: no peer hears of a change
-/// (through our heads) before it is on disk.
+/// Every entry point runs under `mutex`, the document's one lock, so the sequence "apply changes →
+/// make them durable → answer" is never interleaved with another peer's messages: no peer hears of a
+/// change (through our heads) before it is on disk. Storage takes no lock of its own for the document,
+/// and compaction happens in storage's background, outside this lock.
 actor DocumentSynchronizer {
     let id: DocumentId
     private let repoPeerId: String
@@ -15,16 +16,13 @@ actor DocumentSynchronizer {
     private let metrics: RepoMetrics
     private let mutex = AsyncMutex()
 
-    private var graph = ChangeGraph()
+    private var graph: ChangeGraph
     private var loaded = false
     private var peers: [String: PeerState] = [:]
     private var flushScheduled = false
-    private var savedDocumentCache: (key: SavedDocumentKey, bytes: [UInt8])?
-
-    private struct SavedDocumentKey: Equatable {
-        var heads: [ChangeHash]
-        var queued: Int
-    }
+    /// Chunk files exist but none could be read: the document is answered `doc-unavailable` rather
+    /// than served as empty.
+    private var unavailable = false
 
     struct PeerState {
         var link: PeerLink
@@ -46,6 +44,13 @@ actor DocumentSynchronizer {
         self.storage = storage
         self.debounce = debounce
         self.logger = logger
+        graph = Self.emptyGraph(storage)
+    }
+
+    /// With storage, a document's changes that arrive inside a document chunk keep no bytes in
+    /// memory: the stored snapshot holds them.
+    private static func emptyGraph(_ storage: (any RepoStorage)?) -> ChangeGraph {
+        ChangeGraph(retainingDocumentChanges: storage == nil)
     }
 
     /// True when no peer has the document open and nothing is running: safe to evict.
@@ -85,20 +90,37 @@ actor DocumentSynchronizer {
         } catch {
             return .failure(.invalidSyncMessage(error))
         }
-        if !result.applied.isEmpty {
+        if !result.applied.isEmpty || result.received != nil {
             let start = ContinuousClock.now
             do {
                 defer { metrics.recordWrite(since: start) }
-                try await storage?.saveChanges(graph.chunks(for: result.applied), of: id, graph: graph)
+                if let storage {
+                    let applied = result.receivedIsExact ? [] : graph.chunks(for: result.applied)
+                    if let received = result.received, result.receivedIsExact || applied.count < result.applied.count {
+                        // As they arrived: each change's bytes are copied once on their way to disk.
+                        // (Also when some applied changes keep no bytes in memory: duplicates are harmless.)
+                        try await storage.saveReceived(received, isWholeDocument: result.receivedWholeDocument, heads: graph.heads, of: id)
+                    } else {
+                        try await storage.saveChanges(applied, of: id)
+                    }
+                }
             } catch {
                 // The changes are not durable: forget them rather than ever acknowledge them.
-                graph = ChangeGraph()
+                graph = Self.emptyGraph(storage)
                 loaded = false
                 peers[link.peerId] = nil
                 return .failure(.storageFailure(error))
             }
+            if graph.count > 0 { unavailable = false }
         }
-        if let reply = graph.generateSyncMessage(&peer.syncState, wholeDocument: savedDocument) {
+        if unavailable && peer.syncState.theirHeads?.isEmpty != false {
+            // Nothing stored is readable and the peer has nothing either: say so instead of serving
+            // an empty document. (A peer that has the document syncs on, and so restores it.)
+            peers[link.peerId] = peer
+            await send(.docUnavailable(DocUnavailableMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string)), to: link)
+            return .success(())
+        }
+        if let reply = await nextMessage(&peer.syncState) {
             await send(.sync(DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string, data: reply.encode())), to: link)
         }
         if graph.count == 0 && graph.queuedCount == 0 && isRequest {
@@ -117,7 +139,7 @@ actor DocumentSynchronizer {
         await mutex.lock()
         if (try? await ensureLoaded()) != nil, graph.count > 0 {
             var peer = await peerState(for: link)
-            if let message = graph.generateSyncMessage(&peer.syncState, wholeDocument: savedDocument) {
+            if let message = await nextMessage(&peer.syncState) {
                 await send(
                     .sync(DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string, data: message.encode())),
                     to: link
@@ -132,9 +154,9 @@ actor DocumentSynchronizer {
     /// changes, a `sync` otherwise. Does nothing if this connection is already syncing it.
     func requestOrSync(with link: PeerLink) async {
         await mutex.lock()
-        if (try? await ensureLoaded()) != nil, peers[link.peerId]?.link.connectionId != link.connectionId {
+        if (try? await ensureLoaded()) != nil, !unavailable, peers[link.peerId]?.link.connectionId != link.connectionId {
             var peer = await peerState(for: link)
-            if let message = graph.generateSyncMessage(&peer.syncState, wholeDocument: savedDocument) {
+            if let message = await nextMessage(&peer.syncState) {
                 let sync = DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string, data: message.encode())
                 await send(graph.count == 0 ? .request(sync) : .sync(sync), to: link)
             }
@@ -154,19 +176,33 @@ actor DocumentSynchronizer {
         await mutex.unlock()
     }
 
-    /// The saved document (a compressed document chunk, spec §5.6) that V2 "whole document" replies
-    /// carry, as the reference sends it. Cached by heads and queue size: building it replays every
-    /// change. Nil when the graph cannot be written as a document (the reply then falls back to the
-    /// change chunks, which every V2 reader also loads).
-    private func savedDocument() -> [UInt8]? {
-        let key = SavedDocumentKey(heads: graph.heads, queued: graph.queuedCount)
-        if let cached = savedDocumentCache, cached.key == key { return cached.bytes }
-        guard let bytes = try? graph.saveDocument() else {
-            logger.warning("cannot write the document as one chunk; sending its changes", metadata: ["document": "\(id.string)"])
-            return nil
+    /// The next sync message for a peer. A whole-document reply to a V2 peer carries the stored
+    /// chunks as they are (snapshot, then incrementals): no replay, no new save. Without storage, or
+    /// when it has nothing usable, it carries every change chunk, which every V2 reader also loads.
+    private func nextMessage(_ state: inout SyncState) async -> SyncMessage? {
+        guard let storage else { return graph.generateSyncMessage(&state, storedDocument: nil) }
+        let plan = graph.plannedChanges(state)
+        var stored: [UInt8]?
+        if plan.wholeDocument {
+            do {
+                stored = try await storage.storedDocument(id)
+            } catch {
+                logger.warning("cannot read the stored document; sending its changes", metadata: ["document": "\(id.string)", "error": "\(error)"])
+            }
         }
-        savedDocumentCache = (key, bytes)
-        return bytes
+        var supplied: [ChangeHash: ChangeChunk] = [:]
+        if stored == nil {
+            // Changes kept only inside the stored snapshot are rebuilt from it for this message, and let go.
+            let missing = plan.hashes.filter { !graph.hasBytes(for: $0) }
+            if !missing.isEmpty {
+                do {
+                    for chunk in try await storage.changes(missing, of: id) { supplied[chunk.hash] = chunk }
+                } catch {
+                    logger.warning("cannot rebuild stored changes", metadata: ["document": "\(id.string)", "error": "\(error)"])
+                }
+            }
+        }
+        return graph.generateSyncMessage(&state, storedDocument: stored, supplied: supplied)
     }
 
     /// The peers that have this document open (for ephemeral relaying).
@@ -177,8 +213,8 @@ actor DocumentSynchronizer {
         await mutex.lock()
         flushScheduled = false
         for peerId in peers.keys.sorted() {
-            guard var peer = peers[peerId] else { continue }
-            if let message = graph.generateSyncMessage(&peer.syncState, wholeDocument: savedDocument) {
+            guard var peer = peers[peerId], !unavailable else { continue }
+            if let message = await nextMessage(&peer.syncState) {
                 await send(
                     .sync(DocumentSyncMessage(senderId: repoPeerId, targetId: peerId, documentId: id.string, data: message.encode())),
                     to: peer.link
@@ -202,8 +238,31 @@ actor DocumentSynchronizer {
 
     private func ensureLoaded() async throws {
         guard !loaded else { return }
-        if let stored = try await storage?.loadDocument(id) { graph = stored }
+        if let stored = try await storage?.loadDocument(id) {
+            graph = stored.graph
+            unavailable = stored.isUnavailable
+            metrics.unreadableChunksFound(stored.unreadableChunks.count)
+            for key in stored.unreadableChunks {
+                logger.warning(
+                    "skipping an unreadable stored chunk",
+                    metadata: ["document": "\(id.string)", "file": "\(key.relativePath)"]
+                )
+            }
+            if stored.isUnavailable {
+                logger.warning("no stored chunk of the document is readable; answering doc-unavailable", metadata: ["document": "\(id.string)"])
+            }
+        }
         loaded = true
+    }
+
+    /// Lets the document go once it is evicted: drops the index, lets storage drop what it keeps,
+    /// and gives a large document's memory back to the system.
+    func release() async {
+        let large = graph.footprint.total >= MemoryRelease.threshold
+        graph = Self.emptyGraph(storage)
+        loaded = false
+        await storage?.release(id)
+        if large { MemoryRelease.trim() }
     }
 
     /// This connection's state for the peer: never a previous connection's live state, but the

@@ -218,6 +218,7 @@ public actor Repo: RepoEndpoint {
         guard let document = documents[id], await document.isIdle, documents[id] === document else { return }
         documents[id] = nil
         metrics.documentEvicted()
+        await document.release()
     }
 
     /// The documents currently in memory.

@@ -2,16 +2,30 @@ import AutomergeCore
 
 /// What the repo needs from storage. The NodeFS-compatible store implements it for the
 /// server; `InMemoryRepoStorage` serves tests and storage-less peers.
+///
+/// The repo calls it for one document at a time (its sync path is serialised per document), so
+/// implementations need no per-document lock of their own.
 public protocol RepoStorage: Sendable {
     /// The stable id this storage advertises to peers (created once).
     func storageId() async throws -> String
     /// Every stored chunk of a document, loaded; nil when nothing is stored.
-    func loadDocument(_ id: DocumentId) async throws -> ChangeGraph?
-    /// Makes `chunks` durable before returning; `graph` (which already contains them) lets the
-    /// store decide whether to compact.
-    func saveChanges(_ chunks: [ChangeChunk], of id: DocumentId, graph: ChangeGraph) async throws
+    func loadDocument(_ id: DocumentId) async throws -> LoadedDocument?
+    /// Makes `chunks` (changes new to the document) durable before returning.
+    func saveChanges(_ chunks: [ChangeChunk], of id: DocumentId) async throws
+    /// Makes a received stream of chunks durable before returning, as it is: `bytes` is a whole
+    /// document (a document chunk first) when `isWholeDocument`, else change chunks. Every chunk in it
+    /// is new to the document.
+    func saveReceived(_ bytes: [UInt8], isWholeDocument: Bool, heads: [ChangeHash], of id: DocumentId) async throws
+    /// The stored chunks of a document as they are, snapshot first (what a peer that needs the whole
+    /// document is sent); nil when there are none or the storage cannot say.
+    func storedDocument(_ id: DocumentId) async throws -> [UInt8]?
+    /// The chunks of the given stored changes (those found), rebuilt byte-exact from the stored
+    /// document where that is where they live.
+    func changes(_ hashes: [ChangeHash], of id: DocumentId) async throws -> [ChangeChunk]
     func loadSyncState(of id: DocumentId, peer storageId: String) async throws -> [UInt8]?
     func saveSyncState(_ bytes: [UInt8], of id: DocumentId, peer storageId: String) async throws
+    /// The repo let the document go: drop anything kept for it.
+    func release(_ id: DocumentId) async
 }
 
 /// Storage in memory: nothing survives the process.
@@ -19,23 +33,39 @@ public actor InMemoryRepoStorage: RepoStorage {
     private let id: String
     private var documents: [DocumentId: [UInt8]] = [:]
     private var syncStates: [String: [UInt8]] = [:]
-    /// How many times `saveChanges` ran (tests use it to check durability ordering).
+    /// How many times changes were saved (tests use it to check durability ordering).
     public private(set) var saveCount = 0
 
     public init(storageId: String = "in-memory") { id = storageId }
 
     public func storageId() -> String { id }
 
-    public func loadDocument(_ id: DocumentId) throws -> ChangeGraph? {
+    public func loadDocument(_ id: DocumentId) throws -> LoadedDocument? {
         guard let bytes = documents[id] else { return nil }
         var graph = ChangeGraph()
         try graph.load(bytes, validation: .metadata)
-        return graph
+        return LoadedDocument(graph: graph)
     }
 
-    public func saveChanges(_ chunks: [ChangeChunk], of id: DocumentId, graph: ChangeGraph) {
+    public func saveChanges(_ chunks: [ChangeChunk], of id: DocumentId) {
         saveCount += 1
         for chunk in chunks { documents[id, default: []].append(contentsOf: chunk.bytes) }
+    }
+
+    public func saveReceived(_ bytes: [UInt8], isWholeDocument: Bool, heads: [ChangeHash], of id: DocumentId) {
+        saveCount += 1
+        if isWholeDocument {
+            documents[id] = bytes + (documents[id] ?? [])
+        } else {
+            documents[id, default: []].append(contentsOf: bytes)
+        }
+    }
+
+    public func storedDocument(_ id: DocumentId) -> [UInt8]? { documents[id] }
+
+    public func changes(_ hashes: [ChangeHash], of id: DocumentId) throws -> [ChangeChunk] {
+        guard let graph = try loadDocument(id)?.graph else { return [] }
+        return graph.chunks(for: hashes)
     }
 
     public func loadSyncState(of id: DocumentId, peer storageId: String) -> [UInt8]? { syncStates[id.string + "/" + storageId] }
@@ -43,6 +73,8 @@ public actor InMemoryRepoStorage: RepoStorage {
     public func saveSyncState(_ bytes: [UInt8], of id: DocumentId, peer storageId: String) {
         syncStates[id.string + "/" + storageId] = bytes
     }
+
+    public func release(_ id: DocumentId) {}
 
     /// The raw bytes stored for a document (tests).
     public func storedBytes(of id: DocumentId) -> [UInt8]? { documents[id] }

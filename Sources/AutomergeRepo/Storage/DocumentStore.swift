@@ -1,227 +1,358 @@
 import AutomergeCore
+import Logging
 
-/// What the JS `StorageSubsystem` does for documents (spec §5.3, §5.4), over any `StorageAdapter`.
+/// The one write policy for documents, over any `StorageAdapter`, in the layout and with the compaction
+/// rule of the JS `StorageSubsystem` (spec §5.3, §5.4).
 ///
-/// Per document it keeps the same bookkeeping as JS: the chunks found at load plus those written since,
-/// with their sizes, which drive the compaction rule and say which files a compaction replaces. Operations
-/// on one document run one at a time (the actor would otherwise interleave them at every `await`);
-/// different documents proceed concurrently. A change counts as stored once the call that wrote it has
-/// returned.
+/// - `save` writes the new changes as one incremental file, durable on return: that is the only write on
+///   a peer's path. When the JS rule (`shouldCompact`) then holds, a compaction is queued in the
+///   background; nobody waits for it.
+/// - `compact` rebuilds the snapshot from the files on disk (not from anyone's in-memory graph), writes
+///   it, checks it, and only then deletes exactly the files it was built from. Files written meanwhile
+///   stay. At most one compaction runs at a time in the process (`CompactionGate`), and everything it
+///   built is released when it ends.
+///
+/// There is no per-document lock here: the repo serialises each document's sync path
+/// (`DocumentSynchronizer`), appends never conflict (each is a new file named by its bytes), and a load
+/// never misses a change a compaction moved: it lists the incrementals before the snapshots, and a
+/// compaction's snapshot is durable before it deletes anything.
 public actor DocumentStore {
     /// JS compacts while the snapshot is smaller than this (`#shouldCompact`).
     public static let smallSnapshotBytes = 1024
 
-    private struct StoredChunk {
-        var kind: StorageChunkKind
-        var size: Int
-    }
-
     private struct Record {
-        var chunks: [StorageKey: StoredChunk] = [:]
-        /// Heads at the last load or save; nil when nothing was loaded or saved as a whole document.
-        var lastSavedHeads: [ChangeHash]?
-        /// Hashes whose changes (with their ancestors) are stored: a compaction must keep all of them.
-        var covered: Set<ChangeHash> = []
-        /// Stored changes whose dependencies are missing are not in the graph; deleting the files holding
-        /// them would lose them, so compaction then keeps the old files.
-        var hasUnappliedChanges = false
+        var snapshots: [StorageKey: Int] = [:]
+        var incrementals: [StorageKey: Int] = [:]
 
-        func total(_ kind: StorageChunkKind) -> Int { chunks.values.filter { $0.kind == kind }.reduce(0) { $0 + $1.size } }
+        /// JS `#shouldCompact`: snapshot total < 1 KiB, or incremental total ≥ snapshot total.
+        var shouldCompact: Bool {
+            let snapshot = snapshots.values.reduce(0, +)
+            return snapshot < DocumentStore.smallSnapshotBytes || incrementals.values.reduce(0, +) >= snapshot
+        }
+
+        mutating func add(_ file: StoredFile) {
+            if file.kind == .snapshot { snapshots[file.key] = file.bytes.count } else { incrementals[file.key] = file.bytes.count }
+        }
+
+        mutating func remove(_ key: StorageKey) {
+            snapshots[key] = nil
+            incrementals[key] = nil
+        }
     }
 
     public let storage: any StorageAdapter
+    private let gate: CompactionGate
     private var records: [DocumentId: Record] = [:]
-    private var busy: Set<DocumentId> = []
-    private var waiters: [DocumentId: [CheckedContinuation<Void, Never>]] = [:]
+    private var unreadable: [DocumentId: [StorageKey]] = [:]
+    private var queuedCompactions: Set<DocumentId> = []
+    private var running: [Task<Void, Never>] = []
+    private var compactionFailures: [DocumentId: StorageError] = [:]
 
-    public init(storage: any StorageAdapter) {
+    private let logger: Logger
+
+    /// - Parameter gate: what limits compactions to one at a time (the process-wide gate by default).
+    public init(storage: any StorageAdapter, gate: CompactionGate = .shared, logger: Logger = Logger(label: "groundmist.storage")) {
         self.storage = storage
+        self.gate = gate
+        self.logger = logger
     }
 
     // MARK: Loading
 
-    /// Loads every snapshot, then every incremental chunk, as one concatenation (spec §5.4); nil when the
-    /// document has no chunks. Files under `snapshot/` and `incremental/` whose names are not 64 lowercase
-    /// hex digits (editor backups, `.DS_Store`, foreign temp files) are ignored.
+    /// Every snapshot, then every incremental chunk, as one concatenation (spec §5.4); nil when the
+    /// document has no chunks. See `load(_:)` for what happens to unreadable files.
+    public func loadDocument(_ id: DocumentId) async throws(StorageError) -> ChangeGraph? {
+        guard let loaded = try await load(id) else { return nil }
+        guard !loaded.isUnavailable else {
+            throw .corruptDocument(documentId: id.string, detail: "no stored chunk could be read")
+        }
+        return loaded.graph
+    }
+
+    /// Loads a document. Files under `snapshot/` and `incremental/` whose names are not 64 lowercase hex
+    /// digits (editor backups, `.DS_Store`, foreign temp files) are ignored.
     ///
     /// If the concatenation does not load (e.g. a file truncated by a JS server crash: NodeFS writes in
-    /// place), the files are loaded one by one and the unreadable ones skipped; they stay on disk, are
-    /// never deleted by compaction, and are listed by `unreadableChunks`. Only if none loads is it an error.
-    public func loadDocument(_ id: DocumentId) async throws(StorageError) -> ChangeGraph? {
-        await acquire(id)
-        defer { release(id) }
-        var chunks: [(StorageKey, StorageChunkKind, [UInt8])] = []
-        for kind in [StorageChunkKind.snapshot, .incremental] {
-            for (key, bytes) in try await storage.loadRange(.prefix(id, kind)) {
-                guard let chunk = key.documentChunk, chunk.documentId == id, chunk.kind == kind,
-                    NodeFSKeyHash.isHashName(chunk.name)
-                else { continue }
-                chunks.append((key, kind, bytes))
-            }
-        }
-        guard !chunks.isEmpty else {
+    /// place), the files are loaded one by one and the unreadable ones skipped and reported; they stay
+    /// on disk and are never deleted by compaction. When none loads the result is empty and unavailable.
+    public func load(_ id: DocumentId) async throws(StorageError) -> LoadedDocument? {
+        let files = try await storedFiles(id)
+        guard !files.isEmpty else {
             records[id] = Record()
             unreadable[id] = nil
             return nil
         }
-        var graph = ChangeGraph()
-        var loaded = chunks
+        // The changes inside the snapshot keep no bytes in memory: they are rebuilt from it on demand.
+        var graph = ChangeGraph(retainingDocumentChanges: false)
+        var loaded = files
         var skipped: [StorageKey] = []
         do throws(AutomergeError) {
             // Our own storage (or the JS server's) is trusted input: header checks only, as `ChangeValidation` advises.
-            try graph.load(chunks.flatMap(\.2), validation: .metadata)
+            try graph.load(files.flatMap(\.bytes), validation: .metadata)
         } catch {
-            graph = ChangeGraph()
+            graph = ChangeGraph(retainingDocumentChanges: false)
             loaded = []
-            var lastError = error
-            for chunk in chunks {
+            for file in files {
                 do throws(AutomergeError) {
-                    try graph.load(chunk.2, validation: .metadata)
-                    loaded.append(chunk)
+                    try graph.load(file.bytes, validation: .metadata)
+                    loaded.append(file)
                 } catch {
-                    skipped.append(chunk.0)
-                    lastError = error
+                    skipped.append(file.key)
                 }
             }
-            if loaded.isEmpty { throw .corruptDocument(documentId: id.string, detail: "\(lastError)") }
         }
-        var record = Record(lastSavedHeads: graph.heads, covered: Set(graph.heads), hasUnappliedChanges: graph.queuedCount > 0)
-        for (key, kind, bytes) in loaded { record.chunks[key] = StoredChunk(kind: kind, size: bytes.count) }
+        var record = Record()
+        for file in loaded { record.add(file) }
         records[id] = record
         unreadable[id] = skipped.isEmpty ? nil : skipped
-        return graph
+        return LoadedDocument(graph: graph, unreadableChunks: skipped, isUnavailable: loaded.isEmpty)
     }
 
-    private var unreadable: [DocumentId: [StorageKey]] = [:]
-
-    /// Chunk files the last `loadDocument` could not read.
+    /// Chunk files the last load of the document could not read.
     public func unreadableChunks(_ id: DocumentId) -> [StorageKey] { unreadable[id] ?? [] }
+
+    /// The stored chunks as they are, for a peer that needs the whole document (spec §7.1: a V2 entry may
+    /// be a document chunk followed by change chunks): the snapshots first, then the incrementals.
+    /// Files the last load could not read, or whose chunk checksums fail, are left out. Nil when nothing
+    /// usable is stored.
+    public func storedDocument(_ id: DocumentId) async throws(StorageError) -> [UInt8]? {
+        let skip = Set(unreadable[id] ?? [])
+        var bytes: [UInt8] = []
+        for file in try await storedFiles(id) where !skip.contains(file.key) && Self.chunksAreIntact(file.bytes) {
+            bytes.append(contentsOf: file.bytes)
+        }
+        return bytes.isEmpty ? nil : bytes
+    }
+
+    /// The chunks of the wanted changes, taken from the stored files: change chunks as stored,
+    /// changes inside a document chunk rebuilt from it byte-exact in one streaming pass that keeps
+    /// only the wanted ones. Off this actor; nothing of the pass stays once it returns.
+    public func changes(_ hashes: [ChangeHash], of id: DocumentId) async throws(StorageError) -> [ChangeChunk] {
+        let wanted = Set(hashes)
+        guard !wanted.isEmpty else { return [] }
+        let skip = Set(unreadable[id] ?? [])
+        let files = try await storedFiles(id).filter { !skip.contains($0.key) }.map(\.bytes)
+        return await Task.detached { Self.findChanges(wanted, in: files) }.value
+    }
+
+    private static func findChanges(_ wanted: Set<ChangeHash>, in files: [[UInt8]]) -> [ChangeChunk] {
+        var found: [ChangeHash: ChangeChunk] = [:]
+        for file in files where found.count < wanted.count {
+            var reader = ChunkReader(file)
+            while found.count < wanted.count, let chunk = try? reader.next() {
+                switch chunk {
+                case .change(let change):
+                    if wanted.contains(change.hash) { found[change.hash] = change }
+                case .document(let bytes):
+                    guard let document = try? DocumentChunk(bytes) else { continue }
+                    try? document.rebuildChanges { (change: RebuiltChange) throws(AutomergeError) in
+                        if wanted.contains(change.chunk.hash) && found[change.chunk.hash] == nil { found[change.chunk.hash] = change.chunk }
+                    }
+                }
+            }
+        }
+        return hashes(wanted, orderedFrom: found)
+    }
+
+    private static func hashes(_ wanted: Set<ChangeHash>, orderedFrom found: [ChangeHash: ChangeChunk]) -> [ChangeChunk] {
+        found.values.sorted { $0.hash < $1.hash }
+    }
+
+    private static func chunksAreIntact(_ bytes: [UInt8]) -> Bool {
+        var reader = ChunkReader(bytes)
+        do throws(AutomergeError) {
+            while try reader.next() != nil {}
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    private struct StoredFile {
+        var key: StorageKey
+        var kind: StorageChunkKind
+        var bytes: [UInt8]
+    }
+
+    /// The document's chunk files, snapshots first. The incrementals are listed first: a compaction
+    /// running meanwhile has made its snapshot durable before deleting any file, so whatever it removed
+    /// after that listing is in a snapshot the second listing sees.
+    private func storedFiles(_ id: DocumentId) async throws(StorageError) -> [StoredFile] {
+        var incrementals: [StoredFile] = []
+        var snapshots: [StoredFile] = []
+        for kind in [StorageChunkKind.incremental, .snapshot] {
+            for (key, bytes) in try await storage.loadRange(.prefix(id, kind)) {
+                guard let chunk = key.documentChunk, chunk.documentId == id, chunk.kind == kind,
+                    NodeFSKeyHash.isHashName(chunk.name)
+                else { continue }
+                let file = StoredFile(key: key, kind: kind, bytes: bytes)
+                if kind == .snapshot { snapshots.append(file) } else { incrementals.append(file) }
+            }
+        }
+        return snapshots + incrementals
+    }
 
     // MARK: Saving
 
-    /// What JS does on every heads change: nothing if the heads are those last saved or loaded; a
-    /// compaction when `shouldCompact`; otherwise the changes since the last saved heads as one incremental.
-    ///
-    /// A graph older than what is stored (saves racing each other) is never compacted, which would delete
-    /// newer changes: its changes since the last saved heads go to an incremental (duplicates are harmless)
-    /// and the last saved heads stay where they were.
-    public func saveDocument(_ id: DocumentId, graph: ChangeGraph) async throws(StorageError) {
-        await acquire(id)
-        defer { release(id) }
-        let record = records[id] ?? Record()
-        if let last = record.lastSavedHeads, last == graph.heads { return }
-        let isStale = record.covered.contains { !graph.contains($0) }
-        if !isStale && Self.shouldCompact(record) {
-            try await compactLocked(id, graph: graph)
-            return
-        }
-        var chunks: [ChangeChunk] = []
-        for hash in graph.changes(notAncestorsOf: record.lastSavedHeads ?? []) {
-            guard let chunk = graph.chunk(for: hash) else { throw .graphWithoutChangeBytes(documentId: id.string) }
-            chunks.append(chunk)
-        }
-        try await saveIncrementalLocked(id, chunks: chunks)
-        if !isStale { records[id, default: Record()].lastSavedHeads = graph.heads }
-    }
-
-    /// Writes the chunks as one `incremental/<sha256 of the bytes>` file (the concatenated raw chunks).
-    public func saveIncremental(_ id: DocumentId, chunks: [ChangeChunk]) async throws(StorageError) {
-        await acquire(id)
-        defer { release(id) }
-        try await saveIncrementalLocked(id, chunks: chunks)
-    }
-
-    private func saveIncrementalLocked(_ id: DocumentId, chunks: [ChangeChunk]) async throws(StorageError) {
+    /// Makes `chunks` durable as one `incremental/<sha256 of the bytes>` file (their concatenation:
+    /// each change's bytes are copied once, into that buffer), then queues a compaction in the
+    /// background when the JS rule says so. Returns once the file is durable.
+    public func save(_ id: DocumentId, chunks: [ChangeChunk]) async throws(StorageError) {
         guard !chunks.isEmpty else { return }
-        let bytes = chunks.flatMap(\.bytes)
-        let key = try Self.key(id, .incremental, NodeFSKeyHash.incrementalName(for: bytes))
-        try await storage.save(key, bytes)
-        var record = records[id] ?? Record()
-        record.chunks[key] = StoredChunk(kind: .incremental, size: bytes.count)
-        record.covered.formUnion(chunks.map(\.hash))
-        records[id] = record
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(chunks.reduce(0) { $0 + $1.bytes.count })
+        for chunk in chunks { bytes.append(contentsOf: chunk.bytes) }
+        try await saveReceived(id, bytes: bytes, isWholeDocument: false, heads: [])
     }
 
-    /// JS `#shouldCompact`: snapshot total < 1 KiB, or incremental total ≥ snapshot total.
-    public func shouldCompact(_ id: DocumentId) -> Bool { Self.shouldCompact(records[id] ?? Record()) }
-
-    private static func shouldCompact(_ record: Record) -> Bool {
-        let snapshots = record.total(.snapshot)
-        return snapshots < smallSnapshotBytes || record.total(.incremental) >= snapshots
+    /// Makes received chunks durable as they arrived: a whole document (a document chunk first) as
+    /// `snapshot/<snapshotName(heads)>`, byte-identical to what the peer sent; change chunks as an
+    /// incremental. Then queues a compaction when the JS rule says so.
+    public func saveReceived(_ id: DocumentId, bytes: [UInt8], isWholeDocument: Bool, heads: [ChangeHash]) async throws(StorageError) {
+        guard !bytes.isEmpty else { return }
+        if isWholeDocument {
+            let key = try Self.key(id, .snapshot, NodeFSKeyHash.snapshotName(heads: heads))
+            try await storage.save(key, bytes)
+            records[id, default: Record()].snapshots[key] = bytes.count
+        } else {
+            let key = try Self.key(id, .incremental, NodeFSKeyHash.incrementalName(for: bytes))
+            try await storage.save(key, bytes)
+            records[id, default: Record()].incrementals[key] = bytes.count
+        }
+        if records[id]?.shouldCompact == true { scheduleCompaction(id) }
     }
 
-    /// Compacts when the JS rule says so (always with `force`); returns whether it did.
-    ///
-    /// Writes `snapshot/<snapshotName(heads)>` first and only once it is durable deletes the snapshot and
-    /// incremental files it replaces (never the one just written), so a crash in between leaves harmless
-    /// duplicates. The snapshot is what the reference's `save()` writes: one compressed document chunk
-    /// (plus any queued orphan changes), checked by loading it back before anything is deleted. A graph
-    /// that cannot be written as a document (changes whose ops do not apply) is stored as its change
-    /// chunks instead, which loads just as well. Refuses a graph that lacks stored changes.
-    @discardableResult
-    public func compact(_ id: DocumentId, graph: ChangeGraph, force: Bool = false) async throws(StorageError) -> Bool {
-        await acquire(id)
-        defer { release(id) }
-        guard force || Self.shouldCompact(records[id] ?? Record()) else { return false }
-        return try await compactLocked(id, graph: graph)
-    }
+    /// Whether the JS rule asks for a compaction of what this store knows of the document.
+    public func shouldCompact(_ id: DocumentId) -> Bool { (records[id] ?? Record()).shouldCompact }
 
-    @discardableResult
-    private func compactLocked(_ id: DocumentId, graph: ChangeGraph) async throws(StorageError) -> Bool {
-        guard graph.count > 0 else { return false }
-        var record = records[id] ?? Record()
-        let missing = record.covered.filter { !graph.contains($0) }.count
-        guard missing == 0 else { throw .compactionWouldLoseChanges(documentId: id.string, missing: missing) }
-        guard graph.retainsChanges else { throw .graphWithoutChangeBytes(documentId: id.string) }
-        // Replaying a large document takes a while: off the actor, so other documents keep saving
-        // (this one is held by `acquire`).
-        let bytes = await Task.detached { Self.snapshotBytes(graph) }.value
-        let heads = graph.heads
-        let key = try Self.key(id, .snapshot, NodeFSKeyHash.snapshotName(heads: heads))
-        try await storage.save(key, bytes)
-        // Durable from here on: the record must say so even if a deletion below fails.
-        record.chunks[key] = StoredChunk(kind: .snapshot, size: bytes.count)
-        record.covered = Set(heads)
-        record.lastSavedHeads = heads
-        records[id] = record
-        guard !record.hasUnappliedChanges else { return true }
-        for old in record.chunks.keys.sorted(by: { $0.relativePath < $1.relativePath }) where old != key {
-            // A failed deletion only leaves a duplicate; it stays recorded and is retried next time.
+    private func scheduleCompaction(_ id: DocumentId) {
+        guard queuedCompactions.insert(id).inserted else { return }
+        running.removeAll { $0.isCancelled }
+        let task = Task {
             do throws(StorageError) {
-                try await storage.remove(old)
-                record.chunks[old] = nil
+                try await self.compact(id)
+                self.compactionFinished(id, error: nil)
             } catch {
-                break
+                self.compactionFinished(id, error: error)
             }
         }
-        records[id] = record
-        return true
+        running.append(task)
     }
 
-    /// The snapshot of a graph: its saved document when that loads back to the same changes,
-    /// otherwise every change chunk in topological order.
-    static func snapshotBytes(_ graph: ChangeGraph) -> [UInt8] {
+    private func compactionFinished(_ id: DocumentId, error: StorageError?) {
+        queuedCompactions.remove(id)
+        compactionFailures[id] = error
+        if let error {
+            // Nothing is lost: the files it would have replaced are all still there.
+            logger.warning("compaction failed; the document's files are unchanged", metadata: ["document": "\(id.string)", "error": "\(error)"])
+        }
+    }
+
+    /// Waits until every compaction queued so far has finished (tests, shutdown).
+    public func waitForCompactions() async {
+        while let task = running.first {
+            running.removeFirst()
+            await task.value
+        }
+    }
+
+    /// The error of the last background compaction of a document, if it failed (kept until the next).
+    public func lastCompactionFailure(_ id: DocumentId) -> StorageError? { compactionFailures[id] }
+
+    /// Rewrites the document's stored chunks as one snapshot: what the reference's `save()` writes (one
+    /// compressed document chunk, plus any queued orphan changes), or, when the changes do not form a
+    /// document (ops that do not apply), their change chunks. Returns whether it wrote anything.
+    ///
+    /// Crash-safe: the snapshot, `snapshot/<snapshotName(heads)>`, is durable and has been loaded back
+    /// and checked before any file it replaces is deleted, so a crash at any step leaves at worst
+    /// harmless duplicates. Unreadable files are never deleted. Waits for the process's compaction gate.
+    @discardableResult
+    public func compact(_ id: DocumentId) async throws(StorageError) -> Bool {
+        await gate.acquire()
+        do throws(StorageError) {
+            let written = try await compactHoldingGate(id)
+            await gate.release()
+            // A large compaction held the whole history for a while: give that memory back.
+            if let written, written >= 256 << 10 { MemoryRelease.trim() }
+            return written != nil
+        } catch {
+            await gate.release()
+            throw error
+        }
+    }
+
+    private func compactHoldingGate(_ id: DocumentId) async throws(StorageError) -> Int? {
+        let files = try await storedFiles(id)
+        let previouslyUnreadable = Set(unreadable[id] ?? [])
+        var usable = files.filter { !previouslyUnreadable.contains($0.key) }
+        guard !usable.isEmpty else { return nil }
+        // Building the document replays every change: off this actor, so other documents keep saving.
+        let inputs = usable.map(\.bytes)
+        let built = await Task.detached { Self.buildSnapshot(inputs) }.value
+        guard let built else { return nil }
+        usable.removeAll { built.unreadable.contains($0.bytes) }
+        if built.unreadable.count > 0 {
+            unreadable[id] = Array(previouslyUnreadable) + files.filter { built.unreadable.contains($0.bytes) }.map(\.key)
+        }
+        let key = try Self.key(id, .snapshot, NodeFSKeyHash.snapshotName(heads: built.heads))
+        let alreadyStored = usable.contains { $0.key == key && $0.bytes == built.bytes }
+        if !alreadyStored { try await storage.save(key, built.bytes) }
+        var record = records[id] ?? Record()
+        // Durable from here on: the record must say so even if a deletion below fails.
+        record.snapshots[key] = built.bytes.count
+        records[id] = record
+        for old in usable where old.key != key {
+            // A failed deletion only leaves a duplicate; it stays recorded and is retried next time.
+            try await storage.remove(old.key)
+            records[id, default: Record()].remove(old.key)
+        }
+        return built.bytes.count
+    }
+
+    private struct BuiltSnapshot: Sendable {
+        var bytes: [UInt8]
+        var heads: [ChangeHash]
+        /// Files (by content) that did not load and so stay on disk.
+        var unreadable: Set<[UInt8]>
+    }
+
+    /// The snapshot of the given files: the saved document when it loads back to the same changes,
+    /// otherwise every change chunk in topological order, followed by the queued orphans.
+    private static func buildSnapshot(_ files: [[UInt8]]) -> BuiltSnapshot? {
+        var graph = ChangeGraph()
+        var unreadable: Set<[UInt8]> = []
+        if (try? graph.load(files.flatMap { $0 }, validation: .metadata)) == nil {
+            graph = ChangeGraph()
+            for file in files where (try? graph.load(file, validation: .metadata)) == nil { unreadable.insert(file) }
+        }
+        guard graph.count > 0 || graph.queuedCount > 0 else { return nil }
         if let document = try? graph.saveDocument() {
             var check = ChangeGraph(retainingChanges: false)
             if (try? check.load(document)) != nil, check.heads == graph.heads, check.count == graph.count,
                 check.queuedCount == graph.queuedCount
             {
-                return document
+                return BuiltSnapshot(bytes: document, heads: graph.heads, unreadable: unreadable)
             }
         }
         var bytes: [UInt8] = []
         for hash in graph.allHashes { bytes.append(contentsOf: graph.chunk(for: hash)?.bytes ?? []) }
         for orphan in graph.orphanChunks { bytes.append(contentsOf: orphan.bytes) }
-        return bytes
+        return BuiltSnapshot(bytes: bytes, heads: graph.heads, unreadable: unreadable)
     }
 
     /// Deletes the document's snapshots, incrementals and sync states, as JS `removeDoc` does.
     public func removeDocument(_ id: DocumentId) async throws(StorageError) {
-        await acquire(id)
-        defer { release(id) }
         for kind in StorageChunkKind.allCases { try await storage.removeRange(.prefix(id, kind)) }
-        records[id] = Record()
+        records[id] = nil
         unreadable[id] = nil
+    }
+
+    /// Drops what this store remembers of a document no one holds (its next load reads the files again).
+    public func forget(_ id: DocumentId) {
+        guard !queuedCompactions.contains(id) else { return }
+        records[id] = nil
+        unreadable[id] = nil
+        compactionFailures[id] = nil
     }
 
     // MARK: Sync state
@@ -244,20 +375,19 @@ public actor DocumentStore {
             throw .invalidKey(error)
         }
     }
+}
 
-    /// Waits until no other operation on `id` is running; ownership passes directly to the next waiter.
-    private func acquire(_ id: DocumentId) async {
-        if busy.insert(id).inserted { return }
-        await withCheckedContinuation { waiters[id, default: []].append($0) }
-    }
+/// A document as loaded from storage.
+public struct LoadedDocument: Sendable {
+    public var graph: ChangeGraph
+    /// Chunk files that could not be read (left on disk for inspection).
+    public var unreadableChunks: [StorageKey]
+    /// Files exist but none could be read: the document must not be served as empty.
+    public var isUnavailable: Bool
 
-    private func release(_ id: DocumentId) {
-        if var queue = waiters[id], !queue.isEmpty {
-            let next = queue.removeFirst()
-            waiters[id] = queue.isEmpty ? nil : queue
-            next.resume()
-        } else {
-            busy.remove(id)
-        }
+    public init(graph: ChangeGraph, unreadableChunks: [StorageKey] = [], isUnavailable: Bool = false) {
+        self.graph = graph
+        self.unreadableChunks = unreadableChunks
+        self.isUnavailable = isUnavailable
     }
 }

@@ -7,20 +7,28 @@ public struct NodeFSRepoStorage: RepoStorage {
     public let files: NodeFSStorage
     public let documents: DocumentStore
 
-    public init(directory: URL) throws(StorageError) {
+    public init(directory: URL, compactionGate: CompactionGate = .shared) throws(StorageError) {
         files = try NodeFSStorage(directory: directory)
-        documents = DocumentStore(storage: files)
+        documents = DocumentStore(storage: files, gate: compactionGate)
     }
 
     public func storageId() async throws -> String { try await files.storageId() }
 
-    public func loadDocument(_ id: DocumentId) async throws -> ChangeGraph? { try await documents.loadDocument(id) }
+    public func loadDocument(_ id: DocumentId) async throws -> LoadedDocument? { try await documents.load(id) }
 
-    /// Writes the changes as one incremental file (durable on return), then compacts when the
-    /// JavaScript repo's rule says so.
-    public func saveChanges(_ chunks: [ChangeChunk], of id: DocumentId, graph: ChangeGraph) async throws {
-        try await documents.saveIncremental(id, chunks: chunks)
-        if await documents.shouldCompact(id) { try await documents.compact(id, graph: graph) }
+    /// One incremental file, durable on return; a compaction, when due, runs later in the background.
+    public func saveChanges(_ chunks: [ChangeChunk], of id: DocumentId) async throws {
+        try await documents.save(id, chunks: chunks)
+    }
+
+    public func saveReceived(_ bytes: [UInt8], isWholeDocument: Bool, heads: [ChangeHash], of id: DocumentId) async throws {
+        try await documents.saveReceived(id, bytes: bytes, isWholeDocument: isWholeDocument, heads: heads)
+    }
+
+    public func storedDocument(_ id: DocumentId) async throws -> [UInt8]? { try await documents.storedDocument(id) }
+
+    public func changes(_ hashes: [ChangeHash], of id: DocumentId) async throws -> [ChangeChunk] {
+        try await documents.changes(hashes, of: id)
     }
 
     public func loadSyncState(of id: DocumentId, peer storageId: String) async throws -> [UInt8]? {
@@ -30,4 +38,6 @@ public struct NodeFSRepoStorage: RepoStorage {
     public func saveSyncState(_ bytes: [UInt8], of id: DocumentId, peer storageId: String) async throws {
         try await documents.saveSyncState(id, storageId: storageId, bytes: bytes)
     }
+
+    public func release(_ id: DocumentId) async { await documents.forget(id) }
 }

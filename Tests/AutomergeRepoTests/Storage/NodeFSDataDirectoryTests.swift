@@ -91,8 +91,7 @@ struct NodeFSDataDirectoryTests {
         let graph = try #require(try await store.loadDocument(id))
         // 15 × 147 B of incrementals < the 4292 B snapshot: JS would not compact yet, and neither do we.
         #expect(await !store.shouldCompact(id))
-        #expect(try await !store.compact(id, graph: graph))
-        #expect(try await store.compact(id, graph: graph, force: true))
+        #expect(try await store.compact(id))
 
         let folder = StorageKey.prefix(id).relativePath
         #expect(copy.list("\(folder)/incremental").isEmpty)

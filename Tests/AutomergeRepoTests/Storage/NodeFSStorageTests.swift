@@ -88,9 +88,11 @@ import Testing
         let first = try NodeFSStorage(directory: directory.url)
         let store = DocumentStore(storage: first)
         for _ in 0..<5 { try builder.addChange() }
-        try await store.saveDocument(id, graph: builder.graph)
+        try await store.save(id, chunks: builder.graph.allHashes.compactMap { builder.graph.chunk(for: $0) })
+        await store.waitForCompactions()
         let chunk = try builder.addChange()
-        try await store.saveIncremental(id, chunks: [chunk])
+        try await store.save(id, chunks: [chunk])
+        await store.waitForCompactions()
         try await store.saveSyncState(id, storageId: "peer-storage", bytes: [0x43, 0])
         let storageId = try await first.storageId()
 
