@@ -6,7 +6,7 @@ import Testing
 /// indexes), actor, seq and op range, and no bytes for the changes inside a loaded document chunk.
 @Suite struct CompactIndexTests {
     /// The budget per change of the index, by its own accounting (hash tables at their real capacity).
-    static let bytesPerChange = 176
+    static let bytesPerChange = 160
 
     /// A generated history: three actors taking turns, some changes merging two branches.
     static func generate(changes: Int) throws -> ChangeGraph {

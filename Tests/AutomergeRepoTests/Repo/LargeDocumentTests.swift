@@ -238,3 +238,40 @@ extension LargeDocumentTests {
         #expect(graph.heads == builder.graph.heads)
     }
 }
+
+extension LargeDocumentTests {
+    /// No peer waits for a compaction: while the process's compaction gate is taken (another
+    /// document compacting), every change is still stored, acknowledged and relayed; the queued
+    /// compaction runs once the gate is free and loses nothing.
+    @Test func peersKeepSyncingWhileCompactionWaits() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let gate = CompactionGate()
+        let storage = try NodeFSRepoStorage(directory: directory.url, compactionGate: gate)
+        let repo = Repo(configuration: .init(peerId: "server", sharePolicy: .requestsOnly, syncDebounce: .milliseconds(10)), storage: storage)
+        let writer = TestClient(repo: repo, peerId: "writer")
+        let reader = TestClient(repo: repo, peerId: "reader")
+        _ = try await writer.join()
+        _ = try await reader.join()
+        let document = DocumentId.random()
+        let actor = ActorId(Array(repeating: 0x42, count: 16))
+        await gate.acquire()
+        for value in 1...8 {
+            try writer.change(document, key: "k\(value)", value: Int64(value), actor: actor)
+            try await writer.sync(document)
+        }
+        #expect(await repo.heads(of: document) == writer.documents[document]?.heads)
+        try await reader.sync(document, asRequest: true)
+        #expect(reader.documents[document]?.heads == writer.documents[document]?.heads)
+        let folder = StorageKey.prefix(document).relativePath
+        #expect(directory.list("\(folder)/snapshot").isEmpty, "the compaction is still waiting")
+        #expect(directory.list("\(folder)/incremental").count == 8)
+        await gate.release()
+        await storage.documents.waitForCompactions()
+        #expect(directory.list("\(folder)/snapshot").count == 1)
+        #expect(directory.list("\(folder)/incremental").isEmpty)
+        let reloaded = try #require(try await DocumentStore(storage: try NodeFSStorage(directory: directory.url)).loadDocument(document))
+        #expect(reloaded.heads == writer.documents[document]?.heads)
+        #expect(await gate.peakConcurrency == 1)
+    }
+}
