@@ -29,9 +29,12 @@ struct BenchCommand: AsyncParsableCommand {
         )
     )
     var document: String?
+    @Option(help: "Many-documents mode: start a server over a data directory of this many small documents, report start-up time and idle memory.")
+    var manyDocuments: Int?
 
     func run() async throws {
         if let document { return try await runDocument(document) }
+        if let manyDocuments { return try await runManyDocuments(manyDocuments) }
         guard clients > 0, documents > 0, changes > 0 else { throw ValidationError("clients, documents and changes must be positive") }
         var logger = Logger(label: "groundmist-sync.bench")
         logger.logLevel = .warning
@@ -179,6 +182,45 @@ extension BenchCommand {
         for phase in phases { print(phase.line) }
         print(String(format: "peak RSS over the run: %.1fMB", phases.map(\.peakMegabytes).max() ?? 0))
         print(String(format: "idle 3 s after the last peer left: serverRSS=%.1fMB", idle))
+    }
+}
+
+extension BenchCommand {
+    /// Writes `count` small documents (one snapshot each, as the JS repo stores them), starts a server
+    /// over them, and reports how long it took to listen and its memory after 3 s idle.
+    func runManyDocuments(_ count: Int) async throws {
+        guard count > 0 else { throw ValidationError("--many-documents must be positive") }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("groundmist-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var graph = ChangeGraph()
+        let actor = ActorId((0..<16).map { UInt8($0) })
+        for number in 1...3 {
+            try graph.add(
+                Change(
+                    deps: graph.heads,
+                    actor: actor,
+                    seq: UInt64(number),
+                    startOp: UInt64(number),
+                    ops: [Op(object: .root, key: .map("k\(number)"), action: .put, value: .int(Int64(number)))]
+                ).encodeChunk()
+            )
+        }
+        let saved = Data(try graph.saveDocument())
+        let name = NodeFSKeyHash.snapshotName(heads: graph.heads)
+        for _ in 0..<count {
+            let key = try StorageKey.chunk(DocumentId.random(), .snapshot, name: name)
+            let file = directory.appendingPathComponent(key.relativePath)
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try saved.write(to: file)
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let server = try await ChildServer.start(directory: directory)
+        defer { server.stop() }
+        let startup = DocumentTransfer.seconds(clock.now - start)
+        try await Task.sleep(for: .seconds(3))
+        let idle = ProcessStats.residentMegabytes(pid: server.process.processIdentifier) ?? 0
+        print(String(format: "documents=%d startup=%.2fs idleRSS=%.1fMB", count, startup, idle))
     }
 }
 

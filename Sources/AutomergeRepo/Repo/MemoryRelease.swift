@@ -8,7 +8,7 @@ private func glibcMallocTrim(_ pad: Int) -> Int32
 /// memory in its arenas, so without this an idle server stays at its peak resident size.
 enum MemoryRelease {
     /// Documents at least this large (by their index's own accounting) trim the heap when released.
-    static let threshold = 1 << 20
+    static let threshold = 256 << 10
 
     static func trim() {
         #if os(Linux) && canImport(Glibc)
