@@ -17,6 +17,13 @@ public struct DocumentChunk: Sendable {
         var reader: ByteReader { ByteReader(bytes, range: range) }
     }
 
+    /// Just the heads of a document chunk: nothing else is decoded or inflated.
+    public static func heads(of chunk: DocumentChunkBytes) throws(AutomergeError) -> [ChangeHash] {
+        var reader = ByteReader(chunk.bytes, range: chunk.bodyRange)
+        _ = try reader.readActorArray("actors")
+        return try reader.readHashArray("heads")
+    }
+
     public init(_ chunk: DocumentChunkBytes) throws(AutomergeError) {
         var reader = ByteReader(chunk.bytes, range: chunk.bodyRange)
         actors = try reader.readActorArray("actors")

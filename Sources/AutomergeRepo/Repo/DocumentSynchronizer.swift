@@ -62,7 +62,7 @@ actor DocumentSynchronizer {
         }
     }
 
-    var heads: [ChangeHash] { graph.heads }
+    var heads: [ChangeHash] { loaded ? graph.heads : unindexedHeads ?? [] }
     var changeCount: Int { graph.count }
 
     /// Applies a `sync`/`request` from a peer, makes new changes durable, answers the peer,
@@ -76,6 +76,7 @@ actor DocumentSynchronizer {
     }
 
     private func receiveLocked(_ message: SyncMessage, from link: PeerLink, isRequest: Bool) async -> Result<Void, ReceiveError> {
+        if !loaded, await answerWithoutIndex(message, from: link, isRequest: isRequest) { return .success(()) }
         do {
             try await ensureLoaded()
         } catch {
@@ -132,6 +133,73 @@ actor DocumentSynchronizer {
         peers[link.peerId] = peer
         if graph.heads != headsBefore || syncStateChanged { scheduleFlush() }
         return .success(())
+    }
+
+    /// The heads read from the stored files' headers while the index is not loaded.
+    private var unindexedHeads: [ChangeHash]?
+
+    /// Serves a V2 peer that has nothing straight from the stored files, without building the
+    /// document's index (a cold open then costs a file read, not a rebuild of every change), and the
+    /// peer's "now I have it" reply the same way. The reply is what the reference sends (§7.5: our
+    /// heads, the whole document) except `have`, which is empty: the Bloom filter needs every hash,
+    /// and a peer that has nothing has nothing to filter (an empty `have` asks it for nothing).
+    /// Anything else loads the index first. Returns whether it answered.
+    private func answerWithoutIndex(_ message: SyncMessage, from link: PeerLink, isRequest: Bool) async -> Bool {
+        guard let storage, message.changes.isEmpty, message.trailer != nil else { return false }
+        let flags = message.trailer?.flags ?? []
+        guard !flags.contains(.syncReset) else { return false }
+        if message.heads.isEmpty && message.need.isEmpty {
+            let existing = peers[link.peerId].flatMap { $0.link.connectionId == link.connectionId ? $0 : nil }
+            if let existing, existing.syncState.haveResponded, unindexedHeads != nil {
+                // It has not read the document yet: nothing new to say.
+                var peer = existing
+                Self.record(message, in: &peer.syncState, sharedHeads: [])
+                peers[link.peerId] = peer
+                return true
+            }
+            guard existing == nil, let stored = try? await storage.storedDocumentAndHeads(id) else { return false }
+            var peer = await peerState(for: link)
+            guard peer.syncState.sharedHeads.isEmpty else { return false }
+            if isRequest { peer.wantsDocument = true }
+            Self.record(message, in: &peer.syncState, sharedHeads: [])
+            guard !peer.syncState.peerReadOnly else { return false }
+            peer.syncState.haveResponded = true
+            peer.syncState.lastSentHeads = stored.heads
+            peer.syncState.inFlight = true
+            unindexedHeads = stored.heads
+            peers[link.peerId] = peer
+            let reply = SyncMessage(
+                version: .v2,
+                heads: stored.heads,
+                need: [],
+                have: [],
+                changes: [stored.bytes],
+                trailer: .current([.supportsSyncReset])
+            )
+            await send(.sync(DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string, data: reply.encode())), to: link)
+            return true
+        }
+        // The peer now has exactly our heads and has heard of nothing newer: the reference says nothing.
+        guard let heads = unindexedHeads, message.heads == heads, message.need.isEmpty,
+            var peer = peers[link.peerId], peer.link.connectionId == link.connectionId,
+            message.have.allSatisfy({ $0.lastSync.sorted() == heads })
+        else { return false }
+        Self.record(message, in: &peer.syncState, sharedHeads: message.heads)
+        peers[link.peerId] = peer
+        return true
+    }
+
+    /// What `receiveSyncMessage` records from a message without changes whose heads we all know.
+    private static func record(_ message: SyncMessage, in state: inout SyncState, sharedHeads: [ChangeHash]) {
+        state.inFlight = false
+        if let trailer = message.trailer {
+            state.theirCapabilities = SyncState.Capabilities(supportsSyncReset: trailer.flags.contains(.supportsSyncReset))
+            state.peerReadOnly = trailer.flags.contains(.readOnly)
+        }
+        state.sharedHeads = sharedHeads
+        state.theirHave = message.have
+        state.theirHeads = message.heads
+        state.theirNeed = message.need
     }
 
     /// Starts syncing with a peer that did not ask (the announce share policy).
@@ -213,7 +281,7 @@ actor DocumentSynchronizer {
         await mutex.lock()
         flushScheduled = false
         for peerId in peers.keys.sorted() {
-            guard var peer = peers[peerId], !unavailable else { continue }
+            guard loaded, var peer = peers[peerId], !unavailable else { continue }
             if let message = await nextMessage(&peer.syncState) {
                 await send(
                     .sync(DocumentSyncMessage(senderId: repoPeerId, targetId: peerId, documentId: id.string, data: message.encode())),
@@ -253,6 +321,7 @@ actor DocumentSynchronizer {
             }
         }
         loaded = true
+        unindexedHeads = nil
     }
 
     /// Lets the document go once it is evicted: drops the index, lets storage drop what it keeps,
@@ -261,6 +330,7 @@ actor DocumentSynchronizer {
         let large = graph.footprint.total >= MemoryRelease.threshold
         graph = Self.emptyGraph(storage)
         loaded = false
+        unindexedHeads = nil
         await storage?.release(id)
         if large { MemoryRelease.trim() }
     }

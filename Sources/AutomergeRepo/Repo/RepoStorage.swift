@@ -22,6 +22,9 @@ public protocol RepoStorage: Sendable {
     /// The chunks of the given stored changes (those found), rebuilt byte-exact from the stored
     /// document where that is where they live.
     func changes(_ hashes: [ChangeHash], of id: DocumentId) async throws -> [ChangeChunk]
+    /// The stored document with its heads, read without building the document's index; nil when
+    /// the storage cannot tell them that cheaply (the repo then loads the document).
+    func storedDocumentAndHeads(_ id: DocumentId) async throws -> (bytes: [UInt8], heads: [ChangeHash])?
     func loadSyncState(of id: DocumentId, peer storageId: String) async throws -> [UInt8]?
     func saveSyncState(_ bytes: [UInt8], of id: DocumentId, peer storageId: String) async throws
     /// The repo let the document go: drop anything kept for it.
@@ -75,6 +78,8 @@ public actor InMemoryRepoStorage: RepoStorage {
     }
 
     public func release(_ id: DocumentId) {}
+
+    public func storedDocumentAndHeads(_ id: DocumentId) -> (bytes: [UInt8], heads: [ChangeHash])? { nil }
 
     /// The raw bytes stored for a document (tests).
     public func storedBytes(of id: DocumentId) -> [UInt8]? { documents[id] }

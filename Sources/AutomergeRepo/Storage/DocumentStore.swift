@@ -158,6 +158,43 @@ public actor DocumentStore {
         found.values.sorted { $0.hash < $1.hash }
     }
 
+    /// The stored document as `storedDocument` gives it, with its heads read from the chunk headers
+    /// alone (no change rebuilt): the snapshot's heads, plus the incremental changes, minus every
+    /// change an incremental depends on. Nil unless the layout is the plain one (one snapshot, first;
+    /// then change chunks) and every file reads: the caller then loads the document in full.
+    public func storedDocumentAndHeads(_ id: DocumentId) async throws(StorageError) -> (bytes: [UInt8], heads: [ChangeHash])? {
+        guard unreadable[id] == nil else { return nil }
+        let files = try await storedFiles(id)
+        guard files.first?.kind == .snapshot, files.filter({ $0.kind == .snapshot }).count == 1 else { return nil }
+        var heads: Set<ChangeHash> = []
+        var deps: Set<ChangeHash> = []
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(files.reduce(0) { $0 + $1.bytes.count })
+        for (position, file) in files.enumerated() {
+            var reader = ChunkReader(file.bytes)
+            var first = true
+            do throws(AutomergeError) {
+                while let chunk = try reader.next() {
+                    switch chunk {
+                    case .document(let document):
+                        guard position == 0, first else { return nil }
+                        heads.formUnion(try DocumentChunk.heads(of: document))
+                    case .change(let change):
+                        guard position > 0 || !first else { return nil }
+                        deps.formUnion(try ChangeMetadata(chunk: change).deps)
+                        heads.insert(change.hash)
+                    }
+                    first = false
+                }
+            } catch {
+                return nil
+            }
+            bytes.append(contentsOf: file.bytes)
+        }
+        let result = heads.subtracting(deps).sorted()
+        return result.isEmpty ? nil : (bytes, result)
+    }
+
     private static func chunksAreIntact(_ bytes: [UInt8]) -> Bool {
         var reader = ChunkReader(bytes)
         do throws(AutomergeError) {

@@ -27,6 +27,10 @@ public struct NodeFSRepoStorage: RepoStorage {
 
     public func storedDocument(_ id: DocumentId) async throws -> [UInt8]? { try await documents.storedDocument(id) }
 
+    public func storedDocumentAndHeads(_ id: DocumentId) async throws -> (bytes: [UInt8], heads: [ChangeHash])? {
+        try await documents.storedDocumentAndHeads(id)
+    }
+
     public func changes(_ hashes: [ChangeHash], of id: DocumentId) async throws -> [ChangeChunk] {
         try await documents.changes(hashes, of: id)
     }

@@ -84,10 +84,24 @@ import Testing
         #expect(whole.version == .v2)
         #expect(whole.changes == [try server.storedFiles(document)])
         #expect(whole.changes.first?[8] == 0, "the snapshot's document chunk comes first")
+        #expect(whole.heads == builder.graph.heads)
         try graph.receiveSyncMessage(&state, whole)
         #expect(graph.heads == builder.graph.heads)
         #expect(graph.count == builder.graph.count)
         #expect(try graph.makeOpSet().json() == (try builder.graph.makeOpSet().json()))
+        // The reader's "now I have it" needs no answer; the session carries on as usual afterwards:
+        // a new change from another peer reaches it.
+        if let next = graph.generateSyncMessage(&state) { await Self.request(reader, document, next, asRequest: false) }
+        #expect(try await reader.drain().isEmpty)
+        reader.documents[document] = graph
+        reader.states[document] = state
+        let writer = TestClient(repo: restarted, peerId: "late-writer")
+        _ = try await writer.join()
+        writer.documents[document] = builder.graph
+        try writer.change(document, key: "late", value: 1, actor: ActorId(Array(repeating: 0x77, count: 16)))
+        try await writer.sync(document)
+        for _ in 0..<20 where reader.documents[document]?.heads != writer.documents[document]?.heads { try await reader.sync(document) }
+        #expect(reader.documents[document]?.heads == writer.documents[document]?.heads)
     }
 
     @Test func v1OnlyPeerGetsEveryChange() async throws {
