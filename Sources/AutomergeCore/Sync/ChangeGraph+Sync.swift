@@ -130,7 +130,7 @@ extension ChangeGraph {
         if hasChanges && !state.readOnly {
             var stream: [UInt8] = []
             for entry in message.changes { stream.append(contentsOf: entry) }
-            let summary = try load(stream)
+            let summary = try load(stream, inflation: .syncMessage)
             result.applied = summary.result.applied
             result.queued = summary.result.queued
         }
