@@ -15,6 +15,13 @@ struct FuzzCommand {
             worker(Array(arguments.dropFirst()), fixtures: fixtures)
             return
         }
+        // `input TARGET SEED INDEX`: writes that input to standard output (to keep as a regression).
+        if arguments.first == "input", arguments.count == 4, let seed = UInt64(arguments[2]), let index = Int(arguments[3]),
+            let target = FuzzTarget.all(fixtures: Corpus(fixtures: fixtures)).first(where: { $0.name == arguments[1] })
+        {
+            FileHandle.standardOutput.write(Data(FuzzEngine(target: target, seed: seed).input(index)))
+            return
+        }
         let seed = option("--seed", in: &arguments).flatMap { UInt64($0) } ?? 1
         let count = option("--count", in: &arguments).flatMap { Int($0) } ?? 1_000_000
         let seconds = option("--seconds", in: &arguments).flatMap { Double($0) } ?? 3600
