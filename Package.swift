@@ -140,7 +140,13 @@ let package = Package(
         ),
         // Seeded, time-boxed fuzzing of every network and data-directory parser, each batch in a
         // child process: `swift run -c release groundmist-fuzz --count 1000000`.
-        .executableTarget(name: "groundmist-fuzz", dependencies: ["AutomergeCore", "AutomergeRepo", "ATProto", "GroundmistSync"]),
+        .executableTarget(
+            name: "groundmist-fuzz",
+            dependencies: [
+                "AutomergeCore", "AutomergeRepo", "ATProto", "GroundmistSync",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // The issue-14 memory attacks against a `groundmist-sync serve` child process, on loopback:
         // `swift build -c release --product groundmist-sync && swift run -c release groundmist-attack-bench`.
         .executableTarget(

@@ -33,7 +33,7 @@ struct AttackBench {
                 try await storage.saveChanges(document.changes, of: id, graph: document.graph)
                 bigDocumentId = id
             }
-            if attack == "c" { upload = try Attacks.bigDocument(megabytes: 20) }
+            if attack == "c" { upload = try Attacks.bigDocument(megabytes: 6) }
             let process = try ServerProcess(executable: server, port: port, dataDirectory: directory.path)
             let baseline = process.memory("VmRSS")
             let legit = try LegitimateClient(port: port)

@@ -153,7 +153,7 @@ enum Attacks {
         }
         Thread.sleep(forTimeInterval: 2)
         socket.close()
-        return "\(sent) one-byte continuation frames sent (\(sent * continuation.count >> 20) MiB)"
+        return "\(sent) one-byte continuation frames sent (\((sent * continuation.count) >> 20) MiB)"
     }
 
     /// (e) Ephemeral messages, each with a new session id, in rounds.

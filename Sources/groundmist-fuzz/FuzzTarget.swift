@@ -3,6 +3,7 @@ import AutomergeCore
 import AutomergeRepo
 import Foundation
 import GroundmistSync
+import NIOConcurrencyHelpers
 
 /// One parser reachable from the network or the data directory, with its seed corpus. `run`
 /// feeds it one input; a thrown, typed error is the expected answer to garbage, so the only
@@ -78,10 +79,19 @@ extension FuzzTarget {
     }
 }
 
-/// Writes each input as `sessions.json` in a scratch data directory and opens the real store.
+/// Decodes each input as the sessions file's `Session` records (the store's own `Codable` types
+/// and date strategy) and, every 64th input, writes it as `sessions.json` in a scratch data
+/// directory and opens the real store (file I/O makes that path 50× slower).
 final class SessionsFileProbe: Sendable {
     static let shared = SessionsFileProbe()
     let dataDirectory: String
+    private let calls = NIOLockedValueBox(0)
+
+    /// The file's shape (`SessionStore`'s own wrapper is internal).
+    struct File: Decodable {
+        var version: Int
+        var sessions: [Session]
+    }
 
     init() {
         dataDirectory = NSTemporaryDirectory() + "groundmist-fuzz-\(ProcessInfo.processInfo.processIdentifier)"
@@ -89,6 +99,14 @@ final class SessionsFileProbe: Sendable {
     }
 
     func load(_ bytes: [UInt8]) {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        _ = try? decoder.decode(File.self, from: Data(bytes))
+        let call = calls.withLockedValue { value in
+            defer { value += 1 }
+            return value
+        }
+        guard call % 64 == 0 else { return }
         let path = dataDirectory + "/.groundmist/sessions.json"
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return }
         _ = try? SessionStore(dataDirectory: dataDirectory)
