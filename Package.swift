@@ -138,6 +138,28 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Seeded, time-boxed fuzzing of every network and data-directory parser, each batch in a
+        // child process: `swift run -c release groundmist-fuzz --count 1000000`.
+        .executableTarget(
+            name: "groundmist-fuzz",
+            dependencies: [
+                "AutomergeCore", "AutomergeRepo", "ATProto", "GroundmistSync",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        // The issue-14 memory attacks against a `groundmist-sync serve` child process, on loopback:
+        // `swift build -c release --product groundmist-sync && swift run -c release groundmist-attack-bench`.
+        .executableTarget(
+            name: "groundmist-attack-bench",
+            dependencies: [
+                "AutomergeCore",
+                "AutomergeRepo",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "GroundmistFuzzTests", dependencies: ["groundmist-fuzz", "AutomergeCore", "AutomergeRepo", "GroundmistSync"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -77,8 +77,13 @@ public struct ChunkReader: Sendable {
     private var offset = 0
     private var index = 0
     public private(set) var counts = ChunkCounts()
+    /// What compressed change chunks may still inflate to; shared by the whole input.
+    public var inflation: InflationBudget
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ bytes: [UInt8], inflation: InflationLimits = .storage) {
+        self.bytes = bytes
+        self.inflation = InflationBudget(inflation)
+    }
 
     public var isAtEnd: Bool { offset >= bytes.count }
     /// The byte offset of the next chunk.
@@ -89,7 +94,7 @@ public struct ChunkReader: Sendable {
         let start = offset
         let chunkIndex = index
         do throws(AutomergeError) {
-            let (chunk, end) = try Self.parse(bytes, at: start, counts: &counts)
+            let (chunk, end) = try Self.parse(bytes, at: start, counts: &counts, inflation: &inflation)
             offset = end
             index += 1
             return chunk
@@ -106,7 +111,12 @@ public struct ChunkReader: Sendable {
         return chunks
     }
 
-    private static func parse(_ bytes: [UInt8], at start: Int, counts: inout ChunkCounts) throws(AutomergeError) -> (Chunk, Int) {
+    private static func parse(
+        _ bytes: [UInt8],
+        at start: Int,
+        counts: inout ChunkCounts,
+        inflation: inout InflationBudget
+    ) throws(AutomergeError) -> (Chunk, Int) {
         var reader = ByteReader(bytes, range: start..<bytes.count)
         let magic = try reader.readRange(4, "chunk magic")
         guard bytes[magic].elementsEqual(Chunk.magic) else { throw .badMagic }
@@ -135,7 +145,7 @@ public struct ChunkReader: Sendable {
             let chunkBytes = start == 0 && end == bytes.count ? bytes : Array(bytes[start..<end])
             return (.change(ChangeChunk(verifiedBytes: chunkBytes, hash: ChangeHash(digest, at: 0), bodyStart: body.lowerBound - start)), end)
         case .compressedChange:
-            let inflated = try Deflate.inflate(bytes[body])
+            let inflated = try Deflate.inflate(bytes[body], budget: &inflation)
             let change = ChangeChunk(body: inflated)
             guard change.bytes[4..<8].elementsEqual(bytes[checksum]) else { throw .badChecksum }
             counts.compressed += 1

@@ -1,23 +1,95 @@
 import CompressNIO
 import NIOCore
 
+/// How many inflated bytes one parse may produce: per DEFLATE stream (one compressed change
+/// chunk or one document column) and in total over every stream of one input (one sync message,
+/// one file). The bounds stop "zip bombs": a few hundred kilobytes that inflate to gigabytes.
+public struct InflationLimits: Sendable, Equatable {
+    /// The most one stream may inflate to.
+    public var perStream: Int
+    /// The most all streams of one input may inflate to together.
+    public var total: Int
+
+    public init(perStream: Int, total: Int) {
+        self.perStream = perStream
+        self.total = total
+    }
+
+    /// For what a peer sends in one sync message: 32 MiB per compressed change, 64 MiB in all
+    /// (the default WebSocket message size; a reply carrying these changes must fit one too).
+    public static let syncMessage = InflationLimits(perStream: 32 << 20, total: 64 << 20)
+
+    /// For our own storage and local tools: large enough for any real document, small enough
+    /// that a damaged or planted file cannot exhaust memory.
+    public static let storage = InflationLimits(perStream: 1 << 30, total: 2 << 30)
+}
+
+/// The inflated bytes one parse has left, spent stream by stream and checked while inflating.
+public struct InflationBudget: Sendable, Equatable {
+    public let limits: InflationLimits
+    /// Bytes still allowed in total.
+    public private(set) var remaining: Int
+
+    public init(_ limits: InflationLimits) {
+        self.limits = limits
+        self.remaining = max(0, limits.total)
+    }
+
+    /// The most the next stream may inflate to.
+    var nextStreamMaximum: Int { min(limits.perStream, remaining) }
+
+    mutating func spend(_ bytes: Int) { remaining = max(0, remaining - bytes) }
+}
+
 /// Raw DEFLATE (RFC 1951, no zlib or gzip header), as Automerge uses for compressed change
 /// chunks and document columns.
 enum Deflate {
-    /// The largest inflated size accepted for one stream. Automerge columns and changes are far
-    /// smaller; the bound stops a hostile "zip bomb" from exhausting memory.
-    static let maximumInflatedSize = 1 << 30
+    /// The output grows in steps of at most this much, so a bomb stops at its bound plus one
+    /// step instead of after allocating its whole claimed size.
+    static let growthStep = 4 << 20
 
-    static func inflate(_ bytes: ArraySlice<UInt8>, maximumSize: Int = maximumInflatedSize) throws(AutomergeError) -> [UInt8] {
+    /// Inflates one stream within `budget`, spending what it produced.
+    /// - Throws: `inflatedSizeExceeded` as soon as the output would pass the budget (checked while
+    ///   inflating, not after), `badDeflateStream` for corrupt or trailing data.
+    static func inflate(_ bytes: ArraySlice<UInt8>, budget: inout InflationBudget) throws(AutomergeError) -> [UInt8] {
+        let maximum = budget.nextStreamMaximum
         var input = ByteBufferAllocator().buffer(capacity: bytes.count)
         input.writeBytes(bytes)
+        var output = ByteBufferAllocator().buffer(capacity: min(maximum, max(64, bytes.count * 4), growthStep))
         do {
-            var output = try input.decompress(with: .deflate(), maxSize: maximumSize)
+            let decompressor = CompressionAlgorithm.deflate().decompressor
+            try decompressor.startStream()
+            defer { try? decompressor.finishStream() }
+            while true {
+                do {
+                    try input.decompressStream(to: &output, with: decompressor)
+                    break
+                } catch let error as CompressNIOError where error == .bufferOverflow {
+                    // The output is full (readable bytes == capacity).
+                    guard output.readableBytes < maximum else { throw AutomergeError.inflatedSizeExceeded(limit: maximum) }
+                    // Growing reallocates in place for large buffers; no second copy is held.
+                    output.reserveCapacity(min(maximum, output.capacity + max(64, min(output.capacity, growthStep))))
+                } catch let error as CompressNIOError where error == .inputBufferOverflow {
+                    // The stream ended before the input did.
+                    throw AutomergeError.badDeflateStream
+                }
+            }
             guard input.readableBytes == 0 else { throw AutomergeError.badDeflateStream }
-            return output.readBytes(length: output.readableBytes) ?? []
+            // The allocator may round capacity up past the bound.
+            guard output.readableBytes <= maximum else { throw AutomergeError.inflatedSizeExceeded(limit: maximum) }
+        } catch let error as AutomergeError {
+            throw error
         } catch {
             throw .badDeflateStream
         }
+        budget.spend(output.readableBytes)
+        return output.readBytes(length: output.readableBytes) ?? []
+    }
+
+    /// Inflates one stream from trusted storage (`InflationLimits.storage`).
+    static func inflate(_ bytes: ArraySlice<UInt8>) throws(AutomergeError) -> [UInt8] {
+        var budget = InflationBudget(.storage)
+        return try inflate(bytes, budget: &budget)
     }
 
     static func deflate(_ bytes: [UInt8]) -> [UInt8] {

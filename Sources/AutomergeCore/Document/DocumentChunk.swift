@@ -25,6 +25,12 @@ public struct DocumentChunk: Sendable {
     }
 
     public init(_ chunk: DocumentChunkBytes) throws(AutomergeError) {
+        var inflation = InflationBudget(.storage)
+        try self.init(chunk, inflation: &inflation)
+    }
+
+    /// Decodes the chunk, its columns inflating within `inflation` (shared with the rest of the input).
+    public init(_ chunk: DocumentChunkBytes, inflation: inout InflationBudget) throws(AutomergeError) {
         var reader = ByteReader(chunk.bytes, range: chunk.bodyRange)
         actors = try reader.readActorArray("actors")
         heads = try reader.readHashArray("heads")
@@ -44,16 +50,20 @@ public struct DocumentChunk: Sendable {
             guard reader.isAtEnd else { throw .invalidDocument("leftover bytes after the head indexes") }
             headIndexes = indexes
         }
-        changeColumns = try Self.inflate(changeRaw, in: chunk.bytes)
-        opColumns = try Self.inflate(opRaw, in: chunk.bytes)
+        changeColumns = try Self.inflate(changeRaw, in: chunk.bytes, budget: &inflation)
+        opColumns = try Self.inflate(opRaw, in: chunk.bytes, budget: &inflation)
     }
 
     /// Inflates DEFLATE-flagged columns; keys are the normalized specs.
-    private static func inflate(_ columns: [RawColumn], in bytes: [UInt8]) throws(AutomergeError) -> [ColumnSpec: ColumnBytes] {
+    private static func inflate(
+        _ columns: [RawColumn],
+        in bytes: [UInt8],
+        budget: inout InflationBudget
+    ) throws(AutomergeError) -> [ColumnSpec: ColumnBytes] {
         var result: [ColumnSpec: ColumnBytes] = [:]
         for column in columns {
             if column.spec.isDeflated {
-                let inflated = try Deflate.inflate(bytes[column.range])
+                let inflated = try Deflate.inflate(bytes[column.range], budget: &budget)
                 result[column.spec.normalized] = ColumnBytes(bytes: inflated, range: 0..<inflated.count)
             } else {
                 result[column.spec] = ColumnBytes(bytes: bytes, range: column.range)

@@ -22,6 +22,9 @@ public indirect enum AutomergeError: Error, Equatable, Sendable, CustomStringCon
     case bundleNotSupported
     /// A DEFLATE stream could not be inflated.
     case badDeflateStream
+    /// A DEFLATE stream inflated past its bound (`InflationLimits`): per stream, or what was left
+    /// of the total for the input.
+    case inflatedSizeExceeded(limit: Int)
     /// The column metadata or column data is malformed.
     case invalidColumns(String)
     /// An op has an action code the reference does not know.
@@ -56,6 +59,7 @@ public indirect enum AutomergeError: Error, Equatable, Sendable, CustomStringCon
         case .unknownChunkType(let type): return "unknown chunk type \(type)"
         case .bundleNotSupported: return "bundle chunks (type 3) are experimental and not supported"
         case .badDeflateStream: return "corrupt DEFLATE stream"
+        case .inflatedSizeExceeded(let limit): return "compressed data inflates past the limit of \(limit) bytes"
         case .invalidColumns(let reason): return "invalid columns: \(reason)"
         case .unknownAction(let action): return "unknown action \(action)"
         case .invalidValue(let reason): return "invalid value: \(reason)"

@@ -13,15 +13,19 @@ extension ChangeGraph {
     ///
     /// Atomic: everything is parsed, rebuilt and checked before the graph changes, so a bad
     /// chunk anywhere leaves the graph as it was.
+    ///
+    /// - Parameter inflation: what compressed changes and document columns may inflate to, per
+    ///   stream and for the whole input (`.syncMessage` for what a peer sent).
     @discardableResult
     public mutating func load(
         _ bytes: [UInt8],
         validation: ChangeValidation = .full,
-        limits: DocumentLimits = .default
+        limits: DocumentLimits = .default,
+        inflation: InflationLimits = .storage
     ) throws(AutomergeError) -> LoadSummary {
         let wasEmpty = count == 0 && queued.isEmpty
         do throws(AutomergeError) {
-            return try loadUnchecked(bytes, validation: validation, limits: limits, wasEmpty: wasEmpty)
+            return try loadUnchecked(bytes, validation: validation, limits: limits, inflation: inflation, wasEmpty: wasEmpty)
         } catch {
             // Only the empty-graph fast path mutates before the end (node arrays first, hashes
             // last): a graph that was empty is simply emptied again.
@@ -34,9 +38,10 @@ extension ChangeGraph {
         _ bytes: [UInt8],
         validation: ChangeValidation,
         limits: DocumentLimits,
+        inflation: InflationLimits,
         wasEmpty: Bool
     ) throws(AutomergeError) -> LoadSummary {
-        var reader = ChunkReader(bytes)
+        var reader = ChunkReader(bytes, inflation: inflation)
         var summary = LoadSummary()
         var batch: [QueuedChange] = []
         var chunkIndex = 0
@@ -50,7 +55,7 @@ extension ChangeGraph {
                     batch.append(try QueuedChange(change, validation: validation))
                     summary.changesRead += 1
                 case .document(let documentBytes):
-                    let document = try DocumentChunk(documentBytes)
+                    let document = try DocumentChunk(documentBytes, inflation: &reader.inflation)
                     if !document.heads.isEmpty && document.heads.allSatisfy({ contains($0) }) { continue }
                     if wasEmpty && chunkIndex == 0 {
                         let applied = try loadDocumentIntoEmptyGraph(document, limits: limits)

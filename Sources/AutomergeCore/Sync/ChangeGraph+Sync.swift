@@ -172,7 +172,7 @@ extension ChangeGraph {
                 for entry in message.changes { stream.append(contentsOf: entry) }
             }
             let wasEmpty = count == 0 && queuedCount == 0
-            let summary = try load(stream)
+            let summary = try load(stream, inflation: .syncMessage)
             result.applied = summary.result.applied
             result.queued = summary.result.queued
             if !(result.applied.isEmpty && result.queued == 0) {

@@ -29,8 +29,8 @@ public actor Repo: RepoEndpoint {
     private var connections: [RepoConnectionID: ConnectionState] = [:]
     private var connectionByPeer: [String: RepoConnectionID] = [:]
     private var documents: [DocumentId: DocumentSynchronizer] = [:]
-    /// Highest ephemeral `count` seen per (sender, session).
-    private var ephemeralSeen: [String: UInt64] = [:]
+    /// Highest ephemeral `count` seen per (sender, session); bounded and expiring.
+    private var ephemeralSeen = EphemeralSeenTable()
     /// Documents every joining peer is asked for (see `requestOnJoin`).
     private var requestedOnJoin: Set<DocumentId> = []
 
@@ -221,6 +221,9 @@ public actor Repo: RepoEndpoint {
         await document.release()
     }
 
+    /// Sessions in the ephemeral de-duplication table (tests and diagnostics).
+    public var ephemeralSessionsTracked: Int { ephemeralSeen.count }
+
     /// The documents currently in memory.
     public var loadedDocuments: [DocumentId] { Array(documents.keys) }
 
@@ -240,9 +243,7 @@ public actor Repo: RepoEndpoint {
     /// Relays an ephemeral message unchanged but for `targetId` to the document's other peers,
     /// once per (sender, session, count): echoes come back from clients and must die here.
     private func relay(_ message: EphemeralMessage, from peer: PeerLink) async {
-        let key = message.senderId + "\u{0}" + message.sessionId
-        if let last = ephemeralSeen[key], message.count <= last { return }
-        ephemeralSeen[key] = message.count
+        guard ephemeralSeen.isNew(sender: message.senderId, session: message.sessionId, count: message.count) else { return }
         guard let documentId = try? DocumentId(message.documentId), let document = documents[documentId] else { return }
         for link in await document.links() where link.peerId != peer.peerId && link.peerId != message.senderId {
             var relayed = message

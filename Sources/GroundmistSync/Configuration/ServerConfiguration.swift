@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var allowUnauthenticatedNonLoopback: Bool
     /// Authentication settings; nil runs the local development mode (loopback only, no authentication).
     public var authentication: AuthenticationConfiguration?
+    /// Per-connection queue and fragmentation bounds (`GROUNDMIST_MAX_*` variables).
+    public var connectionLimits = ConnectionLimits.default
 
     public init(
         host: String = ServerConfiguration.defaultHost,
@@ -117,6 +119,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                 problems.append(.invalidLogLevel(level))
             }
         }
+        configuration.connectionLimits = ConnectionLimits.parse(values, problems: &problems)
         let authentication = AuthenticationConfiguration.parse(values, problems: &problems)
         guard problems.isEmpty else { throw ConfigurationError(problems) }
         configuration.authentication = authentication
@@ -149,6 +152,7 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
     case invalidLegacyAuth(String)
     case invalidPLCURL(String)
     case invalidTokenLifetime(String)
+    case invalidLimit(name: String, value: String)
 
     public var description: String {
         switch self {
@@ -183,6 +187,8 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
             return "PLC_URL must be an http(s) URL, e.g. https://plc.directory (got \"\(value)\")"
         case .invalidTokenLifetime(let value):
             return "GROUNDMIST_TOKEN_LIFETIME must be a duration like 30d, 12h, 90m or 3600s (got \"\(value)\")"
+        case .invalidLimit(let name, let value):
+            return "\(name) must be a whole number above 0 (got \"\(value)\")"
         }
     }
 }

@@ -154,6 +154,7 @@ public struct GroundmistServer: Sendable {
                             outbound: outbound,
                             endpoint: endpoint,
                             maxMessageSize: configuration.maxMessageSize,
+                            limits: configuration.connectionLimits,
                             closeTimeout: Self.closeTimeout,
                             logger: connectionLogger,
                             metrics: metrics,

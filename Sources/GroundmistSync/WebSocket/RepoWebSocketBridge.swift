@@ -7,6 +7,10 @@ import NIOWebSocket
 /// Pumps one WebSocket (server or client side) to and from a `RepoEndpoint`: registers the
 /// connection, hands every reassembled binary message to the endpoint in order, rejects text
 /// frames with an automerge-repo `error`, and reports the disconnect exactly once.
+///
+/// Every queue is bounded (`ConnectionLimits`): messages waiting for the repo (the reader stops
+/// reading past the bound), bytes waiting for the peer (the peer is closed past the bound), and
+/// frames per message.
 enum RepoWebSocketBridge {
     static let textFrameErrorMessage = "text frames are not supported: send each message as one binary CBOR frame"
 
@@ -16,6 +20,7 @@ enum RepoWebSocketBridge {
         outbound: WebSocketOutboundWriter,
         endpoint: any RepoEndpoint,
         maxMessageSize: Int,
+        limits: ConnectionLimits = .default,
         closeTimeout: Duration,
         logger: Logger,
         metrics: GroundmistMetrics? = nil,
@@ -24,7 +29,14 @@ enum RepoWebSocketBridge {
         metrics?.connectionOpened()
         defer { metrics?.connectionClosed() }
         let (outbox, continuation) = AsyncStream.makeStream(of: OutboundItem.self)
-        let connection = WebSocketRepoConnection(outbox: continuation)
+        // A peer closed by a limit may never read our close frame: drop it after closeTimeout.
+        let (violations, violationContinuation) = AsyncStream.makeStream(of: ConnectionLimitViolation.self)
+        let connection = WebSocketRepoConnection(
+            outbox: continuation,
+            maxQueuedBytes: limits.maxQueuedOutboundBytes,
+            maxMessageSize: maxMessageSize,
+            onViolation: { violationContinuation.yield($0) }
+        )
         let id = await endpoint.connect(connection)
         var connectionLogger = logger
         connectionLogger[metadataKey: "connection"] = "\(id)"
@@ -33,34 +45,55 @@ enum RepoWebSocketBridge {
 
         // Messages are handed to the endpoint by their own task, in order, so that the reader
         // keeps reading while the endpoint awaits storage: pings and pongs are control frames
-        // handled by the reader, and a busy repo must not look like a dead peer.
+        // handled by the reader, and a busy repo must not look like a dead peer. The gate stops
+        // the reader only when messages worth more than the inbound bound are waiting.
+        let gate = InboundQueueGate(limit: limits.maxQueuedInboundBytes)
         let (inbox, inboxContinuation) = AsyncStream.makeStream(of: [UInt8].self)
         let processor = Task {
-            for await frame in inbox { await endpoint.receive(frame, from: id) }
+            for await frame in inbox {
+                await endpoint.receive(frame, from: id)
+                gate.release(frame.count)
+            }
         }
         var readError: (any Error)?
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await writeLoop(outbox, outbound: outbound, logger: logger, metrics: metrics)
+                await writeLoop(outbox, connection: connection, outbound: outbound, logger: logger, metrics: metrics)
                 // We asked to close: give the peer time to answer the close frame, then drop it.
                 try? await Task.sleep(for: closeTimeout)
                 if !Task.isCancelled { forceClose() }
             }
+            group.addTask {
+                for await violation in violations {
+                    logger.notice("closing a connection: limit reached", metadata: ["reason": "\(violation.closeReason)"])
+                    try? await Task.sleep(for: closeTimeout)
+                    if !Task.isCancelled { forceClose() }
+                    return
+                }
+            }
             do {
-                for try await message in inbound.messages(maxSize: maxMessageSize) {
+                var assembler = MessageAssembler(maxMessageSize: maxMessageSize, maxFrames: limits.maxFramesPerMessage)
+                for try await frame in inbound {
                     if connection.isClosing { continue }
+                    let message: MessageAssembler.Message?
+                    do throws(MessageAssembler.Violation) {
+                        message = try assembler.append(opcode: frame.opcode, data: frame.data, fin: frame.fin)
+                    } catch {
+                        logger.notice("message refused", metadata: ["reason": "\(error.message)"])
+                        reject(on: connection, message: error.message, code: error.closeCode)
+                        continue
+                    }
                     switch message {
-                    case .binary(let buffer):
-                        logger.trace("received message", metadata: ["bytes": "\(buffer.readableBytes)"])
-                        metrics?.received(bytes: buffer.readableBytes)
-                        inboxContinuation.yield(Array(buffer.readableBytesView))
-                    case .text(let text):
-                        logger.notice("text frame rejected", metadata: ["bytes": "\(text.utf8.count)"])
-                        let error = RepoMessage.error(
-                            RepoErrorMessage(senderId: nil, message: textFrameErrorMessage, targetId: nil)
-                        )
-                        connection.enqueue(.message(error.encoded()))
-                        connection.close(code: .unacceptableData, reason: "binary frames only")
+                    case nil:
+                        continue
+                    case .binary(let bytes):
+                        logger.trace("received message", metadata: ["bytes": "\(bytes.count)"])
+                        metrics?.received(bytes: bytes.count)
+                        await gate.admit(bytes.count)
+                        inboxContinuation.yield(bytes)
+                    case .text(let count):
+                        logger.notice("text frame rejected", metadata: ["bytes": "\(count)"])
+                        reject(on: connection, message: textFrameErrorMessage, code: .unacceptableData, reason: "binary frames only")
                     }
                 }
             } catch {
@@ -69,6 +102,7 @@ enum RepoWebSocketBridge {
             inboxContinuation.finish()
             await processor.value
             connection.finish()
+            violationContinuation.finish()
             group.cancelAll()
         }
         await endpoint.disconnect(id)
@@ -79,15 +113,25 @@ enum RepoWebSocketBridge {
         logger.debug("WebSocket disconnected")
     }
 
+    /// Sends an automerge-repo `error` and closes.
+    private static func reject(on connection: WebSocketRepoConnection, message: String, code: WebSocketErrorCode, reason: String? = nil) {
+        let error = RepoMessage.error(RepoErrorMessage(senderId: nil, message: message, targetId: nil))
+        connection.enqueue(.message(error.encoded()))
+        connection.close(code: code, reason: reason ?? String(message.prefix(120)))
+    }
+
     private static func writeLoop(
         _ outbox: AsyncStream<OutboundItem>,
+        connection: WebSocketRepoConnection,
         outbound: WebSocketOutboundWriter,
         logger: Logger,
         metrics: GroundmistMetrics?
     ) async {
         for await item in outbox {
             switch item {
-            case .message(let bytes):
+            case .message(let bytes), .finalMessage(let bytes):
+                defer { connection.written(item) }
+                if case .message = item, !connection.shouldWriteQueuedMessages { continue }
                 do {
                     try await outbound.writeBinaryMessage(ByteBuffer(bytes: bytes))
                     metrics?.sent(bytes: bytes.count)
@@ -100,6 +144,15 @@ enum RepoWebSocketBridge {
                 try? await outbound.close(code, reason: reason)
                 return
             }
+        }
+    }
+}
+
+extension MessageAssembler.Violation {
+    var closeCode: WebSocketErrorCode {
+        switch self {
+        case .tooManyFrames, .tooLarge: return .messageTooLarge
+        case .badFragmentation: return .protocolError
         }
     }
 }

@@ -1,0 +1,78 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs inputs through one target in this process, timing each and watching peak memory.
+/// A trap kills the process: the parent (`FuzzSupervisor`) runs this in a child and replays.
+struct FuzzEngine {
+    /// An input slower than this is reported as a hang (release builds).
+    static let hangThreshold: Duration = .seconds(1)
+    /// Growth of the peak resident size caused by one input that counts as unbounded allocation.
+    static let allocationThreshold = 512 << 20
+
+    struct Finding: Sendable, Equatable, CustomStringConvertible {
+        enum Kind: String, Sendable { case crash, hang, allocation }
+        let kind: Kind
+        let target: String
+        let seed: UInt64
+        let index: Int
+        var detail: String = ""
+
+        var description: String { "\(kind.rawValue) in \(target) (seed \(seed), input \(index))\(detail.isEmpty ? "" : ": \(detail)")" }
+    }
+
+    let target: FuzzTarget
+    let seed: UInt64
+    /// Debug builds run parsers 10–50× slower, so the CI slice allows more.
+    var hangThreshold: Duration = FuzzEngine.hangThreshold
+
+    /// The input number `index` of this run: deterministic, so a parent can rebuild it.
+    func input(_ index: Int) -> [UInt8] {
+        var rng = FuzzRandom(seed: seed, target: target.name, index: index)
+        return Mutator.input(from: target.corpus, &rng)
+    }
+
+    /// Runs inputs `range`; `progress` is called before each one (replay uses it to name the
+    /// input that trapped). Returns the hangs and allocation jumps seen.
+    func run(
+        _ range: Range<Int>,
+        deadline: ContinuousClock.Instant? = nil,
+        progress: (Int) -> Void = { _ in }
+    ) -> (ran: Int, findings: [Finding]) {
+        var findings: [Finding] = []
+        var peak = Self.peakResidentBytes()
+        var ran = 0
+        let clock = ContinuousClock()
+        for index in range {
+            if let deadline, index % 64 == 0, clock.now >= deadline { break }
+            progress(index)
+            let bytes = input(index)
+            let start = clock.now
+            target.run(bytes)
+            let elapsed = start.duration(to: clock.now)
+            ran += 1
+            if elapsed > hangThreshold {
+                findings.append(Finding(kind: .hang, target: target.name, seed: seed, index: index, detail: "\(elapsed)"))
+            }
+            if index % 16 == 0 || elapsed > .milliseconds(50) {
+                let now = Self.peakResidentBytes()
+                if now - peak > Self.allocationThreshold {
+                    findings.append(
+                        Finding(kind: .allocation, target: target.name, seed: seed, index: index, detail: "peak RSS +\((now - peak) >> 20) MiB")
+                    )
+                }
+                peak = now
+            }
+        }
+        return (ran, findings)
+    }
+
+    /// The process's peak resident set size in bytes (getrusage).
+    static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) * 1024
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+@testable import groundmist_fuzz
+
+/// The CI slice of `groundmist-fuzz`: the same engine, targets and mutator, a fixed seed and a
+/// few thousand inputs per parser, in process (a trap fails the whole test run, which is the
+/// point). Seeds come from ../shared/fixtures when present, else from the built-in corpus.
+@Suite struct FuzzSliceTests {
+    static let fixtures = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
+
+    static let inputsPerParser = 2_000
+
+    static let targets = FuzzTarget.all(fixtures: Corpus(fixtures: fixtures))
+
+    @Test func everyParserHasATarget() {
+        #expect(Self.targets.map(\.name) == FuzzTarget.names)
+        for target in Self.targets { #expect(!target.corpus.isEmpty, "\(target.name) has no seeds") }
+    }
+
+    @Test(arguments: FuzzTarget.names)
+    func seededSlice(_ name: String) throws {
+        let target = try #require(Self.targets.first { $0.name == name })
+        // Debug build on a shared CI machine: the 1 s release bound would flag the unmutated
+        // 20,000-change fixture document (about 1 s of CPU in debug, under 0.1 s in release).
+        let engine = FuzzEngine(target: target, seed: 14, hangThreshold: .seconds(15))
+        let result = engine.run(0..<Self.inputsPerParser)
+        #expect(result.ran == Self.inputsPerParser)
+        #expect(result.findings.isEmpty, "\(result.findings)")
+    }
+
+    @Test func inputsAreReproducible() throws {
+        let target = try #require(Self.targets.first { $0.name == "sync-message" })
+        let engine = FuzzEngine(target: target, seed: 99)
+        #expect(engine.input(12345) == FuzzEngine(target: target, seed: 99).input(12345))
+        #expect((0..<64).contains { engine.input($0) != engine.input($0 + 1) })
+    }
+}
