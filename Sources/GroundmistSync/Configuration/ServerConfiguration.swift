@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var allowUnauthenticatedNonLoopback: Bool
     /// Authentication settings; nil runs the local development mode (loopback only, no authentication).
     public var authentication: AuthenticationConfiguration?
+    /// Connection deadlines and the development-mode origins (`ServerConfiguration+Hardening.swift`).
+    public var hardening = HardeningConfiguration()
 
     public init(
         host: String = ServerConfiguration.defaultHost,
@@ -117,6 +119,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                 problems.append(.invalidLogLevel(level))
             }
         }
+        configuration.hardening = HardeningConfiguration.parse(values, problems: &problems)
         let authentication = AuthenticationConfiguration.parse(values, problems: &problems)
         guard problems.isEmpty else { throw ConfigurationError(problems) }
         configuration.authentication = authentication
@@ -149,6 +152,8 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
     case invalidLegacyAuth(String)
     case invalidPLCURL(String)
     case invalidTokenLifetime(String)
+    case invalidTimeout(variable: String, value: String)
+    case invalidDevelopmentOrigin(String)
 
     public var description: String {
         switch self {
@@ -183,6 +188,10 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
             return "PLC_URL must be an http(s) URL, e.g. https://plc.directory (got \"\(value)\")"
         case .invalidTokenLifetime(let value):
             return "GROUNDMIST_TOKEN_LIFETIME must be a duration like 30d, 12h, 90m or 3600s (got \"\(value)\")"
+        case .invalidTimeout(let variable, let value):
+            return "\(variable) must be a duration like 60s or 2m (got \"\(value)\")"
+        case .invalidDevelopmentOrigin(let value):
+            return "GROUNDMIST_DEV_ORIGINS must be a comma-separated list of origins like http://localhost:5173, or * (bad entry \"\(value)\")"
         }
     }
 }
