@@ -135,6 +135,7 @@ let package = Package(
                 "AutomergeRepo",
                 "ATProto",
                 "GroundmistSync",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
