@@ -130,6 +130,19 @@ import Testing
         var dumped = ""
         dump(key, to: &dumped)
         #expect(!dumped.contains("0123") && !dumped.contains("48"))
+        // A parsed token and a login response (which carries the sync token) print no token part.
+        let jwt = try owner.serviceAuthToken(aud: owner.serviceAudience)
+        let signaturePart = String(jwt.split(separator: ".")[2])
+        let payloadPart = String(jwt.split(separator: ".")[1])
+        let jws = try CompactJWS(jwt)
+        let response = LoginResponse(status: 200, headers: [], body: #"{"result":"OK","token":"\#(jwt)"}"#)
+        for value in [jws as Any, response as Any] {
+            var dumpedValue = ""
+            dump(value, to: &dumpedValue)
+            for rendered in ["\(value)", String(reflecting: value), dumpedValue] {
+                #expect(!rendered.contains(signaturePart) && !rendered.contains(payloadPart), "\(rendered)")
+            }
+        }
         let configuration = AuthenticationConfiguration(ownerDID: owner.did, secretKey: key, publicURL: testPublicURL)
         for rendered in [
             "\(configuration)", String(reflecting: configuration),
