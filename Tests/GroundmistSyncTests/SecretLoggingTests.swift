@@ -9,7 +9,7 @@ import Testing
 /// Nothing secret reaches the log at any level: the real server (production resolver stack against
 /// a fake PLC directory) runs a service-auth login, a DPoP login and a WebSocket sync at each of
 /// trace … critical, and the rendered output is searched for every credential it handled.
-@Suite struct SecretLoggingTests {
+@Suite(.serialized) struct SecretLoggingTests {
     /// The secret in each of the forms a careless description would print it.
     static func forms(ofSecret secret: String) -> [String] {
         let bytes = Array(secret.utf8)
