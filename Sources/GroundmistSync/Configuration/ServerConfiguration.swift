@@ -25,7 +25,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var allowUnauthenticatedNonLoopback: Bool
     /// Authentication settings; nil runs the local development mode (loopback only, no authentication).
     public var authentication: AuthenticationConfiguration?
-    /// Connection deadlines and the development-mode origins (`ServerConfiguration+Hardening.swift`).
+    /// Connection deadlines and the development-mode origins (`HardeningConfiguration`).
     public var hardening = HardeningConfiguration()
 
     public init(

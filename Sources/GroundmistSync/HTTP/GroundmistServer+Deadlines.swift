@@ -13,14 +13,15 @@ extension GroundmistServer {
     /// The byte-level idle timeout is never below three ping intervals: a live WebSocket peer
     /// answers each ping, so it is never that quiet.
     static func http1WebSocketUpgrade(
-        hardening: HardeningConfiguration,
-        pingInterval: Duration,
+        _ server: ServerConfiguration,
         webSocket: WebSocketServerConfiguration,
         shouldUpgrade:
             @escaping @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<
                 WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
             >
     ) -> HTTPServerBuilder {
+        let hardening = server.hardening
+        let pingInterval = server.pingInterval
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
             http1: .init(idleTimeout: TimeAmount(hardening.idleTimeout)),
             ws: webSocket

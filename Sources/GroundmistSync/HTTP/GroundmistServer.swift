@@ -118,10 +118,7 @@ public struct GroundmistServer: Sendable {
         }
         return Application(
             router: Self.makeRouter(mode: mode, metrics: metrics),
-            server: Self.http1WebSocketUpgrade(hardening: configuration.hardening, pingInterval: configuration.pingInterval, webSocket: webSocket) {
-                request,
-                channel,
-                _ in
+            server: Self.http1WebSocketUpgrade(configuration, webSocket: webSocket) { request, channel, _ in
                 // Any path upgrades, as in the original server; clients normally use "/".
                 let endpoint: any RepoEndpoint
                 var grant: ConnectionGrant?
