@@ -36,8 +36,13 @@ struct SessionsCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show every session: id, status, group, how it logged in, client id, last seen, user agent, address.",
-            discussion: "Client id, user agent and address are what the client claimed: unverified."
+            abstract:
+                "Show every session: id, status, group, how it logged in, client id, first and last seen, address, key, user agent.",
+            discussion: """
+                Client id and user agent are what the client claimed: unverified. KEY is the start of the \
+                app's DPoP key thumbprint: compare it, the address and the first-seen time with your own \
+                device before approving.
+                """
         )
 
         @OptionGroup var options: DataDirectoryOption
@@ -110,13 +115,17 @@ enum SessionListing {
         guard !sessions.isEmpty else { return "no sessions" }
         let formatter = ISO8601DateFormatter()
         // Escaped again on output: a file written by an older version may hold raw control characters.
+        // ADDRESS, KEY (the DPoP key's thumbprint, first 8 characters) and FIRST SEEN are what
+        // tell the owner's device from a lookalike: a stranger can copy the user agent and
+        // client id, not the key, and rarely the address and time.
         let rows = sessions.map { session in
             [
                 session.id, session.status.rawValue, session.group, session.method.rawValue, session.clientId ?? "-",
-                session.lastSeen.map { formatter.string(from: $0) } ?? "never", session.remoteAddress ?? "-", session.userAgent ?? "-",
+                formatter.string(from: session.created), session.lastSeen.map { formatter.string(from: $0) } ?? "never",
+                session.remoteAddress ?? "-", session.keyThumbprint.map { String($0.prefix(8)) } ?? "-", session.userAgent ?? "-",
             ].map { Session.sanitized($0) ?? "-" }
         }
-        let header = ["ID", "STATUS", "GROUP", "METHOD", "CLIENT", "LAST SEEN", "ADDRESS", "USER AGENT"]
+        let header = ["ID", "STATUS", "GROUP", "METHOD", "CLIENT", "FIRST SEEN", "LAST SEEN", "ADDRESS", "KEY", "USER AGENT"]
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         return ([header] + rows).map { row in
             row.enumerated().map { index, cell in

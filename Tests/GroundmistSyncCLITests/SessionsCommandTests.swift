@@ -1,3 +1,4 @@
+import ATProto
 import Foundation
 import GroundmistSync
 import Testing
@@ -38,7 +39,10 @@ import Testing
         #expect(token.split(separator: ".").count == 3)
 
         // The token verifies with the same secret and names an approved session.
-        let tokens = await SyncTokens(secret: Array(Self.environment["GROUNDMIST_SYNC_SECRET_KEY"]!.utf8), ownerDID: Self.environment["ATPROTO_DID"]!)
+        let tokens = await SyncTokens(
+            secret: Secret(text: Self.environment["GROUNDMIST_SYNC_SECRET_KEY"]!),
+            ownerDID: Self.environment["ATPROTO_DID"]!
+        )
         let claims = try await tokens.verify(token)
         #expect(claims.group == "xyz.groundmist.library")
         let lifetime = claims.exp.value.timeIntervalSinceNow
@@ -86,6 +90,7 @@ import Testing
         let json = #"""
             {"version":1,"sessions":[{"id":"0123456789abcdef","group":"xyz.groundmist.library","method":"dpop",\#
             "clientId":"evil\u001b[2K\rapproved\nfake","userAgent":"Library/1.0","remoteAddress":"203.0.113.7",\#
+            "keyThumbprint":"Kq9Zt0aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789a",\#
             "created":"2030-01-01T00:00:00Z","expires":"2030-01-02T00:00:00Z","status":"pending"}]}
             """#
         try Data(json.utf8).write(to: state.appendingPathComponent("sessions.json"))
@@ -97,6 +102,12 @@ import Testing
         #expect(table.stdout.contains("203.0.113.7"))
         #expect(table.stdout.contains("Library/1.0"))
         #expect(table.stdout.contains("USER AGENT"))
+        // What tells the owner's device from a lookalike: address, key thumbprint prefix, first seen.
+        let header = try #require(table.stdout.split(separator: "\n").first)
+        #expect(header.contains("FIRST SEEN") && header.contains("KEY") && header.contains("ADDRESS"))
+        #expect(table.stdout.contains("Kq9Zt0aB"))
+        #expect(!table.stdout.contains("Kq9Zt0aBc"))
+        #expect(table.stdout.contains("2030-01-01T00:00:00Z"))
     }
 
     /// Review item 3: `sudo groundmist-sync sessions …` on the service user's directory is refused.

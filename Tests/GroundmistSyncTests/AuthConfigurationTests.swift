@@ -25,7 +25,7 @@ import Testing
         values["GROUNDMIST_TOKEN_LIFETIME"] = "12h"
         let authentication = try #require(try ServerConfiguration.parse(values).authentication)
         #expect(authentication.ownerDID.string == "did:plc:ewvi7nxzyoun6zhxrhs64oiz")
-        #expect(authentication.secretKey == Array(String(repeating: "k", count: 32).utf8))
+        #expect(authentication.secretKey.bytes == Array(String(repeating: "k", count: 32).utf8))
         #expect(authentication.publicURL == "https://sync.example.com")
         #expect(authentication.serviceDID == "did:web:sync.example.com")
         #expect(authentication.allowedOrigins == ["https://app.example.com", "http://localhost:5173"])

@@ -81,7 +81,7 @@ import Testing
                 #expect(try await upgradeStatus(port: port, path: "/?token=\(tampered)") == 401)
                 let none = Base64URL.encode(Array(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "." + parts[1] + "."
                 #expect(try await upgradeStatus(port: port, path: "/?token=\(none)") == 401)
-                let otherKeyTokens = await SyncTokens(secret: Array("another-secret-of-at-least-32-bytes!!".utf8), ownerDID: owner.did.string)
+                let otherKeyTokens = await SyncTokens(secret: Secret(text: "another-secret-of-at-least-32-bytes!!"), ownerDID: owner.did.string)
                 let session = try #require(await authority.sessions.all().first)
                 let otherSecret = try await otherKeyTokens.mint(session: session)
                 #expect(try await upgradeStatus(port: port, path: "/?token=\(otherSecret)") == 401)

@@ -53,9 +53,12 @@ import Testing
                 #expect(approved.rootDocUrl == nil)
                 #expect(approved.expires == claims.exp.value)
 
-                // A later login now gets the registered root, not its own.
+                // A later pending login still gets only its own root back: an unapproved client
+                // learns nothing about the group's registered root (or that the group exists).
                 let (_, laterBody) = try await LegacyAuthTests.login(port: port, app: TestDPoPApp(), owner: owner, rootDocUrl: other)
-                #expect(laterBody["rootDocUrl"] as? String == submitted)
+                #expect(laterBody["rootDocUrl"] as? String == other)
+                let (_, silentBody) = try await LegacyAuthTests.login(port: port, app: TestDPoPApp(), owner: owner)
+                #expect(silentBody["rootDocUrl"] is NSNull)
             }
         }
     }

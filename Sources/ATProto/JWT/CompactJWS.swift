@@ -2,7 +2,10 @@
 ///
 /// Written by hand rather than with jwt-kit because jwt-kit's base64url helpers accept malformed
 /// input silently and its header parser is internal.
-public struct CompactJWS: Sendable {
+///
+/// A parsed token is still a credential: printing or dumping it shows only its header's `alg`
+/// and the part sizes, never the payload or signature.
+public struct CompactJWS: Sendable, CustomStringConvertible, CustomReflectable {
     public let header: [String: JSONValue]
     /// The decoded payload bytes (JSON for JWTs; parsed by the caller).
     public let payload: [UInt8]
@@ -27,6 +30,11 @@ public struct CompactJWS: Sendable {
             }
         }
     }
+
+    public var description: String {
+        "CompactJWS(alg: \(LogSafe(header["alg"]?.stringValue)), payload: \(payload.count) bytes, signature: \(signature.count) bytes)"
+    }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 
     /// Default cap on token length (8 KiB).
     public static let defaultMaximumLength = 8192

@@ -63,8 +63,12 @@ public struct ServiceAuthVerifier: Sendable {
         do {
             return try await verifyInOrder(token: token, lexiconMethod: lexiconMethod)
         } catch {
-            // The reason only: tokens are credentials and never logged.
-            logger.info("service-auth token refused", metadata: ["error": "\(error.name.rawValue)", "reason": "\(error.message)"])
+            // The reason only: tokens are credentials and never logged. The reason is escaped again:
+            // whatever part of it came from the token cannot break the line.
+            logger.info(
+                "service-auth token refused",
+                metadata: ["error": "\(error.name.rawValue)", "reason": "\(LogSafe(error.message, limit: 400))"]
+            )
             throw error
         }
     }
@@ -92,7 +96,7 @@ public struct ServiceAuthVerifier: Sendable {
         }
         // 6. Method.
         guard claims.lxm == lexiconMethod else {
-            throw ServiceAuthError(.badJwtLexiconMethod, "token is for method \(claims.lxm), not \(lexiconMethod)")
+            throw ServiceAuthError(.badJwtLexiconMethod, "token is for method \(LogSafe(claims.lxm)), not \(lexiconMethod)")
         }
         // 7. Time.
         try checkTimes(claims)
@@ -119,7 +123,7 @@ public struct ServiceAuthVerifier: Sendable {
         guard let algorithm = header["alg"]?.stringValue else { throw ServiceAuthError(.badJwt, "token header has no alg") }
         if let typ = header["typ"] {
             guard let typString = typ.stringValue else { throw ServiceAuthError(.badJwt, "token header typ is not a string") }
-            guard typString == "JWT" else { throw ServiceAuthError(.badJwtType, "token type \(typString) is not a service-auth JWT") }
+            guard typString == "JWT" else { throw ServiceAuthError(.badJwtType, "token type \(LogSafe(typString)) is not a service-auth JWT") }
         }
         if let kid = header["kid"], kid != .string("#atproto") {
             throw ServiceAuthError(.badJwt, "token header kid must be absent or #atproto")
@@ -146,7 +150,7 @@ public struct ServiceAuthVerifier: Sendable {
 
     private func checkSignature(_ jws: CompactJWS, algorithm: String) async throws(ServiceAuthError) {
         guard algorithm == "ES256K" || algorithm == "ES256" else {
-            throw ServiceAuthError(.badJwtSignature, "token alg \(algorithm) is not ES256K or ES256")
+            throw ServiceAuthError(.badJwtSignature, "token alg \(LogSafe(algorithm)) is not ES256K or ES256")
         }
         guard jws.signature.count == 64 else {
             throw ServiceAuthError(.badJwtSignature, "token signature must be 64 bytes (r||s)")

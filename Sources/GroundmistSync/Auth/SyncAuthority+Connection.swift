@@ -77,7 +77,7 @@ extension SyncAuthority {
     private func refuse(_ reason: AuthFailureReason, session: String? = nil) -> ConnectionGrant? {
         recordFailure(reason)
         var metadata: Logger.Metadata = ["reason": "\(reason)"]
-        if let session { metadata["session"] = "\(session)" }
+        if let session { metadata["session"] = "\(LogSafe(session))" }
         logger.notice("WebSocket refused", metadata: metadata)
         return nil
     }

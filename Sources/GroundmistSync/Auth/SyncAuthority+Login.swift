@@ -3,8 +3,9 @@ import AutomergeRepo
 import Foundation
 import Logging
 
-/// The answer to `POST /authenticate`, independent of the HTTP framework.
-public struct LoginResponse: Sendable, Equatable {
+/// The answer to `POST /authenticate`, independent of the HTTP framework. Its body holds the sync
+/// token, so printing or dumping it shows only the status.
+public struct LoginResponse: Sendable, Equatable, CustomStringConvertible, CustomReflectable {
     public var status: Int
     public var headers: [(String, String)]
     /// JSON text.
@@ -13,6 +14,9 @@ public struct LoginResponse: Sendable, Equatable {
     public static func == (lhs: LoginResponse, rhs: LoginResponse) -> Bool {
         lhs.status == rhs.status && lhs.body == rhs.body && lhs.headers.map { $0.0 + ":" + $0.1 } == rhs.headers.map { $0.0 + ":" + $0.1 }
     }
+
+    public var description: String { "LoginResponse(status: \(status), body: \(body.utf8.count) bytes)" }
+    public var customMirror: Mirror { Mirror(self, children: ["status": status], displayStyle: .struct) }
 
     /// `{"error": …, "message": …}`, the XRPC error shape (the apps only need a JSON body).
     static func error(_ status: Int, _ error: String, _ message: String, headers: [(String, String)] = []) -> LoginResponse {
@@ -127,7 +131,7 @@ extension SyncAuthority {
             var headers: [(String, String)] = []
             if let challenge = error.wwwAuthenticate { headers.append(("WWW-Authenticate", challenge)) }
             if error.httpStatus == 503 {
-                logger.error("cannot resolve the owner's DID document", metadata: ["reason": "\(error.message)"])
+                logger.error("cannot resolve the owner's DID document", metadata: ["reason": "\(LogSafe(error.message, limit: 400))"])
                 headers.append(("Retry-After", "30"))
                 return .error(503, error.error, "the account's identity could not be resolved; try again shortly", headers: headers)
             }
@@ -191,7 +195,20 @@ extension SyncAuthority {
                 }
             } else {
                 let approved = configuration.legacyAuth == .trust
-                session = try await sessions.create(
+                if !approved, let wait = await pendingLimiter.admit(address: client.remoteAddress) {
+                    recordFailure(.rateLimited)
+                    logger.notice(
+                        "DPoP login refused: too many new logins",
+                        metadata: ["address": "\(LogSafe(client.remoteAddress))", "retryAfter": "\(Int(wait.rounded(.up)))"]
+                    )
+                    return .error(
+                        429,
+                        "RateLimited",
+                        "too many new logins; try again later",
+                        headers: [("Retry-After", "\(max(1, Int(wait.rounded(.up))))"), nonceHeader]
+                    )
+                }
+                let created = try await sessions.createReportingEvictions(
                     group: request.group.string,
                     method: .dpop,
                     status: approved ? .approved : .pending,
@@ -202,9 +219,22 @@ extension SyncAuthority {
                     userAgent: client.userAgent,
                     remoteAddress: client.remoteAddress
                 )
+                session = created.session
+                for evicted in created.evicted {
+                    logger.notice(
+                        "pending login evicted to make room for a newer one",
+                        metadata: [
+                            "session": "\(evicted.id)", "address": "\(LogSafe(evicted.remoteAddress))",
+                            "key": "\(LogSafe(evicted.keyThumbprint.map { String($0.prefix(8)) }))",
+                            "userAgent": "\(LogSafe(evicted.userAgent))",
+                        ]
+                    )
+                }
             }
+            // Address and key prefix as `sessions list` shows them, to tell the owner's device from a lookalike.
             let metadata: Logger.Metadata = [
-                "session": "\(session.id)", "group": "\(session.group)", "method": "dpop", "client": "\(clientId ?? "unknown")",
+                "session": "\(session.id)", "group": "\(session.group)", "method": "dpop", "client": "\(LogSafe(clientId ?? "unknown"))",
+                "address": "\(LogSafe(client.remoteAddress))", "key": "\(result.proof.thumbprint.prefix(8))",
             ]
             if configuration.legacyAuth == .trust {
                 logger.warning("DPoP login approved without verification (GROUNDMIST_LEGACY_AUTH=trust)", metadata: metadata)
@@ -225,6 +255,11 @@ extension SyncAuthority {
     /// A login the owner has not approved yet changes nothing but its own session: no root
     /// registration, no group directory, no repo. The submitted root is kept on the session and
     /// registered when an approved connection of the session arrives (`authorizeConnection`).
+    ///
+    /// It learns nothing either: never the group's registered root (which would also tell a
+    /// stranger which groups exist), only its own submitted value back, or null. Echoing is what
+    /// keeps today's apps unharmed: the Library stores and the Editor logs in to whatever root
+    /// differs from their own (original-server.md §10), so any other answer would break them.
     private func pendingSuccess(
         session: Session,
         request: LoginRequestBody,
@@ -233,9 +268,8 @@ extension SyncAuthority {
     ) async throws
         -> LoginResponse
     {
-        let root = await roots.root(of: request.group.string) ?? request.rootDocUrl
         let token = try await tokens.mint(session: session, expires: tokenExpiry)
-        return Self.successResponse(token: token, root: root, headers: headers)
+        return Self.successResponse(token: token, root: request.rootDocUrl, headers: headers)
     }
 
     /// Maps a DPoP failure to its response. Never `error="invalid_token"`: the atproto browser client
@@ -253,11 +287,11 @@ extension SyncAuthority {
             return .error(401, "AuthMissing", error.message, headers: [("WWW-Authenticate", "Bearer, DPoP algs=\"ES256\""), nonceHeader])
         case .invalidDPoPProof:
             recordFailure(.invalidDPoPProof)
-            logger.info("DPoP login refused", metadata: ["reason": "\(error.message)"])
+            logger.info("DPoP login refused", metadata: ["reason": "\(LogSafe(error.message, limit: 400))"])
             return .error(401, "InvalidDPoPProof", error.message, headers: [("WWW-Authenticate", error.wwwAuthenticate ?? "DPoP"), nonceHeader])
         case .invalidToken:
             recordFailure(.invalidAccessToken)
-            logger.info("DPoP login refused", metadata: ["reason": "\(error.message)"])
+            logger.info("DPoP login refused", metadata: ["reason": "\(LogSafe(error.message, limit: 400))"])
             return .error(401, "InvalidToken", error.message, headers: [("WWW-Authenticate", "DPoP algs=\"ES256\""), nonceHeader])
         }
     }

@@ -6,7 +6,7 @@ import Metrics
 
 /// Everything the authenticated mode needs: who may log in, the sessions and tokens that result,
 /// and the group repos connections are routed to.
-public struct SyncAuthority: Sendable {
+public struct SyncAuthority: Sendable, CustomStringConvertible, CustomReflectable {
     public let configuration: AuthenticationConfiguration
     public let sessions: SessionStore
     public let tokens: SyncTokens
@@ -18,6 +18,8 @@ public struct SyncAuthority: Sendable {
     let serviceAuth: ServiceAuthVerifier
     let compatibility: CompatibilityAuthenticator
     let nonces: DPoPNonces
+    /// New pending logins per address and in all (`PendingLoginLimiter`).
+    let pendingLimiter: PendingLoginLimiter
     let clock: any AuthClock
     let logger: Logger
     /// Where auth failures are counted; nil uses the bootstrapped `MetricsSystem`.
@@ -59,6 +61,7 @@ public struct SyncAuthority: Sendable {
         serviceConfiguration.notIssuedBefore = clock.now() - 5
         serviceAuth = ServiceAuthVerifier(configuration: serviceConfiguration, resolver: resolver, clock: clock, logger: logger)
         nonces = DPoPNonces(clock: clock)
+        pendingLimiter = PendingLoginLimiter(clock: clock)
         let dpop = DPoPVerifier(configuration: DPoPConfiguration(publicURL: configuration.publicURL), nonces: nonces, clock: clock)
         // Opaque `tok-…` tokens carry no claims at all; tolerable only when the owner approves each session.
         compatibility = CompatibilityAuthenticator(
@@ -68,6 +71,10 @@ public struct SyncAuthority: Sendable {
             acceptOpaqueTokens: configuration.legacyAuth == .approve
         )
     }
+
+    /// Short, and without the configuration tree: whatever prints the authority never prints the key.
+    public var description: String { "SyncAuthority(owner: \(configuration.ownerDID))" }
+    public var customMirror: Mirror { Mirror(self, children: ["owner": configuration.ownerDID.string], displayStyle: .struct) }
 
     /// The group's repo, asking joining peers for the group's root document if one is registered.
     public func repo(for group: NamespacePrefix) async throws -> Repo {

@@ -28,17 +28,21 @@ public enum SyncTokenError: String, Error, Sendable, Equatable, CaseIterable {
 }
 
 /// Mints and checks sync tokens with `GROUNDMIST_SYNC_SECRET_KEY`. A new secret invalidates every token.
-public struct SyncTokens: Sendable {
+public struct SyncTokens: Sendable, CustomStringConvertible, CustomReflectable {
     private let keys: JWTKeyCollection
     public let ownerDID: String
     private let clock: any AuthClock
 
-    public init(secret: [UInt8], ownerDID: String, clock: any AuthClock = SystemClock()) async {
+    public init(secret: Secret, ownerDID: String, clock: any AuthClock = SystemClock()) async {
         keys = JWTKeyCollection()
-        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        await keys.add(hmac: HMACKey(from: secret.bytes), digestAlgorithm: .sha256)
         self.ownerDID = ownerDID
         self.clock = clock
     }
+
+    /// The key collection holds the secret: never printed or reflected.
+    public var description: String { "SyncTokens(owner: \(ownerDID))" }
+    public var customMirror: Mirror { Mirror(self, children: ["ownerDID": ownerDID], displayStyle: .struct) }
 
     /// - Parameter expires: the token's expiry; defaults to the session's. A pending session's token
     ///   outlives the session's short approval window, so the app keeps it once approved.

@@ -14,7 +14,7 @@ public enum LegacyAuthMode: String, Sendable, Equatable, CaseIterable {
 }
 
 /// Settings of the authenticated mode, present exactly when `ATPROTO_DID` is set.
-public struct AuthenticationConfiguration: Sendable, Equatable {
+public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// Apps the Groundmist project publishes; used when `GROUNDMIST_ALLOWED_ORIGINS` is unset.
     public static let defaultAllowedOrigins = ["https://library.groundmist.xyz", "https://editor.groundmist.xyz"]
     public static let defaultPLCURL = "https://plc.directory"
@@ -28,7 +28,8 @@ public struct AuthenticationConfiguration: Sendable, Equatable {
     /// The only account allowed in.
     public var ownerDID: DID
     /// HMAC key for sync tokens: the UTF-8 bytes of the variable, as the original server used it.
-    public var secretKey: [UInt8]
+    /// Held as a `Secret`, so printing the configuration (or any service holding it) shows a redaction.
+    public var secretKey: Secret
     /// Public origin, e.g. `https://sync.example.com`, without a trailing slash.
     public var publicURL: String
     /// Browser origins allowed by CORS; `["*"]` reflects any origin (the original's behaviour).
@@ -40,7 +41,7 @@ public struct AuthenticationConfiguration: Sendable, Equatable {
 
     public init(
         ownerDID: DID,
-        secretKey: [UInt8],
+        secretKey: Secret,
         publicURL: String,
         allowedOrigins: [String] = AuthenticationConfiguration.defaultAllowedOrigins,
         legacyAuth: LegacyAuthMode = .approve,
@@ -54,6 +55,11 @@ public struct AuthenticationConfiguration: Sendable, Equatable {
         self.legacyAuth = legacyAuth
         self.plcURL = plcURL
         self.tokenLifetime = tokenLifetime
+    }
+
+    /// One short line; the secret key is never part of it.
+    public var description: String {
+        "AuthenticationConfiguration(owner: \(ownerDID), publicURL: \(publicURL), legacyAuth: \(legacyAuth.rawValue), secretKey: \(secretKey))"
     }
 
     /// `did:web:<host>` (with `%3A<port>` for a non-default port) for `PUBLIC_URL`.
@@ -115,14 +121,14 @@ public struct AuthenticationConfiguration: Sendable, Equatable {
         } catch {
             problems.append(.invalidOwnerDID(didText, reason: error.reason))
         }
-        var secret: [UInt8]?
+        var secret: Secret?
         switch values["GROUNDMIST_SYNC_SECRET_KEY"] {
         case .none, .some(""):
             problems.append(.missingSecretKey)
         case .some(let text) where text.utf8.count < 32:
             problems.append(.shortSecretKey(bytes: text.utf8.count))
         case .some(let text):
-            secret = Array(text.utf8)
+            secret = Secret(text: text)
         }
         if publicURL == nil && values["PUBLIC_URL"].map(\.isEmpty) ?? true { problems.append(.missingPublicURL) }
         guard let owner, let secret, let publicURL else { return nil }

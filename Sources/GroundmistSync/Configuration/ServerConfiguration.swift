@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var authentication: AuthenticationConfiguration?
     /// Per-connection queue and fragmentation bounds (`GROUNDMIST_MAX_*` variables).
     public var connectionLimits = ConnectionLimits.default
+    /// Connection deadlines and the development-mode origins (`HardeningConfiguration`).
+    public var hardening = HardeningConfiguration()
 
     public init(
         host: String = ServerConfiguration.defaultHost,
@@ -120,6 +122,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             }
         }
         configuration.connectionLimits = ConnectionLimits.parse(values, problems: &problems)
+        configuration.hardening = HardeningConfiguration.parse(values, problems: &problems)
         let authentication = AuthenticationConfiguration.parse(values, problems: &problems)
         guard problems.isEmpty else { throw ConfigurationError(problems) }
         configuration.authentication = authentication
@@ -153,6 +156,8 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
     case invalidPLCURL(String)
     case invalidTokenLifetime(String)
     case invalidLimit(name: String, value: String)
+    case invalidTimeout(variable: String, value: String)
+    case invalidDevelopmentOrigin(String)
 
     public var description: String {
         switch self {
@@ -189,6 +194,10 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
             return "GROUNDMIST_TOKEN_LIFETIME must be a duration like 30d, 12h, 90m or 3600s (got \"\(value)\")"
         case .invalidLimit(let name, let value):
             return "\(name) must be a whole number above 0 (got \"\(value)\")"
+        case .invalidTimeout(let variable, let value):
+            return "\(variable) must be a duration like 60s or 2m (got \"\(value)\")"
+        case .invalidDevelopmentOrigin(let value):
+            return "GROUNDMIST_DEV_ORIGINS must be a comma-separated list of origins like http://localhost:5173, or * (bad entry \"\(value)\")"
         }
     }
 }

@@ -1,7 +1,7 @@
 import Hummingbird
 
 /// CORS as the original server sent it (original-server.md §3.3) on every response, but with an
-/// allow-list instead of reflecting any origin, and exposing `WWW-Authenticate` and `DPoP-Nonce`
+/// allow-list instead of reflecting any origin (`*` answers `*`, without credentials), and exposing `WWW-Authenticate` and `DPoP-Nonce`
 /// so the browser apps can follow the DPoP nonce handshake (§10.4).
 struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
     let configuration: AuthenticationConfiguration
@@ -22,9 +22,15 @@ struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
                 response = try error.response(from: request, context: context)
             }
         }
-        if let origin = request.headers[.origin], configuration.allows(origin: origin) {
-            response.headers[.accessControlAllowOrigin] = origin
-            response.headers[.accessControlAllowCredentials] = "true"
+        if let origin = request.headers[.origin] {
+            if configuration.allowedOrigins.contains(origin.lowercased()) {
+                response.headers[.accessControlAllowOrigin] = origin
+                response.headers[.accessControlAllowCredentials] = "true"
+            } else if configuration.allowedOrigins.contains("*") {
+                // Any page may call the API, but never with the browser's credentials: `*` and
+                // credentials together would let every site act as the user.
+                response.headers[.accessControlAllowOrigin] = "*"
+            }
         }
         response.headers[.vary] = "Origin"
         response.headers[.accessControlAllowMethods] = "POST, OPTIONS"

@@ -118,12 +118,16 @@ public struct GroundmistServer: Sendable {
         }
         return Application(
             router: Self.makeRouter(mode: mode, metrics: metrics),
-            server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { request, channel, _ in
+            server: Self.http1WebSocketUpgrade(configuration, webSocket: webSocket) { request, channel, _ in
                 // Any path upgrades, as in the original server; clients normally use "/".
                 let endpoint: any RepoEndpoint
                 var grant: ConnectionGrant?
                 switch mode {
                 case .development(let developmentEndpoint):
+                    guard configuration.hardening.allowsDevelopmentUpgrade(origins: request.headerFields[values: .origin]) else {
+                        await RefusedUpgrade.refuseOrigin(request.headerFields[values: .origin], on: channel, logger: logger)
+                        return .dontUpgrade
+                    }
                     endpoint = developmentEndpoint
                 case .authenticated(let authority):
                     grant = await authority.authorizeConnection(
@@ -224,9 +228,11 @@ struct HealthStatus: ResponseEncodable {
 
 /// Waits for graceful shutdown, then runs the hook. Registered before the HTTP server, so the
 /// service group shuts it down last: the hook sees no more traffic.
-struct ShutdownHookService: Service {
+struct ShutdownHookService: Service, CustomStringConvertible {
     let hook: @Sendable () async -> Void
     let logger: Logger
+
+    var description: String { "ShutdownHookService" }
 
     func run() async throws {
         try? await gracefulShutdown()

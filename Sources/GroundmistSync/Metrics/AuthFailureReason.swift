@@ -14,6 +14,8 @@ public struct AuthFailureReason: RawRepresentable, Hashable, Sendable, CustomStr
     public static let legacyAuthDisabled = Self(rawValue: "legacy_auth_disabled")
     public static let invalidDPoPProof = Self(rawValue: "invalid_dpop_proof")
     public static let invalidAccessToken = Self(rawValue: "invalid_access_token")
+    /// A new pending DPoP login refused by the per-address or global rate limit.
+    public static let rateLimited = Self(rawValue: "rate_limited")
     // WebSocket upgrade
     public static let tokenMissing = Self(rawValue: "token_missing")
     public static let sessionUnknown = Self(rawValue: "session_unknown")
@@ -32,7 +34,7 @@ public struct AuthFailureReason: RawRepresentable, Hashable, Sendable, CustomStr
         let every: [AuthFailureReason] =
             [
                 .invalidRequest, .missingCredentials, .invalidBody, .legacyAuthDisabled, .invalidDPoPProof, .invalidAccessToken,
-                .tokenMissing, .sessionUnknown, .sessionPending, .sessionRevoked, .wrongGroup,
+                .rateLimited, .tokenMissing, .sessionUnknown, .sessionPending, .sessionRevoked, .wrongGroup,
             ] + ServiceAuthError.Name.allCases.map { Self($0) } + SyncTokenError.allCases.map { Self($0) }
         var seen: Set<AuthFailureReason> = []
         return every.filter { seen.insert($0).inserted }

@@ -1,3 +1,13 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension Session {
     /// The longest client-supplied label kept (client id, User-Agent, address).
     public static let maximumLabelLength = 200
@@ -12,5 +22,25 @@ extension Session {
             result.unicodeScalars.append((0x20...0x7E).contains(scalar.value) ? scalar : "?")
         }
         return result
+    }
+}
+
+extension Session {
+    /// What counts as one source address for the pending-login limits: an IPv4 address, an IPv6
+    /// /64 (one host usually owns the whole prefix), or the recorded text itself; nil when unknown.
+    public static func addressKey(_ address: String?) -> String? {
+        guard let address, !address.isEmpty else { return nil }
+        var ipv6 = in6_addr()
+        var host = address
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if inet_pton(AF_INET6, host, &ipv6) == 1 {
+            let bytes = withUnsafeBytes(of: &ipv6) { Array($0) }
+            // IPv4-mapped addresses are their IPv4 address.
+            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
+                return bytes[12..<16].map(String.init).joined(separator: ".")
+            }
+            return bytes[0..<8].map { String(format: "%02x", $0) }.joined() + "::/64"
+        }
+        return address.lowercased()
     }
 }

@@ -28,8 +28,14 @@ public actor SessionStore {
     /// to ignore, so they go away on their own (and are not kept for `retention`).
     public static let pendingLifetime: TimeInterval = 24 * 3600
     /// At most this many pending sessions: anyone with a DPoP key can create one, so one more
-    /// evicts the oldest instead of growing the file without limit.
+    /// evicts an old one instead of growing the file without limit — from the address holding the
+    /// most, so a flood from one address evicts only its own.
     public static let maximumPending = 20
+    /// At most this many pending sessions per source address (an IPv6 /64 counts as one address):
+    /// a fourth from the same address evicts that address's oldest, never another's.
+    public static let maximumPendingPerAddress = 3
+    /// A pending session's approval window is pushed back by repeated logins only in steps of this.
+    static let pendingRewriteInterval: TimeInterval = 3600
 
     public let directory: StateDirectory
     private var sessions: [String: Session] = [:]
@@ -62,8 +68,8 @@ public actor SessionStore {
     }
 
     /// Creates and persists a session. Client-supplied labels are sanitised (`Session.sanitized`);
-    /// a pending session lives at most `pendingLifetime` and evicts the oldest pending one beyond
-    /// `maximumPending`.
+    /// a pending session lives at most `pendingLifetime` and may evict older pending ones
+    /// (`createReportingEvictions`).
     public func create(
         group: String,
         method: Session.Method,
@@ -75,6 +81,33 @@ public actor SessionStore {
         userAgent: String? = nil,
         remoteAddress: String? = nil
     ) throws(SessionStoreError) -> Session {
+        try createReportingEvictions(
+            group: group,
+            method: method,
+            status: status,
+            lifetime: lifetime,
+            clientId: clientId,
+            keyThumbprint: keyThumbprint,
+            rootDocUrl: rootDocUrl,
+            userAgent: userAgent,
+            remoteAddress: remoteAddress
+        ).session
+    }
+
+    /// `create`, also returning the pending sessions it evicted to make room, so the caller can
+    /// log each one: beyond `maximumPendingPerAddress` from the new session's address, that
+    /// address's oldest; beyond `maximumPending` in all, the oldest of the address holding the most.
+    public func createReportingEvictions(
+        group: String,
+        method: Session.Method,
+        status: Session.Status,
+        lifetime: TimeInterval,
+        clientId: String? = nil,
+        keyThumbprint: String? = nil,
+        rootDocUrl: String? = nil,
+        userAgent: String? = nil,
+        remoteAddress: String? = nil
+    ) throws(SessionStoreError) -> (session: Session, evicted: [Session]) {
         // Whole seconds: the file stores ISO 8601 dates.
         let created = Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down))
         let effectiveLifetime = status == .pending ? min(lifetime, Self.pendingLifetime) : lifetime
@@ -91,16 +124,49 @@ public actor SessionStore {
             expires: created.addingTimeInterval(effectiveLifetime.rounded(.down)),
             status: status
         )
+        var evicted: [Session] = []
         try update { sessions in
             if status == .pending {
-                let pending = sessions.values.filter { $0.status == .pending }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
-                for evicted in pending.prefix(max(0, pending.count - Self.maximumPending + 1)) {
-                    sessions[evicted.id] = nil
-                }
+                evicted = Self.makeRoom(for: session, in: &sessions)
             }
             sessions[session.id] = session
         }
-        return session
+        return (session, evicted)
+    }
+
+    /// Removes the pending sessions that must go before `newcomer` is added; returns them.
+    private static func makeRoom(for newcomer: Session, in sessions: inout [String: Session]) -> [Session] {
+        var evicted: [Session] = []
+        func pendingByAge() -> [Session] {
+            sessions.values.filter { $0.status == .pending }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
+        }
+        let address = Session.addressKey(newcomer.remoteAddress)
+        if let address {
+            let own = pendingByAge().filter { Session.addressKey($0.remoteAddress) == address }
+            for old in own.prefix(max(0, own.count - maximumPendingPerAddress + 1)) {
+                sessions[old.id] = nil
+                evicted.append(old)
+            }
+        }
+        while true {
+            let pending = pendingByAge()
+            guard pending.count >= maximumPending else { break }
+            // The address holding the most pending sessions gives up its oldest; the newcomer's
+            // own address first on a tie.
+            let groups = Dictionary(grouping: pending) { Session.addressKey($0.remoteAddress) ?? "" }
+            let largest = groups.values.map(\.count).max() ?? 0
+            let victimKey: String
+            if groups[address ?? ""]?.count == largest {
+                victimKey = address ?? ""
+            } else {
+                // Sorted by age: the first key of a largest group is the one with the oldest session.
+                victimKey = pending.map { Session.addressKey($0.remoteAddress) ?? "" }.first { groups[$0]?.count == largest } ?? ""
+            }
+            guard let victim = groups[victimKey]?.first else { break }
+            sessions[victim.id] = nil
+            evicted.append(victim)
+        }
+        return evicted
     }
 
     /// The live (not revoked, not expired) DPoP session of this key and group, if any.
@@ -121,6 +187,16 @@ public actor SessionStore {
         remoteAddress: String? = nil
     ) throws(SessionStoreError) -> Session {
         let current = now()
+        // A repeated pending login that changes nothing but moves its expiry by less than an hour
+        // is not written: strangers' reloads cost no file rewrite.
+        if let existing = sessions[id], existing.status == .pending,
+            rootDocUrl.map({ Session.sanitized($0) == existing.rootDocUrl }) ?? true,
+            userAgent.map({ Session.sanitized($0) == existing.userAgent }) ?? true,
+            remoteAddress.map({ Session.sanitized($0) == existing.remoteAddress }) ?? true,
+            min(expires, current.addingTimeInterval(Self.pendingLifetime)).timeIntervalSince(existing.expires) < Self.pendingRewriteInterval
+        {
+            return existing
+        }
         return try modify(id) { session in
             var limit = expires
             if session.status == .pending { limit = min(limit, current.addingTimeInterval(Self.pendingLifetime)) }

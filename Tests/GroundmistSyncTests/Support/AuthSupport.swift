@@ -124,7 +124,7 @@ func makeAuthority(
 ) async throws -> SyncAuthority {
     let configuration = AuthenticationConfiguration(
         ownerDID: owner.did,
-        secretKey: Array(secret.utf8),
+        secretKey: Secret(text: secret),
         publicURL: testPublicURL,
         legacyAuth: legacyAuth,
         tokenLifetime: tokenLifetime

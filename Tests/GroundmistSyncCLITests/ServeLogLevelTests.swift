@@ -1,0 +1,300 @@
+import ATProto
+import AutomergeCore
+import AutomergeRepo
+import Crypto
+import Foundation
+import GroundmistSync
+import Hummingbird
+import Logging
+import Testing
+
+/// The built `groundmist-sync serve`, as an operator runs it, at every `LOG_LEVEL`: its whole
+/// output (stdout and stderr, whatever logger wrote it) must hold no credential after a
+/// service-auth login, a DPoP login and a WebSocket sync. The owner's DID document comes from a
+/// fake PLC directory on loopback (`PLC_URL`).
+@Suite(.serialized) struct ServeLogLevelTests {
+    static let publicURL = "https://sync.example.com"
+    static let halfOrder: [UInt8] = Array(Data(base64Encoded: "f////4AAAAB//////////95zfVbTi89CedzlYX4xkqg=") ?? Data())
+
+    struct Owner {
+        let key = P256.Signing.PrivateKey()
+        let did: String
+
+        init() {
+            let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+            did = "did:plc:" + (0..<24).map { _ in String(alphabet[Int.random(in: 0..<32)]) }.joined()
+        }
+
+        var documentJSON: String {
+            """
+            {"id":"\(did)","alsoKnownAs":["at://owner.test"],"verificationMethod":[{"id":"\(did)#atproto",\
+            "type":"Multikey","controller":"\(did)","publicKeyMultibase":"\(PublicKey.p256(key.publicKey).multikey)"}]}
+            """
+        }
+
+        /// An ES256 service-auth JWT with a low-S signature.
+        func serviceAuthToken() throws -> String {
+            let now = Int(Date().timeIntervalSince1970)
+            let header = #"{"alg":"ES256","typ":"JWT"}"#
+            let payload =
+                #"{"iss":"\#(did)","aud":"did:web:sync.example.com#groundmist_sync","exp":\#(now + 60),"iat":\#(now),"lxm":"xyz.groundmist.sync.authenticate","jti":"\#(UUID().uuidString)"}"#
+            let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8))
+            while true {
+                let signature = Array(try key.signature(for: Array(input.utf8)).rawRepresentation)
+                if !ServeLogLevelTests.halfOrder.lexicographicallyPrecedes(signature[32..<64]) {
+                    return input + "." + Base64URL.encode(signature)
+                }
+            }
+        }
+    }
+
+    /// One of today's apps: a DPoP key, a bound access token, and proofs.
+    struct App {
+        let key = P256.Signing.PrivateKey()
+
+        var jwk: String {
+            let raw = Array(key.publicKey.x963Representation)
+            return #"{"kty":"EC","crv":"P-256","x":"\#(Base64URL.encode(raw[1..<33]))","y":"\#(Base64URL.encode(raw[33...]))"}"#
+        }
+
+        var thumbprint: String {
+            let raw = Array(key.publicKey.x963Representation)
+            return JWKThumbprint.ec(crv: "P-256", x: Base64URL.encode(raw[1..<33]), y: Base64URL.encode(raw[33...]))
+        }
+
+        func accessToken(sub: String) -> String {
+            let exp = Int(Date().timeIntervalSince1970) + 3600
+            let header = #"{"alg":"ES256K","typ":"at+jwt"}"#
+            let payload =
+                #"{"iss":"https://bsky.social","sub":"\#(sub)","aud":"did:web:pds.example","exp":\#(exp),"iat":\#(exp - 3600),"client_id":"https://library.groundmist.xyz/client-metadata.json","cnf":{"jkt":"\#(thumbprint)"}}"#
+            return Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8)) + "."
+                + Base64URL.encode((0..<64).map { _ in UInt8.random(in: 0...255) })
+        }
+
+        func proof(accessToken: String, nonce: String?) throws -> String {
+            let header = #"{"typ":"dpop+jwt","alg":"ES256","jwk":\#(jwk)}"#
+            let ath = Base64URL.encode(SHA256.hash(data: Array(accessToken.utf8)))
+            let nonceClaim = nonce.map { #","nonce":"\#($0)""# } ?? ""
+            let claims =
+                #"{"iss":"https://library.groundmist.xyz/client-metadata.json","jti":"\#(UUID().uuidString)","htm":"POST","htu":"\#(ServeLogLevelTests.publicURL)/authenticate","iat":\#(Int(Date().timeIntervalSince1970)),"ath":"\#(ath)"\#(nonceClaim)}"#
+            let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(claims.utf8))
+            return input + "." + Base64URL.encode(try key.signature(for: Array(input.utf8)).rawRepresentation)
+        }
+    }
+
+    /// Serves `GET /<did>` from `documents` on an ephemeral loopback port.
+    static func withFakePLC<T: Sendable>(documents: [String: String], _ body: @escaping @Sendable (String) async throws -> T) async throws -> T {
+        let router = Router()
+        router.get("/:did") { _, context -> Response in
+            guard let did = context.parameters.get("did"), let json = documents[did] else { return Response(status: .notFound) }
+            return Response(status: .ok, headers: [.contentType: "application/did+ld+json"], body: .init(byteBuffer: .init(string: json)))
+        }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var quiet = Logger(label: "fake-plc")
+        quiet.logLevel = .critical
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+            logger: quiet
+        )
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                defer { continuation.finish() }
+                try await app.run()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            let result = try await body("http://127.0.0.1:\(port)")
+            group.cancelAll()
+            return result
+        }
+    }
+
+    /// A port that was free a moment ago.
+    static func freePort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
+            }
+        }
+        try #require(bound)
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test(arguments: Logger.Level.allCases)
+    func servePrintsNoCredentialAtLevel(_ level: Logger.Level) async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("groundmist-sync")
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "swift test builds the executable beside the test bundle")
+        let owner = Owner()
+        let secret = "s3cr3t-" + UUID().uuidString + "-" + UUID().uuidString
+        let directory = try temporaryDirectory("serve-log-level")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("output.log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let transport = AsyncHTTPTransport(timeout: .seconds(10))
+        var credentials: [String] = []
+        do {
+            credentials = try await Self.withFakePLC(documents: [owner.did: owner.documentJSON]) { plcURL in
+                let port = try Self.freePort()
+                let process = Process()
+                process.executableURL = binary
+                process.arguments = ["serve"]
+                process.currentDirectoryURL = directory
+                process.environment = [
+                    "ATPROTO_DID": owner.did, "GROUNDMIST_SYNC_SECRET_KEY": secret, "PUBLIC_URL": Self.publicURL,
+                    "PLC_URL": plcURL, "HOST": "127.0.0.1", "PORT": "\(port)", "DATA_DIR": directory.appendingPathComponent("data").path,
+                    "LOG_LEVEL": level.rawValue, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+                ]
+                let handle = try FileHandle(forWritingTo: output)
+                process.standardOutput = handle
+                process.standardError = handle
+                process.standardInput = FileHandle.nullDevice
+                try process.run()
+                defer {
+                    process.interrupt()
+                    process.waitUntilExit()
+                    try? handle.close()
+                }
+                try await Self.waitUntilServing(port: port, transport: transport)
+                return try await Self.exercise(
+                    port: port,
+                    owner: owner,
+                    dataDirectory: directory.appendingPathComponent("data").path,
+                    transport: transport
+                )
+            }
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+        try await transport.shutdown()
+
+        let text = String(decoding: try Data(contentsOf: output), as: UTF8.self)
+        #expect(text.contains("Groundmist sync server on"))
+        // The capture sees the server's own lines: the service lifecycle's (which once printed
+        // the key) at debug, the logins at info, the sessions and repositories opened.
+        if level <= .debug { #expect(text.contains("SessionWatcher")) }
+        if level <= .info { #expect(text.contains("login") && text.contains("WebSocket accepted")) }
+        if level <= .notice { #expect(text.contains("login waiting for approval")) }
+        let bytes = Array(secret.utf8)
+        let secretForms = [
+            secret, String(secret.prefix(12)), bytes.map { String(format: "%02x", $0) }.joined(),
+            bytes.prefix(8).map(String.init).joined(separator: ", "), bytes.prefix(8).map(String.init).joined(separator: ","),
+        ]
+        for form in secretForms { #expect(!text.contains(form), "the secret key appears at \(level)") }
+        #expect(credentials.count >= 6)
+        for credential in credentials {
+            let signature = credential.split(separator: ".").last.map(String.init) ?? credential
+            #expect(!text.contains(credential), "a credential appears at \(level)")
+            #expect(!text.contains(signature), "a signature part appears at \(level)")
+        }
+    }
+
+    static func waitUntilServing(port: Int, transport: AsyncHTTPTransport) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let response = try? await transport.send(
+                HTTPRequestData(method: "GET", url: "http://127.0.0.1:\(port)/healthz"),
+                maximumResponseSize: 1024
+            ),
+                response.status == 200
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw CommandFailureForTests(description: "the server did not start")
+    }
+
+    static func post(
+        port: Int,
+        headers: [(String, String)],
+        transport: AsyncHTTPTransport
+    ) async throws -> (status: Int, headers: [String: String], json: [String: Any]) {
+        let body = Array(#"{"lexiconAuthorityDomain":"xyz.groundmist.library","rootDocUrl":null}"#.utf8)
+        let response = try await transport.send(
+            HTTPRequestData(
+                method: "POST",
+                url: "http://127.0.0.1:\(port)/authenticate",
+                headers: headers.map { HTTPHeader($0.0, $0.1) } + [HTTPHeader("Content-Type", "application/json")],
+                body: body
+            ),
+            maximumResponseSize: 1 << 16
+        )
+        let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+        let fields = Dictionary(response.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
+        return (response.status, fields, json)
+    }
+
+    /// Logs in both ways, approves the DPoP session as the CLI would, syncs with each token.
+    static func exercise(port: Int, owner: Owner, dataDirectory: String, transport: AsyncHTTPTransport) async throws -> [String] {
+        var credentials: [String] = []
+        let jwt = try owner.serviceAuthToken()
+        credentials.append(jwt)
+        let service = try await post(port: port, headers: [("Authorization", "Bearer \(jwt)")], transport: transport)
+        #expect(service.status == 200)
+        let serviceToken = try #require(service.json["token"] as? String)
+        credentials.append(serviceToken)
+        try await sync(port: port, token: serviceToken)
+
+        let app = App()
+        let accessToken = app.accessToken(sub: owner.did)
+        let firstProof = try app.proof(accessToken: accessToken, nonce: nil)
+        credentials += [accessToken, firstProof]
+        let challenge = try await post(port: port, headers: [("Authorization", "DPoP \(accessToken)"), ("DPoP", firstProof)], transport: transport)
+        let nonce = try #require(challenge.headers["dpop-nonce"])
+        let proof = try app.proof(accessToken: accessToken, nonce: nonce)
+        credentials.append(proof)
+        let dpop = try await post(port: port, headers: [("Authorization", "DPoP \(accessToken)"), ("DPoP", proof)], transport: transport)
+        #expect(dpop.status == 200)
+        let dpopToken = try #require(dpop.json["token"] as? String)
+        credentials.append(dpopToken)
+        let store = try SessionStore(dataDirectory: dataDirectory)
+        let pending = try #require(await store.all().first { $0.method == .dpop })
+        _ = try await store.setStatus(pending.id, .approved)
+        try await sync(port: port, token: dpopToken)
+        return credentials
+    }
+
+    /// Writes one change over a WebSocket with `token` and waits until the server holds it.
+    static func sync(port: Int, token: String) async throws {
+        var quiet = Logger(label: "client")
+        quiet.logLevel = .critical
+        let client = RepoClient(peerId: "client-\(UUID().uuidString)", storageId: "storage-\(UUID().uuidString)")
+        let document = DocumentId.random()
+        let logger = quiet
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { _ = try await RepoWebSocketClient(url: "ws://127.0.0.1:\(port)/?token=\(token)", endpoint: client, logger: logger).run() }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while await !client.isJoined {
+                guard ContinuousClock.now < deadline else { throw CommandFailureForTests(description: "not joined") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let actor = ActorId(Array(repeating: 0x5c, count: 16))
+            let change = Change(
+                deps: [],
+                actor: actor,
+                seq: 1,
+                startOp: 1,
+                ops: [Op(object: .root, key: .map("k"), action: .put, value: .int(1))]
+            ).encodeChunk()
+            try await client.apply([change], to: document)
+            try await client.waitUntilServerHas(await client.heads(of: document), in: document)
+            await client.close()
+            group.cancelAll()
+        }
+    }
+}
+
+struct CommandFailureForTests: Error, CustomStringConvertible {
+    let description: String
+}
