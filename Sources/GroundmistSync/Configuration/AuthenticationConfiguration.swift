@@ -37,6 +37,8 @@ public struct AuthenticationConfiguration: Sendable, Equatable {
     public var plcURL: String
     /// Sync token lifetime, in seconds.
     public var tokenLifetime: Double
+    /// Proxies whose `X-Forwarded-For` names the client recorded on a login (`GROUNDMIST_TRUSTED_PROXIES`).
+    public var trustedProxies: TrustedProxies
 
     public init(
         ownerDID: DID,
@@ -45,7 +47,8 @@ public struct AuthenticationConfiguration: Sendable, Equatable {
         allowedOrigins: [String] = AuthenticationConfiguration.defaultAllowedOrigins,
         legacyAuth: LegacyAuthMode = .approve,
         plcURL: String = AuthenticationConfiguration.defaultPLCURL,
-        tokenLifetime: Double = AuthenticationConfiguration.defaultTokenLifetime
+        tokenLifetime: Double = AuthenticationConfiguration.defaultTokenLifetime,
+        trustedProxies: TrustedProxies = .loopback
     ) {
         self.ownerDID = ownerDID
         self.secretKey = secretKey
@@ -54,6 +57,7 @@ public struct AuthenticationConfiguration: Sendable, Equatable {
         self.legacyAuth = legacyAuth
         self.plcURL = plcURL
         self.tokenLifetime = tokenLifetime
+        self.trustedProxies = trustedProxies
     }
 
     /// `did:web:<host>` (with `%3A<port>` for a non-default port) for `PUBLIC_URL`.
@@ -101,6 +105,13 @@ public struct AuthenticationConfiguration: Sendable, Equatable {
                 }
             }
         }
+        var trustedProxies = TrustedProxies.loopback
+        if let text = values["GROUNDMIST_TRUSTED_PROXIES"], !text.trimmingCharacters(in: .whitespaces).isEmpty {
+            switch TrustedProxies.parse(text) {
+            case .success(let parsed): trustedProxies = parsed
+            case .failure(let bad): problems.append(.invalidTrustedProxy(bad.entry))
+            }
+        }
         var publicURL: String?
         if let text = values["PUBLIC_URL"], !text.isEmpty {
             if let origin = parseOrigin(text) { publicURL = origin.normalized } else { problems.append(.invalidPublicURL(text)) }
@@ -133,7 +144,8 @@ public struct AuthenticationConfiguration: Sendable, Equatable {
             allowedOrigins: allowedOrigins,
             legacyAuth: legacyAuth,
             plcURL: plcURL,
-            tokenLifetime: tokenLifetime
+            tokenLifetime: tokenLifetime,
+            trustedProxies: trustedProxies
         )
     }
 

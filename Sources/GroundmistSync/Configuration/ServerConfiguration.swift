@@ -25,6 +25,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var allowUnauthenticatedNonLoopback: Bool
     /// Authentication settings; nil runs the local development mode (loopback only, no authentication).
     public var authentication: AuthenticationConfiguration?
+    /// `GROUNDMIST_REQUIRE_AUTH=1` (`serve --require-auth`): refuse to start rather than fall back to
+    /// the development mode. The systemd unit and the Docker image set it, so a missing or
+    /// incomplete configuration stops the service instead of serving without authentication.
+    public var requireAuthentication: Bool
 
     public init(
         host: String = ServerConfiguration.defaultHost,
@@ -43,6 +47,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.logLevel = logLevel
         self.allowUnauthenticatedNonLoopback = allowUnauthenticatedNonLoopback
         self.authentication = nil
+        self.requireAuthentication = false
     }
 
     /// A peer that has not answered a ping by the time the next one is due is dropped, so the pong
@@ -117,10 +122,27 @@ public struct ServerConfiguration: Sendable, Equatable {
                 problems.append(.invalidLogLevel(level))
             }
         }
+        if let text = values["GROUNDMIST_REQUIRE_AUTH"] {
+            switch parseSwitch(text) {
+            case .some(let value): configuration.requireAuthentication = value
+            case .none: problems.append(.invalidRequireAuth(text))
+            }
+        }
         let authentication = AuthenticationConfiguration.parse(values, problems: &problems)
+        let didSet = !(values["ATPROTO_DID"]?.trimmingCharacters(in: .whitespaces).isEmpty ?? true)
+        if configuration.requireAuthentication && !didSet { problems.append(.authenticationRequired) }
         guard problems.isEmpty else { throw ConfigurationError(problems) }
         configuration.authentication = authentication
         return configuration
+    }
+
+    /// `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off` (any case); empty is off.
+    public static func parseSwitch(_ text: String) -> Bool? {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "", "0", "false", "no", "off": return false
+        default: return nil
+        }
     }
 
     /// Accepts a decimal port 0…65535; anything else (signs, spaces, hex) is a typo worth reporting.
@@ -149,6 +171,9 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
     case invalidLegacyAuth(String)
     case invalidPLCURL(String)
     case invalidTokenLifetime(String)
+    case invalidTrustedProxy(String)
+    case invalidRequireAuth(String)
+    case authenticationRequired
 
     public var description: String {
         switch self {
@@ -183,6 +208,15 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
             return "PLC_URL must be an http(s) URL, e.g. https://plc.directory (got \"\(value)\")"
         case .invalidTokenLifetime(let value):
             return "GROUNDMIST_TOKEN_LIFETIME must be a duration like 30d, 12h, 90m or 3600s (got \"\(value)\")"
+        case .invalidTrustedProxy(let value):
+            return
+                "GROUNDMIST_TRUSTED_PROXIES must be a comma-separated list of addresses or CIDR ranges, e.g. 127.0.0.1,172.16.0.0/12, or none (bad entry \"\(value)\")"
+        case .invalidRequireAuth(let value):
+            return "GROUNDMIST_REQUIRE_AUTH must be 1 or 0 (got \"\(value)\")"
+        case .authenticationRequired:
+            return
+                "authentication is required (GROUNDMIST_REQUIRE_AUTH=1 or --require-auth) but ATPROTO_DID is not set: "
+                + "set ATPROTO_DID, GROUNDMIST_SYNC_SECRET_KEY and PUBLIC_URL (is the .env file missing or unreadable?)"
         }
     }
 }
