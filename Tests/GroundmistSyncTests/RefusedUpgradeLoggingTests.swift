@@ -14,7 +14,8 @@ import Testing
             let authority = try await makeAuthority(owner: owner, dataDirectory: directory, logger: capture.logger)
             let server = try GroundmistServer(configuration: .testing(), authority: authority, logger: capture.logger)
             let refusals = 12
-            try await withRunningServer(server, timeout: .seconds(60), "refused upgrades") { port in
+            // Records up to the end of the refusals; shutting the test server down logs its own lines.
+            let records = try await withRunningServer(server, timeout: .seconds(60), "refused upgrades") { port in
                 for index in 0..<refusals {
                     let token = "not-a-valid-token-\(index)-zz9plural"
                     let status = try await upgradeStatus(port: port, path: "/?token=\(token)")
@@ -22,14 +23,16 @@ import Testing
                 }
                 // hummingbird-websocket reports the client's hang-up after the 401 asynchronously.
                 try await Task.sleep(for: .milliseconds(500))
+                return capture.all
             }
-            let records = capture.all
             let loud = records.filter { $0.level > .notice }
             #expect(loud.isEmpty, "logged above notice: \(loud.map { "\($0.level) \($0.message)" })")
             #expect(records.filter { $0.message == "WebSocket refused" }.count == refusals)
             #expect(!records.contains { $0.message.contains("zz9plural") })
             // The library line is still there for debugging, at debug level.
-            #expect(records.filter { $0.message == UpgradeLogDemotion.demotedMessage }.allSatisfy { $0.level == .debug })
+            let demoted = records.filter { $0.message == UpgradeLogDemotion.demotedMessage }
+            #expect(demoted.allSatisfy { $0.level == .debug })
+            print("refused upgrades: \(refusals), library hang-up lines demoted to debug: \(demoted.count)")
         }
     }
 

@@ -31,13 +31,11 @@ struct DataDirectoryCopier {
 
     enum Failure: Error, CustomStringConvertible {
         case notADirectory(String)
-        case io(PosixFiles.Failure)
         case busy(String, attempts: Int)
 
         var description: String {
             switch self {
             case .notADirectory(let path): "\(path) is not a directory (check --data-dir or DATA_DIR)"
-            case .io(let failure): failure.description
             case .busy(let path, let attempts):
                 "\(path) changed during each of \(attempts) attempts to copy it; try again when the server is less busy"
             }
@@ -57,7 +55,7 @@ struct DataDirectoryCopier {
 
     /// Calls `emit` with every file (paths relative to `root`), a document's files together.
     func copy(_ emit: (File) throws -> Void) throws -> Summary {
-        guard (try wrap { try PosixFiles.kind(root) }) == .directory else { throw Failure.notADirectory(root) }
+        guard try PosixFiles.kind(root) == .directory else { throw Failure.notADirectory(root) }
         var summary = Summary()
         try walk("", emit: emit, summary: &summary)
         return summary
@@ -68,7 +66,7 @@ struct DataDirectoryCopier {
     private func join(_ relative: String, _ name: String) -> String { relative.isEmpty ? name : relative + "/" + name }
 
     private func walk(_ relative: String, emit: (File) throws -> Void, summary: inout Summary) throws {
-        guard let names = try wrap({ try PosixFiles.list(absolute(relative)) }) else { return }
+        guard let names = try PosixFiles.list(absolute(relative)) else { return }
         if names.contains(where: Self.documentFolders.contains) {
             let files = try copyDocument(relative, summary: &summary)
             summary.documents += 1
@@ -77,12 +75,12 @@ struct DataDirectoryCopier {
         }
         for name in names where !Self.isTemporary(name) {
             let child = join(relative, name)
-            switch try wrap({ try PosixFiles.kind(absolute(child)) }) {
+            switch try PosixFiles.kind(absolute(child)) {
             case .directory:
                 try walk(child, emit: emit, summary: &summary)
             case .file:
                 // Replaced by rename, so one read is one version; gone means deleted.
-                guard let bytes = try wrap({ try PosixFiles.read(absolute(child)) }) else { continue }
+                guard let bytes = try PosixFiles.read(absolute(child)) else { continue }
                 summary.files += 1
                 summary.bytes += bytes.count
                 try emit(File(path: child, bytes: bytes, mode: 0o640))
@@ -103,7 +101,7 @@ struct DataDirectoryCopier {
             var files: [File] = []
             var vanished = false
             for path in before {
-                guard let bytes = try wrap({ try PosixFiles.read(absolute(path)) }) else {
+                guard let bytes = try PosixFiles.read(absolute(path)) else {
                     vanished = true
                     break
                 }
@@ -121,19 +119,15 @@ struct DataDirectoryCopier {
     /// Every regular file below a document directory, sorted, temporary files left out.
     private func listing(_ relative: String) throws -> [String] {
         var result: [String] = []
-        guard let names = try wrap({ try PosixFiles.list(absolute(relative)) }) else { return [] }
+        guard let names = try PosixFiles.list(absolute(relative)) else { return [] }
         for name in names where !Self.isTemporary(name) {
             let child = join(relative, name)
-            switch try wrap({ try PosixFiles.kind(absolute(child)) }) {
+            switch try PosixFiles.kind(absolute(child)) {
             case .directory: result += try listing(child)
             case .file: result.append(child)
             case .other, nil: continue
             }
         }
         return result
-    }
-
-    private func wrap<T>(_ body: () throws(PosixFiles.Failure) -> T) throws(Failure) -> T {
-        do { return try body() } catch { throw .io(error) }
     }
 }
