@@ -317,7 +317,7 @@ if [[ "${MODE}" == "uninstall" ]]; then
             run mv -f "${CADDY_BACKUP}" "${CADDYFILE}"
         else
             echo "    replacing ${CADDYFILE} with an empty configuration"
-            printf '%s\n' "# Emptied by groundmist-sync deploy/installer.sh --uninstall" | write_file "${CADDYFILE}" 0644 root:root
+            write_file "${CADDYFILE}" 0644 root:root <<<"# Emptied by groundmist-sync deploy/installer.sh --uninstall"
         fi
         CADDY_CHANGED=1
     fi
@@ -325,7 +325,8 @@ if [[ "${MODE}" == "uninstall" ]]; then
         run rm -f "${CADDY_SITE_FILE}"
         if [[ -f "${CADDYFILE}" ]] && grep -q -x -F "import ${CADDY_SITE_FILE}" "${CADDYFILE}"; then
             echo "    removing the line 'import ${CADDY_SITE_FILE}' from ${CADDYFILE}"
-            grep -v -x -F "import ${CADDY_SITE_FILE}" "${CADDYFILE}" | write_file "${CADDYFILE}" 0644 root:root
+            KEPT="$(grep -v -x -F "import ${CADDY_SITE_FILE}" "${CADDYFILE}")" || KEPT=""
+            write_file "${CADDYFILE}" 0644 root:root <<<"${KEPT}"
         fi
         CADDY_CHANGED=1
     fi
@@ -534,7 +535,8 @@ PORT=${PORT}
 DATA_DIR=${DATA_DIR}
 PUBLIC_URL=https://${DOMAIN}${OTHER_LINES:+
 ${OTHER_LINES}}"
-printf '%s\n' "${ENV_CONTENT}" | write_file "${ENV_FILE}" 0640 "root:${SERVICE_USER}"
+# Not through a pipe: write_file must run in this shell to report WROTE.
+write_file "${ENV_FILE}" 0640 "root:${SERVICE_USER}" <<<"${ENV_CONTENT}"
 ENV_CHANGED=${WROTE}
 unset SECRET ENV_CONTENT
 
@@ -619,7 +621,7 @@ install_caddy_file() {
         return 0
     fi
     if (( DRY_RUN )); then
-        printf '%s\n' "${content}" | write_file "${target}" 0644 root:root
+        write_file "${target}" 0644 root:root <<<"${content}"
         echo "+ ${CADDY} validate --adapter caddyfile --config ${CADDYFILE}"
         return 0
     fi
@@ -636,7 +638,7 @@ install_caddy_file() {
         previous="$(mktemp "${target}.previous.XXXXXX")"
         cp -p "${target}" "${previous}"
     fi
-    printf '%s\n' "${content}" | write_file "${target}" 0644 root:root
+    write_file "${target}" 0644 root:root <<<"${content}"
     # shellcheck disable=SC2310 # a predicate: Caddy's verdict
     if ! caddy_validate "${CADDYFILE}"; then
         if [[ -n "${previous}" ]]; then
@@ -665,7 +667,7 @@ fi
 [[ -d "$(dirname "${CADDYFILE}")" ]] || run install -d -m 0755 "$(dirname "${CADDYFILE}")"
 if (( CADDY_OWN_FILE )); then
     CADDY_CONTENT="$(caddy_file "${CADDY_VERSION}")"
-    printf '%s\n' "${CADDY_CONTENT}" | install_caddy_file "${CADDYFILE}" "${CADDY_CONTENT}"
+    install_caddy_file "${CADDYFILE}" "${CADDY_CONTENT}" <<<"${CADDY_CONTENT}"
     CADDY_CHANGED=${WROTE}
 else
     # Another Caddyfile serves other sites: leave it alone, and say what to add.
@@ -678,7 +680,7 @@ $(caddy_log_block)
 }
 
 ${SITE_CONTENT}"
-    printf '%s\n' "${SITE_CONTENT}" | install_caddy_file "${CADDY_SITE_FILE}" "${STANDALONE}"
+    install_caddy_file "${CADDY_SITE_FILE}" "${STANDALONE}" <<<"${SITE_CONTENT}"
     CADDY_CHANGED=${WROTE}
     if grep -q -x -F "import ${CADDY_SITE_FILE}" "${CADDYFILE}"; then
         echo "    ${CADDYFILE} imports ${CADDY_SITE_FILE}"
@@ -705,7 +707,19 @@ fi
 note "Starting ${SERVICE} and Caddy"
 run systemctl daemon-reload
 run systemctl enable "${SERVICE}" caddy
-if (( BIN_CHANGED || ENV_CHANGED || UNIT_CHANGED || DRY_RUN )) || ! systemctl is-active --quiet "${SERVICE}"; then
+# What the service was last started with (binary, .env, unit), recorded after it answered: a run
+# that stopped half-way (e.g. Caddy rejected the configuration after .env changed) leaves a
+# difference, so the next run restarts the service even though it writes nothing itself.
+STARTED_STAMP="${CONFIG_DIR}/.started-with"
+installed_state() { cat "${BIN_PATH}" "${ENV_FILE}" "${UNIT_PATH}" | sha256sum | cut -d' ' -f1; }
+STATE_NOW=""
+STATE_STARTED=""
+if (( ! DRY_RUN )); then
+    STATE_NOW="$(installed_state)"
+    if [[ -r "${STARTED_STAMP}" ]]; then STATE_STARTED="$(cat "${STARTED_STAMP}")"; fi
+fi
+if (( BIN_CHANGED || ENV_CHANGED || UNIT_CHANGED || DRY_RUN )) || [[ "${STATE_NOW}" != "${STATE_STARTED}" ]] \
+    || ! systemctl is-active --quiet "${SERVICE}"; then
     # A new binary, unit or .env takes effect now; the apps reconnect by themselves.
     run systemctl restart "${SERVICE}"
 else
@@ -727,6 +741,7 @@ else
     done
     (( healthy )) || die "the service does not answer on 127.0.0.1:${PORT}: see 'journalctl -u ${SERVICE}'"
     echo "    the server answers on 127.0.0.1:${PORT}"
+    printf '%s\n' "${STATE_NOW}" > "${STARTED_STAMP}"
 fi
 
 # --- 9. Post-flight: HTTPS from the outside, then publish ---------------------------------------

@@ -200,12 +200,14 @@ import Testing
             ).run()
         }
         var live: [URL] = []
+        var summaries: [String] = []
         repeat {
             let archive = directory.appendingPathComponent("live-\(live.count).tar")
             let result = try await runCLIAsync(["backup", "-o", archive.path, "--data-dir", data.path])
             #expect(result.status == 0, "\(result.stderr)")
+            summaries.append(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
             live.append(archive)
-        } while !done.isSet && live.count < 20
+        } while !done.isSet && live.count < 8
         _ = try await load.value
         // Stop the server (SIGTERM flushes), then the reference state.
         server.terminate()
@@ -237,7 +239,7 @@ import Testing
                 #expect(heads.allSatisfy(finalHashes.contains), "backup \(index), \(document)")
             }
         }
-        print("backup round trip: \(live.count) backups during the writes")
+        print("backup round trip: \(live.count) backups during the writes:\n" + summaries.joined(separator: "\n"))
     }
 
     /// Every change hash (hex) of a stored document.

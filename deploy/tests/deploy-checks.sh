@@ -36,10 +36,15 @@ pass() { echo "  ok: $*"; }
 fail() { echo "  FAILED: $*" >&2; FAILURES=$((FAILURES + 1)); }
 skip() { echo "  skipped: $*"; }
 lacks() { ! grep -q "$@"; }  # lacks [GREP OPTIONS] PATTERN FILE
-check() {  # check DESCRIPTION COMMAND...: runs the command, records the outcome
-    local description="$1"
+check() {  # check DESCRIPTION COMMAND...: records the outcome; the output is shown on failure
+    local description="$1" output
     shift
-    if "$@"; then pass "${description}"; else fail "${description}"; fi
+    if output="$("$@" 2>&1)"; then
+        pass "${description}"
+    else
+        fail "${description}"
+        printf '%s\n' "${output}" | tail -n 8 | sed 's/^/    > /' >&2
+    fi
 }
 
 echo "== shellcheck"
@@ -66,7 +71,8 @@ validate() {  # validate CADDY FILE
     return 1
 }
 WORK="$(mktemp -d)"
-trap 'rm -rf "${WORK}"' EXIT
+chmod 0755 "${WORK}"  # the service user must reach the data directory inside
+trap '[[ -n "${KEEP_WORK:-}" ]] || rm -rf "${WORK}"' EXIT
 if [[ ${#CADDIES[@]} -eq 0 ]]; then
     skip "no Caddy given (--caddy PATH)"
 fi

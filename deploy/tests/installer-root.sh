@@ -36,10 +36,15 @@ FAILURES=0
 pass() { echo "  ok: $*"; }
 fail() { echo "  FAILED: $*" >&2; FAILURES=$((FAILURES + 1)); }
 lacks() { ! grep -q "$@"; }  # lacks [GREP OPTIONS] PATTERN FILE
-expect() {  # expect DESCRIPTION COMMAND...
-    local description="$1"
+expect() {  # expect DESCRIPTION COMMAND...: the command's output is shown only when it fails
+    local description="$1" output
     shift
-    if "$@"; then pass "${description}"; else fail "${description}"; fi
+    if output="$("$@" 2>&1)"; then
+        pass "${description}"
+    else
+        fail "${description}"
+        printf '%s\n' "${output}" | tail -n 5 | sed 's/^/    > /' >&2
+    fi
 }
 
 # --- The throw-away root ------------------------------------------------------------------------
@@ -71,7 +76,12 @@ stop() {
     [[ -f "${STATE}/$1.pid" ]] || return 0
     pid="$(cat "${STATE}/$1.pid")"
     kill "${pid}" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "${pid}" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 150); do kill -0 "${pid}" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "${pid}" 2>/dev/null; then
+        echo "systemctl (stub): $1 (pid ${pid}) did not stop within 15 s of SIGTERM: killing it" >&2
+        ps -o pid,stat,etime,args -p "${pid}" >&2 || true
+        kill -9 "${pid}" 2>/dev/null || true
+    fi
     rm -f "${STATE}/$1.pid"
 }
 start() {
@@ -89,9 +99,15 @@ start() {
     while IFS= read -r line; do
         [[ -z "${line}" || "${line}" == \#* ]] || environment+=("${line}")
     done < <(cat "${environment_file}"; unit_value "$1" Environment)
+    # The subshell execs setpriv, which execs env, which execs the server: $! is the server's pid.
     # shellcheck disable=SC2086 # ExecStart is a command line
-    (cd "${directory}" && setsid runuser -u "${user}" -- env -i PATH=/usr/bin:/bin "${environment[@]}" ${command} \
-        > "${STATE}/$1.log" 2>&1 < /dev/null & echo $! > "${STATE}/$1.pid")
+    (
+        cd "${directory}"
+        exec setpriv --reuid="${user}" --regid="${user}" --init-groups -- env -i PATH=/usr/bin:/bin "${environment[@]}" ${command} \
+            > "${STATE}/$1.log" 2>&1 < /dev/null
+    ) &
+    echo $! > "${STATE}/$1.pid"
+    echo "started $1 as pid $(cat "${STATE}/$1.pid")" >> "${STATE}/systemctl.log"
 }
 case "${1:-}" in
     restart|reload-or-restart) stop "$2"; start "$2" ;;
@@ -117,7 +133,7 @@ show_run() { sed 's/^/    | /' "${STATE}/run.log" >&2; }
 echo "  fresh install"
 DEFAULT_CADDYFILE="$(cat /etc/caddy/Caddyfile 2>/dev/null || true)"
 install_run
-if [[ ${RUN_STATUS} -ne 0 ]]; then show_run; fi
+if [[ ${RUN_STATUS} -ne 0 ]]; then show_run; ps -o pid,stat,etime,args -u groundmist >&2 || true; fi
 expect "a fresh install exits 0" test "${RUN_STATUS}" -eq 0
 expect "the binary is installed and runs" /usr/local/bin/groundmist-sync --version
 expect "the user exists" id -u groundmist
@@ -145,7 +161,7 @@ SECRET_BEFORE="$(grep GROUNDMIST_SYNC_SECRET_KEY /etc/groundmist-sync/.env)"
 echo "  second run"
 CADDYFILE_BEFORE="$(cat /etc/caddy/Caddyfile)"
 install_run
-if [[ ${RUN_STATUS} -ne 0 ]]; then show_run; fi
+if [[ ${RUN_STATUS} -ne 0 ]]; then show_run; ps -o pid,stat,etime,args -u groundmist >&2 || true; fi
 expect "a second run exits 0" test "${RUN_STATUS}" -eq 0
 expect "a second run writes nothing" lacks "    wrote \|installed /usr/local/bin" "${STATE}/run.log"
 expect "a second run keeps the secret" test "$(grep GROUNDMIST_SYNC_SECRET_KEY /etc/groundmist-sync/.env)" == "${SECRET_BEFORE}"
@@ -167,7 +183,7 @@ echo "  rejected site in a foreign Caddyfile"
 SITE_FILE=/etc/caddy/groundmist-sync.caddy
 printf '%s\n' "# the owner's own sites" "import ${SITE_FILE}" "${DOMAIN}:8443 {" "	respond \"other\"" "}" > /etc/caddy/Caddyfile
 install_run --port "$((PORT + 1))"
-if [[ ${RUN_STATUS} -ne 0 ]]; then show_run; fi
+if [[ ${RUN_STATUS} -ne 0 ]]; then show_run; ps -o pid,stat,etime,args -u groundmist >&2 || true; fi
 expect "a site for a foreign Caddyfile installs" test "${RUN_STATUS}" -eq 0
 expect "the foreign Caddyfile is left alone" grep -q "the owner's own sites" /etc/caddy/Caddyfile
 SITE_BEFORE="$(cat "${SITE_FILE}")"
@@ -178,6 +194,7 @@ expect "the previous site file is put back" test "$(cat "${SITE_FILE}")" == "${S
 echo "${CADDYFILE_BEFORE}" > /etc/caddy/Caddyfile
 rm -f "${SITE_FILE}"
 install_run
+if [[ ${RUN_STATUS} -ne 0 ]]; then show_run; fi
 expect "back to the installer's own Caddyfile" test "${RUN_STATUS}" -eq 0
 
 # The service does not start without its .env (systemd's rule for EnvironmentFile= without '-').
@@ -192,7 +209,7 @@ for _ in $(seq 1 50); do [[ -e "${DATA}/storage-adapter-id" || -d "${DATA}/.grou
 touch "${DATA}/marker-document"
 RUN_STATUS=0
 bash "${INSTALLER}" --uninstall --data-dir "${DATA}" > "${STATE}/run.log" 2>&1 || RUN_STATUS=$?
-if [[ ${RUN_STATUS} -ne 0 ]]; then show_run; fi
+if [[ ${RUN_STATUS} -ne 0 ]]; then show_run; ps -o pid,stat,etime,args -u groundmist >&2 || true; fi
 expect "--uninstall exits 0" test "${RUN_STATUS}" -eq 0
 expect "--uninstall removes the unit" test ! -e /etc/systemd/system/groundmist-sync.service
 expect "--uninstall removes the binary" test ! -e /usr/local/bin/groundmist-sync
@@ -203,6 +220,7 @@ if [[ -n "${DEFAULT_CADDYFILE}" ]]; then
     expect "--uninstall restores the package's Caddyfile" test "$(cat /etc/caddy/Caddyfile)" == "${DEFAULT_CADDYFILE}"
 fi
 bash "${INSTALLER}" --uninstall --purge --data-dir "${DATA}" > "${STATE}/run.log" 2>&1 || RUN_STATUS=$?
+if [[ ${RUN_STATUS} -ne 0 ]]; then show_run; ps -o pid,stat,etime,args -u groundmist >&2 || true; fi
 expect "--uninstall --purge exits 0" test "${RUN_STATUS}" -eq 0
 expect "--purge deletes the data" test ! -e "${DATA}"
 expect "--purge deletes the settings" test ! -e /etc/groundmist-sync
