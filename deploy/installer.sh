@@ -408,6 +408,9 @@ preflight() {
     # Best effort: the outside address service may be unreachable; the comparison then fails loudly.
     # shellcheck disable=SC2310 # best effort, see above
     addresses="$(machine_addresses | sort -u)" || addresses=""
+    if [[ -z "${addresses}" ]]; then
+        die "${DOMAIN} points at ${records//$'\n'/ } but this machine's addresses cannot be found (hostname -I and api.ipify.org gave none) to compare; check the record yourself, then run again with --skip-preflight"
+    fi
     if ! grep -q -x -F -f <(printf '%s\n' "${records}") <<<"${addresses}"; then
         die "${DOMAIN} points at ${records//$'\n'/ } but this machine is ${addresses//$'\n'/ } — fix the DNS record (Let's Encrypt would fail), or --skip-preflight if you know better"
     fi

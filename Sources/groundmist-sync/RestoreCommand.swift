@@ -103,8 +103,10 @@ enum RestoredDocuments {
                 let id = try DocumentId(parts[parts.count - 2] + parts[parts.count - 1])
                 let export = try DocumentExporter(directory: URL(fileURLWithPath: group, isDirectory: true)).export(id)
                 if !export.skippedFiles.isEmpty || export.changesWithMissingDependencies > 0 {
-                    check.problems.append("document \(relative) is incomplete: \(export.skippedFiles.count) unreadable files, "
-                        + "\(export.changesWithMissingDependencies) changes missing dependencies")
+                    check.problems.append(
+                        "document \(relative) is incomplete: \(export.skippedFiles.count) unreadable files, "
+                            + "\(export.changesWithMissingDependencies) changes missing dependencies"
+                    )
                 } else {
                     check.loaded += 1
                 }

@@ -36,7 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Flag(
         name: .customLong("require-auth"),
-        help: "Refuse to start without authentication (ATPROTO_DID and the rest) instead of running the development mode. Same as GROUNDMIST_REQUIRE_AUTH=1."
+        help:
+            "Refuse to start without authentication (ATPROTO_DID and the rest) instead of running the development mode. Same as GROUNDMIST_REQUIRE_AUTH=1."
     )
     var requireAuth = false
 

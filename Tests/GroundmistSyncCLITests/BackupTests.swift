@@ -35,8 +35,16 @@ import Testing
     @Test func tarRoundTripsLongNamesAndBinaryData() throws {
         let long = "xyz/groundmist/library/2X/" + String(repeating: "a", count: 40) + "/incremental/" + String(repeating: "f", count: 64)
         let binary = TarArchive.Entry(
-            path: "bin", kind: .file, mode: 0o600, modificationTime: 5, bytes: (0..<1500).map { UInt8($0 % 256) })
-        let entries = [Self.entry(long, "chunk"), binary, Self.entry("empty", ""), .init(path: "dir", kind: .directory, mode: 0o750, modificationTime: 0, bytes: [])]
+            path: "bin",
+            kind: .file,
+            mode: 0o600,
+            modificationTime: 5,
+            bytes: (0..<1500).map { UInt8($0 % 256) }
+        )
+        let entries = [
+            Self.entry(long, "chunk"), binary, Self.entry("empty", ""),
+            .init(path: "dir", kind: .directory, mode: 0o750, modificationTime: 0, bytes: []),
+        ]
         let bytes = try Self.archive(entries)
         #expect(bytes.count % 512 == 0)
         #expect(try TarReader(bytes: bytes).entries() == entries)

@@ -71,7 +71,8 @@ struct InstallerTests {
             "ExecStart=/usr/local/bin/groundmist-sync serve", "Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict",
             "ReadWritePaths=/var/lib/gm-test", "PrivateTmp=yes", "User=groundmist", "WorkingDirectory=\(config.path)",
             // Fail closed: no .env, no start; incomplete settings, no start.
-            "EnvironmentFile=\(config.path)/.env", "Environment=GROUNDMIST_REQUIRE_AUTH=1", "ExecStart=/usr/local/bin/groundmist-sync serve --require-auth",
+            "EnvironmentFile=\(config.path)/.env", "Environment=GROUNDMIST_REQUIRE_AUTH=1",
+            "ExecStart=/usr/local/bin/groundmist-sync serve --require-auth",
             "Documentation=file:///usr/local/share/doc/groundmist-sync/README.md",
         ] {
             #expect(plan.contains("| \(line)"), "\(line)")

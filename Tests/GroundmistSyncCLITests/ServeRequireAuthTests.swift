@@ -12,7 +12,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("groundmist-sync")
-        process.arguments = ["serve", "--port", "\(Int.random(in: 20000...60000))", "--data-dir", directory.appendingPathComponent("data").path] + arguments
+        process.arguments =
+            ["serve", "--port", "\(Int.random(in: 20000...60000))", "--data-dir", directory.appendingPathComponent("data").path] + arguments
         process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { first, _ in first }
         process.currentDirectoryURL = directory
         let err = Pipe()

@@ -129,6 +129,21 @@ install_run() {  # extra installer arguments -> output in ${STATE}/run.log, stat
 }
 show_run() { sed 's/^/    | /' "${STATE}/run.log" >&2; }
 
+# --- 0. Pre-flight (no --skip-preflight): a name that does not point here stops everything ------
+echo "  pre-flight"
+RUN_STATUS=0
+bash "${INSTALLER}" --domain "${DOMAIN}" --did "${DID}" --binary "${BINARY}" --caddy "${CADDY}" --no-publish \
+    > "${STATE}/run.log" 2>&1 || RUN_STATUS=$?
+expect "a name that does not resolve fails the pre-flight" test "${RUN_STATUS}" -ne 0
+expect "the message says to create the DNS record" grep -q "does not resolve: create a DNS A" "${STATE}/run.log"
+expect "the system and architecture were checked first" grep -q "architecture: " "${STATE}/run.log"
+expect "nothing was installed" test ! -e /etc/groundmist-sync
+RUN_STATUS=0
+bash "${INSTALLER}" --domain localhost --did "${DID}" --binary "${BINARY}" --caddy "${CADDY}" --no-publish \
+    > "${STATE}/run.log" 2>&1 || RUN_STATUS=$?
+expect "a name pointing elsewhere fails the pre-flight" test "${RUN_STATUS}" -ne 0
+expect "the message names both addresses" grep -q "localhost points at .*127.0.0.1.* but this machine" "${STATE}/run.log"
+
 # --- 1. Fresh install ---------------------------------------------------------------------------
 echo "  fresh install"
 DEFAULT_CADDYFILE="$(cat /etc/caddy/Caddyfile 2>/dev/null || true)"

@@ -157,7 +157,13 @@ struct TarReader {
     }
 
     /// An octal field: digits, optionally padded with spaces or NULs; at most 11 digits.
-    private func number(_ header: ArraySlice<UInt8>, _ start: Int, _ length: Int, _ field: String, _ offset: Int)
+    private func number(
+        _ header: ArraySlice<UInt8>,
+        _ start: Int,
+        _ length: Int,
+        _ field: String,
+        _ offset: Int
+    )
         throws(TarArchive.Failure) -> Int
     {
         let raw = header[(offset + start)..<(offset + start + length)]
