@@ -34,6 +34,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("legacy-auth"), help: "DPoP logins from today's apps: approve, trust or off. Overrides GROUNDMIST_LEGACY_AUTH.")
     var legacyAuth: String?
 
+    @Flag(
+        name: .customLong("require-auth"),
+        help:
+            "Refuse to start without authentication (ATPROTO_DID and the rest) instead of running the development mode. Same as GROUNDMIST_REQUIRE_AUTH=1."
+    )
+    var requireAuth = false
+
     @Option(
         name: .customLong("share-policy"),
         help:
@@ -53,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let dataDirectory { overrides["DATA_DIR"] = dataDirectory }
         if let publicURL { overrides["PUBLIC_URL"] = publicURL }
         if let legacyAuth { overrides["GROUNDMIST_LEGACY_AUTH"] = legacyAuth }
+        if requireAuth { overrides["GROUNDMIST_REQUIRE_AUTH"] = "1" }
         let configuration: ServerConfiguration
         do {
             configuration = try ServerConfiguration.load(overrides: overrides)
@@ -169,10 +177,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw ServeError(description: error.description)
         }
         let banner = """
-            Groundmist sync server on \(configuration.webSocketURL) (public URL \(authentication.publicURL))
+            Groundmist sync server \(GroundmistVersion.current) on \(configuration.webSocketURL) (public URL \(authentication.publicURL))
             data directory: \(configuration.dataDirectory)
             owner: \(authentication.ownerDID)  service DID: \(authentication.serviceDID)
             logins from today's apps (DPoP): \(authentication.legacyAuth.rawValue)
+            trusted proxies (X-Forwarded-For): \(authentication.trustedProxies)
 
             """
         FileHandle.standardOutput.write(Data(banner.utf8))

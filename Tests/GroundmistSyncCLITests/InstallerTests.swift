@@ -70,13 +70,19 @@ struct InstallerTests {
         for line in [
             "ExecStart=/usr/local/bin/groundmist-sync serve", "Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict",
             "ReadWritePaths=/var/lib/gm-test", "PrivateTmp=yes", "User=groundmist", "WorkingDirectory=\(config.path)",
+            // Fail closed: no .env, no start; incomplete settings, no start.
+            "EnvironmentFile=\(config.path)/.env", "Environment=GROUNDMIST_REQUIRE_AUTH=1",
+            "ExecStart=/usr/local/bin/groundmist-sync serve --require-auth",
+            "Documentation=file:///usr/local/share/doc/groundmist-sync/README.md",
         ] {
             #expect(plan.contains("| \(line)"), "\(line)")
         }
         #expect(plan.contains("+ systemctl enable groundmist-sync"))
         // Caddy: TLS site for the domain, proxy to loopback, ACME email.
         #expect(plan.contains("| sync.example.com {"))
-        #expect(plan.contains("| \treverse_proxy 127.0.0.1:3031 {"))
+        // The binary is checked before it is installed.
+        #expect(plan.contains("+ /tmp/groundmist-sync --version"))
+        #expect(plan.contains("| \treverse_proxy 127.0.0.1:3031"))
         #expect(plan.contains("| \temail me@example.com"))
         #expect(plan.contains("+ caddy validate --adapter caddyfile --config \(config.path)/caddy/Caddyfile"))
         // The sync token (query string) and Authorization headers are filtered out of Caddy's logs.
@@ -86,7 +92,7 @@ struct InstallerTests {
         #expect(plan.contains("| \t\t\t\t\tdelete token"))
         #expect(plan.contains("| \t\t\t\trequest>headers>Authorization delete"))
         // /metrics is not served to the internet, and the summary says so.
-        #expect(plan.contains("| \t@metrics path /metrics"))
+        #expect(plan.contains("| \t@metrics path /metrics /metrics/*"))
         #expect(plan.contains("| \trespond @metrics 404"))
         #expect(!plan.contains("loopback only"))
         #expect(plan.contains("Caddy answers 404 for /metrics"))
@@ -165,6 +171,31 @@ struct InstallerTests {
         #expect(replaced.output.contains("+ write \(caddyfile.path) "))
         #expect(!replaced.output.contains("groundmist-sync.caddy"))
         #expect(try String(contentsOf: caddyfile, encoding: .utf8).contains("blog.example.org"))
+    }
+
+    @Test func uninstallDryRunKeepsTheData() throws {
+        let result = try run(["--uninstall", "--dry-run", "--data-dir", "/var/lib/gm-test"])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.contains("Kept: the data in /var/lib/gm-test"))
+        #expect(!result.output.contains("rm -rf /var/lib/gm-test"))
+        let purge = try run(["--uninstall", "--purge", "--dry-run", "--data-dir", "/var/lib/gm-test"])
+        #expect(purge.output.contains("+ rm -rf /var/lib/gm-test /etc/groundmist-sync"))
+        let alone = try run(["--purge", "--dry-run"])
+        #expect(alone.status != 0 && alone.errors.contains("--purge goes with --uninstall"))
+    }
+
+    @Test func theSummarySaysHowToApproveBackUpUpdateAndUninstall() throws {
+        let result = try run([
+            "--dry-run", "--domain", "sync.example.com", "--did", Self.did, "--binary", "/tmp/x", "--no-publish",
+            "--config-dir", "/nonexistent-gm-config",
+        ])
+        #expect(result.status == 0, "\(result.errors)")
+        // Runs from a sudo shell: the cd happens as the service user, who may enter the directory.
+        #expect(result.output.contains("sudo -u groundmist sh -c 'cd /nonexistent-gm-config && /usr/local/bin/groundmist-sync sessions approve ID'"))
+        #expect(result.output.contains("first login from each app waits for your approval"))
+        #expect(result.output.contains("backup -o"))
+        #expect(result.output.contains("Update: run this installer again"))
+        #expect(result.output.contains("--uninstall"))
     }
 
     @Test func badArgumentsFailWithAMessage() throws {

@@ -38,6 +38,8 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
     public var plcURL: String
     /// Sync token lifetime, in seconds.
     public var tokenLifetime: Double
+    /// Proxies whose `X-Forwarded-For` names the client recorded on a login (`GROUNDMIST_TRUSTED_PROXIES`).
+    public var trustedProxies: TrustedProxies
 
     public init(
         ownerDID: DID,
@@ -46,7 +48,8 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
         allowedOrigins: [String] = AuthenticationConfiguration.defaultAllowedOrigins,
         legacyAuth: LegacyAuthMode = .approve,
         plcURL: String = AuthenticationConfiguration.defaultPLCURL,
-        tokenLifetime: Double = AuthenticationConfiguration.defaultTokenLifetime
+        tokenLifetime: Double = AuthenticationConfiguration.defaultTokenLifetime,
+        trustedProxies: TrustedProxies = .loopback
     ) {
         self.ownerDID = ownerDID
         self.secretKey = secretKey
@@ -55,6 +58,7 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
         self.legacyAuth = legacyAuth
         self.plcURL = plcURL
         self.tokenLifetime = tokenLifetime
+        self.trustedProxies = trustedProxies
     }
 
     /// One short line; the secret key is never part of it.
@@ -107,6 +111,13 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
                 }
             }
         }
+        var trustedProxies = TrustedProxies.loopback
+        if let text = values["GROUNDMIST_TRUSTED_PROXIES"], !text.trimmingCharacters(in: .whitespaces).isEmpty {
+            switch TrustedProxies.parse(text) {
+            case .success(let parsed): trustedProxies = parsed
+            case .failure(let bad): problems.append(.invalidTrustedProxy(bad.entry))
+            }
+        }
         var publicURL: String?
         if let text = values["PUBLIC_URL"], !text.isEmpty {
             if let origin = parseOrigin(text) { publicURL = origin.normalized } else { problems.append(.invalidPublicURL(text)) }
@@ -139,7 +150,8 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
             allowedOrigins: allowedOrigins,
             legacyAuth: legacyAuth,
             plcURL: plcURL,
-            tokenLifetime: tokenLifetime
+            tokenLifetime: tokenLifetime,
+            trustedProxies: trustedProxies
         )
     }
 

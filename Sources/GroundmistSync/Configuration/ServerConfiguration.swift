@@ -29,6 +29,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var connectionLimits = ConnectionLimits.default
     /// Connection deadlines and the development-mode origins (`HardeningConfiguration`).
     public var hardening = HardeningConfiguration()
+    /// `GROUNDMIST_REQUIRE_AUTH=1` (`serve --require-auth`): refuse to start rather than fall back to
+    /// the development mode. The systemd unit and the Docker image set it, so a missing or
+    /// incomplete configuration stops the service instead of serving without authentication.
+    public var requireAuthentication: Bool
 
     public init(
         host: String = ServerConfiguration.defaultHost,
@@ -47,6 +51,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.logLevel = logLevel
         self.allowUnauthenticatedNonLoopback = allowUnauthenticatedNonLoopback
         self.authentication = nil
+        self.requireAuthentication = false
     }
 
     /// A peer that has not answered a ping by the time the next one is due is dropped, so the pong
@@ -123,10 +128,27 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         configuration.connectionLimits = ConnectionLimits.parse(values, problems: &problems)
         configuration.hardening = HardeningConfiguration.parse(values, problems: &problems)
+        if let text = values["GROUNDMIST_REQUIRE_AUTH"] {
+            switch parseSwitch(text) {
+            case .some(let value): configuration.requireAuthentication = value
+            case .none: problems.append(.invalidRequireAuth(text))
+            }
+        }
         let authentication = AuthenticationConfiguration.parse(values, problems: &problems)
+        let didSet = !(values["ATPROTO_DID"]?.trimmingCharacters(in: .whitespaces).isEmpty ?? true)
+        if configuration.requireAuthentication && !didSet { problems.append(.authenticationRequired) }
         guard problems.isEmpty else { throw ConfigurationError(problems) }
         configuration.authentication = authentication
         return configuration
+    }
+
+    /// `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off` (any case); empty is off.
+    public static func parseSwitch(_ text: String) -> Bool? {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "", "0", "false", "no", "off": return false
+        default: return nil
+        }
     }
 
     /// Accepts a decimal port 0…65535; anything else (signs, spaces, hex) is a typo worth reporting.
@@ -158,6 +180,9 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
     case invalidLimit(name: String, value: String)
     case invalidTimeout(variable: String, value: String)
     case invalidDevelopmentOrigin(String)
+    case invalidTrustedProxy(String)
+    case invalidRequireAuth(String)
+    case authenticationRequired
 
     public var description: String {
         switch self {
@@ -198,6 +223,15 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
             return "\(variable) must be a duration like 60s or 2m (got \"\(value)\")"
         case .invalidDevelopmentOrigin(let value):
             return "GROUNDMIST_DEV_ORIGINS must be a comma-separated list of origins like http://localhost:5173, or * (bad entry \"\(value)\")"
+        case .invalidTrustedProxy(let value):
+            return
+                "GROUNDMIST_TRUSTED_PROXIES must be a comma-separated list of addresses or CIDR ranges, e.g. 127.0.0.1,172.16.0.0/12, or none (bad entry \"\(value)\")"
+        case .invalidRequireAuth(let value):
+            return "GROUNDMIST_REQUIRE_AUTH must be 1 or 0 (got \"\(value)\")"
+        case .authenticationRequired:
+            return
+                "authentication is required (GROUNDMIST_REQUIRE_AUTH=1 or --require-auth) but ATPROTO_DID is not set: "
+                + "set ATPROTO_DID, GROUNDMIST_SYNC_SECRET_KEY and PUBLIC_URL (is the .env file missing or unreadable?)"
         }
     }
 }

@@ -36,7 +36,8 @@ struct AuthenticateRoutes: Sendable {
             userAgent: request.headers[.userAgent],
             remoteAddress: Self.clientAddress(
                 peer: context.remoteAddress,
-                forwardedFor: Self.forwardedForField.map { request.headers[values: $0] } ?? []
+                forwardedFor: Self.forwardedForField.map { request.headers[values: $0] } ?? [],
+                trustedProxies: authority.configuration.trustedProxies
             )
         )
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
@@ -46,16 +47,16 @@ struct AuthenticateRoutes: Sendable {
         return Response(status: .init(code: result.status), headers: headers, body: .init(byteBuffer: .init(string: result.body)))
     }
 
-    /// The client's address: the peer's, or — only when the peer is a loopback reverse proxy —
-    /// the last `X-Forwarded-For` entry (the one that proxy appended; earlier ones are the
-    /// client's own claims).
-    static func clientAddress(peer: SocketAddress?, forwardedFor: [String]) -> String? {
+    /// The client's address: the peer's, or — when the peer is a trusted reverse proxy
+    /// (`GROUNDMIST_TRUSTED_PROXIES`, loopback by default) — the nearest `X-Forwarded-For` entry that
+    /// is not itself a trusted proxy (earlier entries are the client's own claims).
+    static func clientAddress(
+        peer: SocketAddress?,
+        forwardedFor: [String],
+        trustedProxies: TrustedProxies = .loopback
+    ) -> String? {
         guard let ip = peer?.ipAddress else { return nil }
-        guard LoopbackAddress.isLoopback(ip),
-            let forwarded = forwardedFor.last?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces),
-            !forwarded.isEmpty
-        else { return ip }
-        return forwarded
+        return trustedProxies.clientAddress(peer: ip, forwardedFor: forwardedFor)
     }
 
     /// The did:web document for `PUBLIC_URL`, so PDS proxying finds the `#groundmist_sync` endpoint.

@@ -181,7 +181,8 @@ public struct GroundmistServer: Sendable {
                 logger.notice("listening", metadata: ["host": "\(hostForLog)", "port": "\(port)"])
                 await onServerRunning(port)
             },
-            logger: logger
+            // A client that hangs up on a refused upgrade is not an error (UpgradeLogDemotion).
+            logger: UpgradeLogDemotion.wrap(logger)
         )
     }
 
