@@ -30,7 +30,7 @@ struct AttackBench {
                 let document = try Attacks.bigDocument(megabytes: 6)
                 let id = DocumentId.random()
                 let storage = try NodeFSRepoStorage(directory: directory)
-                try await storage.saveChanges(document.changes, of: id, graph: document.graph)
+                try await storage.saveChanges(document.changes, of: id)
                 bigDocumentId = id
             }
             if attack == "c" { upload = try Attacks.bigDocument(megabytes: 6) }
