@@ -179,7 +179,7 @@ import Testing
         try await transport.shutdown()
 
         let text = String(decoding: try Data(contentsOf: output), as: UTF8.self)
-        #expect(text.contains("Groundmist sync server on"))
+        #expect(text.contains("Groundmist sync server ") && text.contains(" on ws://127.0.0.1:"))
         // The capture sees the server's own lines: the service lifecycle's (which once printed
         // the key) at debug, the logins at info, the sessions and repositories opened.
         if level <= .debug { #expect(text.contains("SessionWatcher")) }
