@@ -9,6 +9,7 @@ import Foundation
 @main
 struct FuzzCommand {
     static func main() {
+        setvbuf(stdout, nil, _IOLBF, 0)  // a report line per parser as it finishes, even into a file
         var arguments = Array(CommandLine.arguments.dropFirst())
         let fixtures = option("--fixtures", in: &arguments) ?? Corpus.defaultDirectory()
         if arguments.first == "worker" {
