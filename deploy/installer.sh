@@ -325,6 +325,7 @@ if [[ "${MODE}" == "uninstall" ]]; then
         run rm -f "${CADDY_SITE_FILE}"
         if [[ -f "${CADDYFILE}" ]] && grep -q -x -F "import ${CADDY_SITE_FILE}" "${CADDYFILE}"; then
             echo "    removing the line 'import ${CADDY_SITE_FILE}' from ${CADDYFILE}"
+            # grep exits 1 when no line is left: an empty Caddyfile.
             KEPT="$(grep -v -x -F "import ${CADDY_SITE_FILE}" "${CADDYFILE}")" || KEPT=""
             write_file "${CADDYFILE}" 0644 root:root <<<"${KEPT}"
         fi
@@ -528,6 +529,7 @@ fi
 # Lines other than the ones managed here (e.g. GROUNDMIST_ALLOWED_ORIGINS, LOG_LEVEL) are kept.
 OTHER_LINES=""
 if [[ -r "${ENV_FILE}" ]]; then
+    # grep exits 1 when there are no other lines (the file was checked readable above).
     OTHER_LINES="$(grep -v -E '^[[:space:]]*(ATPROTO_DID|GROUNDMIST_SYNC_SECRET_KEY|HOST|PORT|DATA_DIR|PUBLIC_URL)[[:space:]]*=' "${ENV_FILE}" | grep -v -F "${MARKER}")" || OTHER_LINES=""
 fi
 ENV_CONTENT="${MARKER}

@@ -63,7 +63,8 @@ struct AttackBench {
             let after = process.memory("VmRSS")
             let rtt = legit.stop()
             process.stop()
-            let rttText = rtt.count == 0 ? "no answer" : String(format: "%6.1f / %7.1f ms (%d)%@", rtt.median, rtt.max, rtt.count, rtt.failed ? " dropped" : "")
+            let rttText =
+                rtt.count == 0 ? "no answer" : String(format: "%6.1f / %7.1f ms (%d)%@", rtt.median, rtt.max, rtt.count, rtt.failed ? " dropped" : "")
             print(
                 "  \(attack)     \(mb(peak).leftPadded(6)) MB \(mb(baseline).leftPadded(5)) MB \(mb(after).leftPadded(5)) MB   \(rttText.padding(toLength: 30, withPad: " ", startingAt: 0)) \(note)"
             )

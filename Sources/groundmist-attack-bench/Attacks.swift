@@ -131,7 +131,8 @@ enum Attacks {
         let finished = done.wait(timeout: .now() + 20) == .success
         socket.close()
         _ = done.wait(timeout: .now() + 5)
-        return "\(uploadFrame.count >> 20) MiB upload, then \(sentBox.value) of \(frames) × \(frameSize >> 20) MiB frames sent\(finished ? "" : " (sender blocked: back-pressure)")"
+        return
+            "\(uploadFrame.count >> 20) MiB upload, then \(sentBox.value) of \(frames) × \(frameSize >> 20) MiB frames sent\(finished ? "" : " (sender blocked: back-pressure)")"
     }
 
     /// (d) One message of millions of one-byte continuation frames.

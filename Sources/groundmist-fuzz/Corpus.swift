@@ -28,12 +28,15 @@ struct Corpus: Sendable {
             wireMessages += Self.hexFields(in: file)
         }
         syncMessages = Self.read(Self.files(under: automerge + "/sync/messages", suffix: ".bin"))
-        syncStates = Self.read(Self.files(under: automerge + "/sync/sync-state", suffix: ".bin"))
+        syncStates =
+            Self.read(Self.files(under: automerge + "/sync/sync-state", suffix: ".bin"))
             + Self.read(Self.files(under: automerge + "/nodefs", containing: "/sync-state/"))
-        changeChunks = Self.read(Self.files(under: automerge + "/generated", suffix: ".changes"))
+        changeChunks =
+            Self.read(Self.files(under: automerge + "/generated", suffix: ".changes"))
             + Self.read(Self.files(under: automerge + "/generated", suffix: ".incremental"))
             + Self.read(Self.files(under: automerge + "/nodefs", containing: "/incremental/"))
-        documents = Self.read(Self.files(under: automerge + "/generated", suffix: ".automerge"))
+        documents =
+            Self.read(Self.files(under: automerge + "/generated", suffix: ".automerge"))
             + Self.read(Self.files(under: automerge + "/upstream", suffix: ".automerge"))
             + Self.read(Self.files(under: automerge + "/nodefs", containing: "/snapshot/"))
         // Sync messages carry changes and documents; repo messages carry sync messages.

@@ -35,19 +35,19 @@ struct FuzzCommand {
             seed: seed,
             outputDirectory: output
         )
-        print("groundmist-fuzz: seed \(seed), up to \(count) inputs per parser, \(Int(seconds)) s per parser")
+        emit("groundmist-fuzz: seed \(seed), up to \(count) inputs per parser, \(Int(seconds)) s per parser")
         var findings: [FuzzEngine.Finding] = []
         for target in targets {
             let report = supervisor.run(target: target, count: count, seconds: seconds)
             findings += report.findings
             let rate = report.seconds > 0 ? Int(Double(report.inputs) / report.seconds) : 0
-            print(
+            emit(
                 "\(target.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(String(report.inputs).leftPadded(9)) inputs  "
                     + "\(String(format: "%7.1f", report.seconds)) s  \(String(rate).leftPadded(7))/s  seeds \(target.corpus.count)  findings \(report.findings.count)"
             )
-            for finding in report.findings { print("  \(finding)") }
+            for finding in report.findings { emit("  \(finding)") }
         }
-        print(findings.isEmpty ? "no crash, hang or runaway allocation" : "\(findings.count) finding(s)")
+        emit(findings.isEmpty ? "no crash, hang or runaway allocation" : "\(findings.count) finding(s)")
         exit(findings.isEmpty ? 0 : 1)
     }
 
@@ -76,6 +76,7 @@ struct FuzzCommand {
         emit("done \(result.ran)")
     }
 
+    /// Writes one line unbuffered, so a report read from a file is current.
     static func emit(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }

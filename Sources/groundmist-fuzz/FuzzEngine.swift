@@ -50,10 +50,13 @@ struct FuzzEngine {
             progress(index)
             let bytes = input(index)
             let start = clock.now
+            let startCPU = Self.threadCPUTime()
             target.run(bytes)
             let elapsed = start.duration(to: clock.now)
             ran += 1
-            if elapsed > hangThreshold {
+            // CPU time, not wall time: on a loaded machine a quick input can wait seconds for a
+            // core. An input stuck without spinning is caught by the supervisor's silence limit.
+            if elapsed > hangThreshold, Self.threadCPUTime() - startCPU > hangThreshold {
                 findings.append(Finding(kind: .hang, target: target.name, seed: seed, index: index, detail: "\(elapsed)"))
             }
             if index % 16 == 0 || elapsed > .milliseconds(50) {
@@ -67,6 +70,13 @@ struct FuzzEngine {
             }
         }
         return (ran, findings)
+    }
+
+    /// CPU time used by the calling thread.
+    static func threadCPUTime() -> Duration {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
     }
 
     /// The process's peak resident set size in bytes (getrusage).

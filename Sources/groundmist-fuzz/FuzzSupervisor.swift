@@ -102,14 +102,23 @@ struct FuzzSupervisor {
             case "hang", "allocation":
                 if fields.count > 2, let index = Int(fields[2]), let kind = FuzzEngine.Finding.Kind(rawValue: String(head)) {
                     outcome.findings.append(
-                        FuzzEngine.Finding(kind: kind, target: String(fields[1]), seed: seed, index: index, detail: fields.dropFirst(3).joined(separator: " "))
+                        FuzzEngine.Finding(
+                            kind: kind,
+                            target: String(fields[1]),
+                            seed: seed,
+                            index: index,
+                            detail: fields.dropFirst(3).joined(separator: " ")
+                        )
                     )
                 }
             default: break
             }
         }
         outcome.exitedCleanly = !outcome.timedOut && process.terminationReason == .exit && process.terminationStatus == 0
-        outcome.status = outcome.timedOut ? "no progress for \(Int(silenceLimit)) s" : "\(process.terminationReason == .uncaughtSignal ? "signal" : "exit status") \(process.terminationStatus)"
+        outcome.status =
+            outcome.timedOut
+            ? "no progress for \(Int(silenceLimit)) s"
+            : "\(process.terminationReason == .uncaughtSignal ? "signal" : "exit status") \(process.terminationStatus)"
         return outcome
     }
 }

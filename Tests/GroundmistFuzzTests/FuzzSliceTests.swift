@@ -6,7 +6,9 @@ import Testing
 /// The CI slice of `groundmist-fuzz`: the same engine, targets and mutator, a fixed seed and a
 /// few thousand inputs per parser, in process (a trap fails the whole test run, which is the
 /// point). Seeds come from ../shared/fixtures when present, else from the built-in corpus.
-@Suite struct FuzzSliceTests {
+/// Serialized: one parser at a time keeps a core free for the timing-sensitive live-server tests
+/// that run alongside.
+@Suite(.serialized) struct FuzzSliceTests {
     static let fixtures = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("shared/fixtures").path

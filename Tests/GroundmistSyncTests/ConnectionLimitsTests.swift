@@ -28,10 +28,11 @@ import Testing
     /// Attack (a) in miniature: the repo queues far more for a peer than it reads. The peer is
     /// told which limit it hit and closed, instead of the server holding everything.
     @Test func peerThatFallsBehindIsClosedWithAnErrorNamingTheLimit() async throws {
-        let big = [UInt8](repeating: 0x42, count: 256 * 1024)
-        // 64 × 256 KiB = 16 MiB queued at once against a 1 MiB bound.
+        let big = [UInt8](repeating: 0x42, count: 32 * 1024)
+        // 64 × 32 KiB = 2 MiB queued at once against a 128 KiB bound (small, so this test does
+        // not starve the timing-sensitive live-server tests running beside it).
         let endpoint = RecordingEndpoint { _ in Array(repeating: big, count: 64) }
-        let limits = ConnectionLimits(maxQueuedOutboundBytes: 1 << 20)
+        let limits = ConnectionLimits(maxQueuedOutboundBytes: 128 * 1024)
         try await withLiveServer(configuration: Self.configuration(limits), endpoint: endpoint) { port in
             let received = Collector<[UInt8]>()
             let close = try await WebSocketClient.connect(
@@ -47,7 +48,7 @@ import Testing
             let bigOnes = received.values.filter { $0.count == big.count }.count
             #expect(bigOnes < 64, "every queued message was sent: the queue is unbounded")
             let errors = Self.errors(in: received.values)
-            #expect(errors.contains { $0.contains("outbound queue limit") && $0.contains("\(1 << 20) bytes") }, "errors: \(errors)")
+            #expect(errors.contains { $0.contains("outbound queue limit") && $0.contains("\(128 * 1024) bytes") }, "errors: \(errors)")
             #expect(close?.closeCode == .policyViolation)
             try await eventually("disconnect reported") { await endpoint.disconnectedIDs.count == 1 }
         }
@@ -118,7 +119,7 @@ import Testing
         let release = BlockingGate()
         let endpoint = BlockingEndpoint(gate: release)
         let metrics = GroundmistMetrics()
-        let limits = ConnectionLimits(maxQueuedInboundBytes: 256 * 1024)
+        let limits = ConnectionLimits(maxQueuedInboundBytes: 64 * 1024)
         let server = try GroundmistServer(configuration: Self.configuration(limits), endpoint: endpoint, logger: quietLogger, metrics: metrics)
         try await withRunningServer(server, timeout: .seconds(30), "back-pressure") { port in
             let sender = Task {
@@ -126,7 +127,7 @@ import Testing
                     _,
                     outbound,
                     _ in
-                    for _ in 0..<48 { try await outbound.writeBinaryMessage(ByteBuffer(bytes: [UInt8](repeating: 1, count: 64 * 1024))) }
+                    for _ in 0..<48 { try await outbound.writeBinaryMessage(ByteBuffer(bytes: [UInt8](repeating: 1, count: 16 * 1024))) }
                     try await Task.sleep(for: .seconds(30))
                 }
             }
@@ -134,7 +135,7 @@ import Testing
             try await eventually("first message reached the repo") { await endpoint.received >= 1 }
             try await Task.sleep(for: .milliseconds(800))
             let read = Self.messagesIn(metrics)
-            // 1 being processed + 4 queued (256 KiB) + 1 waiting at the gate; NIO may hold a few
+            // 1 being processed + 4 queued (64 KiB) + 1 waiting at the gate; NIO may hold a few
             // decoded frames more, but not the 48 sent.
             #expect(read <= 16, "read \(read) of 48 messages while the repo was stuck")
             release.open()

@@ -177,9 +177,11 @@ extension ChangeGraph {
             result.queued = summary.result.queued
             if !(result.applied.isEmpty && result.queued == 0) {
                 result.received = stream
-                result.receivedIsExact = summary.result.duplicates == 0 && summary.chunks.compressed == 0
+                // A whole document loaded into an empty graph may repeat some of its changes after the
+                // document chunk (real files do): stored as it came, it loads to the same document.
                 result.receivedWholeDocument =
-                    result.receivedIsExact && wasEmpty && summary.chunks.document == 1 && stream.count > 8 && stream[8] == 0
+                    summary.chunks.compressed == 0 && wasEmpty && summary.chunks.document == 1 && stream.count > 8 && stream[8] == 0
+                result.receivedIsExact = result.receivedWholeDocument || (summary.result.duplicates == 0 && summary.chunks.compressed == 0)
             }
         }
 

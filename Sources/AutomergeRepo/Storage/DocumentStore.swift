@@ -171,6 +171,14 @@ public actor DocumentStore {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(files.reduce(0) { $0 + $1.bytes.count })
         for (position, file) in files.enumerated() {
+            if position == 1 {
+                // The snapshot's own heads: its name is the hash of them (as JS names it), which tells
+                // them apart from change chunks after its document chunk that repeat changes inside it.
+                guard let name = files[0].key.documentChunk?.name, let snapshotHeads = Self.heads(named: name, among: heads.subtracting(deps))
+                else { return nil }
+                heads = snapshotHeads
+                deps = []
+            }
             var reader = ChunkReader(file.bytes)
             var first = true
             do throws(AutomergeError) {
@@ -191,8 +199,25 @@ public actor DocumentStore {
             }
             bytes.append(contentsOf: file.bytes)
         }
+        if files.count == 1 {
+            guard let name = files[0].key.documentChunk?.name, let snapshotHeads = Self.heads(named: name, among: heads.subtracting(deps))
+            else { return nil }
+            return (bytes, snapshotHeads.sorted())
+        }
         let result = heads.subtracting(deps).sorted()
         return result.isEmpty ? nil : (bytes, result)
+    }
+
+    /// The subset of `candidates` whose snapshot name is `name` (candidates beyond a dozen are not searched).
+    private static func heads(named name: String, among candidates: Set<ChangeHash>) -> Set<ChangeHash>? {
+        let sorted = candidates.sorted()
+        if NodeFSKeyHash.snapshotName(heads: sorted) == name { return candidates }
+        guard sorted.count <= 12 else { return nil }
+        for mask in 1..<(1 << sorted.count) {
+            let subset = sorted.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element)
+            if NodeFSKeyHash.snapshotName(heads: subset) == name { return Set(subset) }
+        }
+        return nil
     }
 
     private static func chunksAreIntact(_ bytes: [UInt8]) -> Bool {
@@ -280,8 +305,11 @@ public actor DocumentStore {
         queuedCompactions.remove(id)
         compactionFailures[id] = error
         if let error {
-            // Nothing is lost: the files it would have replaced are all still there.
-            logger.warning("compaction failed; the document's files are unchanged", metadata: ["document": "\(id.string)", "error": "\(error)"])
+            // Nothing is lost: a file is deleted only once the snapshot holding it is durable.
+            logger.warning(
+                "compaction failed; no change is lost, and the next compaction retries",
+                metadata: ["document": "\(id.string)", "error": "\(error)"]
+            )
         }
     }
 
