@@ -38,7 +38,7 @@ extension ScriptedPeer {
 
     /// Every message up to and including the first that `last` accepts: waits for what a test
     /// expects instead of for a quiet window, which a loaded machine can stretch.
-    func collect(until last: (RepoMessage) -> Bool, within timeout: Duration = .seconds(10)) async throws -> [RepoMessage] {
+    func collect(until last: @Sendable (RepoMessage) -> Bool, within timeout: Duration = .seconds(10)) async throws -> [RepoMessage] {
         let deadline = ContinuousClock.now + timeout
         var messages: [RepoMessage] = []
         while true {
@@ -130,7 +130,7 @@ extension ScriptedPeer {
             let document = DocumentId.random()
             // First request: our empty document's sync message, then doc-unavailable (as the
             // reference server); every repeat is answered again.
-            let isUnavailable: (RepoMessage) -> Bool = { $0.type == "doc-unavailable" }
+            let isUnavailable: @Sendable (RepoMessage) -> Bool = { $0.type == "doc-unavailable" }
             await peers[0].send(Self.request(document, from: "asker"))
             #expect(try await peers[0].collect(until: isUnavailable).map(\.type) == ["sync", "doc-unavailable"])
             await peers[0].send(Self.request(document, from: "asker"))
