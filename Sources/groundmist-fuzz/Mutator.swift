@@ -1,3 +1,5 @@
+import AutomergeCore
+
 /// Turns corpus entries into new inputs: bit flips, boundary bytes, truncation, insertion,
 /// deletion, grown length prefixes (LEB128 and CBOR heads), duplicated slices, splices of two
 /// entries, and now and then plain random bytes.
@@ -77,13 +79,7 @@ enum Mutator {
         default: grown = UInt64.max >> UInt64.random(in: 0...8, using: &rng)
         }
         var encoded: [UInt8] = []
-        var remaining = grown
-        repeat {
-            var byte = UInt8(remaining & 0x7f)
-            remaining >>= 7
-            if remaining != 0 { byte |= 0x80 }
-            encoded.append(byte)
-        } while remaining != 0
+        LEB128.appendUnsigned(grown, to: &encoded)
         bytes.replaceSubrange(index..<end, with: encoded)
     }
 }

@@ -46,18 +46,9 @@ struct BenchCommand: AsyncParsableCommand {
         } else {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("groundmist-bench-\(UUID().uuidString)")
             dataDirectory = directory
-            let port = Int.random(in: 20000...60000)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-            process.arguments = ["serve", "--port", "\(port)", "--data-dir", directory.path, "--share-policy", "requests"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["LOG_LEVEL"] = "warning"
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            server = process
-            target = "ws://127.0.0.1:\(port)"
-            try await waitForListener(port: port, process: process)
+            let child = try await ChildServer.start(directory: directory)
+            server = child.process
+            target = child.url
         }
         defer {
             server?.terminate()
