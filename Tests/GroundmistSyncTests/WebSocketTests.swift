@@ -214,9 +214,15 @@ private let echo: @Sendable ([UInt8]) -> [[UInt8]] = { [[replyMarker] + $0] }
         try await withLiveServer(configuration: configuration, endpoint: endpoint) { port in
             let droppedWhileSilent = Collector<Bool>()
             _ = try? await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/", logger: quietLogger) { _, _, _ in
-                // Not reading inbound means pings go unanswered.
-                try await Task.sleep(for: .milliseconds(1500))
-                droppedWhileSilent.append(await endpoint.disconnectedIDs.count == 1)
+                // Not reading inbound means pings go unanswered. Waits for the drop rather than a fixed time,
+                // so a loaded machine that is slow to run the ping timer still passes.
+                let deadline = ContinuousClock.now + .seconds(15)
+                var dropped = false
+                while !dropped, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                    dropped = await endpoint.disconnectedIDs.count == 1
+                }
+                droppedWhileSilent.append(dropped)
             }
             #expect(droppedWhileSilent.values == [true])
         }
