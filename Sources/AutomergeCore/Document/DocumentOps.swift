@@ -1,7 +1,7 @@
 /// The op columns of a document, decoded into a compact form and regrouped by change.
 ///
 /// Deletes are not stored in documents: they are synthesised here from the successor lists
-/// of the ops they removed (spec §5.5 step 4). Ops are then bucketed by the change that owns
+/// of the ops they removed (docs/binary-format.md §5.5 step 4). Ops are then bucketed by the change that owns
 /// them (same actor, smallest maxOp ≥ counter) and sorted by counter inside each change.
 struct DocumentOps {
     /// One op, ids as indexes into the document's actor table: 48 bytes, no references (a

@@ -2,7 +2,7 @@ import AutomergeCore
 import Logging
 
 /// The one write policy for documents, over any `StorageAdapter`, in the layout and with the compaction
-/// rule of the JS `StorageSubsystem` (spec §5.3, §5.4).
+/// rule of the JS `StorageSubsystem` (docs/storage.md §3, §4).
 ///
 /// - `save` writes the new changes as one incremental file, durable on return: that is the only write on
 ///   a peer's path. When the JS rule (`shouldCompact`) then holds, a compaction is queued in the
@@ -59,7 +59,7 @@ public actor DocumentStore {
 
     // MARK: Loading
 
-    /// Every snapshot, then every incremental chunk, as one concatenation (spec §5.4); nil when the
+    /// Every snapshot, then every incremental chunk, as one concatenation (docs/storage.md §4); nil when the
     /// document has no chunks. See `load(_:)` for what happens to unreadable files.
     public func loadDocument(_ id: DocumentId) async throws(StorageError) -> ChangeGraph? {
         guard let loaded = try await load(id) else { return nil }
@@ -111,7 +111,7 @@ public actor DocumentStore {
     /// Chunk files the last load of the document could not read.
     public func unreadableChunks(_ id: DocumentId) -> [StorageKey] { unreadable[id] ?? [] }
 
-    /// The stored chunks as they are, for a peer that needs the whole document (spec §7.1: a V2 entry may
+    /// The stored chunks as they are, for a peer that needs the whole document (docs/sync-protocol.md §1: a V2 entry may
     /// be a document chunk followed by change chunks): the snapshots first, then the incrementals.
     /// Files the last load could not read, or whose chunk checksums fail, are left out. Nil when nothing
     /// usable is stored.

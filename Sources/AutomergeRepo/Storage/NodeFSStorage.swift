@@ -1,6 +1,6 @@
 import Foundation
 
-/// A `StorageAdapter` over a directory in the NodeFS layout (spec §5.1), so the JS reference server's data
+/// A `StorageAdapter` over a directory in the NodeFS layout (docs/storage.md §1), so the JS reference server's data
 /// directory can be used as is, and the reverse.
 ///
 /// Unlike NodeFS, which writes files in place, every write is crash-safe: the bytes go to a new file in

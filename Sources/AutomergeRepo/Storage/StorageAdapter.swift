@@ -1,4 +1,4 @@
-/// The storage seam, with the semantics of automerge-repo's NodeFS adapter (spec §5.5).
+/// The storage seam, with the semantics of automerge-repo's NodeFS adapter (docs/storage.md §5).
 ///
 /// - `load` of a missing key is `nil`.
 /// - `save` overwrites; when it returns, the bytes are durable (NodeFS itself writes in place and does
