@@ -10,7 +10,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public static let defaultPort = 3031
     public static let defaultDataDirectory = ".data"
 
-    /// Interface to bind. Only loopback addresses are accepted while the server has no authentication.
+    /// Interface to bind. Only loopback addresses are accepted in development mode, which has no authentication.
     public var host: String
     /// TCP port; 0 asks the system for a free port (tests).
     public var port: Int
