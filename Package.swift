@@ -45,6 +45,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                // Blocking file I/O runs on an NIOThreadPool, off Swift's cooperative threads.
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // ATProto identity (DIDs, handles, NSIDs, keys), service-auth and DPoP verification,

@@ -7,8 +7,11 @@ public struct NodeFSRepoStorage: RepoStorage {
     public let files: NodeFSStorage
     public let documents: DocumentStore
 
-    public init(directory: URL, compactionGate: CompactionGate = .shared) throws(StorageError) {
-        files = try NodeFSStorage(directory: directory)
+    /// - Parameters:
+    ///   - compactionGate: limits compactions to one at a time (the process's gate by default).
+    ///   - commits: the group-commit coordinator durable writes join (the process's by default).
+    public init(directory: URL, compactionGate: CompactionGate = .shared, commits: GroupCommit = .shared) throws(StorageError) {
+        files = try NodeFSStorage(directory: directory, commits: commits)
         documents = DocumentStore(storage: files, gate: compactionGate)
     }
 
