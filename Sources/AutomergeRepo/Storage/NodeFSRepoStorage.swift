@@ -15,6 +15,11 @@ public struct NodeFSRepoStorage: RepoStorage {
         documents = DocumentStore(storage: files, gate: compactionGate)
     }
 
+    init(files: NodeFSStorage, compactionGate: CompactionGate) {
+        self.files = files
+        documents = DocumentStore(storage: files, gate: compactionGate)
+    }
+
     public func storageId() async throws -> String { try await files.storageId() }
 
     public func loadDocument(_ id: DocumentId) async throws -> LoadedDocument? { try await documents.load(id) }
