@@ -93,8 +93,11 @@ import Glibc
 
     /// Every client writes to every document, one change per round trip, until cancelled.
     static func write(url: String, documents: [DocumentId], ledger: Ledger) async {
-        var logger = Logger(label: "kill-loop")
-        logger.logLevel = .critical
+        let logger = {
+            var logger = Logger(label: "kill-loop")
+            logger.logLevel = .critical
+            return logger
+        }()
         await withTaskGroup(of: Void.self) { group in
             for client in 0..<clients {
                 group.addTask {

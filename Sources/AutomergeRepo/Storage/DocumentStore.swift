@@ -369,11 +369,10 @@ public actor DocumentStore {
         // Durable from here on: the record must say so even if a deletion below fails.
         record.snapshots[key] = built.bytes.count
         records[id] = record
-        for old in usable where old.key != key {
-            // A failed deletion only leaves a duplicate; it stays recorded and is retried next time.
-            try await storage.remove(old.key)
-            records[id, default: Record()].remove(old.key)
-        }
+        // A failed deletion only leaves a duplicate; it stays recorded and is retried next time.
+        let replaced = usable.map(\.key).filter { $0 != key }
+        try await storage.removeInBackground(replaced)
+        for old in replaced { records[id, default: Record()].remove(old) }
         return built.bytes.count
     }
 

@@ -75,16 +75,17 @@ extension FileSystem {
 }
 
 extension FileSystem {
-    /// `mkdir -p` that also makes every new directory's entry durable by syncing its parent.
+    /// `mkdir -p` that also makes every new directory's entry durable by syncing its parent (unless
+    /// `syncParents` is false: the caller flushes the whole file system afterwards).
     /// Returns how many directories it synced.
     @discardableResult
-    func makeDirectories(_ path: String) throws(StorageError) -> Int {
+    func makeDirectories(_ path: String, syncParents: Bool = true) throws(StorageError) -> Int {
         if try kind(path) == .directory { return 0 }
         var syncs = 0
         let parent = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
         let hasParent = !parent.isEmpty && parent != path
-        if hasParent { syncs += try makeDirectories(parent) }
-        if try makeDirectory(path), hasParent {
+        if hasParent { syncs += try makeDirectories(parent, syncParents: syncParents) }
+        if try makeDirectory(path), hasParent, syncParents {
             try syncDirectory(parent)
             syncs += 1
         }

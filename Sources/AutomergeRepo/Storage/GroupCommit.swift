@@ -282,7 +282,8 @@ private struct Round {
         let (directory, temporary, path, bytes, syncFile) = (file.directory, file.temporary, file.path, file.bytes, mode == .files)
         var syncs = 0
         attempt(file.root) { () throws(StorageError) in
-            syncs += try fileSystem.makeDirectories(directory)
+            // With `syncfs` the round's flushes cover new directories too.
+            syncs += try fileSystem.makeDirectories(directory, syncParents: syncFile)
             let descriptor = try fileSystem.createFile(temporary, permissions: 0o644)
             var open = true
             do throws(StorageError) {

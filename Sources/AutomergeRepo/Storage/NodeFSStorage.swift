@@ -90,6 +90,14 @@ public actor NodeFSStorage: StorageAdapter {
         await commits.countBackgroundFsyncs(syncs)
     }
 
+    /// Unlinks every file, then syncs each directory that lost one, once.
+    public func removeInBackground(_ keys: [StorageKey]) async throws(StorageError) {
+        guard !keys.isEmpty else { return }
+        let files = files
+        let syncs = try await BlockingIO.run { () throws(StorageError) in try files.remove(keys.map(\.pathComponents)) }
+        await commits.countBackgroundFsyncs(syncs)
+    }
+
     /// Every regular file at or below the prefix's directory whose path is a valid key. Dot-files and
     /// dot-folders (including `.tmp`), symbolic links and names that are not valid key components are
     /// skipped. Sorted by path, so results are deterministic (NodeFS returns directory-listing order).
@@ -181,6 +189,17 @@ extension NodeFSStorage {
             guard try fileSystem.removeFile(path(components)) else { return 0 }
             try fileSystem.syncDirectory(path(components.dropLast()))
             return 1
+        }
+
+        /// Returns how many fsyncs it made.
+        func remove(_ keys: [[String]]) throws(StorageError) -> Int {
+            var directories: [String] = []
+            for components in keys where try fileSystem.removeFile(path(components)) {
+                let directory = path(components.dropLast())
+                if !directories.contains(directory) { directories.append(directory) }
+            }
+            for directory in directories { try fileSystem.syncDirectory(directory) }
+            return directories.count
         }
 
         func loadRange(_ components: [String]) throws(StorageError) -> [Entry] {

@@ -96,6 +96,19 @@ import Testing
         return try (0..<count).map { _ in try builder.addChange() }
     }
 
+    /// Appends straight to the storage, as `DocumentStore.save` does, without the compactions a
+    /// store starts (which write and delete files of their own).
+    static func appendConcurrently(_ storage: NodeFSStorage, _ saves: [(DocumentId, ChangeChunk)]) async -> [Bool] {
+        await withTaskGroup(of: (Int, Bool).self) { group in
+            for (index, (id, chunk)) in saves.enumerated() {
+                group.addTask { (index, (try? await storage.saveIncremental(id, chunk.bytes)) != nil) }
+            }
+            var results = [Bool](repeating: false, count: saves.count)
+            for await (index, ok) in group { results[index] = ok }
+            return results
+        }
+    }
+
     static func saveConcurrently(_ store: DocumentStore, _ saves: [(DocumentId, ChangeChunk)]) async -> [Bool] {
         await withTaskGroup(of: (Int, Bool).self) { group in
             for (index, (id, chunk)) in saves.enumerated() {
@@ -123,7 +136,7 @@ import Testing
         let documents = (0..<24).map { _ in DocumentId.random() }
         var saves: [(DocumentId, ChangeChunk)] = []
         for (index, id) in documents.enumerated() { saves.append((id, try Self.changes(count: 1, actorByte: UInt8(index + 1))[0])) }
-        let results = await Self.saveConcurrently(setup.store, saves)
+        let results = await Self.appendConcurrently(setup.storage, saves)
         #expect(results.allSatisfy { $0 })
         let totals = await setup.commits.totals
         #expect(totals.writes == documents.count)
@@ -149,7 +162,7 @@ import Testing
         let id = DocumentId.random()
         let chunks = try Self.changes(count: 12)
         setup.fileSystem.slowSyncs(microseconds: 20_000)
-        let results = await Self.saveConcurrently(setup.store, chunks.map { (id, $0) })
+        let results = await Self.appendConcurrently(setup.storage, chunks.map { (id, $0) })
         #expect(results.allSatisfy { $0 })
         let totals = await setup.commits.totals
         #expect(totals.writes == 12)
@@ -177,6 +190,7 @@ import Testing
         let documents = (0..<6).map { _ in DocumentId.random() }
         // The documents exist already (their first save made their folders).
         for (index, id) in documents.enumerated() { try await setup.store.save(id, chunks: [try Self.changes(count: 1, actorByte: UInt8(index + 1))[0]]) }
+        await setup.store.waitForCompactions()
         var next: [(DocumentId, ChangeChunk)] = []
         for (index, id) in documents.enumerated() {
             var builder = DocumentBuilder(actorByte: UInt8(index + 1))
