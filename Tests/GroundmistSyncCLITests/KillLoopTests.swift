@@ -110,7 +110,9 @@ import Glibc
                     }
                     await withTaskGroup(of: Void.self) { writers in
                         for (number, document) in documents.enumerated() {
-                            writers.addTask { await writeChain(client: client, number: number, document: document, endpoint: endpoint, ledger: ledger) }
+                            writers.addTask {
+                                await writeChain(client: client, number: number, document: document, endpoint: endpoint, ledger: ledger)
+                            }
                         }
                     }
                 }

@@ -180,7 +180,9 @@ import Testing
         }
         #expect(total == 12)
         #expect(names.count < 12)
-        let graph = try #require(try await DocumentStore(storage: try NodeFSStorage(directory: setup.directory.url), gate: CompactionGate()).loadDocument(id))
+        let graph = try #require(
+            try await DocumentStore(storage: try NodeFSStorage(directory: setup.directory.url), gate: CompactionGate()).loadDocument(id)
+        )
         #expect(graph.count == 12)
     }
 
@@ -189,7 +191,9 @@ import Testing
         defer { setup.directory.remove() }
         let documents = (0..<6).map { _ in DocumentId.random() }
         // The documents exist already (their first save made their folders).
-        for (index, id) in documents.enumerated() { try await setup.store.save(id, chunks: [try Self.changes(count: 1, actorByte: UInt8(index + 1))[0]]) }
+        for (index, id) in documents.enumerated() {
+            try await setup.store.save(id, chunks: [try Self.changes(count: 1, actorByte: UInt8(index + 1))[0]])
+        }
         await setup.store.waitForCompactions()
         var next: [(DocumentId, ChangeChunk)] = []
         for (index, id) in documents.enumerated() {
