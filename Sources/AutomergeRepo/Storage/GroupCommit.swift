@@ -1,5 +1,11 @@
 import Metrics
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Group commit: makes files durable in rounds shared by every writer in the process.
 ///
 /// A write that arrives while a round is in flight joins the next one. A round writes each of its
@@ -51,7 +57,7 @@ public actor GroupCommit {
         var byteCount: Int
     }
 
-    /// Totals since the coordinator was made (tests and the bench read them; the metrics are the same).
+    /// Totals since the coordinator was made (what its metrics count, readable by tests).
     public struct Totals: Sendable, Equatable {
         public var rounds = 0
         public var writes = 0
@@ -125,12 +131,6 @@ extension GroupCommit.FlushMode {
         #endif
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The storage metrics of group commit.
 struct CommitMetrics: Sendable {
