@@ -39,20 +39,25 @@ import Glibc
         let documents = (0..<Self.documents).map { _ in DocumentId.random() }
         let ledger = Ledger()
         var killsDuringWrites = 0
+        var roundsWithCompaction = 0
+        var lastSnapshots: Set<String> = []
 
         for round in 0..<rounds {
             let mode = round.isMultiple(of: 2) ? "files" : "syncfs"
             let (server, port) = try await Self.start(binary, data: data, workingDirectory: directory, flush: mode)
             let before = ledger.acknowledged.withLock { $0.values.reduce(0) { $0 + $1.count } }
             let writers = Task { await Self.write(url: "ws://127.0.0.1:\(port)", documents: documents, ledger: ledger) }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 150...700)))
+            // Long enough, often, for compactions (they wait 500 ms once due) to be under way.
+            try await Task.sleep(for: .milliseconds(Int.random(in: 150...1200)))
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
             writers.cancel()
             await writers.value
             let after = ledger.acknowledged.withLock { $0.values.reduce(0) { $0 + $1.count } }
             if after > before { killsDuringWrites += 1 }
-            try await Self.check(data: data, documents: documents, ledger: ledger, round: round)
+            let snapshots = try await Self.check(data: data, documents: documents, ledger: ledger, round: round)
+            if snapshots != lastSnapshots { roundsWithCompaction += 1 }
+            lastSnapshots = snapshots
         }
         // A clean start over what the last kill left, and a clean stop: nothing stays in `.tmp`.
         let (server, _) = try await Self.start(binary, data: data, workingDirectory: directory, flush: "files")
@@ -61,8 +66,12 @@ import Glibc
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: data.appendingPathComponent(".tmp").path)) ?? []
         #expect(leftovers.isEmpty, "temporary files left after a clean start: \(leftovers)")
         let total = ledger.acknowledged.withLock { $0.values.reduce(0) { $0 + $1.count } }
-        print("kill loop: \(rounds) rounds, \(killsDuringWrites) killed mid-write, \(total) acknowledged changes all on disk")
+        print(
+            "kill loop: \(rounds) rounds, \(killsDuringWrites) killed mid-write, \(roundsWithCompaction) with a compaction, "
+                + "\(total) acknowledged changes all on disk"
+        )
         #expect(killsDuringWrites >= rounds / 2, "most kills should land while clients write")
+        #expect(roundsWithCompaction >= rounds / 10, "compactions should run (and be killed) during the loop")
         #expect(total > rounds)
     }
 
@@ -149,7 +158,10 @@ import Glibc
 
     /// The data directory as the killed server left it: every acknowledged change loads, every
     /// chunk file reads, and the documents' files have NodeFS names.
-    static func check(data: URL, documents: [DocumentId], ledger: Ledger, round: Int) async throws {
+    /// Returns the snapshot files found (a new one means a compaction finished in the round).
+    @discardableResult
+    static func check(data: URL, documents: [DocumentId], ledger: Ledger, round: Int) async throws -> Set<String> {
+        var snapshots: Set<String> = []
         // Read a copy: opening storage removes `.tmp` leftovers, which the next server start must meet.
         let copy = data.deletingLastPathComponent().appendingPathComponent("check-\(round)")
         try FileManager.default.copyItem(at: data, to: copy)
@@ -167,9 +179,11 @@ import Glibc
             for kind in ["snapshot", "incremental"] {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent(kind).path)) ?? []
                 for name in names { #expect(NodeFSKeyHash.isHashName(name), "round \(round): \(kind)/\(name)") }
+                if kind == "snapshot" { snapshots.formUnion(names.map { "\(document)/\($0)" }) }
             }
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
             #expect(Set(entries).isSubset(of: ["snapshot", "incremental", "sync-state"]), "round \(round): \(entries)")
         }
+        return snapshots
     }
 }

@@ -51,10 +51,23 @@ public actor DocumentStore {
 
     private let logger: Logger
 
-    /// - Parameter gate: what limits compactions to one at a time (the process-wide gate by default).
-    public init(storage: any StorageAdapter, gate: CompactionGate = .shared, logger: Logger = Logger(label: "groundmist.storage")) {
+    /// How long a compaction waits once due, so that the saves meanwhile share it (none by default).
+    private let compactionDelay: Duration
+
+    /// - Parameters:
+    ///   - gate: what limits compactions to one at a time (the process-wide gate by default).
+    ///   - compactionDelay: how long a due compaction waits before it starts. A document being
+    ///     written to is then compacted once per delay rather than after every save (a small
+    ///     document is due after each one), which is most of the server's work under load.
+    public init(
+        storage: any StorageAdapter,
+        gate: CompactionGate = .shared,
+        compactionDelay: Duration = .zero,
+        logger: Logger = Logger(label: "groundmist.storage")
+    ) {
         self.storage = storage
         self.gate = gate
+        self.compactionDelay = compactionDelay
         self.logger = logger
     }
 
@@ -292,7 +305,9 @@ public actor DocumentStore {
         guard queuedCompactions.insert(id).inserted else { return }
         running.removeAll { $0.isCancelled }
         // Behind the peers: it starts after the save that asked for it has returned, and yields the CPU to them.
+        let delay = compactionDelay
         let task = Task(priority: .background) {
+            if delay > .zero { try? await Task.sleep(for: delay) }
             do throws(StorageError) {
                 try await self.compact(id)
                 self.compactionFinished(id, error: nil)
