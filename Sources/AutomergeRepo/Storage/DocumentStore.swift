@@ -444,8 +444,10 @@ public actor DocumentStore {
         try await storage.load(Self.key(id, .syncState, storageId))
     }
 
+    /// Written atomically but not flushed: a sync state lost in a crash costs one more Bloom round,
+    /// and one that does not decode is ignored.
     public func saveSyncState(_ id: DocumentId, storageId: String, bytes: [UInt8]) async throws(StorageError) {
-        try await storage.save(Self.key(id, .syncState, storageId), bytes)
+        try await storage.saveUnflushed(Self.key(id, .syncState, storageId), bytes)
     }
 
     // MARK: Helpers

@@ -90,6 +90,12 @@ public actor NodeFSStorage: StorageAdapter {
         await commits.countBackgroundFsyncs(syncs)
     }
 
+    /// Temporary file, write, rename; no fsync and no group-commit round.
+    public func saveUnflushed(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
+        let files = files
+        try await BlockingIO.run { () throws(StorageError) in try files.writeUnflushed(key.pathComponents, bytes) }
+    }
+
     /// Unlinks every file, then syncs each directory that lost one, once.
     public func removeInBackground(_ keys: [StorageKey]) async throws(StorageError) {
         guard !keys.isEmpty else { return }
@@ -182,6 +188,24 @@ extension NodeFSStorage {
             let syncs = try fileSystem.makeDirectories(directory)
             try fileSystem.replaceFile(path(components), in: directory, with: bytes, temporary: temporaryPath + "/" + UUID().uuidString)
             return syncs + 2
+        }
+
+        func writeUnflushed(_ components: [String], _ bytes: [UInt8]) throws(StorageError) {
+            let directory = path(components.dropLast())
+            try fileSystem.makeDirectories(directory, syncParents: false)
+            let temporary = temporaryPath + "/" + UUID().uuidString
+            let descriptor = try fileSystem.createFile(temporary, permissions: 0o644)
+            var open = true
+            do throws(StorageError) {
+                try fileSystem.write(descriptor, bytes, path: temporary)
+                open = false
+                try fileSystem.close(descriptor, path: temporary)
+                try fileSystem.rename(temporary, to: path(components))
+            } catch {
+                if open { _ = try? fileSystem.close(descriptor, path: temporary) }
+                _ = try? fileSystem.removeFile(temporary)
+                throw error
+            }
         }
 
         /// Returns how many fsyncs it made.

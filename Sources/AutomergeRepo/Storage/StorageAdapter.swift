@@ -19,6 +19,9 @@ public protocol StorageAdapter: Sendable {
     /// `save` for work nobody is waiting on (compaction): durable on return, but kept apart from the
     /// writes peers wait for, so it never delays them.
     func saveInBackground(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError)
+    /// Replaces the file atomically (a reader sees the old bytes or the new ones) without waiting for
+    /// a flush: for data whose loss costs only time, such as sync states.
+    func saveUnflushed(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError)
     /// Removes these keys (compaction's replaced files), beside the writes peers wait for; an
     /// adapter may make the removals durable together.
     func removeInBackground(_ keys: [StorageKey]) async throws(StorageError)
@@ -37,6 +40,10 @@ extension StorageAdapter {
     }
 
     public func saveInBackground(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
+        try await save(key, bytes)
+    }
+
+    public func saveUnflushed(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
         try await save(key, bytes)
     }
 
