@@ -14,13 +14,17 @@ import NIOWebSocket
 enum RepoWebSocketBridge {
     static let textFrameErrorMessage = "text frames are not supported: send each message as one binary CBOR frame"
 
-    /// - Parameter metrics: connection, message and byte counts (server side only; clients pass nil).
+    /// - Parameters:
+    ///   - metrics: connection, message and byte counts (server side only; clients pass nil).
+    ///   - readLimiter: the server's socket-level inbound bound (see `InboundReadLimiter`); told
+    ///     when each message is done with.
     static func run(
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
         endpoint: any RepoEndpoint,
         maxMessageSize: Int,
         limits: ConnectionLimits = .default,
+        readLimiter: InboundReadLimiter.Handle? = nil,
         closeTimeout: Duration,
         logger: Logger,
         metrics: GroundmistMetrics? = nil,
@@ -50,9 +54,11 @@ enum RepoWebSocketBridge {
         let gate = InboundQueueGate(limit: limits.maxQueuedInboundBytes)
         let (inbox, inboxContinuation) = AsyncStream.makeStream(of: [UInt8].self)
         let processor = Task {
-            for await frame in inbox {
-                await endpoint.receive(frame, from: id)
-                gate.release(frame.count)
+            for await message in inbox {
+                let count = message.count
+                await endpoint.receive(message, from: id)
+                gate.release(count)
+                readLimiter?.release(count)
             }
         }
         var readError: (any Error)?
@@ -74,13 +80,18 @@ enum RepoWebSocketBridge {
             do {
                 var assembler = MessageAssembler(maxMessageSize: maxMessageSize, maxFrames: limits.maxFramesPerMessage)
                 for try await frame in inbound {
-                    if connection.isClosing { continue }
+                    if connection.isClosing {
+                        // What is read now is dropped at once: nothing to bound.
+                        readLimiter?.disable()
+                        continue
+                    }
                     let message: MessageAssembler.Message?
                     do throws(MessageAssembler.Violation) {
                         message = try assembler.append(opcode: frame.opcode, data: frame.data, fin: frame.fin)
                     } catch {
                         logger.notice("message refused", metadata: ["reason": "\(error.message)"])
                         reject(on: connection, message: error.message, code: error.closeCode)
+                        readLimiter?.disable()
                         continue
                     }
                     switch message {
@@ -92,6 +103,7 @@ enum RepoWebSocketBridge {
                         await gate.admit(bytes.count)
                         inboxContinuation.yield(bytes)
                     case .text(let count):
+                        readLimiter?.release(count)
                         logger.notice("text frame rejected", metadata: ["bytes": "\(count)"])
                         reject(on: connection, message: textFrameErrorMessage, code: .unacceptableData, reason: "binary frames only")
                     }
