@@ -79,30 +79,22 @@ enum RepoWebSocketBridge {
             }
             do {
                 var assembler = MessageAssembler(maxMessageSize: maxMessageSize, maxFrames: limits.maxFramesPerMessage)
-                for try await frame in inbound {
-                    if connection.isClosing {
+                var frames = inbound.makeAsyncIterator()
+                while let step = try await nextStep(&frames, assembler: &assembler, connection: connection) {
+                    switch step {
+                    case .dropped:
                         // What is read now is dropped at once: nothing to bound.
                         readLimiter?.disable()
-                        continue
-                    }
-                    let message: MessageAssembler.Message?
-                    do throws(MessageAssembler.Violation) {
-                        message = try assembler.append(opcode: frame.opcode, data: frame.data, fin: frame.fin)
-                    } catch {
+                    case .refused(let error):
                         logger.notice("message refused", metadata: ["reason": "\(error.message)"])
                         reject(on: connection, message: error.message, code: error.closeCode)
                         readLimiter?.disable()
-                        continue
-                    }
-                    switch message {
-                    case nil:
-                        continue
-                    case .binary(let bytes):
+                    case .message(.binary(let bytes)):
                         logger.trace("received message", metadata: ["bytes": "\(bytes.count)"])
                         metrics?.received(bytes: bytes.count)
                         await gate.admit(bytes.count)
                         inboxContinuation.yield(bytes)
-                    case .text(let count):
+                    case .message(.text(let count)):
                         readLimiter?.release(count)
                         logger.notice("text frame rejected", metadata: ["bytes": "\(count)"])
                         reject(on: connection, message: textFrameErrorMessage, code: .unacceptableData, reason: "binary frames only")
@@ -123,6 +115,32 @@ enum RepoWebSocketBridge {
             throw readError
         }
         logger.debug("WebSocket disconnected")
+    }
+
+    private enum InboundStep {
+        case message(MessageAssembler.Message)
+        case refused(MessageAssembler.Violation)
+        /// A frame read while closing.
+        case dropped
+    }
+
+    /// Reads frames until one completes a message (or is refused, or arrives while closing). The
+    /// frames are released when this returns: a message waiting at the gate costs its own bytes,
+    /// not also the frame buffer it was copied from.
+    private static func nextStep(
+        _ frames: inout WebSocketInboundStream.AsyncIterator,
+        assembler: inout MessageAssembler,
+        connection: WebSocketRepoConnection
+    ) async throws -> InboundStep? {
+        while let frame = try await frames.next() {
+            if connection.isClosing { return .dropped }
+            do throws(MessageAssembler.Violation) {
+                if let message = try assembler.append(opcode: frame.opcode, data: frame.data, fin: frame.fin) { return .message(message) }
+            } catch {
+                return .refused(error)
+            }
+        }
+        return nil
     }
 
     /// Sends an automerge-repo `error` and closes.
