@@ -102,6 +102,55 @@ import Testing
         _ = try channel.finish()
     }
 
+    /// An unmasked binary frame as a client library would put it on the wire (less the mask).
+    static func wireFrame(payload: Int) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(UInt8(0x82))
+        if payload > 0xFFFF {
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(payload))
+        } else if payload > 125 {
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(payload))
+        } else {
+            buffer.writeInteger(UInt8(payload))
+        }
+        buffer.writeRepeatingByte(7, count: payload)
+        return buffer
+    }
+
+    /// With the real decoder: a big frame still arriving counts too, so it stops being read part-way
+    /// while an earlier message waits, instead of being read (and buffered) whole.
+    @Test func bytesOfAFrameStillArrivingCountTowardsTheBound() throws {
+        let channel = EmbeddedChannel()
+        let counter = ReadCounter()
+        let limiter = InboundReadLimiter(limit: 1000, eventLoop: channel.eventLoop)
+        let decoder = ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20))
+        try channel.pipeline.syncOperations.addHandler(counter)
+        try channel.pipeline.syncOperations.addHandler(InboundReadLimiter.RawByteCounter(limiter: limiter))
+        try channel.pipeline.syncOperations.addHandler(decoder)
+        try channel.pipeline.syncOperations.addHandler(limiter)
+        try channel.writeInbound(Self.wireFrame(payload: 600))
+        #expect(limiter.pendingBytes == 600)
+        channel.pipeline.read()
+        #expect(counter.reads == 1, "600 of 1000 bytes: reading goes on")
+        // Half of a 4,000-byte frame: not decoded yet, but 600 + 2,004 bytes are held.
+        var big = Self.wireFrame(payload: 4000)
+        let firstHalf = try #require(big.getSlice(at: big.readerIndex, length: 2004))
+        big.moveReaderIndex(forwardBy: 2004)
+        try channel.writeInbound(firstHalf)
+        #expect(limiter.pendingBytes == 600)
+        channel.pipeline.read()
+        #expect(counter.reads == 1, "the partly received frame must count towards the bound")
+        limiter.handle.release(600)
+        channel.embeddedEventLoop.run()
+        #expect(counter.reads == 2, "nothing else waits: the big frame is read to its end")
+        try channel.writeInbound(big)
+        #expect(limiter.pendingBytes == 4000)
+        #expect(InboundReadLimiter.wireSize(WebSocketFrame(fin: true, opcode: .binary, data: ByteBuffer(repeating: 0, count: 70000))) == 70010)
+        _ = try channel.finish()
+    }
+
     /// On a live server: while the repo is stuck, a message bigger than the bound, in fragments,
     /// still gets through once the repo catches up, in order, and nothing is lost.
     @Test func liveServerDeliversEverythingInOrderAroundAStuckRepo() async throws {

@@ -7,9 +7,10 @@ import NIOWebSocket
 ///
 /// It sits right after the frame decoder, so it counts every data frame's payload before anything
 /// buffers it: NIO's async channel otherwise reads ahead by up to ten frames whatever their size
-/// (ten 8 MiB frames are 80 MiB held for a peer the repo is not keeping up with). Held-back `read`
-/// events are passed on once the repo releases enough; the socket stays unread meanwhile, so TCP
-/// pushes back on the peer.
+/// (ten 8 MiB frames are 80 MiB held for a peer the repo is not keeping up with). A `RawByteCounter`
+/// before the decoder adds the bytes of the frame still being received, so a big frame stops
+/// being read part-way instead of being read whole. Held-back `read` events are passed on once
+/// the repo releases enough; the socket stays unread meanwhile, so TCP pushes back on the peer.
 ///
 /// One message is always let through into an empty queue (a message in progress is read to its
 /// end while nothing complete waits), so any message up to the maximum message size gets in.
@@ -29,6 +30,10 @@ final class InboundReadLimiter: ChannelDuplexHandler, RemovableChannelHandler {
         var readHeld = false
         /// Limiting is off (the connection is closing and drops what it reads).
         var disabled = false
+        /// Bytes read from the socket (`RawByteCounter`) and bytes of the frames decoded from them:
+        /// the difference is what the decoder holds of frames not complete yet.
+        var rawBytes = 0
+        var decodedBytes = 0
     }
 
     let limit: Int
@@ -46,11 +51,20 @@ final class InboundReadLimiter: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     private var isFull: Bool {
-        !counts.disabled && counts.pending > 0 && counts.pending + counts.partial >= limit
+        let undecoded = max(0, counts.rawBytes - counts.decodedBytes)
+        return !counts.disabled && counts.pending > 0 && counts.pending + counts.partial + undecoded >= limit
+    }
+
+    /// The size of `frame` on the wire (RFC 6455 §5.2).
+    static func wireSize(_ frame: WebSocketFrame) -> Int {
+        let length = frame.length
+        let extended = length > 0xFFFF ? 8 : length > 125 ? 2 : 0
+        return 2 + extended + (frame.maskKey == nil ? 0 : 4) + length
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        counts.decodedBytes += Self.wireSize(frame)
         switch frame.opcode {
         case .binary, .text, .continuation:
             if frame.fin {
@@ -93,6 +107,23 @@ final class InboundReadLimiter: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Bytes decoded and not yet released (tests and diagnostics; on the event loop).
     var pendingBytes: Int { counts.pending + counts.partial }
+
+    fileprivate func rawBytesRead(_ count: Int) { counts.rawBytes += count }
+
+    /// Counts the bytes read from the socket for the limiter after the frame decoder.
+    final class RawByteCounter: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+
+        private let limiter: InboundReadLimiter
+
+        init(limiter: InboundReadLimiter) { self.limiter = limiter }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            limiter.rawBytesRead(unwrapInboundIn(data).readableBytes)
+            context.fireChannelRead(data)
+        }
+    }
 }
 
 extension InboundReadLimiter {
@@ -133,7 +164,9 @@ extension InboundReadLimiter {
             let pipeline = channel.pipeline.syncOperations
             guard let decoder = try? pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self) else { return nil }
             let limiter = InboundReadLimiter(limit: limit, eventLoop: channel.eventLoop)
-            guard (try? pipeline.addHandler(limiter, position: .after(decoder))) != nil else { return nil }
+            guard (try? pipeline.addHandler(limiter, position: .after(decoder))) != nil,
+                (try? pipeline.addHandler(RawByteCounter(limiter: limiter), position: .before(decoder))) != nil
+            else { return nil }
             return limiter.handle
         }.get()
         return handle ?? nil
