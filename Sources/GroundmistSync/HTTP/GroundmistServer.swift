@@ -141,7 +141,10 @@ public struct GroundmistServer: Sendable {
                     }
                     endpoint = grant.repo
                 }
+                // No frame is read until the inbound limiter is in place (see InboundReadLimiter).
+                await InboundReadLimiter.pauseReading(on: channel)
                 return .upgrade([:]) { [grant] inbound, outbound, _ in
+                    let readLimiter = await InboundReadLimiter.install(on: channel, limit: configuration.connectionLimits.maxQueuedInboundBytes)
                     var connectionLogger = logger
                     // Registered so that revoking the session closes this connection.
                     var registration: (authority: SyncAuthority, session: String, handle: UInt64)?
@@ -160,6 +163,7 @@ public struct GroundmistServer: Sendable {
                             endpoint: endpoint,
                             maxMessageSize: configuration.maxMessageSize,
                             limits: configuration.connectionLimits,
+                            readLimiter: readLimiter,
                             closeTimeout: Self.closeTimeout,
                             logger: connectionLogger,
                             metrics: metrics,
