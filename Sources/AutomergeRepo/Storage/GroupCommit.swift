@@ -29,7 +29,8 @@ public actor GroupCommit {
     }
 
     /// The coordinator every `NodeFSStorage` uses unless given another: one per process. Its flush
-    /// mode is read once from `GROUNDMIST_STORAGE_FLUSH` (`files`, the default, or `syncfs`).
+    /// mode starts as `GROUNDMIST_STORAGE_FLUSH` from the process environment (`auto` when unset); the
+    /// server sets it from its configuration (which includes `.env`) before it opens any storage.
     public static let shared = GroupCommit(mode: FlushMode.fromEnvironment())
 
     /// One file to make durable.
@@ -65,7 +66,7 @@ public actor GroupCommit {
         public var fsyncs = 0
     }
 
-    public let mode: FlushMode
+    public private(set) var mode: FlushMode
     private let metrics: CommitMetrics
     private var pending: [(Request, CheckedContinuation<Result<Committed, StorageError>, Never>)] = []
     private var roundInFlight = false
@@ -75,6 +76,9 @@ public actor GroupCommit {
         self.mode = mode
         metrics = CommitMetrics(factory: metricsFactory ?? MetricsSystem.factory)
     }
+
+    /// Changes how the next rounds flush (the server applies its configured mode at start).
+    public func setMode(_ mode: FlushMode) { self.mode = mode }
 
     /// Makes `request` durable in the next round; returns once that round's flush succeeded.
     func commit(_ request: Request) async throws(StorageError) -> Committed {
@@ -122,13 +126,52 @@ public actor GroupCommit {
 }
 
 extension GroupCommit.FlushMode {
-    static func fromEnvironment() -> Self {
+    /// `GROUNDMIST_STORAGE_FLUSH`: `files`, `syncfs`, or `auto` (also when unset or empty).
+    /// Returns nil for anything else.
+    public static func parse(_ text: String) -> Self? {
+        switch text.lowercased().split(whereSeparator: \.isWhitespace).joined() {
+        case "", "auto": return automatic()
+        case "files": return .files
+        case "syncfs": return .fileSystem
+        default: return nil
+        }
+    }
+
+    /// The mode that measures best while keeping the guarantee: `syncfs` where it reports write-back
+    /// errors (Linux 5.8 and later), `files` everywhere else. `syncfs` takes two flushes a round
+    /// whatever its size, where `files` takes one per file; on this project's 2-core benchmark it tripled
+    /// throughput under many concurrent writers.
+    public static func automatic() -> Self {
         #if canImport(Glibc)
-        guard let raw = getenv("GROUNDMIST_STORAGE_FLUSH") else { return .files }
-        return Self(rawValue: String(cString: raw)) ?? .files
+        guard let (major, minor) = kernelVersion() else { return .files }
+        return (major, minor) >= (5, 8) ? .fileSystem : .files
         #else
         return .files
         #endif
+    }
+
+    static func fromEnvironment() -> Self {
+        guard let raw = getenv("GROUNDMIST_STORAGE_FLUSH") else { return automatic() }
+        return parse(String(cString: raw)) ?? automatic()
+    }
+
+    #if canImport(Glibc)
+    /// The running kernel's major and minor version, from `uname`.
+    static func kernelVersion() -> (Int, Int)? {
+        var names = utsname()
+        guard uname(&names) == 0 else { return nil }
+        let release = withUnsafeBytes(of: &names.release) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        return parseKernelRelease(release)
+    }
+    #endif
+
+    /// `"6.18.44-fc-v1252"` → (6, 18); nil when the text does not start with two numbers.
+    static func parseKernelRelease(_ release: String) -> (Int, Int)? {
+        let numbers = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        guard numbers.count == 2, release.first?.isNumber == true else { return nil }
+        return (numbers[0], numbers[1])
     }
 }
 
