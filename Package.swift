@@ -99,12 +99,26 @@ let package = Package(
         // Release-mode timing of signature verification: `swift run -c release atproto-bench`.
         .executableTarget(name: "atproto-bench", dependencies: ["ATProto"]),
         .executableTarget(name: "automerge-write-bench", dependencies: ["AutomergeCore"]),
-        .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore"]),
-        .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore"]),
+        // What every test target shares: the shared-fixture location (and skipping without it),
+        // timeouts, temporary directories, log capture, a manual clock, the protocol test client's
+        // in-memory link, a fake PLC directory.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "AutomergeRepo",
+                "AutomergeCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore", "TestSupport"]),
+        .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore", "TestSupport"]),
         .testTarget(
             name: "ATProtoTests",
             dependencies: [
                 "ATProto",
+                "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -115,6 +129,7 @@ let package = Package(
             name: "GroundmistSyncTests",
             dependencies: [
                 "GroundmistSync",
+                "TestSupport",
                 "AutomergeRepo",
                 "AutomergeCore",
                 "ATProto",
@@ -136,6 +151,7 @@ let package = Package(
             name: "GroundmistSyncCLITests",
             dependencies: [
                 "groundmist-sync",
+                "TestSupport",
                 "AutomergeCore",
                 "AutomergeRepo",
                 "ATProto",
@@ -168,7 +184,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "GroundmistFuzzTests", dependencies: ["groundmist-fuzz", "AutomergeCore", "AutomergeRepo", "GroundmistSync"]),
+        .testTarget(name: "GroundmistFuzzTests", dependencies: ["groundmist-fuzz", "AutomergeCore", "AutomergeRepo", "GroundmistSync", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import groundmist_fuzz
@@ -9,9 +10,7 @@ import Testing
 /// Serialized: one parser at a time keeps a core free for the timing-sensitive live-server tests
 /// that run alongside.
 @Suite(.serialized) struct FuzzSliceTests {
-    static let fixtures = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
+    static let fixtures = SharedFixtures.root.path
 
     static let inputsPerParser = 2_000
 

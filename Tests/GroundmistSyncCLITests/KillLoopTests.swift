@@ -10,6 +10,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// Issue 13: `kill -9` of the real server, again and again at random moments, while several clients

@@ -6,6 +6,7 @@ import Foundation
 import GroundmistSync
 import Hummingbird
 import Logging
+import TestSupport
 import Testing
 
 /// The built `groundmist-sync serve`, as an operator runs it, at every `LOG_LEVEL`: its whole
@@ -82,36 +83,6 @@ import Testing
         }
     }
 
-    /// Serves `GET /<did>` from `documents` on an ephemeral loopback port.
-    static func withFakePLC<T: Sendable>(documents: [String: String], _ body: @escaping @Sendable (String) async throws -> T) async throws -> T {
-        let router = Router()
-        router.get("/:did") { _, context -> Response in
-            guard let did = context.parameters.get("did"), let json = documents[did] else { return Response(status: .notFound) }
-            return Response(status: .ok, headers: [.contentType: "application/did+ld+json"], body: .init(byteBuffer: .init(string: json)))
-        }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        var quiet = Logger(label: "fake-plc")
-        quiet.logLevel = .critical
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: quiet
-        )
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                defer { continuation.finish() }
-                try await app.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            let result = try await body("http://127.0.0.1:\(port)")
-            group.cancelAll()
-            return result
-        }
-    }
-
     /// A port that was free a moment ago.
     static func freePort() throws -> Int {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -143,7 +114,7 @@ import Testing
         let transport = AsyncHTTPTransport(timeout: .seconds(10))
         var credentials: [String] = []
         do {
-            credentials = try await Self.withFakePLC(documents: [owner.did: owner.documentJSON]) { plcURL in
+            credentials = try await withFakePLC(documents: [owner.did: owner.documentJSON]) { plcURL in
                 let port = try Self.freePort()
                 let process = Process()
                 process.executableURL = binary

@@ -1,5 +1,6 @@
 import Foundation
 import GroundmistSync
+import TestSupport
 import Testing
 
 /// The fail-closed switch the systemd unit and the Docker image use, and `--version`, which the

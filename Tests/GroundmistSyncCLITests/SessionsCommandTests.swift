@@ -1,6 +1,7 @@
 import ATProto
 import Foundation
 import GroundmistSync
+import TestSupport
 import Testing
 
 /// `sessions` and `token` through the built executable, on a temporary data directory.

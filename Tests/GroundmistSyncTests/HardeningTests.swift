@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import GroundmistSync
@@ -67,7 +68,7 @@ import Testing
 
     @Test func forgedTokenFieldsCannotWriteLogLines() async throws {
         let owner = try TestOwner()
-        let text = LogText()
+        let text = LogCapture()
         try await withTemporaryDirectory { dataDirectory in
             let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, logger: text.logger(level: .trace))
             let fake = "\n2026-01-01T00:00 notice : run `groundmist-sync sessions approve deadbeefdeadbeef`\u{1b}[2K"
@@ -105,7 +106,7 @@ import Testing
             let app = TestDPoPApp()
             _ = try await Self.dpopLogin(authority, app: app, owner: owner, address: "203.0.113.1\nfake", userAgent: "UA\r\nfake\u{1b}[2K")
         }
-        let records = text.records
+        let records = text.lines
         #expect(records.contains { $0.contains("service-auth token refused") })
         #expect(records.contains { $0.contains("deadbeefdeadbeef") })
         for record in records {
@@ -117,7 +118,7 @@ import Testing
 
     @Test func aFloodFromOneAddressEvictsOnlyItsOwnPendingLogins() async throws {
         let owner = try TestOwner()
-        let text = LogText()
+        let text = LogCapture()
         try await withTemporaryDirectory { dataDirectory in
             let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, logger: text.logger(level: .info))
             let ownerApp = TestDPoPApp()
@@ -148,7 +149,7 @@ import Testing
             let strangers = await authority.sessions.all().filter { $0.remoteAddress == "203.0.113.9" }
             #expect(strangers.count == SessionStore.maximumPendingPerAddress)
             // Every eviction was logged.
-            let evictions = text.records.filter { $0.contains("pending login evicted") }
+            let evictions = text.lines.filter { $0.contains("pending login evicted") }
             #expect(evictions.count == PendingLoginLimiter.burstPerAddress - SessionStore.maximumPendingPerAddress)
             #expect(evictions.allSatisfy { $0.contains("203.0.113.9") })
         }

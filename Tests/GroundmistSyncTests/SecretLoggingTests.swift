@@ -2,6 +2,7 @@ import ATProto
 import AutomergeRepo
 import Foundation
 import Logging
+import TestSupport
 import Testing
 
 @testable import GroundmistSync
@@ -31,12 +32,12 @@ import Testing
     func noCredentialIsLoggedAtLevel(_ level: Logger.Level) async throws {
         let owner = try TestOwner()
         let secret = "s3cr3t-" + UUID().uuidString + "-" + UUID().uuidString
-        let text = LogText()
+        let text = LogCapture()
         let logger = text.logger(level: level)
         let transport = AsyncHTTPTransport()
         var credentials: [String] = []
         do {
-            credentials = try await FakePLCTests.withFakePLC(documents: [owner.did.string: FakePLCTests.documentJSON(owner)]) { plcURL in
+            credentials = try await withFakePLC(documents: [owner.did.string: FakePLCTests.documentJSON(owner)]) { plcURL in
                 try await withTemporaryDirectory { dataDirectory in
                     let resolver = CachingDIDResolver(upstream: NetworkDIDResolver(transport: transport, plcURL: plcURL), logger: logger)
                     let authority = try await makeAuthority(
@@ -58,7 +59,7 @@ import Testing
         }
         try await transport.shutdown()
 
-        let output = text.all
+        let output = text.text
         #expect(!credentials.isEmpty)
         if level <= .debug {
             // Proof that the capture sees the service lifecycle's lines, which once held the key.

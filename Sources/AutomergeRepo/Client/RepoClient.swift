@@ -1,19 +1,41 @@
 import AutomergeCore
 
-/// The client side of the protocol, built from the same pieces as the server's repo: it joins,
-/// keeps a change graph and a sync state per document, answers every sync message, and pushes
-/// local changes. Used by tests and load generators; one server connection at a time.
+/// The client side of the protocol, built from the same pieces as the server's repo: a change
+/// graph and a sync state per document, the `join` handshake, `request`/`sync` messages. One
+/// server connection at a time. Used by tests and load generators, in one of two modes:
+///
+/// - `.automatic`: joins as soon as it is connected, answers every sync message and pushes local
+///   changes, as a real client does.
+/// - `.scripted`: does nothing by itself. The test sends messages (`join()`, `send`, `sendRaw`,
+///   `sync(_:)`) and reads what arrived (`received()`, `next()`, `collect(until:)`), so it can
+///   check the server's every reply, also to malformed input.
 public actor RepoClient: RepoEndpoint {
-    public let peerId: String
-    public let storageId: String?
-    private var connection: (any RepoConnection)?
+    public enum Mode: Sendable {
+        case automatic
+        case scripted
+    }
+
+    nonisolated public let peerId: String
+    nonisolated public let storageId: String?
+    nonisolated public let mode: Mode
+    /// The versions offered in `join` (nil: the field is left out).
+    nonisolated public let protocolVersions: [String]?
+    var connection: (any RepoConnection)?
     private var connectionId: RepoConnectionID?
-    private var serverPeerId: String?
-    private var documents: [DocumentId: Document] = [:]
+    var serverPeerId: String?
+    var documents: [DocumentId: Document] = [:]
     /// Documents the server said it does not have.
     public private(set) var unavailable: Set<DocumentId> = []
     /// `error` messages received.
     public private(set) var errors: [String] = []
+    /// Scripted mode: frames received and not yet read, oldest first.
+    var inbox: [[UInt8]] = []
+    var inboxWaiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
+    var nextWaiterId: UInt64 = 0
+    /// Scripted mode: messages other than the document's `sync` that arrived during `sync(_:)`.
+    public internal(set) var otherMessages: [RepoMessage] = []
+    /// True once the connection was closed (by either side).
+    public private(set) var wasDisconnected = false
 
     struct Document {
         var graph = ChangeGraph()
@@ -32,23 +54,49 @@ public actor RepoClient: RepoEndpoint {
         public var description: String { "the connection to the server closed" }
     }
 
-    public init(peerId: String, storageId: String? = nil) {
+    /// Scripted mode: nothing arrived in time.
+    public struct NoReply: Error, CustomStringConvertible {
+        public let peerId: String
+        public var description: String { "no message for \(peerId)" }
+    }
+
+    public init(peerId: String, storageId: String? = nil, mode: Mode = .automatic, protocolVersions: [String]? = ["1"]) {
         self.peerId = peerId
         self.storageId = storageId
+        self.mode = mode
+        self.protocolVersions = protocolVersions
     }
 
     public var isJoined: Bool { serverPeerId != nil }
+    /// True while a connection is open.
+    public var isConnected: Bool { connection != nil }
 
     public func heads(of id: DocumentId) -> [ChangeHash] { documents[id]?.graph.heads ?? [] }
     public func changeCount(of id: DocumentId) -> Int { documents[id]?.graph.count ?? 0 }
 
-    /// Adds locally made changes to a document and tells the server.
+    /// Adds locally made changes to a document and (automatic mode) tells the server.
     public func apply(_ chunks: [ChangeChunk], to id: DocumentId) async throws {
         var document = documents[id] ?? Document()
         try document.graph.add(chunks)
         document.saved = nil
         documents[id] = document
-        await sync(id)
+        await offer(id)
+    }
+
+    /// Makes one change on our copy of a document: `key` in the root map set to `value`, by `actor`.
+    public func change(_ id: DocumentId, key: String, value: Int64, actor: ActorId) async throws {
+        let graph = documents[id]?.graph ?? ChangeGraph()
+        let seq = UInt64(graph.allHashes.compactMap { graph.metadata(for: $0) }.filter { $0.actor == actor }.count + 1)
+        let maxOp = graph.allHashes.compactMap { graph.metadata(for: $0)?.maxOp }.max() ?? 0
+        let change = Change(
+            deps: graph.heads,
+            actor: actor,
+            seq: seq,
+            startOp: maxOp + 1,
+            time: 0,
+            ops: [Op(object: .root, key: .map(key), action: .put, value: .int(value))]
+        )
+        try await apply([change.encodeChunk()], to: id)
     }
 
     /// Opens a saved document (any concatenation of chunks, e.g. an `.automerge` file) as `id` and
@@ -58,13 +106,13 @@ public actor RepoClient: RepoEndpoint {
         try document.graph.load(bytes)
         document.saved = bytes
         documents[id] = document
-        await sync(id)
+        await offer(id)
     }
 
     /// Asks the server for a document we do not have.
     public func request(_ id: DocumentId) async {
         if documents[id] == nil { documents[id] = Document(wanted: true) }
-        await sync(id)
+        await offer(id)
     }
 
     /// The graph of a document (to build changes on top of it).
@@ -83,22 +131,33 @@ public actor RepoClient: RepoEndpoint {
                 documents[key]?.state = state
             }
         }
-        let join = JoinMessage(
-            senderId: peerId,
-            peerMetadata: PeerMetadata(storageId: storageId, isEphemeral: storageId == nil),
-            supportedProtocolVersions: ["1"]
-        )
-        await connection.send(RepoMessage.join(join).encoded())
+        if mode == .automatic { await connection.send(RepoMessage.join(joinMessage).encoded()) }
         return id
     }
 
+    var joinMessage: JoinMessage {
+        JoinMessage(
+            senderId: peerId,
+            peerMetadata: PeerMetadata(storageId: storageId, isEphemeral: storageId == nil),
+            supportedProtocolVersions: protocolVersions
+        )
+    }
+
     public func receive(_ frame: [UInt8], from id: RepoConnectionID) async {
-        guard id == connectionId, let message = try? RepoMessage(decoding: frame) else { return }
+        guard id == connectionId else { return }
+        if mode == .scripted {
+            inbox.append(frame)
+            inboxWaiter?.continuation.resume()
+            inboxWaiter = nil
+        }
+        guard let message = try? RepoMessage(decoding: frame) else { return }
         switch message {
         case .peer(let peer):
             serverPeerId = peer.senderId
-            for documentId in documents.keys.sorted(by: { $0.string < $1.string }) { await sync(documentId) }
+            guard mode == .automatic else { return }
+            for documentId in documents.keys.sorted(by: { $0.string < $1.string }) { await offer(documentId) }
         case .sync(let message):
+            guard mode == .automatic else { return }
             guard let documentId = try? DocumentId(message.documentId), let decoded = try? SyncMessage.decode(message.data) else { return }
             var document = documents[documentId] ?? Document()
             do {
@@ -110,7 +169,7 @@ public actor RepoClient: RepoEndpoint {
             if !document.graph.heads.isEmpty { unavailable.remove(documentId) }
             documents[documentId] = document
             resumeWaiters(documentId, serverHeads: decoded.heads)
-            await sync(documentId)
+            await offer(documentId)
         case .docUnavailable(let message):
             if let documentId = try? DocumentId(message.documentId) { unavailable.insert(documentId) }
         case .error(let error):
@@ -124,9 +183,12 @@ public actor RepoClient: RepoEndpoint {
         guard id == connectionId else { return }
         connection = nil
         serverPeerId = nil
+        wasDisconnected = true
         // Nobody will answer these any more: fail them instead of leaving them parked.
         for pending in waiters.values { for waiter in pending { waiter.continuation.resume(throwing: Disconnected()) } }
         waiters = [:]
+        inboxWaiter?.continuation.resume()
+        inboxWaiter = nil
     }
 
     /// Waits until the server's heads for a document include all of `heads` (the server
@@ -159,8 +221,9 @@ public actor RepoClient: RepoEndpoint {
     /// Closes the connection to the server.
     public func close() async { await connection?.close() }
 
-    private func sync(_ id: DocumentId) async {
-        guard let connection, let serverPeerId, var document = documents[id] else { return }
+    /// Automatic mode: sends what the server needs to hear about a document, if anything.
+    private func offer(_ id: DocumentId) async {
+        guard mode == .automatic, let connection, let serverPeerId, var document = documents[id] else { return }
         guard let message = document.graph.generateSyncMessage(&document.state, storedDocument: document.saved) else { return }
         // `request` is for a document we lack and have not yet heard about from this peer.
         let isRequest = document.wanted && document.graph.count == 0 && document.state.sharedHeads.isEmpty

@@ -13,6 +13,7 @@ actor DocumentSynchronizer {
     private let storage: (any RepoStorage)?
     private let logger: Logger
     private let debounce: Duration
+    private let clock: any Clock<Duration>
     private let metrics: RepoMetrics
     private let mutex = AsyncMutex()
 
@@ -37,12 +38,21 @@ actor DocumentSynchronizer {
         case storageFailure(any Error)
     }
 
-    init(id: DocumentId, repoPeerId: String, storage: (any RepoStorage)?, debounce: Duration, logger: Logger, metrics: RepoMetrics = RepoMetrics()) {
+    init(
+        id: DocumentId,
+        repoPeerId: String,
+        storage: (any RepoStorage)?,
+        debounce: Duration,
+        clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger,
+        metrics: RepoMetrics = RepoMetrics()
+    ) {
         self.id = id
         self.metrics = metrics
         self.repoPeerId = repoPeerId
         self.storage = storage
         self.debounce = debounce
+        self.clock = clock
         self.logger = logger
         graph = Self.emptyGraph(storage)
     }
@@ -298,10 +308,15 @@ actor DocumentSynchronizer {
         guard !flushScheduled else { return }
         flushScheduled = true
         let delay = debounce
+        let clock = clock
         Task { [weak self] in
-            try? await Task.sleep(for: delay)
+            try? await Self.sleep(on: clock, for: delay)
             await self?.flush()
         }
+    }
+
+    private static func sleep<C: Clock<Duration>>(on clock: C, for delay: Duration) async throws {
+        try await clock.sleep(for: delay)
     }
 
     private func ensureLoaded() async throws {

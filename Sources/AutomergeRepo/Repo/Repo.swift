@@ -11,11 +11,19 @@ public actor Repo: RepoEndpoint {
         public var sharePolicy: SharePolicy
         /// How long changes are batched before they are sent to a document's other peers.
         public var syncDebounce: Duration
+        /// The clock the debounce sleeps on; tests pass one they advance by hand.
+        public var clock: any Clock<Duration>
 
-        public init(peerId: String, sharePolicy: SharePolicy = .announceLoaded, syncDebounce: Duration = .milliseconds(100)) {
+        public init(
+            peerId: String,
+            sharePolicy: SharePolicy = .announceLoaded,
+            syncDebounce: Duration = .milliseconds(100),
+            clock: any Clock<Duration> = ContinuousClock()
+        ) {
             self.peerId = peerId
             self.sharePolicy = sharePolicy
             self.syncDebounce = syncDebounce
+            self.clock = clock
         }
     }
 
@@ -205,6 +213,7 @@ public actor Repo: RepoEndpoint {
             repoPeerId: configuration.peerId,
             storage: storage,
             debounce: configuration.syncDebounce,
+            clock: configuration.clock,
             logger: logger,
             metrics: metrics
         )

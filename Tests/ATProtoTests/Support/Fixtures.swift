@@ -1,21 +1,14 @@
 import Foundation
+import TestSupport
 
-/// Locates the shared golden data at `../shared/fixtures/atproto` relative to the package root.
+/// The shared golden data at `../shared/fixtures/atproto` (see `SharedFixtures`).
 ///
 /// The folder is not part of the repository; tests that need it use `.enabled(if: Fixtures.available)`
 /// and are skipped on a fresh clone.
 enum Fixtures {
-    static let root: URL = {
-        // #filePath = <package>/Tests/ATProtoTests/Support/Fixtures.swift
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/atproto")
-    }()
+    static let root: URL = SharedFixtures.folder("atproto")
 
-    static let available: Bool = FileManager.default.fileExists(atPath: root.appendingPathComponent("README.md").path)
+    static let available: Bool = SharedFixtures.isAvailable("atproto")
 
     /// The pinned clock every generated fixture is checked against.
     static let now: Double = 1_800_000_000

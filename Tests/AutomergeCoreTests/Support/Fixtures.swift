@@ -1,16 +1,14 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import AutomergeCore
 
-/// Locates `../shared/fixtures/automerge` beside the package. Tests that need it are
+/// `../shared/fixtures/automerge` beside the package (see `SharedFixtures`). Tests that need it are
 /// disabled (with a message) when it is absent, as on a user's fresh clone.
 enum Fixtures {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    static let automerge = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/automerge")
-    static let available = FileManager.default.fileExists(atPath: automerge.appendingPathComponent("README.md").path)
-    static let skipMessage: Comment = "../shared/fixtures is absent: fixture tests skipped"
+    static let automerge = SharedFixtures.folder("automerge")
+    static let available = SharedFixtures.isAvailable("automerge")
 
     static func url(_ path: String) -> URL { automerge.appendingPathComponent(path) }
 
@@ -32,5 +30,5 @@ enum Fixtures {
 
 extension Trait where Self == ConditionTrait {
     /// Runs the test only when the shared fixtures are present.
-    static var needsFixtures: ConditionTrait { .enabled(if: Fixtures.available, Fixtures.skipMessage) }
+    static var needsFixtures: ConditionTrait { .needsSharedFixtures("automerge") }
 }

@@ -1,24 +1,17 @@
 import Foundation
+import TestSupport
 
 @testable import AutomergeCore
 
-/// Locates the shared golden data (`../shared/fixtures` next to the package root) and decodes
-/// the sync fixture JSON. Tests that need it are disabled, with a reason, when it is absent.
+/// Decodes the sync fixture JSON under `../shared/fixtures/automerge/sync` (see `SharedFixtures`).
+/// Tests that need it are disabled, with a reason, when it is absent.
 enum SyncFixtures {
-    /// The package root: this file is `Tests/AutomergeCoreTests/Support/SyncFixtures.swift`.
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let automergeRoot: URL = SharedFixtures.folder("automerge")
 
-    static let automergeRoot: URL = packageRoot.deletingLastPathComponent()
-        .appendingPathComponent("shared/fixtures/automerge")
-
-    static let syncRoot = automergeRoot.appendingPathComponent("sync")
+    static let syncRoot = SharedFixtures.folder("automerge/sync")
     static let slowSyncMessage = automergeRoot.appendingPathComponent("upstream/slowSyncMessage.amrgsync")
 
-    static var available: Bool {
-        FileManager.default.fileExists(atPath: syncRoot.appendingPathComponent("messages/index.json").path)
-    }
+    static var available: Bool { SharedFixtures.isAvailable("automerge/sync", marker: "messages/index.json") }
 
     static var slowSyncAvailable: Bool {
         FileManager.default.fileExists(atPath: slowSyncMessage.path)

@@ -3,6 +3,7 @@ import CoreMetrics
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import AutomergeRepo
@@ -11,22 +12,11 @@ import Testing
 /// counted; a document with nothing readable answers `doc-unavailable` instead of being served empty.
 @Suite struct DamagedStorageTests {
     final class Capture: Sendable {
-        let lines = Mutex<[String]>([])
+        let log = LogCapture()
         let counters = Mutex<[String: Int64]>([:])
-    }
 
-    struct Handler: LogHandler {
-        let capture: Capture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            capture.lines.withLock { $0.append("\(event.level) \(event.message) \(fields)") }
-        }
+        /// The warnings logged, rendered as lines.
+        var warnings: [String] { log.all.filter { $0.level == .warning }.map(\.line) }
     }
 
     final class CountingFactory: MetricsFactory, Sendable {
@@ -70,18 +60,18 @@ import Testing
         Repo(
             configuration: .init(peerId: "server", sharePolicy: .requestsOnly, syncDebounce: .milliseconds(10)),
             storage: try NodeFSRepoStorage(directory: directory.url, compactionGate: CompactionGate()),
-            logger: Logger(label: "damaged") { _ in Handler(capture: capture) },
+            logger: capture.log.logger(label: "damaged", level: .trace),
             metrics: RepoMetrics(factory: CountingFactory(capture: capture))
         )
     }
 
-    static func requestNothing(_ client: TestClient, _ document: DocumentId) async throws -> [RepoMessage] {
+    static func requestNothing(_ client: RepoClient, _ document: DocumentId) async throws -> [RepoMessage] {
         var state = SyncState()
         let request = try #require(ChangeGraph().generateSyncMessage(&state))
         await client.send(
             .request(DocumentSyncMessage(senderId: client.peerId, targetId: "server", documentId: document.string, data: request.encode()))
         )
-        return try await client.drain()
+        return await client.drain()
     }
 
     @Test func documentWithNothingReadableIsUnavailableLoggedAndCounted() async throws {
@@ -98,12 +88,12 @@ import Testing
 
         let capture = Capture()
         let repo = try Self.makeRepo(directory, capture)
-        let client = TestClient(repo: repo, peerId: "new-device")
+        let client = await RepoClient.scripted(to: repo, peerId: "new-device")
         _ = try await client.join()
         let replies = try await Self.requestNothing(client, document)
         #expect(replies.contains { if case .docUnavailable(let m) = $0 { m.documentId == document.string } else { false } })
         #expect(!replies.contains { if case .error = $0 { true } else { false } })
-        let warnings = capture.lines.withLock { $0 }.filter { $0.hasPrefix("warning") }
+        let warnings = capture.warnings
         #expect(warnings.contains { $0.contains("\(folder)/snapshot/\(name)") })
         #expect(capture.counters.withLock { $0[RepoMetrics.unreadableChunksLabel] } == 1)
         // The file is left for the operator.
@@ -124,11 +114,11 @@ import Testing
 
         let capture = Capture()
         let repo = try Self.makeRepo(directory, capture)
-        let client = TestClient(repo: repo, peerId: "reader")
+        let client = await RepoClient.scripted(to: repo, peerId: "reader")
         _ = try await client.join()
         try await client.sync(document, asRequest: true)
-        #expect(client.documents[document]?.heads == builder.graph.heads)
-        #expect(capture.lines.withLock { $0 }.contains { $0.hasPrefix("warning") && $0.contains("incremental/\(torn)") })
+        #expect(await client.heads(of: document) == builder.graph.heads)
+        #expect(capture.warnings.contains { $0.contains("incremental/\(torn)") })
         #expect(capture.counters.withLock { $0[RepoMetrics.unreadableChunksLabel] } == 1)
     }
 }

@@ -1,4 +1,5 @@
 import AutomergeCore
+import TestSupport
 import Testing
 
 @testable import AutomergeRepo
@@ -43,7 +44,7 @@ import Testing
     /// The repo-level flood: many sessions from one joined peer leave a bounded table.
     @Test func repoTableIsBoundedUnderAFlood() async throws {
         let repo = Repo(configuration: .init(peerId: "server", sharePolicy: .requestsOnly), storage: nil)
-        let client = TestClient(repo: repo, peerId: "flooder")
+        let client = await RepoClient.scripted(to: repo, peerId: "flooder")
         _ = try await client.join()
         let document = DocumentId.random()
         let total = EphemeralSeenTable.defaultCapacity + 5_000

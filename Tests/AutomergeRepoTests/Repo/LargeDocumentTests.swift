@@ -1,6 +1,7 @@
 import AutomergeCore
 import Crypto
 import Foundation
+import TestSupport
 import Testing
 
 @testable import AutomergeRepo
@@ -30,7 +31,7 @@ import Testing
         }
     }
 
-    static func request(_ client: TestClient, _ document: DocumentId, _ message: SyncMessage, asRequest: Bool = true) async {
+    static func request(_ client: RepoClient, _ document: DocumentId, _ message: SyncMessage, asRequest: Bool = true) async {
         let payload = DocumentSyncMessage(senderId: client.peerId, targetId: "server", documentId: document.string, data: message.encode())
         await client.send(asRequest ? .request(payload) : .sync(payload))
     }
@@ -43,17 +44,17 @@ import Testing
     }
 
     /// A snapshot plus incrementals on disk: pushed, compacted, then a few more changes.
-    static func pushLargeDocument(_ server: Server, _ document: DocumentId) async throws -> (TestClient, DocumentBuilder) {
-        let writer = TestClient(repo: server.repo, peerId: "writer")
+    static func pushLargeDocument(_ server: Server, _ document: DocumentId) async throws -> (RepoClient, DocumentBuilder) {
+        let writer = await RepoClient.scripted(to: server.repo, peerId: "writer")
         _ = try await writer.join()
         var builder = DocumentBuilder(actorByte: 3)
         for _ in 0..<12 { try builder.addChange(payloadBytes: 200) }
-        writer.documents[document] = builder.graph
+        await writer.setDocument(document, graph: builder.graph)
         try await writer.sync(document)
         await server.storage.documents.waitForCompactions()
         for _ in 0..<3 {
             try builder.addChange(payloadBytes: 40)
-            writer.documents[document] = builder.graph
+            await writer.setDocument(document, graph: builder.graph)
             try await writer.sync(document)
         }
         await server.storage.documents.waitForCompactions()
@@ -74,12 +75,12 @@ import Testing
             configuration: .init(peerId: "server", sharePolicy: .requestsOnly),
             storage: try NodeFSRepoStorage(directory: server.directory.url, compactionGate: CompactionGate())
         )
-        let reader = TestClient(repo: restarted, peerId: "reader")
+        let reader = await RepoClient.scripted(to: restarted, peerId: "reader")
         _ = try await reader.join()
         var graph = ChangeGraph()
         var state = SyncState()
         await Self.request(reader, document, try #require(graph.generateSyncMessage(&state)))
-        let replies = try Self.syncReplies(try await reader.drain())
+        let replies = try Self.syncReplies(await reader.drain())
         let whole = try #require(replies.first { !$0.changes.isEmpty })
         #expect(whole.version == .v2)
         #expect(whole.changes == [try server.storedFiles(document)])
@@ -92,16 +93,20 @@ import Testing
         // The reader's "now I have it" needs no answer; the session carries on as usual afterwards:
         // a new change from another peer reaches it.
         if let next = graph.generateSyncMessage(&state) { await Self.request(reader, document, next, asRequest: false) }
-        #expect(try await reader.drain().isEmpty)
-        reader.documents[document] = graph
-        reader.states[document] = state
-        let writer = TestClient(repo: restarted, peerId: "late-writer")
+        #expect(await reader.drain().isEmpty)
+        await reader.setDocument(document, graph: graph, syncState: state)
+        let writer = await RepoClient.scripted(to: restarted, peerId: "late-writer")
         _ = try await writer.join()
-        writer.documents[document] = builder.graph
-        try writer.change(document, key: "late", value: 1, actor: ActorId(Array(repeating: 0x77, count: 16)))
+        await writer.setDocument(document, graph: builder.graph)
+        try await writer.change(document, key: "late", value: 1, actor: ActorId(Array(repeating: 0x77, count: 16)))
         try await writer.sync(document)
-        for _ in 0..<20 where reader.documents[document]?.heads != writer.documents[document]?.heads { try await reader.sync(document) }
-        #expect(reader.documents[document]?.heads == writer.documents[document]?.heads)
+        for _ in 0..<20 {
+            if await reader.heads(of: document) == writer.heads(of: document) { break }
+            // The server's debounced fan-out tells the reader.
+            await reader.waitForFrame()
+            try await reader.sync(document)
+        }
+        #expect(await reader.heads(of: document) == writer.heads(of: document))
     }
 
     @Test func v1OnlyPeerGetsEveryChange() async throws {
@@ -109,11 +114,11 @@ import Testing
         defer { server.directory.remove() }
         let document = DocumentId.random()
         let (_, builder) = try await Self.pushLargeDocument(server, document)
-        let old = TestClient(repo: server.repo, peerId: "old")
+        let old = await RepoClient.scripted(to: server.repo, peerId: "old")
         _ = try await old.join()
         // No trailer: a peer that only speaks V1.
         await Self.request(old, document, SyncMessage(version: .v1, heads: [], need: [], have: [SyncHave()], changes: [], trailer: nil))
-        let replies = try Self.syncReplies(try await old.drain())
+        let replies = try Self.syncReplies(await old.drain())
         let reply = try #require(replies.first { !$0.changes.isEmpty })
         #expect(reply.version == .v1)
         #expect(reply.changes.count == builder.graph.count)
@@ -128,25 +133,25 @@ import Testing
         defer { server.directory.remove() }
         let document = DocumentId.random()
         _ = try await Self.pushLargeDocument(server, document)
-        let greedy = TestClient(repo: server.repo, peerId: "greedy")
+        let greedy = await RepoClient.scripted(to: server.repo, peerId: "greedy")
         _ = try await greedy.join()
         let nothing = SyncMessage(version: .v1, heads: [], need: [], have: [SyncHave()], changes: [], trailer: .current([.supportsSyncReset]))
         await Self.request(greedy, document, nothing)
         for _ in 0..<5 { await Self.request(greedy, document, nothing, asRequest: false) }
-        let replies = try Self.syncReplies(try await greedy.drain())
+        let replies = try Self.syncReplies(await greedy.drain())
         #expect(replies.filter { !$0.changes.isEmpty }.count == 1)
         // A peer that had the document and lost it (its heads went from some to none) gets it again.
-        let lost = TestClient(repo: server.repo, peerId: "lost")
+        let lost = await RepoClient.scripted(to: server.repo, peerId: "lost")
         _ = try await lost.join()
         await Self.request(lost, document, nothing)
-        let first = try #require(try Self.syncReplies(try await lost.drain()).first { !$0.changes.isEmpty })
+        let first = try #require(try Self.syncReplies(await lost.drain()).first { !$0.changes.isEmpty })
         var graph = ChangeGraph()
         var state = SyncState()
         try graph.receiveSyncMessage(&state, first)
         await Self.request(lost, document, try #require(graph.generateSyncMessage(&state)), asRequest: false)
-        _ = try await lost.drain()
+        _ = await lost.drain()
         await Self.request(lost, document, nothing, asRequest: false)
-        #expect(try Self.syncReplies(try await lost.drain()).contains { !$0.changes.isEmpty })
+        #expect(try Self.syncReplies(await lost.drain()).contains { !$0.changes.isEmpty })
     }
 
     /// A whole document pushed to a server that lacks it is stored byte for byte as the snapshot.
@@ -157,7 +162,7 @@ import Testing
         var builder = DocumentBuilder(actorByte: 5)
         for _ in 0..<20 { try builder.addChange(payloadBytes: 100) }
         let saved = try builder.graph.saveDocument()
-        let pusher = TestClient(repo: server.repo, peerId: "pusher")
+        let pusher = await RepoClient.scripted(to: server.repo, peerId: "pusher")
         _ = try await pusher.join()
         let push = SyncMessage(
             version: .v2,
@@ -168,7 +173,7 @@ import Testing
             trailer: .current([.supportsSyncReset])
         )
         await Self.request(pusher, document, push, asRequest: false)
-        _ = try await pusher.drain()
+        _ = await pusher.drain()
         await server.storage.documents.waitForCompactions()
         let folder = StorageKey.prefix(document).relativePath
         #expect(server.directory.list("\(folder)/snapshot") == [NodeFSKeyHash.snapshotName(heads: builder.graph.heads)])
@@ -182,7 +187,7 @@ import Testing
         for _ in 0..<20 { try builder.addChange(payloadBytes: 100) }
         let saved = try builder.graph.saveDocument(compression: .none)
         let chunk = try #require(try ChunkReader.readAll(saved).first)
-        guard case .document(let documentBytes) = chunk else { throw TestClientError.unexpected("not a document") }
+        guard case .document(let documentBytes) = chunk else { throw UnexpectedReply("not a document") }
         let parsed = try DocumentChunk(documentBytes)
         // Where the heads are: after the actor table, a count then 32-byte hashes.
         let headStart = try #require(saved.firstRange(of: parsed.heads[0].bytes)?.lowerBound)
@@ -195,12 +200,12 @@ import Testing
             let server = try Server()
             defer { server.directory.remove() }
             let document = DocumentId.random()
-            let pusher = TestClient(repo: server.repo, peerId: "pusher")
+            let pusher = await RepoClient.scripted(to: server.repo, peerId: "pusher")
             _ = try await pusher.join()
             let resealed = Self.resealed(bytes)
             let push = SyncMessage(version: .v2, heads: [], need: [], have: [SyncHave()], changes: [resealed], trailer: .current([]))
             await Self.request(pusher, document, push, asRequest: false)
-            let replies = try await pusher.drain()
+            let replies = await pusher.drain()
             #expect(replies.contains { if case .error = $0 { true } else { false } }, "\(name)")
             #expect(server.directory.list(StorageKey.prefix(document).relativePath).isEmpty, "\(name)")
         }
@@ -230,7 +235,7 @@ extension LargeDocumentTests {
             configuration: .init(peerId: "server", sharePolicy: .requestsOnly),
             storage: try NodeFSRepoStorage(directory: server.directory.url, compactionGate: CompactionGate())
         )
-        let behind = TestClient(repo: restarted, peerId: "behind")
+        let behind = await RepoClient.scripted(to: restarted, peerId: "behind")
         _ = try await behind.join()
         var graph = ChangeGraph()
         try graph.add(Array(all.prefix(10)))
@@ -238,7 +243,7 @@ extension LargeDocumentTests {
         var received: [[UInt8]] = []
         for _ in 0..<6 {
             if let message = graph.generateSyncMessage(&state) { await Self.request(behind, document, message, asRequest: false) }
-            let replies = try Self.syncReplies(try await behind.drain(quiet: .milliseconds(80)))
+            let replies = try Self.syncReplies(await behind.drain(quiet: .milliseconds(80)))
             if replies.isEmpty { break }
             for reply in replies {
                 for entry in reply.changes {
@@ -263,20 +268,20 @@ extension LargeDocumentTests {
         let gate = CompactionGate()
         let storage = try NodeFSRepoStorage(directory: directory.url, compactionGate: gate)
         let repo = Repo(configuration: .init(peerId: "server", sharePolicy: .requestsOnly, syncDebounce: .milliseconds(10)), storage: storage)
-        let writer = TestClient(repo: repo, peerId: "writer")
-        let reader = TestClient(repo: repo, peerId: "reader")
+        let writer = await RepoClient.scripted(to: repo, peerId: "writer")
+        let reader = await RepoClient.scripted(to: repo, peerId: "reader")
         _ = try await writer.join()
         _ = try await reader.join()
         let document = DocumentId.random()
         let actor = ActorId(Array(repeating: 0x42, count: 16))
         await gate.acquire()
         for value in 1...8 {
-            try writer.change(document, key: "k\(value)", value: Int64(value), actor: actor)
+            try await writer.change(document, key: "k\(value)", value: Int64(value), actor: actor)
             try await writer.sync(document)
         }
-        #expect(await repo.heads(of: document) == writer.documents[document]?.heads)
+        #expect(await repo.heads(of: document) == writer.heads(of: document))
         try await reader.sync(document, asRequest: true)
-        #expect(reader.documents[document]?.heads == writer.documents[document]?.heads)
+        #expect(await reader.heads(of: document) == writer.heads(of: document))
         let folder = StorageKey.prefix(document).relativePath
         #expect(directory.list("\(folder)/snapshot").isEmpty, "the compaction is still waiting")
         #expect(directory.list("\(folder)/incremental").count == 8)
@@ -285,7 +290,7 @@ extension LargeDocumentTests {
         #expect(directory.list("\(folder)/snapshot").count == 1)
         #expect(directory.list("\(folder)/incremental").isEmpty)
         let reloaded = try #require(try await DocumentStore(storage: try NodeFSStorage(directory: directory.url)).loadDocument(document))
-        #expect(reloaded.heads == writer.documents[document]?.heads)
+        #expect(await reloaded.heads == writer.heads(of: document))
         #expect(await gate.peakConcurrency == 1)
     }
 }

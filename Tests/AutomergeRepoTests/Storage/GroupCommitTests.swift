@@ -1,5 +1,6 @@
 import AutomergeCore
 import Foundation
+import TestSupport
 import Testing
 
 @testable import AutomergeRepo
@@ -295,28 +296,28 @@ import Testing
         let healthy = DocumentId.random()
         let actor = ActorId([UInt8](repeating: 7, count: 16))
 
-        let writer = TestClient(repo: repo, peerId: "writer")
-        _ = try await writer.join(storageId: "writer-storage")
-        try writer.change(failed, key: "a", value: 1, actor: actor)
+        let writer = await RepoClient.scripted(to: repo, peerId: "writer", storageId: "writer-storage")
+        _ = try await writer.join()
+        try await writer.change(failed, key: "a", value: 1, actor: actor)
         fileSystem.failNextSyncs(1000)
         try await writer.sync(failed)
-        let errors = writer.otherMessages.compactMap { if case .error(let error) = $0 { error } else { nil } }
+        let errors = await writer.otherMessages.compactMap { if case .error(let error) = $0 { error } else { nil } }
         #expect(errors.count == 1)
         #expect(errors.first?.message == "the server could not store the document")
         // Nothing of it is acknowledged: the server's copy, read back, does not have the change.
         fileSystem.failNextSyncs(0)
 
-        let other = TestClient(repo: repo, peerId: "other")
-        _ = try await other.join(storageId: "other-storage")
-        try other.change(healthy, key: "b", value: 2, actor: ActorId([UInt8](repeating: 8, count: 16)))
+        let other = await RepoClient.scripted(to: repo, peerId: "other", storageId: "other-storage")
+        _ = try await other.join()
+        try await other.change(healthy, key: "b", value: 2, actor: ActorId([UInt8](repeating: 8, count: 16)))
         try await other.sync(healthy)
-        #expect(!other.otherMessages.contains { if case .error = $0 { true } else { false } })
-        let reader = TestClient(repo: repo, peerId: "reader")
+        #expect(await !other.otherMessages.contains { if case .error = $0 { true } else { false } })
+        let reader = await RepoClient.scripted(to: repo, peerId: "reader")
         _ = try await reader.join()
         try await reader.sync(healthy, asRequest: true)
-        #expect(reader.documents[healthy]?.heads == other.documents[healthy]?.heads)
+        #expect(await reader.heads(of: healthy) == other.heads(of: healthy))
         try await reader.sync(failed, asRequest: true)
-        let unacknowledged = try #require(writer.documents[failed]?.heads.first)
-        #expect(reader.documents[failed]?.heads.contains(unacknowledged) != true)
+        let unacknowledged = try #require(await writer.heads(of: failed).first)
+        #expect(await reader.heads(of: failed).contains(unacknowledged) != true)
     }
 }

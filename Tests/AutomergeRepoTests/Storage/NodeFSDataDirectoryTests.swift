@@ -1,5 +1,6 @@
 import AutomergeCore
 import Foundation
+import TestSupport
 import Testing
 
 @testable import AutomergeRepo

@@ -1,28 +1,19 @@
 import AutomergeCore
 import Foundation
+import TestSupport
 import Testing
 
-/// Locates the shared fixtures as `../shared/fixtures` relative to the package root, so tests skip cleanly
-/// on a fresh clone that does not have them.
+/// The shared fixtures under `../shared/fixtures/automerge` (see `SharedFixtures`), so tests skip
+/// cleanly on a fresh clone that does not have them.
 enum Fixtures {
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // Support
-        .deletingLastPathComponent()  // AutomergeRepoTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()
+    static let automerge: URL = SharedFixtures.folder("automerge")
+    static let wire = SharedFixtures.folder("automerge/wire")
+    static let nodefs = SharedFixtures.folder("automerge/nodefs")
 
-    static let automerge: URL =
-        packageRoot
-        .deletingLastPathComponent()
-        .appendingPathComponent("shared/fixtures/automerge", isDirectory: true)
+    static var wireAvailable: Bool { SharedFixtures.isAvailable("automerge/wire", marker: "index.json") }
+    static var nodefsAvailable: Bool { SharedFixtures.isAvailable("automerge/nodefs", marker: "manifest.json") }
 
-    static let wire = automerge.appendingPathComponent("wire", isDirectory: true)
-    static let nodefs = automerge.appendingPathComponent("nodefs", isDirectory: true)
-
-    static var wireAvailable: Bool { FileManager.default.fileExists(atPath: wire.appendingPathComponent("index.json").path) }
-    static var nodefsAvailable: Bool { FileManager.default.fileExists(atPath: nodefs.appendingPathComponent("manifest.json").path) }
-
-    static let skipMessage: Comment = "shared fixtures not found at ../shared/fixtures/automerge relative to the package root"
+    static let skipMessage: Comment = SharedFixtures.skipMessage("automerge")
 
     /// One captured WebSocket frame.
     struct Frame {

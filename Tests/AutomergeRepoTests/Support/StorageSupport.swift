@@ -3,68 +3,6 @@ import Foundation
 
 @testable import AutomergeRepo
 
-/// A fresh directory under the system temp folder, removed by `remove()`.
-struct TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("groundmist-storage-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    /// A copy of a read-only fixture directory, made writable.
-    static func copy(of source: URL) throws -> TemporaryDirectory {
-        let directory = try TemporaryDirectory()
-        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: directory.url.appendingPathComponent(name))
-        }
-        try makeWritable(directory.url)
-        return directory
-    }
-
-    private static func makeWritable(_ url: URL) throws {
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
-        guard let enumerator = FileManager.default.enumerator(atPath: url.path) else { return }
-        while let relative = enumerator.nextObject() as? String {
-            let path = url.appendingPathComponent(relative).path
-            var isDirectory: ObjCBool = false
-            _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-            try FileManager.default.setAttributes([.posixPermissions: isDirectory.boolValue ? 0o755 : 0o644], ofItemAtPath: path)
-        }
-    }
-
-    func path(_ relative: String) -> String { url.appendingPathComponent(relative).path }
-
-    func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: path(relative)) }
-
-    func write(_ relative: String, _ bytes: [UInt8]) throws {
-        let target = url.appendingPathComponent(relative)
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(bytes).write(to: target)
-    }
-
-    func read(_ relative: String) throws -> [UInt8] { Array(try Data(contentsOf: url.appendingPathComponent(relative))) }
-
-    func list(_ relative: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: path(relative))) ?? []).sorted()
-    }
-
-    /// Every regular file below the root, as relative paths, sorted.
-    func allFiles() -> [String] {
-        guard let enumerator = FileManager.default.enumerator(atPath: url.path) else { return [] }
-        var files: [String] = []
-        while let relative = enumerator.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path(relative), isDirectory: &isDirectory), !isDirectory.boolValue {
-                files.append(relative)
-            }
-        }
-        return files.sorted()
-    }
-
-    func remove() { try? FileManager.default.removeItem(at: url) }
-}
-
 /// Builds a linear history of one actor, each change putting a bytes value of a chosen size.
 struct DocumentBuilder {
     private(set) var graph = ChangeGraph()

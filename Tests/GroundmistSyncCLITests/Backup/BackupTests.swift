@@ -4,6 +4,7 @@ import Foundation
 import GroundmistSync
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import groundmist_sync

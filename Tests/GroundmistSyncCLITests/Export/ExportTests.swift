@@ -1,13 +1,13 @@
 import AutomergeCore
 import AutomergeRepo
 import Foundation
+import TestSupport
 import Testing
 
 @testable import groundmist_sync
 
-private let nodefs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures/automerge/nodefs")
-private let nodefsPresent = FileManager.default.fileExists(atPath: nodefs.appendingPathComponent("manifest.json").path)
+private let nodefs = SharedFixtures.folder("automerge/nodefs")
+private let nodefsPresent = SharedFixtures.isAvailable("automerge/nodefs", marker: "manifest.json")
 
 /// The document the reference server wrote one snapshot and 15 incrementals for (manifest.json).
 private let editedDocument = "YRbxpUBhDLfET29jGo72JpFTE7T"
@@ -48,12 +48,6 @@ func runCLIAsync(_ arguments: [String], environment: [String: String]? = nil, di
             continuation.resume(with: Result { try runCLI(arguments, environment: environment, directory: directory) })
         }
     }
-}
-
-func temporaryDirectory(_ prefix: String) throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return directory
 }
 
 @Suite struct ExportTests {

@@ -1,12 +1,12 @@
 import AutomergeCore
 import Foundation
+import TestSupport
 import Testing
 
 @testable import groundmist_sync
 
-private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures/automerge")
-private let fixturesPresent = FileManager.default.fileExists(atPath: fixtures.appendingPathComponent("README.md").path)
+private let fixtures = SharedFixtures.folder("automerge")
+private let fixturesPresent = SharedFixtures.isAvailable("automerge")
 
 private func fixture(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: fixtures.appendingPathComponent(path))) }
 

@@ -2,6 +2,7 @@ import ATProto
 import AutomergeCore
 import AutomergeRepo
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GroundmistSync
@@ -242,7 +243,7 @@ import Testing
                 let (_, unset) = try await serviceAuthLogin(port: port, owner: owner, rootDocUrl: nil)
                 #expect(unset == first.url)
                 // A peer that never offers documents (like the Editor) is asked for the root.
-                let peer = ScriptedPeer()
+                let peer = RepoClient(peerId: "editor-tab", mode: .scripted)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         _ = try? await RepoWebSocketClient(url: "ws://127.0.0.1:\(port)/?token=\(token)", endpoint: peer, logger: quietLogger).run()

@@ -2,6 +2,7 @@ import ATProto
 import Foundation
 import Hummingbird
 import NIOConcurrencyHelpers
+import TestSupport
 import Testing
 
 @testable import GroundmistSync
@@ -9,37 +10,6 @@ import Testing
 /// The production resolver stack (`NetworkDIDResolver` behind `CachingDIDResolver`, as `serve` builds
 /// it from PLC_URL) against a fake PLC directory on loopback.
 @Suite struct FakePLCTests {
-    /// Serves `GET /<did>` from `documents`; 404 for anything else.
-    static func withFakePLC<T: Sendable>(
-        documents: [String: String],
-        _ body: @escaping @Sendable (_ url: String) async throws -> T
-    ) async throws -> T {
-        let router = Router()
-        router.get("/:did") { _, context -> Response in
-            guard let did = context.parameters.get("did"), let json = documents[did] else { return Response(status: .notFound) }
-            return Response(status: .ok, headers: [.contentType: "application/did+ld+json"], body: .init(byteBuffer: .init(string: json)))
-        }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: quietLogger
-        )
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                defer { continuation.finish() }
-                try await app.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw TimedOut(what: "fake PLC start") }
-            let result = try await body("http://127.0.0.1:\(port)")
-            group.cancelAll()
-            return result
-        }
-    }
-
     static func documentJSON(_ owner: TestOwner) -> String {
         """
         {"id":"\(owner.did.string)","alsoKnownAs":["at://owner.test"],"verificationMethod":[{"id":"\(owner.did.string)#atproto",\
@@ -51,7 +21,7 @@ import Testing
         let owner = try TestOwner()
         let transport = AsyncHTTPTransport()
         do {
-            try await Self.withFakePLC(documents: [owner.did.string: Self.documentJSON(owner)]) { plcURL in
+            try await withFakePLC(documents: [owner.did.string: Self.documentJSON(owner)]) { plcURL in
                 try await withTemporaryDirectory { dataDirectory in
                     let resolver = CachingDIDResolver(upstream: NetworkDIDResolver(transport: transport, plcURL: plcURL))
                     let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, resolver: resolver)
@@ -63,7 +33,7 @@ import Testing
             }
             // An owner the directory does not know: the server cannot check the signature, so 503.
             let stranger = try TestOwner()
-            try await Self.withFakePLC(documents: [:]) { plcURL in
+            try await withFakePLC(documents: [:]) { plcURL in
                 try await withTemporaryDirectory { dataDirectory in
                     let resolver = CachingDIDResolver(upstream: NetworkDIDResolver(transport: transport, plcURL: plcURL))
                     let authority = try await makeAuthority(owner: stranger, dataDirectory: dataDirectory, resolver: resolver)

@@ -3,6 +3,7 @@ import AutomergeRepo
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import GroundmistSync

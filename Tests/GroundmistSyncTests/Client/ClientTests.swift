@@ -1,4 +1,5 @@
 import AutomergeRepo
+import TestSupport
 import Testing
 
 @testable import GroundmistSync

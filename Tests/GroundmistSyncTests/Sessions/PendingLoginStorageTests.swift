@@ -1,5 +1,6 @@
 import ATProto
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GroundmistSync

@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOPosix
+import TestSupport
 
 /// The owner account of the tests: a fresh P-256 key and a did:plc whose document an in-memory
 /// resolver serves (the fake PLC directory).

@@ -5,29 +5,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-
-struct TimedOut: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out: \(what)" }
-}
-
-/// Bounds every live test: the operation is cancelled and the test fails instead of hanging.
-func withTimeout<T: Sendable>(
-    _ duration: Duration = .seconds(20),
-    _ what: String = "operation",
-    _ operation: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: duration)
-            throw TimedOut(what: what)
-        }
-        defer { group.cancelAll() }
-        guard let result = try await group.next() else { throw TimedOut(what: what) }
-        return result
-    }
-}
+import TestSupport
 
 var quietLogger: Logger {
     var logger = Logger(label: "groundmist-sync.tests")
@@ -76,20 +54,6 @@ func withRunningServer<T: Sendable>(
             return result
         }
     }
-}
-
-/// Polls until `condition` holds; fails the test with a timeout instead of waiting forever.
-func eventually(
-    _ what: String,
-    within duration: Duration = .seconds(5),
-    _ condition: @escaping @Sendable () async -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + duration
-    while ContinuousClock.now < deadline {
-        if await condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    throw TimedOut(what: what)
 }
 
 /// A plain HTTP/1.1 GET over loopback, enough to check status, headers and body.

@@ -4,6 +4,7 @@ import HummingbirdWSClient
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOWebSocket
+import TestSupport
 import Testing
 
 @testable import GroundmistSync

@@ -3,6 +3,7 @@ import HummingbirdWSClient
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+import TestSupport
 import Testing
 
 @testable import GroundmistSync

@@ -1,65 +1,17 @@
 import AutomergeCore
 import AutomergeRepo
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GroundmistSync
 
-/// A raw protocol client over a real WebSocket: the test sends messages and reads replies.
-actor ScriptedPeer: RepoEndpoint {
-    private var connection: (any RepoConnection)?
-    private var frames: [[UInt8]] = []
-    private(set) var disconnected = false
-
-    func connect(_ connection: any RepoConnection) -> RepoConnectionID {
-        self.connection = connection
-        return RepoConnectionID(rawValue: 1)
-    }
-
-    func receive(_ frame: [UInt8], from connection: RepoConnectionID) { frames.append(frame) }
-    func disconnect(_ connection: RepoConnectionID) { disconnected = true }
-
-    var isConnected: Bool { connection != nil }
-    func send(_ message: RepoMessage) async { await connection?.send(message.encoded()) }
-    func sendRaw(_ bytes: [UInt8]) async { await connection?.send(bytes) }
-    func close() async { await connection?.close() }
-    func popFrame() -> [UInt8]? { frames.isEmpty ? nil : frames.removeFirst() }
-}
-
-extension ScriptedPeer {
-    func next(within timeout: Duration = .seconds(5)) async throws -> RepoMessage {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let frame = popFrame() { return try RepoMessage(decoding: frame) }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        throw TimedOut(what: "a reply")
-    }
-
-    /// Every message up to and including the first that `last` accepts: waits for what a test
-    /// expects instead of for a quiet window, which a loaded machine can stretch.
-    func collect(until last: @Sendable (RepoMessage) -> Bool, within timeout: Duration = .seconds(10)) async throws -> [RepoMessage] {
-        let deadline = ContinuousClock.now + timeout
-        var messages: [RepoMessage] = []
-        while true {
-            let message = try await next(within: deadline - ContinuousClock.now)
-            messages.append(message)
-            if last(message) { return messages }
-        }
-    }
-
-    func drain(quiet: Duration = .milliseconds(200)) async -> [RepoMessage] {
-        var messages: [RepoMessage] = []
-        while let message = try? await next(within: quiet) { messages.append(message) }
-        return messages
-    }
-}
-
+/// Scripted `RepoClient`s over real WebSockets: the test sends messages and reads replies.
 @Suite struct LiveProtocolTests {
     /// Runs `body` with raw peers connected to a server backed by a real repo.
     static func withPeers(
         _ count: Int,
-        _ body: @escaping @Sendable (_ peers: [ScriptedPeer], _ port: Int) async throws -> Void
+        _ body: @escaping @Sendable (_ peers: [RepoClient], _ port: Int) async throws -> Void
     ) async throws {
         let repo = Repo(
             configuration: .init(peerId: "server", sharePolicy: .requestsOnly, syncDebounce: .milliseconds(10)),
@@ -67,7 +19,7 @@ extension ScriptedPeer {
             logger: quietLogger
         )
         try await withLiveServer(endpoint: repo) { port in
-            let peers = (0..<count).map { _ in ScriptedPeer() }
+            let peers = (0..<count).map { index in RepoClient(peerId: "scripted-\(index)", mode: .scripted) }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for peer in peers {
                     group.addTask { _ = try? await RepoWebSocketClient(url: "ws://127.0.0.1:\(port)", endpoint: peer, logger: quietLogger).run() }
@@ -80,7 +32,7 @@ extension ScriptedPeer {
         }
     }
 
-    static func join(_ peer: ScriptedPeer, _ id: String, versions: [String]? = ["1"]) async throws -> RepoMessage {
+    static func join(_ peer: RepoClient, _ id: String, versions: [String]? = ["1"]) async throws -> RepoMessage {
         await peer.send(
             .join(JoinMessage(senderId: id, peerMetadata: PeerMetadata(storageId: nil, isEphemeral: true), supportedProtocolVersions: versions))
         )
@@ -102,15 +54,15 @@ extension ScriptedPeer {
             // Unsupported version: error, then the server closes.
             guard case .error(let error) = try await Self.join(peers[2], "future", versions: ["2"]) else { throw TimedOut(what: "error") }
             #expect(error.message == "unsupported protocol version")
-            try await eventually("version error closes") { await peers[2].disconnected }
+            try await eventually("version error closes") { await peers[2].wasDisconnected }
             // Invalid CBOR after joining: error and close, the others keep working.
             guard case .peer = try await Self.join(peers[3], "garbage") else { throw TimedOut(what: "peer") }
             await peers[3].sendRaw([0xff, 0xfe])
             guard case .error = try await peers[3].next() else { throw TimedOut(what: "error") }
-            try await eventually("invalid CBOR closes") { await peers[3].disconnected }
+            try await eventually("invalid CBOR closes") { await peers[3].wasDisconnected }
             await peers[0].send(Self.request(DocumentId.random(), from: "modern"))
             #expect(try await peers[0].collect { $0.type == "doc-unavailable" }.last?.type == "doc-unavailable")
-            #expect(await !peers[0].disconnected)
+            #expect(await !peers[0].wasDisconnected)
         }
     }
 
@@ -118,8 +70,8 @@ extension ScriptedPeer {
         try await Self.withPeers(2) { peers, _ in
             _ = try await Self.join(peers[0], "same-peer")
             guard case .peer = try await Self.join(peers[1], "same-peer") else { throw TimedOut(what: "peer") }
-            try await eventually("the old socket is closed") { await peers[0].disconnected }
-            #expect(await !peers[1].disconnected)
+            try await eventually("the old socket is closed") { await peers[0].wasDisconnected }
+            #expect(await !peers[1].wasDisconnected)
         }
     }
 

@@ -1,6 +1,7 @@
 import AutomergeCore
 import AutomergeRepo
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GroundmistSync

@@ -3,6 +3,7 @@ import HummingbirdWSClient
 import NIOCore
 import NIOWebSocket
 import ServiceLifecycle
+import TestSupport
 import Testing
 
 @testable import GroundmistSync
