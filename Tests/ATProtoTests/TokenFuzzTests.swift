@@ -5,8 +5,8 @@ import Testing
 
 /// Mutates fixture tokens and proofs byte by byte: the verifiers must answer with errors, never crash,
 /// and never accept a changed token.
-@Suite("Mutation", .enabled(if: Fixtures.available, "needs ../shared/fixtures"))
-struct MutationTests {
+@Suite("Token and proof fuzzing", .enabled(if: Fixtures.available, "needs ../shared/fixtures"))
+struct TokenFuzzTests {
     private static func mutations(of token: String, seed: UInt64, count: Int) -> [String] {
         var state = seed
         func next() -> UInt64 {

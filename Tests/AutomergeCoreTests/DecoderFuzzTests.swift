@@ -8,7 +8,7 @@ import Testing
 /// value or an `AutomergeError` (typed throws make any other error impossible), never a trap
 /// or a hang; a load that succeeds must leave a consistent graph, and one that fails must leave
 /// the graph as it was.
-@Suite struct MutationFuzzTests {
+@Suite struct DecoderFuzzTests {
     static let limits = DocumentLimits(maximumChanges: 1 << 16, maximumOps: 1 << 18)
 
     // MARK: - Mutations

@@ -4,7 +4,7 @@ import Testing
 
 /// Random corruption of valid inputs: every decoder must throw or return a value, never trap
 /// or hang, and anything it accepts must re-encode to exactly the bytes it was given.
-@Suite struct SyncMutationTests {
+@Suite struct SyncFuzzTests {
     static func corpus() -> [[UInt8]] {
         var corpus: [[UInt8]] = [
             SyncCodecTests.messageVector,

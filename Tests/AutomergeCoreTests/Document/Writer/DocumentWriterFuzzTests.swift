@@ -5,7 +5,7 @@ import Testing
 
 /// The writer's and the stored-rows reader's behaviour on bad and random input: a typed error
 /// or a valid document that reads back to exactly the rows written, never a trap.
-@Suite struct DocumentWriterMutationTests {
+@Suite struct DocumentWriterFuzzTests {
     static let actorA = ActorId([0x11, 0x15])
     static let actorB = ActorId([0x29, 0x5d, 0x01])
 
@@ -332,7 +332,7 @@ import Testing
 
 /// Corrupted document bodies (with a correct checksum, so the decoders see them): the reader
 /// throws a typed error or yields rows that the writer turns into a document reading back the same.
-@Suite(.needsFixtures) struct StoredDocumentMutationTests {
+@Suite(.needsFixtures) struct StoredDocumentFuzzTests {
     static let sources = [
         "generated/conflicts.nocompress.automerge", "generated/marks.nocompress.automerge", "generated/counter.nocompress.automerge",
         "generated/text-unicode.automerge", "upstream/exemplar",
@@ -346,11 +346,11 @@ import Testing
         var rng = SplitMix64(seed: UInt64(truncatingIfNeeded: path.utf8.reduce(7) { $0 &* 31 &+ Int($1) }))
         var readable = 0
         for _ in 0..<300 {
-            let mutated = MutationFuzzTests.mutate(body, &rng)
+            let mutated = DecoderFuzzTests.mutate(body, &rng)
             let bytes = DocumentWriter.chunk(type: .document, body: mutated)
             let stored: StoredDocument
             do throws(AutomergeError) {
-                stored = try StoredDocument(bytes: bytes, limits: MutationFuzzTests.limits)
+                stored = try StoredDocument(bytes: bytes, limits: DecoderFuzzTests.limits)
             } catch {
                 continue
             }
