@@ -101,12 +101,14 @@ let package = Package(
         .executableTarget(name: "automerge-write-bench", dependencies: ["AutomergeCore"]),
         // What every test target shares: the shared-fixture location (and skipping without it),
         // timeouts, temporary directories, log capture, a manual clock, the protocol test client's
-        // in-memory link, a fake PLC directory.
+        // in-memory link, a fake PLC directory and the test owner and DPoP app it serves.
         .target(
             name: "TestSupport",
             dependencies: [
                 "AutomergeRepo",
                 "AutomergeCore",
+                "ATProto",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

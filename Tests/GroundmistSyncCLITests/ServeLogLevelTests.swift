@@ -15,74 +15,6 @@ import Testing
 /// fake PLC directory on loopback (`PLC_URL`).
 @Suite(.serialized) struct ServeLogLevelTests {
     static let publicURL = "https://sync.example.com"
-    static let halfOrder: [UInt8] = Array(Data(base64Encoded: "f////4AAAAB//////////95zfVbTi89CedzlYX4xkqg=") ?? Data())
-
-    struct Owner {
-        let key = P256.Signing.PrivateKey()
-        let did: String
-
-        init() {
-            let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
-            did = "did:plc:" + (0..<24).map { _ in String(alphabet[Int.random(in: 0..<32)]) }.joined()
-        }
-
-        var documentJSON: String {
-            """
-            {"id":"\(did)","alsoKnownAs":["at://owner.test"],"verificationMethod":[{"id":"\(did)#atproto",\
-            "type":"Multikey","controller":"\(did)","publicKeyMultibase":"\(PublicKey.p256(key.publicKey).multikey)"}]}
-            """
-        }
-
-        /// An ES256 service-auth JWT with a low-S signature.
-        func serviceAuthToken() throws -> String {
-            let now = Int(Date().timeIntervalSince1970)
-            let header = #"{"alg":"ES256","typ":"JWT"}"#
-            let payload =
-                #"{"iss":"\#(did)","aud":"did:web:sync.example.com#groundmist_sync","exp":\#(now + 60),"iat":\#(now),"lxm":"xyz.groundmist.sync.authenticate","jti":"\#(UUID().uuidString)"}"#
-            let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8))
-            while true {
-                let signature = Array(try key.signature(for: Array(input.utf8)).rawRepresentation)
-                if !ServeLogLevelTests.halfOrder.lexicographicallyPrecedes(signature[32..<64]) {
-                    return input + "." + Base64URL.encode(signature)
-                }
-            }
-        }
-    }
-
-    /// One of today's apps: a DPoP key, a bound access token, and proofs.
-    struct App {
-        let key = P256.Signing.PrivateKey()
-
-        var jwk: String {
-            let raw = Array(key.publicKey.x963Representation)
-            return #"{"kty":"EC","crv":"P-256","x":"\#(Base64URL.encode(raw[1..<33]))","y":"\#(Base64URL.encode(raw[33...]))"}"#
-        }
-
-        var thumbprint: String {
-            let raw = Array(key.publicKey.x963Representation)
-            return JWKThumbprint.ec(crv: "P-256", x: Base64URL.encode(raw[1..<33]), y: Base64URL.encode(raw[33...]))
-        }
-
-        func accessToken(sub: String) -> String {
-            let exp = Int(Date().timeIntervalSince1970) + 3600
-            let header = #"{"alg":"ES256K","typ":"at+jwt"}"#
-            let payload =
-                #"{"iss":"https://bsky.social","sub":"\#(sub)","aud":"did:web:pds.example","exp":\#(exp),"iat":\#(exp - 3600),"client_id":"https://library.groundmist.xyz/client-metadata.json","cnf":{"jkt":"\#(thumbprint)"}}"#
-            return Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8)) + "."
-                + Base64URL.encode((0..<64).map { _ in UInt8.random(in: 0...255) })
-        }
-
-        func proof(accessToken: String, nonce: String?) throws -> String {
-            let header = #"{"typ":"dpop+jwt","alg":"ES256","jwk":\#(jwk)}"#
-            let ath = Base64URL.encode(SHA256.hash(data: Array(accessToken.utf8)))
-            let nonceClaim = nonce.map { #","nonce":"\#($0)""# } ?? ""
-            let claims =
-                #"{"iss":"https://library.groundmist.xyz/client-metadata.json","jti":"\#(UUID().uuidString)","htm":"POST","htu":"\#(ServeLogLevelTests.publicURL)/authenticate","iat":\#(Int(Date().timeIntervalSince1970)),"ath":"\#(ath)"\#(nonceClaim)}"#
-            let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(claims.utf8))
-            return input + "." + Base64URL.encode(try key.signature(for: Array(input.utf8)).rawRepresentation)
-        }
-    }
-
     /// A port that was free a moment ago.
     static func freePort() throws -> Int {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -105,7 +37,7 @@ import Testing
     func servePrintsNoCredentialAtLevel(_ level: Logger.Level) async throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("groundmist-sync")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "swift test builds the executable beside the test bundle")
-        let owner = Owner()
+        let owner = try TestOwner()
         let secret = "s3cr3t-" + UUID().uuidString + "-" + UUID().uuidString
         let directory = try temporaryDirectory("serve-log-level")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -114,14 +46,14 @@ import Testing
         let transport = AsyncHTTPTransport(timeout: .seconds(10))
         var credentials: [String] = []
         do {
-            credentials = try await withFakePLC(documents: [owner.did: owner.documentJSON]) { plcURL in
+            credentials = try await withFakePLC(documents: [owner.did.string: owner.documentJSON]) { plcURL in
                 let port = try Self.freePort()
                 let process = Process()
                 process.executableURL = binary
                 process.arguments = ["serve"]
                 process.currentDirectoryURL = directory
                 process.environment = [
-                    "ATPROTO_DID": owner.did, "GROUNDMIST_SYNC_SECRET_KEY": secret, "PUBLIC_URL": Self.publicURL,
+                    "ATPROTO_DID": owner.did.string, "GROUNDMIST_SYNC_SECRET_KEY": secret, "PUBLIC_URL": Self.publicURL,
                     "PLC_URL": plcURL, "HOST": "127.0.0.1", "PORT": "\(port)", "DATA_DIR": directory.appendingPathComponent("data").path,
                     "LOG_LEVEL": level.rawValue, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
                 ]
@@ -207,9 +139,9 @@ import Testing
     }
 
     /// Logs in both ways, approves the DPoP session as the CLI would, syncs with each token.
-    static func exercise(port: Int, owner: Owner, dataDirectory: String, transport: AsyncHTTPTransport) async throws -> [String] {
+    static func exercise(port: Int, owner: TestOwner, dataDirectory: String, transport: AsyncHTTPTransport) async throws -> [String] {
         var credentials: [String] = []
-        let jwt = try owner.serviceAuthToken()
+        let jwt = try owner.serviceAuthToken(aud: "did:web:sync.example.com#groundmist_sync")
         credentials.append(jwt)
         let service = try await post(port: port, headers: [("Authorization", "Bearer \(jwt)")], transport: transport)
         #expect(service.status == 200)
@@ -217,13 +149,13 @@ import Testing
         credentials.append(serviceToken)
         try await sync(port: port, token: serviceToken)
 
-        let app = App()
-        let accessToken = app.accessToken(sub: owner.did)
-        let firstProof = try app.proof(accessToken: accessToken, nonce: nil)
+        let app = TestDPoPApp()
+        let accessToken = app.accessToken(sub: owner.did.string)
+        let firstProof = try app.proof(htu: "\(Self.publicURL)/authenticate", accessToken: accessToken, nonce: nil)
         credentials += [accessToken, firstProof]
         let challenge = try await post(port: port, headers: [("Authorization", "DPoP \(accessToken)"), ("DPoP", firstProof)], transport: transport)
         let nonce = try #require(challenge.headers["dpop-nonce"])
-        let proof = try app.proof(accessToken: accessToken, nonce: nonce)
+        let proof = try app.proof(htu: "\(Self.publicURL)/authenticate", accessToken: accessToken, nonce: nonce)
         credentials.append(proof)
         let dpop = try await post(port: port, headers: [("Authorization", "DPoP \(accessToken)"), ("DPoP", proof)], transport: transport)
         #expect(dpop.status == 200)

@@ -37,7 +37,7 @@ import Testing
         let transport = AsyncHTTPTransport()
         var credentials: [String] = []
         do {
-            credentials = try await withFakePLC(documents: [owner.did.string: FakePLCTests.documentJSON(owner)]) { plcURL in
+            credentials = try await withFakePLC(documents: [owner.did.string: owner.documentJSON]) { plcURL in
                 try await withTemporaryDirectory { dataDirectory in
                     let resolver = CachingDIDResolver(upstream: NetworkDIDResolver(transport: transport, plcURL: plcURL), logger: logger)
                     let authority = try await makeAuthority(

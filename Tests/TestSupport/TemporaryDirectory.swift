@@ -66,3 +66,10 @@ package struct TemporaryDirectory: Sendable {
 package func temporaryDirectory(_ prefix: String) throws -> URL {
     try TemporaryDirectory(prefix).url
 }
+
+/// Runs `body` with the path of a fresh temporary directory, removed afterwards.
+package func withTemporaryDirectory<T>(_ prefix: String = "groundmist-test", _ body: (String) async throws -> T) async throws -> T {
+    let directory = try TemporaryDirectory(prefix)
+    defer { directory.remove() }
+    return try await body(directory.url.path)
+}

@@ -10,18 +10,11 @@ import Testing
 /// The production resolver stack (`NetworkDIDResolver` behind `CachingDIDResolver`, as `serve` builds
 /// it from PLC_URL) against a fake PLC directory on loopback.
 @Suite struct FakePLCTests {
-    static func documentJSON(_ owner: TestOwner) -> String {
-        """
-        {"id":"\(owner.did.string)","alsoKnownAs":["at://owner.test"],"verificationMethod":[{"id":"\(owner.did.string)#atproto",\
-        "type":"Multikey","controller":"\(owner.did.string)","publicKeyMultibase":"\(PublicKey.p256(owner.key.publicKey).multikey)"}]}
-        """
-    }
-
     @Test func serviceAuthLoginResolvesTheOwnerThroughPLC() async throws {
         let owner = try TestOwner()
         let transport = AsyncHTTPTransport()
         do {
-            try await withFakePLC(documents: [owner.did.string: Self.documentJSON(owner)]) { plcURL in
+            try await withFakePLC(documents: [owner.did.string: owner.documentJSON]) { plcURL in
                 try await withTemporaryDirectory { dataDirectory in
                     let resolver = CachingDIDResolver(upstream: NetworkDIDResolver(transport: transport, plcURL: plcURL))
                     let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, resolver: resolver)

@@ -1,6 +1,7 @@
 import ATProto
 import AutomergeRepo
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GroundmistSync

@@ -2,6 +2,7 @@ import ATProto
 import AutomergeRepo
 import Foundation
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import GroundmistSync
