@@ -92,7 +92,13 @@ struct ServeCommand: AsyncParsableCommand {
         let policy: SharePolicy = sharePolicy == .announce ? .announceLoaded : .requestsOnly
         let mode: ServeMode
         if let authentication = configuration.authentication {
-            mode = try await Self.authenticatedMode(configuration: configuration, authentication: authentication, policy: policy, metrics: metrics, logger: logger)
+            mode = try await Self.authenticatedMode(
+                configuration: configuration,
+                authentication: authentication,
+                policy: policy,
+                metrics: metrics,
+                logger: logger
+            )
         } else {
             mode = try await Self.developmentMode(configuration: configuration, policy: policy, metrics: metrics, logger: logger)
         }

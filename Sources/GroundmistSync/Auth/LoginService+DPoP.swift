@@ -21,7 +21,7 @@ extension LoginService {
                 "this server accepts only ATProto service-auth tokens (Authorization: Bearer)",
                 challenge: "Bearer"
             )
-            return refuse(.legacyAuthDisabled, refusal)
+            return refuse(.dpopLoginDisabled, refusal)
         }
         let result: CompatibilityAuthenticator.Result
         do {

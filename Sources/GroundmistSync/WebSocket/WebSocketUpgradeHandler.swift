@@ -37,7 +37,12 @@ struct WebSocketUpgradeHandler: Sendable {
         }
     }
 
-    private func run(_ accepted: AcceptedConnection, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel)
+    private func run(
+        _ accepted: AcceptedConnection,
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        channel: any Channel
+    )
         async throws
     {
         let readLimiter = await InboundReadLimiter.install(on: channel, limit: configuration.connectionLimits.maxQueuedInboundBytes)
