@@ -5,26 +5,6 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// Why the server refused to start.
-public enum GroundmistServerError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// Development mode (no `ATPROTO_DID`) on a non-loopback interface. The server does have an
-    /// authenticated mode; the message says how to turn it on.
-    case nonLoopbackWithoutAuthentication(host: String)
-    case invalidMaxMessageSize(Int)
-
-    public var description: String {
-        switch self {
-        case .nonLoopbackWithoutAuthentication(let host):
-            return
-                "refusing to listen on \(host): development mode (ATPROTO_DID is not set) has no authentication, "
-                + "so it only listens on loopback (127.0.0.1, ::1 or localhost). Set ATPROTO_DID, "
-                + "GROUNDMIST_SYNC_SECRET_KEY and PUBLIC_URL (the authenticated mode) to serve other machines, or set HOST=127.0.0.1."
-        case .invalidMaxMessageSize(let size):
-            return "the maximum message size must be between 1 byte and 4 GiB (got \(size))"
-        }
-    }
-}
-
 /// The Groundmist HTTP + WebSocket server. What differs between the development and the
 /// authenticated mode — who may connect, extra routes and services — comes from its `ServerMode`;
 /// the repo is reached only through `RepoEndpoint`, so the transport can be tested with any endpoint.
@@ -37,35 +17,6 @@ public struct GroundmistServer: Sendable {
     public let logger: Logger
     public let metrics: GroundmistMetrics
     private let onShutdown: @Sendable () async -> Void
-
-    /// The development server: every connection reaches `endpoint`, unauthenticated, loopback only.
-    /// - Throws: when the configuration would expose the unauthenticated server beyond loopback.
-    public init(
-        configuration: ServerConfiguration,
-        endpoint: any RepoEndpoint,
-        logger: Logger = Logger(label: "groundmist-sync"),
-        metrics: GroundmistMetrics = GroundmistMetrics(),
-        onShutdown: @escaping @Sendable () async -> Void = {}
-    ) throws(GroundmistServerError) {
-        try self.init(
-            configuration: configuration,
-            mode: .development(endpoint: endpoint, hardening: configuration.hardening, logger: logger),
-            logger: logger,
-            metrics: metrics,
-            onShutdown: onShutdown
-        )
-    }
-
-    /// The authenticated server: binding beyond loopback is allowed.
-    public init(
-        configuration: ServerConfiguration,
-        authority: SyncAuthority,
-        logger: Logger = Logger(label: "groundmist-sync"),
-        metrics: GroundmistMetrics = GroundmistMetrics(),
-        onShutdown: @escaping @Sendable () async -> Void = {}
-    ) throws(GroundmistServerError) {
-        try self.init(configuration: configuration, mode: .authenticated(authority), logger: logger, metrics: metrics, onShutdown: onShutdown)
-    }
 
     /// - Parameter onShutdown: runs once on graceful shutdown (SIGINT/SIGTERM or cancellation), after
     ///   the HTTP server has stopped and every WebSocket has been closed; the repos flush here.
@@ -149,19 +100,4 @@ public struct GroundmistServer: Sendable {
 /// `GET /healthz` body.
 struct HealthStatus: ResponseEncodable {
     let status: String
-}
-
-/// Waits for graceful shutdown, then runs the hook. Registered before the HTTP server, so the
-/// service group shuts it down last: the hook sees no more traffic.
-struct ShutdownHookService: Service, CustomStringConvertible {
-    let hook: @Sendable () async -> Void
-    let logger: Logger
-
-    var description: String { "ShutdownHookService" }
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        logger.info("shutting down: flushing")
-        await hook()
-    }
 }
