@@ -191,7 +191,7 @@ struct ServeCommand: AsyncParsableCommand {
             Groundmist sync server \(GroundmistVersion.current) on \(configuration.webSocketURL) (public URL \(authentication.publicURL))
             data directory: \(configuration.dataDirectory)
             owner: \(authentication.ownerDID)  service DID: \(authentication.serviceDID)
-            logins from today's apps (DPoP): \(authentication.dpopLogin.rawValue)
+            DPoP logins (today's apps): \(authentication.dpopLogin.rawValue)
             trusted proxies (X-Forwarded-For): \(authentication.trustedProxies)
 
             """
