@@ -31,8 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("public-url"), help: "Public https origin of the server, e.g. https://sync.example.com. Overrides PUBLIC_URL.")
     var publicURL: String?
 
+    /// The flag and variable keep their old "legacy" spelling: deployments depend on them.
     @Option(name: .customLong("legacy-auth"), help: "DPoP logins from today's apps: approve, trust or off. Overrides GROUNDMIST_LEGACY_AUTH.")
-    var legacyAuth: String?
+    var dpopLogin: String?
 
     @Flag(
         name: .customLong("require-auth"),
@@ -60,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let port { overrides["PORT"] = String(port) }
         if let dataDirectory { overrides["DATA_DIR"] = dataDirectory }
         if let publicURL { overrides["PUBLIC_URL"] = publicURL }
-        if let legacyAuth { overrides["GROUNDMIST_LEGACY_AUTH"] = legacyAuth }
+        if let dpopLogin { overrides["GROUNDMIST_LEGACY_AUTH"] = dpopLogin }
         if requireAuth { overrides["GROUNDMIST_REQUIRE_AUTH"] = "1" }
         let configuration: ServerConfiguration
         do {
@@ -89,8 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ServeError(description: "cannot create the data directory \(configuration.dataDirectory): \(error.localizedDescription)")
         }
         let policy: SharePolicy = sharePolicy == .announce ? .announceLoaded : .requestsOnly
+        let mode: ServeMode
         if let authentication = configuration.authentication {
-            try await runAuthenticated(
+            mode = try await Self.authenticatedMode(
                 configuration: configuration,
                 authentication: authentication,
                 policy: policy,
@@ -98,16 +100,42 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: logger
             )
         } else {
-            try await runDevelopment(configuration: configuration, policy: policy, metrics: metrics, logger: logger)
+            mode = try await Self.developmentMode(configuration: configuration, policy: policy, metrics: metrics, logger: logger)
         }
+        let server: GroundmistServer
+        do {
+            server = try GroundmistServer(configuration: configuration, mode: mode.server, logger: logger, metrics: metrics, onShutdown: mode.flush)
+        } catch {
+            await mode.close()
+            throw ServeError(description: error.description)
+        }
+        // Written unbuffered so the banner shows up at once even when stdout is a pipe (systemd, Docker).
+        FileHandle.standardOutput.write(Data(mode.banner.utf8))
+        do {
+            try await server.run()
+        } catch {
+            await mode.close()
+            throw error
+        }
+        await mode.close()
     }
 
-    private func runDevelopment(
+    /// What differs between the modes at start-up: the server's mode, where the documents flush at
+    /// shutdown, the banner, and what to release when the server stops.
+    private struct ServeMode {
+        let server: ServerMode
+        let flush: @Sendable () async -> Void
+        let banner: String
+        let close: @Sendable () async -> Void
+    }
+
+    /// No authentication, loopback only: one repo in the data directory.
+    private static func developmentMode(
         configuration: ServerConfiguration,
         policy: SharePolicy,
         metrics: GroundmistMetrics,
         logger: Logger
-    ) async throws {
+    ) async throws -> ServeMode {
         let storage: NodeFSRepoStorage
         do {
             storage = try NodeFSRepoStorage(directory: URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true))
@@ -121,19 +149,6 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger,
             metrics: metrics.repo
         )
-        let server: GroundmistServer
-        do {
-            server = try GroundmistServer(
-                configuration: configuration,
-                endpoint: repo,
-                logger: logger,
-                metrics: metrics,
-                onShutdown: { await repo.flush() }
-            )
-        } catch {
-            throw ServeError(description: error.description)
-        }
-        // Written unbuffered so the banner shows up at once even when stdout is a pipe (systemd, Docker).
         let banner = """
             Groundmist sync server on \(configuration.webSocketURL)
             data directory: \(configuration.dataDirectory)
@@ -141,17 +156,22 @@ struct ServeCommand: AsyncParsableCommand {
             set ATPROTO_DID, GROUNDMIST_SYNC_SECRET_KEY and PUBLIC_URL to require authentication
 
             """
-        FileHandle.standardOutput.write(Data(banner.utf8))
-        try await server.run()
+        return ServeMode(
+            server: .development(endpoint: repo, hardening: configuration.hardening, logger: logger),
+            flush: { await repo.flush() },
+            banner: banner,
+            close: {}
+        )
     }
 
-    private func runAuthenticated(
+    /// Logins and sync tokens, one repo per group; the owner's DID document is resolved over HTTP.
+    private static func authenticatedMode(
         configuration: ServerConfiguration,
         authentication: AuthenticationConfiguration,
         policy: SharePolicy,
         metrics: GroundmistMetrics,
         logger: Logger
-    ) async throws {
+    ) async throws -> ServeMode {
         let transport = AsyncHTTPTransport()
         let resolver = CachingDIDResolver(upstream: NetworkDIDResolver(transport: transport, plcURL: authentication.plcURL), logger: logger)
         let authority: SyncAuthority
@@ -167,35 +187,20 @@ struct ServeCommand: AsyncParsableCommand {
             try? await transport.shutdown()
             throw ServeError(description: "cannot start: \(error)")
         }
-        let server: GroundmistServer
-        do {
-            server = try GroundmistServer(
-                configuration: configuration,
-                authority: authority,
-                logger: logger,
-                metrics: metrics,
-                onShutdown: { await authority.groups.flush() }
-            )
-        } catch {
-            try? await transport.shutdown()
-            throw ServeError(description: error.description)
-        }
         let banner = """
             Groundmist sync server \(GroundmistVersion.current) on \(configuration.webSocketURL) (public URL \(authentication.publicURL))
             data directory: \(configuration.dataDirectory)
             owner: \(authentication.ownerDID)  service DID: \(authentication.serviceDID)
-            logins from today's apps (DPoP): \(authentication.legacyAuth.rawValue)
+            DPoP logins (today's apps): \(authentication.dpopLogin.rawValue)
             trusted proxies (X-Forwarded-For): \(authentication.trustedProxies)
 
             """
-        FileHandle.standardOutput.write(Data(banner.utf8))
-        do {
-            try await server.run()
-        } catch {
-            try? await transport.shutdown()
-            throw error
-        }
-        try? await transport.shutdown()
+        return ServeMode(
+            server: .authenticated(authority),
+            flush: { await authority.groups.flush() },
+            banner: banner,
+            close: { try? await transport.shutdown() }
+        )
     }
 }
 

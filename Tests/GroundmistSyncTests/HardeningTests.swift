@@ -20,7 +20,7 @@ import Testing
         Array(#"{"lexiconAuthorityDomain":"xyz.groundmist.library","rootDocUrl":\#(root.map { "\"\($0)\"" } ?? "null")}"#.utf8)
     }
 
-    /// The app's DPoP login straight through `SyncAuthority.login`, from `address`: the nonce
+    /// The app's DPoP login straight through `LoginService.login`, from `address`: the nonce
     /// handshake, then the login. `accessToken` defaults to a JWT bound to the app's key.
     static func dpopLogin(
         _ authority: SyncAuthority,
@@ -30,7 +30,7 @@ import Testing
         address: String?,
         userAgent: String? = nil,
         rootDocUrl: String? = nil
-    ) async throws -> LoginResponse {
+    ) async throws -> JSONResponse {
         let token = accessToken ?? app.accessToken(sub: owner.did.string)
         let challenge = await authority.login(
             authorization: ["DPoP \(token)"],
@@ -41,7 +41,7 @@ import Testing
             userAgent: userAgent,
             remoteAddress: address
         )
-        let nonce = try #require(challenge.headers.first { $0.0 == "DPoP-Nonce" }?.1)
+        let nonce = try #require(challenge[header: "DPoP-Nonce"])
         return await authority.login(
             authorization: ["DPoP \(token)"],
             proofs: [try app.proof(htu: LegacyAuthTests.htu, accessToken: token, nonce: nonce)],
@@ -53,7 +53,7 @@ import Testing
         )
     }
 
-    static func json(_ response: LoginResponse) -> [String: Any] {
+    static func json(_ response: JSONResponse) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(response.body.utf8))) as? [String: Any] ?? [:]
     }
 
@@ -139,7 +139,7 @@ import Testing
                     address: "203.0.113.9",
                     userAgent: "Library/1.0 (Firefox)"
                 )
-                statuses.append(response.status)
+                statuses.append(response.status.code)
             }
             // Rate-limited: only a burst got through, the rest were refused without a file write.
             #expect(statuses.filter { $0 == 200 }.count == PendingLoginLimiter.burstPerAddress)
@@ -403,5 +403,29 @@ import Testing
         // Bounded: many distinct DIDs keep at most `maximumEntries` failures.
         for _ in 0..<50 { _ = try? await resolver.resolve(try TestOwner().did, forceRefresh: false) }
         #expect(await resolver.counts.failures <= 10)
+    }
+}
+
+extension SyncAuthority {
+    /// A login through `LoginService`, answered as `POST /authenticate` answers it, without HTTP.
+    func login(
+        authorization: [String],
+        proofs: [String],
+        method: String,
+        path: String,
+        body: [UInt8],
+        userAgent: String? = nil,
+        remoteAddress: String? = nil
+    ) async -> JSONResponse {
+        let result = await logins.login(
+            authorization: authorization,
+            proofs: proofs,
+            method: method,
+            path: path,
+            body: body,
+            userAgent: userAgent,
+            remoteAddress: remoteAddress
+        )
+        return AuthenticateRoutes.response(for: result)
     }
 }

@@ -136,8 +136,10 @@ import Testing
         let signaturePart = String(jwt.split(separator: ".")[2])
         let payloadPart = String(jwt.split(separator: ".")[1])
         let jws = try CompactJWS(jwt)
-        let response = LoginResponse(status: 200, headers: [], body: #"{"result":"OK","token":"\#(jwt)"}"#)
-        for value in [jws as Any, response as Any] {
+        let response = JSONResponse(status: .ok, headers: [:], body: #"{"result":"OK","token":"\#(jwt)"}"#)
+        let grant = LoginGrant(token: jwt, rootDocUrl: nil)
+        let result = LoginResult(.approved(grant), dpopNonce: "nonce")
+        for value in [jws as Any, response as Any, grant as Any, LoginOutcome.pending(grant) as Any, result as Any] {
             var dumpedValue = ""
             dump(value, to: &dumpedValue)
             for rendered in ["\(value)", String(reflecting: value), dumpedValue] {

@@ -4,8 +4,10 @@ import Foundation
 import Logging
 import Metrics
 
-/// Everything the authenticated mode needs: who may log in, the sessions and tokens that result,
-/// and the group repos connections are routed to.
+/// The authenticated mode, assembled: the state it keeps (sessions, tokens, group repos, root
+/// documents, open connections) and the services built on it — `logins` answers
+/// `POST /authenticate`, `connections` decides WebSocket upgrades and `watcher` closes the
+/// connections of revoked sessions and expired tokens.
 public struct SyncAuthority: Sendable, CustomStringConvertible, CustomReflectable {
     public let configuration: AuthenticationConfiguration
     public let sessions: SessionStore
@@ -13,22 +15,16 @@ public struct SyncAuthority: Sendable, CustomStringConvertible, CustomReflectabl
     public let groups: GroupRepositories
     public let roots: RootDocumentRegistry
     public let liveConnections: LiveConnections
-    /// Session-file reload failures already logged.
-    let reloadWarnings = DistinctWarnings()
-    let serviceAuth: ServiceAuthVerifier
-    let compatibility: CompatibilityAuthenticator
-    let nonces: DPoPNonces
-    /// New pending logins per address and in all (`PendingLoginLimiter`).
-    let pendingLimiter: PendingLoginLimiter
-    let clock: any AuthClock
-    let logger: Logger
-    /// Where auth failures are counted; nil uses the bootstrapped `MetricsSystem`.
-    let metrics: (any MetricsFactory)?
+    /// Group → repo, asking joining peers for the group's root document.
+    public let groupRouter: GroupRouter
+    public let logins: LoginService
+    public let connections: SyncTokenAuthorizer
+    public let watcher: SessionWatcher
 
     /// - Parameters:
     ///   - resolver: resolves the owner's DID document (a caching network resolver in production).
     ///   - clock: one clock for every time check, so tests can pin time.
-    ///   - metrics: the factory for `groundmist_auth_failures_total`; nil uses `MetricsSystem`.
+    ///   - metrics: the factory for `groundmist_auth_failures_total` and the repos' metrics; nil uses `MetricsSystem`.
     public init(
         configuration: AuthenticationConfiguration,
         dataDirectory: String,
@@ -39,9 +35,6 @@ public struct SyncAuthority: Sendable, CustomStringConvertible, CustomReflectabl
         logger: Logger
     ) async throws {
         self.configuration = configuration
-        self.metrics = metrics
-        self.clock = clock
-        self.logger = logger
         sessions = try SessionStore(dataDirectory: dataDirectory, now: { Date(timeIntervalSince1970: clock.now()) })
         tokens = await SyncTokens(secret: configuration.secretKey, ownerDID: configuration.ownerDID.string, clock: clock)
         groups = GroupRepositories(
@@ -52,45 +45,34 @@ public struct SyncAuthority: Sendable, CustomStringConvertible, CustomReflectabl
         )
         roots = try RootDocumentRegistry(dataDirectory: dataDirectory)
         liveConnections = LiveConnections()
-        var serviceConfiguration = ServiceAuthConfiguration(
-            ownerDID: configuration.ownerDID,
-            serviceDID: try DID(configuration.serviceDID),
-            serviceID: AuthenticationConfiguration.serviceID
-        )
-        // The replay cache is not persisted: refuse tokens minted before this process started.
-        serviceConfiguration.notIssuedBefore = clock.now() - 5
-        serviceAuth = ServiceAuthVerifier(configuration: serviceConfiguration, resolver: resolver, clock: clock, logger: logger)
-        nonces = DPoPNonces(clock: clock)
-        pendingLimiter = PendingLoginLimiter(clock: clock)
-        let dpop = DPoPVerifier(configuration: DPoPConfiguration(publicURL: configuration.publicURL), nonces: nonces, clock: clock)
-        // Opaque `tok-…` tokens carry no claims at all; tolerable only when the owner approves each session.
-        compatibility = CompatibilityAuthenticator(
-            ownerDID: configuration.ownerDID,
-            dpop: dpop,
+        groupRouter = GroupRouter(repositories: groups, roots: roots)
+        let failures = AuthFailureCounter(metrics: metrics)
+        // One reloader for both users, so a broken session file is warned about once.
+        let reloader = SessionReloader(sessions: sessions, logger: logger)
+        logins = try LoginService(
+            configuration: configuration,
+            sessions: sessions,
+            tokens: tokens,
+            groups: groupRouter,
+            resolver: resolver,
             clock: clock,
-            acceptOpaqueTokens: configuration.legacyAuth == .approve
+            failures: failures,
+            logger: logger
         )
+        connections = SyncTokenAuthorizer(
+            sessions: sessions,
+            tokens: tokens,
+            groups: groupRouter,
+            liveConnections: liveConnections,
+            reloader: reloader,
+            clock: clock,
+            failures: failures,
+            logger: logger
+        )
+        watcher = SessionWatcher(sessions: sessions, reloader: reloader, liveConnections: liveConnections, clock: clock, logger: logger)
     }
 
     /// Short, and without the configuration tree: whatever prints the authority never prints the key.
     public var description: String { "SyncAuthority(owner: \(configuration.ownerDID))" }
     public var customMirror: Mirror { Mirror(self, children: ["owner": configuration.ownerDID.string], displayStyle: .struct) }
-
-    /// The group's repo, asking joining peers for the group's root document if one is registered.
-    public func repo(for group: NamespacePrefix) async throws -> Repo {
-        let repo = try await groups.repo(for: group)
-        if let root = await roots.root(of: group.string) { await repo.requestOnJoin(root.documentId) }
-        return repo
-    }
-
-    public static let authFailuresMetric = GroundmistMetrics.authFailuresLabel
-
-    /// Counts a refused request by a short reason (metric `groundmist_auth_failures_total`).
-    func recordFailure(_ reason: AuthFailureReason) {
-        if let metrics {
-            Counter(label: Self.authFailuresMetric, dimensions: [("reason", reason.rawValue)], factory: metrics).increment()
-        } else {
-            Counter(label: Self.authFailuresMetric, dimensions: [("reason", reason.rawValue)]).increment()
-        }
-    }
 }

@@ -1,9 +1,12 @@
 import ATProto
 import Foundation
 
-/// How the server treats logins from today's Groundmist apps (`Authorization: DPoP <PDS access token>`),
-/// whose access token a third party cannot verify (docs/auth.md §5).
-public enum LegacyAuthMode: String, Sendable, Equatable, CaseIterable {
+/// How the server treats DPoP logins — the login of today's Groundmist apps
+/// (`Authorization: DPoP <PDS access token>`), whose access token a third party cannot verify
+/// (docs/auth.md §5). Set by `GROUNDMIST_LEGACY_AUTH` / `--legacy-auth`: the variable, the flag, the
+/// `LegacyAuthDisabled` error name and the `legacy_auth_disabled` metric reason keep their old
+/// spelling because deployments, apps and dashboards depend on it.
+public enum DPoPLoginMode: String, Sendable, Equatable, CaseIterable {
     /// The session waits until the owner runs `groundmist-sync sessions approve ID` (default).
     case approve
     /// The session is approved at once, as the original server did; anyone who can forge a token-shaped
@@ -34,7 +37,8 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
     public var publicURL: String
     /// Browser origins allowed by CORS; `["*"]` reflects any origin (the original's behaviour).
     public var allowedOrigins: [String]
-    public var legacyAuth: LegacyAuthMode
+    /// DPoP logins: approve, trust or off (`GROUNDMIST_LEGACY_AUTH`).
+    public var dpopLogin: DPoPLoginMode
     public var plcURL: String
     /// Sync token lifetime, in seconds.
     public var tokenLifetime: Double
@@ -46,7 +50,7 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
         secretKey: Secret,
         publicURL: String,
         allowedOrigins: [String] = AuthenticationConfiguration.defaultAllowedOrigins,
-        legacyAuth: LegacyAuthMode = .approve,
+        dpopLogin: DPoPLoginMode = .approve,
         plcURL: String = AuthenticationConfiguration.defaultPLCURL,
         tokenLifetime: Double = AuthenticationConfiguration.defaultTokenLifetime,
         trustedProxies: TrustedProxies = .loopback
@@ -55,7 +59,7 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
         self.secretKey = secretKey
         self.publicURL = publicURL
         self.allowedOrigins = allowedOrigins
-        self.legacyAuth = legacyAuth
+        self.dpopLogin = dpopLogin
         self.plcURL = plcURL
         self.tokenLifetime = tokenLifetime
         self.trustedProxies = trustedProxies
@@ -63,7 +67,7 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
 
     /// One short line; the secret key is never part of it.
     public var description: String {
-        "AuthenticationConfiguration(owner: \(ownerDID), publicURL: \(publicURL), legacyAuth: \(legacyAuth.rawValue), secretKey: \(secretKey))"
+        "AuthenticationConfiguration(owner: \(ownerDID), publicURL: \(publicURL), dpopLogin: \(dpopLogin.rawValue), secretKey: \(secretKey))"
     }
 
     /// `did:web:<host>` (with `%3A<port>` for a non-default port) for `PUBLIC_URL`.
@@ -82,9 +86,9 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
     /// Reads the authentication variables; nil (development mode) when `ATPROTO_DID` is unset or empty.
     static func parse(_ values: [String: String], problems: inout [ConfigurationProblem]) -> AuthenticationConfiguration? {
         // Checked even without ATPROTO_DID, so a typo is reported before it matters.
-        var legacyAuth = LegacyAuthMode.approve
+        var dpopLogin = DPoPLoginMode.approve
         if let text = values["GROUNDMIST_LEGACY_AUTH"], !text.isEmpty {
-            if let mode = LegacyAuthMode(rawValue: text.lowercased()) { legacyAuth = mode } else { problems.append(.invalidLegacyAuth(text)) }
+            if let mode = DPoPLoginMode(rawValue: text.lowercased()) { dpopLogin = mode } else { problems.append(.invalidDPoPLogin(text)) }
         }
         var tokenLifetime = defaultTokenLifetime
         if let text = values["GROUNDMIST_TOKEN_LIFETIME"], !text.isEmpty {
@@ -148,7 +152,7 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
             secretKey: secret,
             publicURL: publicURL,
             allowedOrigins: allowedOrigins,
-            legacyAuth: legacyAuth,
+            dpopLogin: dpopLogin,
             plcURL: plcURL,
             tokenLifetime: tokenLifetime,
             trustedProxies: trustedProxies
@@ -205,3 +209,33 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
         return Origin(scheme: scheme, host: String(host), port: port)
     }
 }
+
+extension AuthenticationConfiguration {
+    /// The old spelling, kept only until the shared test-support code (another branch) is merged.
+    @available(*, deprecated, renamed: "init(ownerDID:secretKey:publicURL:allowedOrigins:dpopLogin:plcURL:tokenLifetime:trustedProxies:)")
+    public init(
+        ownerDID: DID,
+        secretKey: Secret,
+        publicURL: String,
+        allowedOrigins: [String] = AuthenticationConfiguration.defaultAllowedOrigins,
+        legacyAuth: DPoPLoginMode,
+        plcURL: String = AuthenticationConfiguration.defaultPLCURL,
+        tokenLifetime: Double = AuthenticationConfiguration.defaultTokenLifetime,
+        trustedProxies: TrustedProxies = .loopback
+    ) {
+        self.init(
+            ownerDID: ownerDID,
+            secretKey: secretKey,
+            publicURL: publicURL,
+            allowedOrigins: allowedOrigins,
+            dpopLogin: legacyAuth,
+            plcURL: plcURL,
+            tokenLifetime: tokenLifetime,
+            trustedProxies: trustedProxies
+        )
+    }
+}
+
+/// The old spelling, kept only until the shared test-support code (another branch) is merged.
+@available(*, deprecated, renamed: "DPoPLoginMode")
+public typealias LegacyAuthMode = DPoPLoginMode

@@ -185,7 +185,7 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
     case missingPublicURL
     case invalidPublicURL(String)
     case invalidAllowedOrigin(String)
-    case invalidLegacyAuth(String)
+    case invalidDPoPLogin(String)
     case invalidPLCURL(String)
     case invalidTokenLifetime(String)
     case invalidLimit(name: String, value: String)
@@ -223,7 +223,7 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
             return "PUBLIC_URL must be an http(s) origin without a path, e.g. https://sync.example.com (got \"\(value)\")"
         case .invalidAllowedOrigin(let value):
             return "GROUNDMIST_ALLOWED_ORIGINS must be a comma-separated list of origins like https://app.example.com, or * (bad entry \"\(value)\")"
-        case .invalidLegacyAuth(let value):
+        case .invalidDPoPLogin(let value):
             return "GROUNDMIST_LEGACY_AUTH must be approve, trust or off (got \"\(value)\")"
         case .invalidPLCURL(let value):
             return "PLC_URL must be an http(s) URL, e.g. https://plc.directory (got \"\(value)\")"

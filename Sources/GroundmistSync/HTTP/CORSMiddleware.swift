@@ -40,13 +40,3 @@ struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 }
-
-/// JSON error bodies `{"error", "message"}`.
-enum JSONResponse {
-    static func error(_ status: HTTPResponse.Status, _ error: String, _ message: String, headers: HTTPFields = [:]) -> Response {
-        var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
-        let body = "{\"error\":\(JSONText.string(error)),\"message\":\(JSONText.string(message))}"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: .init(string: body)))
-    }
-}

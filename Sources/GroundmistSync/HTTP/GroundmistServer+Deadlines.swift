@@ -1,4 +1,3 @@
-import ATProto
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
@@ -32,31 +31,6 @@ extension GroundmistServer {
                 idleTimeout: max(hardening.idleTimeout, pingInterval * 3),
                 headerTimeout: hardening.headerTimeout
             )
-        }
-    }
-}
-
-extension RefusedUpgrade {
-    static let originBody = #"{"error":"Forbidden","message":"this origin may not open a WebSocket to the development server"}"#
-
-    /// Answers a development-mode upgrade from a web page that is not a local app with 403.
-    static func refuseOrigin(_ origins: [String], on channel: any Channel, logger: Logger) async {
-        logger.notice(
-            "WebSocket refused: origin not allowed in development mode (set GROUNDMIST_DEV_ORIGINS to allow it)",
-            metadata: ["origin": "\(LogSafe(origins.joined(separator: ", ")))"]
-        )
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        headers.add(name: "Content-Length", value: "\(originBody.utf8.count)")
-        headers.add(name: "Connection", value: "close")
-        let head = HTTPResponseHead(version: .http1_1, status: .forbidden, headers: headers)
-        do {
-            channel.write(HTTPServerResponsePart.head(head), promise: nil)
-            channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: originBody))), promise: nil)
-            try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
-            try await channel.close(mode: .output).get()
-        } catch {
-            // The client is already gone.
         }
     }
 }

@@ -1,28 +1,33 @@
+import HTTPTypes
 import NIOCore
-import NIOHTTP1
 
-/// Answers a refused WebSocket upgrade with 401 before any upgrade.
+/// Answers a refused WebSocket upgrade before any upgrade: 401 without a valid token, 403 for a
+/// web page the development server does not serve.
 ///
-/// hummingbird-websocket answers every refused upgrade with an empty 400, so the 401 is written here,
-/// straight into the HTTP pipeline, and the write side is then shut: the library's own 400 can no
-/// longer reach the client. Why the token was refused is only logged.
+/// hummingbird-websocket answers every refused upgrade with an empty 400, so the answer is written
+/// here, straight into the HTTP pipeline, and the write side is then shut: the library's own 400 can
+/// no longer reach the client. Why the upgrade was refused is only logged (by the authorizer).
 enum RefusedUpgrade {
-    static let body = #"{"error":"Unauthorized","message":"a valid, approved sync token is required"}"#
+    static let unauthorized = JSONResponse.error(
+        .unauthorized,
+        "Unauthorized",
+        "a valid, approved sync token is required",
+        headers: [.wwwAuthenticate: "Bearer"]
+    )
+    static let forbiddenOrigin = JSONResponse.error(
+        .forbidden,
+        "Forbidden",
+        "this origin may not open a WebSocket to the development server"
+    )
 
-    static func respond(on channel: any Channel) async {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        headers.add(name: "Content-Length", value: "\(body.utf8.count)")
-        headers.add(name: "WWW-Authenticate", value: "Bearer")
-        headers.add(name: "Connection", value: "close")
-        let head = HTTPResponseHead(version: .http1_1, status: .unauthorized, headers: headers)
-        do {
-            channel.write(HTTPServerResponsePart.head(head), promise: nil)
-            channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
-            try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
-            try await channel.close(mode: .output).get()
-        } catch {
-            // The client is already gone; nothing to tell it.
+    static func response(for refusal: UpgradeRefusal) -> JSONResponse {
+        switch refusal {
+        case .unauthorized: unauthorized
+        case .forbiddenOrigin: forbiddenOrigin
         }
+    }
+
+    static func respond(_ refusal: UpgradeRefusal, on channel: any Channel) async {
+        await response(for: refusal).write(to: channel)
     }
 }

@@ -11,7 +11,9 @@ public struct AuthFailureReason: RawRepresentable, Hashable, Sendable, CustomStr
     public static let invalidRequest = Self(rawValue: "invalid_request")
     public static let missingCredentials = Self(rawValue: "missing_credentials")
     public static let invalidBody = Self(rawValue: "invalid_body")
-    public static let legacyAuthDisabled = Self(rawValue: "legacy_auth_disabled")
+    /// A DPoP login while `GROUNDMIST_LEGACY_AUTH=off`. The value keeps its old "legacy" spelling:
+    /// dashboards and alerts select on it.
+    public static let dpopLoginDisabled = Self(rawValue: "legacy_auth_disabled")
     public static let invalidDPoPProof = Self(rawValue: "invalid_dpop_proof")
     public static let invalidAccessToken = Self(rawValue: "invalid_access_token")
     /// A new pending DPoP login refused by the per-address or global rate limit.
@@ -33,7 +35,7 @@ public struct AuthFailureReason: RawRepresentable, Hashable, Sendable, CustomStr
     public static var all: [AuthFailureReason] {
         let every: [AuthFailureReason] =
             [
-                .invalidRequest, .missingCredentials, .invalidBody, .legacyAuthDisabled, .invalidDPoPProof, .invalidAccessToken,
+                .invalidRequest, .missingCredentials, .invalidBody, .dpopLoginDisabled, .invalidDPoPProof, .invalidAccessToken,
                 .rateLimited, .tokenMissing, .sessionUnknown, .sessionPending, .sessionRevoked, .wrongGroup,
             ] + ServiceAuthError.Name.allCases.map { Self($0) } + SyncTokenError.allCases.map { Self($0) }
         var seen: Set<AuthFailureReason> = []

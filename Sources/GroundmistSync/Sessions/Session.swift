@@ -4,7 +4,7 @@ import Foundation
 /// Sync tokens name their session, so changing its status takes effect on every token at once.
 public struct Session: Codable, Sendable, Equatable {
     public enum Status: String, Codable, Sendable, CaseIterable {
-        /// Waiting for `groundmist-sync sessions approve ID` (legacy DPoP logins).
+        /// Waiting for `groundmist-sync sessions approve ID` (DPoP logins).
         case pending
         case approved
         case revoked

@@ -34,14 +34,14 @@ import Testing
             let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, tokenLifetime: 3600, clock: clock)
             let session = try await authority.sessions.create(group: "xyz.groundmist.library", method: .cli, status: .approved, lifetime: 3600)
             let token = try await authority.tokens.mint(session: session)
-            let grant = try #require(await authority.authorizeConnection(target: "/?token=\(token)", authorization: []))
+            let grant = try #require(await authority.connections.authorize(target: "/?token=\(token)", authorization: []))
             #expect(grant.expires == session.expires)
             let closed = Recorder()
             _ = await authority.liveConnections.add(session: session.id, expires: grant.expires) { closed.append(session.id) }
-            await authority.dropUnapprovedConnections()
+            await authority.watcher.dropUnapprovedConnections()
             #expect(closed.items.isEmpty)
             clock.advance(by: 3601)
-            await authority.dropUnapprovedConnections()
+            await authority.watcher.dropUnapprovedConnections()
             #expect(closed.items == [session.id])
         }
     }
@@ -54,14 +54,14 @@ import Testing
             _ = try await authority.sessions.create(group: "xyz.groundmist.library", method: .cli, status: .approved, lifetime: 3600)
             // Another process leaves a file the server cannot read.
             try Data("not json".utf8).write(to: URL(fileURLWithPath: dataDirectory + "/.groundmist/sessions.json"))
-            for _ in 0..<3 { await authority.dropUnapprovedConnections() }
+            for _ in 0..<3 { await authority.watcher.dropUnapprovedConnections() }
             let warnings = capture.all.filter { $0.level == .warning && $0.message.contains("session file") }
             #expect(warnings.count == 1)
             // Repaired, then broken again: warned again.
             try FileManager.default.removeItem(atPath: dataDirectory + "/.groundmist/sessions.json")
-            await authority.dropUnapprovedConnections()
+            await authority.watcher.dropUnapprovedConnections()
             try Data("still not json".utf8).write(to: URL(fileURLWithPath: dataDirectory + "/.groundmist/sessions.json"))
-            await authority.dropUnapprovedConnections()
+            await authority.watcher.dropUnapprovedConnections()
             #expect(capture.all.filter { $0.level == .warning && $0.message.contains("session file") }.count == 2)
         }
     }

@@ -32,7 +32,7 @@ import Testing
         #expect(authentication.allowedOrigins == ["https://app.example.com", "http://localhost:5173"])
         #expect(authentication.allows(origin: "http://localhost:5173"))
         #expect(!authentication.allows(origin: "https://library.groundmist.xyz"))
-        #expect(authentication.legacyAuth == .trust)
+        #expect(authentication.dpopLogin == .trust)
         #expect(authentication.plcURL == "http://127.0.0.1:2582")
         #expect(authentication.tokenLifetime == 12 * 3600)
     }
@@ -40,7 +40,7 @@ import Testing
     @Test func defaults() throws {
         let authentication = try #require(try ServerConfiguration.parse(Self.valid).authentication)
         #expect(authentication.allowedOrigins == ["https://library.groundmist.xyz", "https://editor.groundmist.xyz"])
-        #expect(authentication.legacyAuth == .approve)
+        #expect(authentication.dpopLogin == .approve)
         #expect(authentication.plcURL == "https://plc.directory")
         #expect(authentication.tokenLifetime == 2_592_000)
         var withPort = Self.valid
@@ -58,7 +58,7 @@ import Testing
         } catch {
             #expect(error.problems.contains(.shortSecretKey(bytes: 5)))
             #expect(error.problems.contains(.missingPublicURL))
-            #expect(error.problems.contains(.invalidLegacyAuth("maybe")))
+            #expect(error.problems.contains(.invalidDPoPLogin("maybe")))
             #expect(error.problems.contains(.invalidAllowedOrigin("library.groundmist.xyz")))
             #expect(error.problems.contains(.invalidPLCURL("plc.directory")))
             #expect(error.problems.contains(.invalidTokenLifetime("forever")))
@@ -111,7 +111,7 @@ import Testing
         )
         let authentication = try #require(configuration.authentication)
         #expect(authentication.publicURL == "https://from-env.example")
-        #expect(authentication.legacyAuth == .trust)
+        #expect(authentication.dpopLogin == .trust)
     }
 }
 

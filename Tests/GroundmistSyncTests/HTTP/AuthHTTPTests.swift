@@ -140,7 +140,7 @@ import Testing
                 #expect(try await upgradeStatus(port: port, path: "/?token=\(token)") == 101)
             }
         }
-        let label = SyncAuthority.authFailuresMetric
+        let label = GroundmistMetrics.authFailuresLabel
         #expect(metrics.counterTotal(label: label, dimensions: [("reason", "missing_credentials")]) == 1)
         #expect(metrics.counterTotal(label: label, dimensions: [("reason", "bad_jwt_audience")]) == 1)
         #expect(metrics.counterTotal(label: label, dimensions: [("reason", "token_missing")]) == 1)

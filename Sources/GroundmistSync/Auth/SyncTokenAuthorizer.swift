@@ -12,10 +12,35 @@ public struct ConnectionGrant: Sendable {
     public let expires: Date
 }
 
-extension SyncAuthority {
-    /// Decides a WebSocket upgrade from its sync token (`?token=` or `Authorization: Bearer`).
-    /// Returns nil to refuse; the reason is logged and counted, never the token.
-    public func authorizeConnection(target: String, authorization: [String]) async -> ConnectionGrant? {
+/// The authenticated mode's authorizer: sync token (`?token=` or `Authorization: Bearer`) →
+/// approved session → the token's group repo (docs/auth.md §9). Accepted connections are
+/// registered in `LiveConnections`, so revoking their session closes them.
+public struct SyncTokenAuthorizer: ConnectionAuthorizer {
+    let sessions: SessionStore
+    let tokens: SyncTokens
+    let groups: GroupRouter
+    let liveConnections: LiveConnections
+    let reloader: SessionReloader
+    let clock: any AuthClock
+    let failures: AuthFailureCounter
+    let logger: Logger
+
+    public func authorize(_ request: UpgradeRequest) async -> UpgradeDecision {
+        guard let grant = await authorize(target: request.target, authorization: request.authorization) else {
+            return .refuse(.unauthorized)
+        }
+        let liveConnections = liveConnections
+        return .accept(
+            AcceptedConnection(endpoint: grant.repo, logMetadata: ["session": "\(grant.session.id)"]) { close in
+                let handle = await liveConnections.add(session: grant.session.id, expires: grant.expires, close: close)
+                return { await liveConnections.remove(session: grant.session.id, handle: handle) }
+            }
+        )
+    }
+
+    /// Decides an upgrade from its sync token. Returns nil to refuse; the reason is logged and
+    /// counted, never the token.
+    public func authorize(target: String, authorization: [String]) async -> ConnectionGrant? {
         let token = Self.queryParameter("token", in: target) ?? Self.bearerToken(authorization)
         guard let token, !token.isEmpty else { return refuse(.tokenMissing) }
         let claims: SyncTokenClaims
@@ -25,7 +50,7 @@ extension SyncAuthority {
             return refuse(AuthFailureReason(error))
         }
         // Pick up approvals and revocations made by the CLI a moment ago.
-        await reloadSessions()
+        await reloader.reload()
         guard let session = await sessions.session(claims.sid) else { return refuse(.sessionUnknown, session: claims.sid) }
         switch session.status {
         case .pending: return refuse(.sessionPending, session: session.id)
@@ -39,14 +64,14 @@ extension SyncAuthority {
         do {
             // A login that waited for approval registers its root document only now.
             if let submitted = session.rootDocUrl {
-                if let url = try? AutomergeURL(submitted) { _ = try await roots.register(url, for: group.string) }
+                if let url = try? AutomergeURL(submitted) { _ = try await groups.roots.register(url, for: group.string) }
                 try await sessions.clearRootDocUrl(session.id)
             }
             // A pending session expires within a day; approved, it lives as long as its token.
             if session.expires < claims.exp.value {
                 _ = try await sessions.extend(session.id, until: claims.exp.value)
             }
-            repo = try await self.repo(for: group)
+            repo = try await groups.repo(for: group)
         } catch {
             logger.error("cannot open the group repository", metadata: ["group": "\(group)", "error": "\(error)"])
             return nil
@@ -59,40 +84,12 @@ extension SyncAuthority {
         return ConnectionGrant(session: session, group: group, repo: repo, expires: claims.exp.value)
     }
 
-    /// Re-reads the session file; a failure (e.g. the file made unreadable by running the CLI as
-    /// root) is logged as a warning once per distinct error, not on every poll.
-    func reloadSessions() async {
-        do {
-            try await sessions.reloadIfChanged()
-            await reloadWarnings.succeeded()
-        } catch {
-            guard await reloadWarnings.isNew(error.description) else { return }
-            logger.warning(
-                "cannot re-read the session file; approvals and revocations made since are not seen",
-                metadata: ["error": "\(error.description)"]
-            )
-        }
-    }
-
     private func refuse(_ reason: AuthFailureReason, session: String? = nil) -> ConnectionGrant? {
-        recordFailure(reason)
+        failures.record(reason)
         var metadata: Logger.Metadata = ["reason": "\(reason)"]
         if let session { metadata["session"] = "\(LogSafe(session))" }
         logger.notice("WebSocket refused", metadata: metadata)
         return nil
-    }
-
-    /// Closes the live connections of every session that is no longer approved, and every
-    /// connection whose token has expired.
-    public func dropUnapprovedConnections() async {
-        await reloadSessions()
-        await liveConnections.closeExpired(now: Date(timeIntervalSince1970: clock.now()))
-        for id in await liveConnections.sessionIDs {
-            let status = await sessions.session(id)?.status
-            guard status != .approved else { continue }
-            logger.notice("closing the connections of a session", metadata: ["session": "\(id)", "status": "\(status?.rawValue ?? "deleted")"])
-            await liveConnections.closeAll(of: id)
-        }
     }
 
     static func queryParameter(_ name: String, in target: String) -> String? {
