@@ -34,7 +34,7 @@ import Testing
         let token = accessToken ?? app.accessToken(sub: owner.did.string)
         let challenge = await authority.login(
             authorization: ["DPoP \(token)"],
-            proofs: [try app.proof(htu: LegacyAuthTests.htu, accessToken: token, nonce: nil)],
+            proofs: [try app.proof(htu: DPoPLoginTests.htu, accessToken: token, nonce: nil)],
             method: "POST",
             path: "/authenticate",
             body: body(root: rootDocUrl),
@@ -44,7 +44,7 @@ import Testing
         let nonce = try #require(challenge[header: "DPoP-Nonce"])
         return await authority.login(
             authorization: ["DPoP \(token)"],
-            proofs: [try app.proof(htu: LegacyAuthTests.htu, accessToken: token, nonce: nonce)],
+            proofs: [try app.proof(htu: DPoPLoginTests.htu, accessToken: token, nonce: nonce)],
             method: "POST",
             path: "/authenticate",
             body: body(root: rootDocUrl),

@@ -92,14 +92,14 @@ import Testing
         let app = TestDPoPApp()
         let accessToken = app.accessToken(sub: owner.did.string)
         credentials.append(accessToken)
-        let firstProof = try app.proof(htu: LegacyAuthTests.htu, accessToken: accessToken, nonce: nil)
+        let firstProof = try app.proof(htu: DPoPLoginTests.htu, accessToken: accessToken, nonce: nil)
         credentials.append(firstProof)
         let (challenge, _) = try await postAuthenticate(
             port: port,
             headers: [("Authorization", "DPoP \(accessToken)"), ("DPoP", firstProof)]
         )
         let nonce = try #require(challenge.headers["dpop-nonce"])
-        let proof = try app.proof(htu: LegacyAuthTests.htu, accessToken: accessToken, nonce: nonce)
+        let proof = try app.proof(htu: DPoPLoginTests.htu, accessToken: accessToken, nonce: nonce)
         credentials.append(proof)
         let (dpopResponse, dpopBody) = try await postAuthenticate(
             port: port,

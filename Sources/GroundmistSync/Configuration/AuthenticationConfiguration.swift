@@ -209,33 +209,3 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
         return Origin(scheme: scheme, host: String(host), port: port)
     }
 }
-
-extension AuthenticationConfiguration {
-    /// The old spelling, kept only until the shared test-support code (another branch) is merged.
-    @available(*, deprecated, renamed: "init(ownerDID:secretKey:publicURL:allowedOrigins:dpopLogin:plcURL:tokenLifetime:trustedProxies:)")
-    public init(
-        ownerDID: DID,
-        secretKey: Secret,
-        publicURL: String,
-        allowedOrigins: [String] = AuthenticationConfiguration.defaultAllowedOrigins,
-        legacyAuth: DPoPLoginMode,
-        plcURL: String = AuthenticationConfiguration.defaultPLCURL,
-        tokenLifetime: Double = AuthenticationConfiguration.defaultTokenLifetime,
-        trustedProxies: TrustedProxies = .loopback
-    ) {
-        self.init(
-            ownerDID: ownerDID,
-            secretKey: secretKey,
-            publicURL: publicURL,
-            allowedOrigins: allowedOrigins,
-            dpopLogin: legacyAuth,
-            plcURL: plcURL,
-            tokenLifetime: tokenLifetime,
-            trustedProxies: trustedProxies
-        )
-    }
-}
-
-/// The old spelling, kept only until the shared test-support code (another branch) is merged.
-@available(*, deprecated, renamed: "DPoPLoginMode")
-public typealias LegacyAuthMode = DPoPLoginMode

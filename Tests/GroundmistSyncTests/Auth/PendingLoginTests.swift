@@ -19,12 +19,12 @@ import Testing
     @Test func pendingLoginRegistersNothingUntilApprovedAndConnected() async throws {
         let owner = try TestOwner()
         try await withTemporaryDirectory { dataDirectory in
-            let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, legacyAuth: .approve)
+            let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, dpopLogin: .approve)
             let app = TestDPoPApp()
             let submitted = AutomergeURL(documentId: DocumentId.random()).description
             let other = AutomergeURL(documentId: DocumentId.random()).description
             try await withAuthServer(authority: authority) { port in
-                let (response, body) = try await LegacyAuthTests.login(port: port, app: app, owner: owner, rootDocUrl: submitted)
+                let (response, body) = try await DPoPLoginTests.login(port: port, app: app, owner: owner, rootDocUrl: submitted)
                 #expect(response.status == 200)
                 // The submitted root is echoed, but not registered; no group folder, no repo.
                 #expect(body["rootDocUrl"] as? String == submitted)
@@ -40,7 +40,7 @@ import Testing
                 #expect(claims.exp.value.timeIntervalSince(pending.created) > SessionStore.pendingLifetime)
 
                 // Another unapproved app cannot claim the root either: it gets its own echoed back.
-                let (_, otherBody) = try await LegacyAuthTests.login(port: port, app: TestDPoPApp(), owner: owner, rootDocUrl: other)
+                let (_, otherBody) = try await DPoPLoginTests.login(port: port, app: TestDPoPApp(), owner: owner, rootDocUrl: other)
                 #expect(otherBody["rootDocUrl"] as? String == other)
                 #expect(await authority.roots.root(of: Self.group) == nil)
 
@@ -56,9 +56,9 @@ import Testing
 
                 // A later pending login still gets only its own root back: an unapproved client
                 // learns nothing about the group's registered root (or that the group exists).
-                let (_, laterBody) = try await LegacyAuthTests.login(port: port, app: TestDPoPApp(), owner: owner, rootDocUrl: other)
+                let (_, laterBody) = try await DPoPLoginTests.login(port: port, app: TestDPoPApp(), owner: owner, rootDocUrl: other)
                 #expect(laterBody["rootDocUrl"] as? String == other)
-                let (_, silentBody) = try await LegacyAuthTests.login(port: port, app: TestDPoPApp(), owner: owner)
+                let (_, silentBody) = try await DPoPLoginTests.login(port: port, app: TestDPoPApp(), owner: owner)
                 #expect(silentBody["rootDocUrl"] is NSNull)
             }
         }
@@ -143,10 +143,10 @@ import Testing
     @Test func loginRecordsUserAgentAndAddress() async throws {
         let owner = try TestOwner()
         try await withTemporaryDirectory { dataDirectory in
-            let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, legacyAuth: .approve)
+            let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, dpopLogin: .approve)
             try await withAuthServer(authority: authority) { port in
                 // The peer is loopback (a reverse proxy): its appended X-Forwarded-For entry is the client.
-                let (response, _) = try await LegacyAuthTests.login(
+                let (response, _) = try await DPoPLoginTests.login(
                     port: port,
                     app: TestDPoPApp(),
                     owner: owner,
@@ -182,7 +182,7 @@ import Testing
                     method: "POST",
                     path: "/authenticate",
                     headers: [
-                        ("Authorization", "DPoP \(token)"), ("DPoP", try app.proof(htu: LegacyAuthTests.htu, accessToken: token, nonce: nil)),
+                        ("Authorization", "DPoP \(token)"), ("DPoP", try app.proof(htu: DPoPLoginTests.htu, accessToken: token, nonce: nil)),
                         ("Content-Type", "application/json"),
                     ],
                     body: "{not json"

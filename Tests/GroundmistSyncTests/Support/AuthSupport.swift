@@ -15,7 +15,7 @@ let testSecret = "0123456789abcdef0123456789abcdef-test-secret"
 func makeAuthority(
     owner: TestOwner,
     dataDirectory: String,
-    legacyAuth: LegacyAuthMode = .approve,
+    dpopLogin: DPoPLoginMode = .approve,
     secret: String = testSecret,
     resolver: (any DIDResolver)? = nil,
     tokenLifetime: Double = AuthenticationConfiguration.defaultTokenLifetime,
@@ -27,7 +27,7 @@ func makeAuthority(
         ownerDID: owner.did,
         secretKey: Secret(text: secret),
         publicURL: testPublicURL,
-        legacyAuth: legacyAuth,
+        dpopLogin: dpopLogin,
         tokenLifetime: tokenLifetime
     )
     return try await SyncAuthority(

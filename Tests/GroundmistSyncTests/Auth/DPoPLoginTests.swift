@@ -7,7 +7,7 @@ import Testing
 @testable import GroundmistSync
 
 /// The DPoP path today's apps use: nonce handshake, pending until approved, `trust` and `off`.
-@Suite struct LegacyAuthTests {
+@Suite struct DPoPLoginTests {
     static let htu = testPublicURL + "/authenticate"
 
     /// Performs the app's login: a first proof without nonce, then the retry with the server's nonce.
@@ -43,7 +43,7 @@ import Testing
     @Test func approveModeWaitsForTheOwnerThenSyncs() async throws {
         let owner = try TestOwner()
         try await withTemporaryDirectory { dataDirectory in
-            let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, legacyAuth: .approve)
+            let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, dpopLogin: .approve)
             let app = TestDPoPApp()
             try await withAuthServer(authority: authority) { port in
                 let (response, body) = try await Self.login(port: port, app: app, owner: owner)
@@ -73,7 +73,7 @@ import Testing
     @Test func trustModeApprovesAtOnce() async throws {
         let owner = try TestOwner()
         try await withTemporaryDirectory { dataDirectory in
-            let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, legacyAuth: .trust)
+            let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, dpopLogin: .trust)
             try await withAuthServer(authority: authority) { port in
                 let (response, body) = try await Self.login(port: port, app: TestDPoPApp(), owner: owner)
                 #expect(response.status == 200)
@@ -87,7 +87,7 @@ import Testing
     @Test func offModeRefusesDPoP() async throws {
         let owner = try TestOwner()
         try await withTemporaryDirectory { dataDirectory in
-            let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, legacyAuth: .off)
+            let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, dpopLogin: .off)
             try await withAuthServer(authority: authority) { port in
                 let app = TestDPoPApp()
                 let token = app.accessToken(sub: owner.did.string)
@@ -106,7 +106,7 @@ import Testing
     @Test func badAccessTokensAndProofsAreRefusedWithoutInvalidToken() async throws {
         let owner = try TestOwner()
         try await withTemporaryDirectory { dataDirectory in
-            let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, legacyAuth: .trust)
+            let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, dpopLogin: .trust)
             try await withAuthServer(authority: authority) { port in
                 let app = TestDPoPApp()
                 // Get a nonce first.

@@ -3,6 +3,7 @@ import AutomergeRepo
 import Foundation
 import HTTPTypes
 import Logging
+import TestSupport
 import Testing
 
 @testable import GroundmistSync
@@ -181,7 +182,7 @@ import Testing
         #expect(message.contains("ATPROTO_DID") && message.contains("PUBLIC_URL") && !message.contains("this build"))
         let owner = try TestOwner()
         try await withTemporaryDirectory { dataDirectory in
-            let trusting = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, legacyAuth: .trust)
+            let trusting = try await makeAuthority(owner: owner, dataDirectory: dataDirectory, dpopLogin: .trust)
             let mode = ServerMode.authenticated(trusting)
             _ = try GroundmistServer(configuration: ServerConfiguration(host: "0.0.0.0"), mode: mode)
             #expect(mode.startupWarnings.count == 1 && mode.startupWarnings[0].contains("GROUNDMIST_LEGACY_AUTH=trust"))
