@@ -28,10 +28,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
     ],
     targets: [
+        // Byte-level text and integer encodings shared by the protocol modules: Base58, hex, LEB128.
+        .target(name: "ByteEncodings"),
         // Automerge binary format and sync protocol: pure value types, no I/O.
         .target(
             name: "AutomergeCore",
             dependencies: [
+                "ByteEncodings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -41,6 +44,7 @@ let package = Package(
         .target(
             name: "AutomergeRepo",
             dependencies: [
+                "ByteEncodings",
                 "AutomergeCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -54,6 +58,7 @@ let package = Package(
         .target(
             name: "ATProto",
             dependencies: [
+                "ByteEncodings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,6 +93,7 @@ let package = Package(
         .executableTarget(
             name: "groundmist-sync",
             dependencies: [
+                "ByteEncodings",
                 "AutomergeCore",
                 "AutomergeRepo",
                 "GroundmistSync",
@@ -99,12 +105,14 @@ let package = Package(
         // Release-mode timing of signature verification: `swift run -c release atproto-bench`.
         .executableTarget(name: "atproto-bench", dependencies: ["ATProto"]),
         .executableTarget(name: "automerge-write-bench", dependencies: ["AutomergeCore"]),
-        .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore"]),
-        .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore"]),
+        .testTarget(name: "ByteEncodingsTests", dependencies: ["ByteEncodings"]),
+        .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore", "ByteEncodings"]),
+        .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore", "ByteEncodings"]),
         .testTarget(
             name: "ATProtoTests",
             dependencies: [
                 "ATProto",
+                "ByteEncodings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -152,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "groundmist-fuzz",
             dependencies: [
-                "AutomergeCore", "AutomergeRepo", "ATProto", "GroundmistSync",
+                "ByteEncodings", "AutomergeCore", "AutomergeRepo", "ATProto", "GroundmistSync",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
@@ -161,6 +169,7 @@ let package = Package(
         .executableTarget(
             name: "groundmist-attack-bench",
             dependencies: [
+                "ByteEncodings",
                 "AutomergeCore",
                 "AutomergeRepo",
                 .product(name: "CompressNIO", package: "compress-nio"),

@@ -1,4 +1,5 @@
 import AutomergeCore
+import ByteEncodings
 
 /// Describes Automerge files (documents, changes, concatenations, sync messages) as JSON.
 struct Inspector {
@@ -89,7 +90,7 @@ struct Inspector {
             .object([
                 ("lastSync", .array(have.lastSync.map { .string($0.hex) })),
                 ("bloomEntries", .int(Int64(have.bloom.numEntries))),
-                ("bloom", .string(hexEncode(have.bloom.bytes))),
+                ("bloom", .string(Hex.encode(have.bloom.bytes))),
             ])
         }
         var flags: [JSONValue] = []
@@ -104,7 +105,7 @@ struct Inspector {
             ("need", .array(message.need.map { .string($0.hex) })),
             ("have", .array(have)),
             ("changes", .array(entries)),
-            ("trailer", message.trailer.map { .string(hexEncode($0.rawBytes)) } ?? .null),
+            ("trailer", message.trailer.map { .string(Hex.encode($0.rawBytes)) } ?? .null),
             ("flags", .array(flags)),
         ])
     }
