@@ -46,11 +46,11 @@ struct InspectCommand: ParsableCommand {
                 if json {
                     print(try inspector.materialize(bytes: bytes), terminator: "")
                 } else if benchSave {
-                    print(try Benchmark.runSave(file: file, bytes: bytes).serialized())
+                    print(try Benchmark.runSave(file: file, bytes: bytes).compactLine())
                 } else if bench {
-                    print(try Benchmark.run(file: file, bytes: bytes).serialized())
+                    print(try Benchmark.run(file: file, bytes: bytes).compactLine())
                 } else {
-                    print(try inspector.describe(file: file, bytes: bytes).serialized())
+                    print(try inspector.describe(file: file, bytes: bytes).compactLine())
                 }
             } catch {
                 printError("\(file): \(error)")

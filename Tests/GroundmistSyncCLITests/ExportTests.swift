@@ -1,6 +1,7 @@
 import AutomergeCore
 import AutomergeRepo
 import Foundation
+import GroundmistSync
 import Testing
 
 @testable import groundmist_sync

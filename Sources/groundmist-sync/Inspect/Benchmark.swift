@@ -11,7 +11,7 @@ import Darwin
 /// heads), then building its op set and materialising its JSON view, and the process's peak
 /// memory. Build with `-c release` for meaningful figures.
 enum Benchmark {
-    static func run(file: String, bytes: [UInt8]) throws(AutomergeError) -> JSONValue {
+    static func run(file: String, bytes: [UInt8]) throws(AutomergeError) -> AutomergeJSON {
         let clock = ContinuousClock()
         var graph = ChangeGraph(retainingChanges: false)
         let start = clock.now
@@ -41,7 +41,7 @@ enum Benchmark {
     /// (change graph keeping every change, plus the op set), materialise its JSON, save it as one
     /// compressed document chunk and uncompressed, with the process's peak memory. Run it alone
     /// in its process: the peak covers everything since start.
-    static func runSave(file: String, bytes: [UInt8]) throws(AutomergeError) -> JSONValue {
+    static func runSave(file: String, bytes: [UInt8]) throws(AutomergeError) -> AutomergeJSON {
         let clock = ContinuousClock()
         let start = clock.now
         var document = try AutomergeDocument(loading: bytes, actor: ActorId([0]))
