@@ -37,7 +37,7 @@ actor DocumentSynchronizer {
         case storageFailure(any Error)
     }
 
-    init(id: DocumentId, repoPeerId: String, storage: (any RepoStorage)?, debounce: Duration, logger: Logger, metrics: RepoMetrics = RepoMetrics()) {
+    init(id: DocumentId, repoPeerId: String, storage: (any RepoStorage)?, debounce: Duration, logger: Logger, metrics: RepoMetrics = .disabled) {
         self.id = id
         self.metrics = metrics
         self.repoPeerId = repoPeerId
