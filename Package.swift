@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "groundmist-sync", targets: ["groundmist-sync"]),
+        .executable(name: "groundmist-bench", targets: ["groundmist-bench"]),
         .library(name: "AutomergeCore", targets: ["AutomergeCore"]),
         .library(name: "AutomergeRepo", targets: ["AutomergeRepo"]),
         .library(name: "ATProto", targets: ["ATProto"]),
@@ -102,9 +103,30 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Release-mode timing of signature verification: `swift run -c release atproto-bench`.
-        .executableTarget(name: "atproto-bench", dependencies: ["ATProto"]),
-        .executableTarget(name: "automerge-write-bench", dependencies: ["AutomergeCore"]),
+        // Benchmarks (Benchmarks/, release builds printing figures; README "Benchmarks").
+        // Swift client peers that drive a server: the load generator and the document transfer.
+        .target(
+            name: "BenchmarkClients",
+            dependencies: [
+                "AutomergeCore", "AutomergeRepo", "GroundmistSync",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/BenchmarkClients"
+        ),
+        // `groundmist-bench server …` (a server child under load) and `groundmist-bench inspect …`.
+        .executableTarget(
+            name: "groundmist-bench",
+            dependencies: [
+                "BenchmarkClients", "AutomergeCore", "AutomergeRepo", "GroundmistSync",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/groundmist-bench"
+        ),
+        // Signature verification: `swift run -c release atproto-bench`.
+        .executableTarget(name: "atproto-bench", dependencies: ["ATProto"], path: "Benchmarks/atproto-bench"),
+        // Writing documents from their stored rows: `automerge-write-bench FILE`.
+        .executableTarget(name: "automerge-write-bench", dependencies: ["AutomergeCore"], path: "Benchmarks/automerge-write-bench"),
         .testTarget(name: "ByteEncodingsTests", dependencies: ["ByteEncodings"]),
         .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore", "ByteEncodings"]),
         .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore", "ByteEncodings"]),
@@ -144,6 +166,7 @@ let package = Package(
             name: "GroundmistSyncCLITests",
             dependencies: [
                 "groundmist-sync",
+                "BenchmarkClients",
                 "AutomergeCore",
                 "AutomergeRepo",
                 "ATProto",
@@ -175,7 +198,8 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            ],
+            path: "Benchmarks/groundmist-attack-bench"
         ),
         .testTarget(name: "GroundmistFuzzTests", dependencies: ["groundmist-fuzz", "AutomergeCore", "AutomergeRepo", "GroundmistSync"]),
     ],

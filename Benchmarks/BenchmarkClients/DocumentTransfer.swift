@@ -1,5 +1,6 @@
 import AutomergeCore
 import AutomergeRepo
+import GroundmistSync
 import Logging
 
 /// One large document through a running server: a client pushes a saved document (sent as the file's
