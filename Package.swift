@@ -113,20 +113,20 @@ let package = Package(
             ],
             path: "Benchmarks/BenchmarkClients"
         ),
-        // `groundmist-bench server …` (a server child under load) and `groundmist-bench inspect …`.
+        // `groundmist-bench SUBCOMMAND`: server (load, one large document, many documents), inspect,
+        // write, atproto and attack (the issue-14 memory attacks against a `groundmist-sync serve` child).
         .executableTarget(
             name: "groundmist-bench",
             dependencies: [
-                "BenchmarkClients", "AutomergeCore", "AutomergeRepo", "GroundmistSync",
+                "BenchmarkClients", "ByteEncodings", "AutomergeCore", "AutomergeRepo", "ATProto", "GroundmistSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/groundmist-bench"
         ),
-        // Signature verification: `swift run -c release atproto-bench`.
-        .executableTarget(name: "atproto-bench", dependencies: ["ATProto"], path: "Benchmarks/atproto-bench"),
-        // Writing documents from their stored rows: `automerge-write-bench FILE`.
-        .executableTarget(name: "automerge-write-bench", dependencies: ["AutomergeCore"], path: "Benchmarks/automerge-write-bench"),
         .testTarget(name: "ByteEncodingsTests", dependencies: ["ByteEncodings"]),
         .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore", "ByteEncodings"]),
         .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore", "ByteEncodings"]),
@@ -186,20 +186,6 @@ let package = Package(
                 "ByteEncodings", "AutomergeCore", "AutomergeRepo", "ATProto", "GroundmistSync",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
-        ),
-        // The issue-14 memory attacks against a `groundmist-sync serve` child process, on loopback:
-        // `swift build -c release --product groundmist-sync && swift run -c release groundmist-attack-bench`.
-        .executableTarget(
-            name: "groundmist-attack-bench",
-            dependencies: [
-                "ByteEncodings",
-                "AutomergeCore",
-                "AutomergeRepo",
-                .product(name: "CompressNIO", package: "compress-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            path: "Benchmarks/groundmist-attack-bench"
         ),
         .testTarget(name: "GroundmistFuzzTests", dependencies: ["groundmist-fuzz", "AutomergeCore", "AutomergeRepo", "GroundmistSync"]),
     ],
