@@ -1,8 +1,9 @@
 /// LEB128 integers: Automerge's columns, chunk headers and sync messages, and the multicodec
 /// varints of ATProto keys. Writers always emit the shortest form; readers reject any other.
 ///
-/// Everything here is `@inlinable`: Automerge's column decoders call `readUnsigned`/`readSigned`
-/// once per value, so they must compile to the same loop as a decoder written in place.
+/// Everything here is `@inlinable`, and the readers `@inline(__always)`: Automerge's column decoders
+/// read one per value, so `ByteReader` must compile to the same loop as a decoder written in place
+/// (checked in the release binary: without the attribute the optimiser kept an out-of-line call).
 @usableFromInline
 package enum LEB128 {
     /// Why bytes are not a valid LEB128 integer.
@@ -66,6 +67,7 @@ package enum LEB128 {
     /// Reads an unsigned integer from `bytes[index..<end]`, advancing `index` past it only on success.
     /// `maxLength` caps the bytes it may take (multiformats allows 9).
     @inlinable
+    @inline(__always)
     package static func readUnsigned(
         _ bytes: [UInt8],
         at index: inout Int,
@@ -94,6 +96,7 @@ package enum LEB128 {
 
     /// Reads a signed integer from `bytes[index..<end]`, advancing `index` past it only on success.
     @inlinable
+    @inline(__always)
     package static func readSigned(_ bytes: [UInt8], at index: inout Int, end: Int) throws(DecodingError) -> Int64 {
         var result: Int64 = 0
         var shift: UInt64 = 0
