@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "groundmist-sync", targets: ["groundmist-sync"]),
+        .executable(name: "groundmist-bench", targets: ["groundmist-bench"]),
         .library(name: "AutomergeCore", targets: ["AutomergeCore"]),
         .library(name: "AutomergeRepo", targets: ["AutomergeRepo"]),
         .library(name: "ATProto", targets: ["ATProto"]),
@@ -28,10 +29,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
     ],
     targets: [
+        // Byte-level text and integer encodings shared by the protocol modules: Base58, hex, LEB128.
+        .target(name: "ByteEncodings"),
         // Automerge binary format and sync protocol: pure value types, no I/O.
         .target(
             name: "AutomergeCore",
             dependencies: [
+                "ByteEncodings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -41,6 +45,7 @@ let package = Package(
         .target(
             name: "AutomergeRepo",
             dependencies: [
+                "ByteEncodings",
                 "AutomergeCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -54,6 +59,7 @@ let package = Package(
         .target(
             name: "ATProto",
             dependencies: [
+                "ByteEncodings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,6 +94,7 @@ let package = Package(
         .executableTarget(
             name: "groundmist-sync",
             dependencies: [
+                "ByteEncodings",
                 "AutomergeCore",
                 "AutomergeRepo",
                 "GroundmistSync",
@@ -96,9 +103,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Release-mode timing of signature verification: `swift run -c release atproto-bench`.
-        .executableTarget(name: "atproto-bench", dependencies: ["ATProto"]),
-        .executableTarget(name: "automerge-write-bench", dependencies: ["AutomergeCore"]),
         // What every test target shares: the shared-fixture location (and skipping without it),
         // timeouts, temporary directories, log capture, a manual clock, the protocol test client's
         // in-memory link, a fake PLC directory and the test owner and DPoP app it serves.
@@ -108,19 +112,46 @@ let package = Package(
                 "AutomergeRepo",
                 "AutomergeCore",
                 "ATProto",
+                "ByteEncodings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore", "TestSupport"]),
-        .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore", "TestSupport"]),
+        // Benchmarks (Benchmarks/, release builds printing figures; README "Benchmarks").
+        // Swift client peers that drive a server: the load generator and the document transfer.
+        .target(
+            name: "BenchmarkClients",
+            dependencies: [
+                "AutomergeCore", "AutomergeRepo", "GroundmistSync",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/BenchmarkClients"
+        ),
+        // `groundmist-bench SUBCOMMAND`: server (load, one large document, many documents), inspect,
+        // write, atproto and attack (the issue-14 memory attacks against a `groundmist-sync serve` child).
+        .executableTarget(
+            name: "groundmist-bench",
+            dependencies: [
+                "BenchmarkClients", "ByteEncodings", "AutomergeCore", "AutomergeRepo", "ATProto", "GroundmistSync",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/groundmist-bench"
+        ),
+        .testTarget(name: "ByteEncodingsTests", dependencies: ["ByteEncodings", "TestSupport"]),
+        .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore", "ByteEncodings", "TestSupport"]),
+        .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore", "ByteEncodings", "TestSupport"]),
         .testTarget(
             name: "ATProtoTests",
             dependencies: [
                 "ATProto",
                 "TestSupport",
+                "ByteEncodings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -154,6 +185,7 @@ let package = Package(
             dependencies: [
                 "groundmist-sync",
                 "TestSupport",
+                "BenchmarkClients",
                 "AutomergeCore",
                 "AutomergeRepo",
                 "ATProto",
@@ -170,20 +202,8 @@ let package = Package(
         .executableTarget(
             name: "groundmist-fuzz",
             dependencies: [
-                "AutomergeCore", "AutomergeRepo", "ATProto", "GroundmistSync",
+                "ByteEncodings", "AutomergeCore", "AutomergeRepo", "ATProto", "GroundmistSync",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
-        ),
-        // The issue-14 memory attacks against a `groundmist-sync serve` child process, on loopback:
-        // `swift build -c release --product groundmist-sync && swift run -c release groundmist-attack-bench`.
-        .executableTarget(
-            name: "groundmist-attack-bench",
-            dependencies: [
-                "AutomergeCore",
-                "AutomergeRepo",
-                .product(name: "CompressNIO", package: "compress-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "GroundmistFuzzTests", dependencies: ["groundmist-fuzz", "AutomergeCore", "AutomergeRepo", "GroundmistSync", "TestSupport"]),

@@ -1,4 +1,5 @@
 import AutomergeCore
+import ByteEncodings
 
 /// Turns corpus entries into new inputs: bit flips, boundary bytes, truncation, insertion,
 /// deletion, grown length prefixes (LEB128 and CBOR heads), duplicated slices, splices of two
@@ -62,15 +63,7 @@ enum Mutator {
 
     /// Re-encodes the LEB128 at `index` as a larger value (a length, count or value field).
     static func growLEB(_ bytes: inout [UInt8], at index: Int, _ rng: inout FuzzRandom) {
-        var end = index
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while end < bytes.count && end - index < 9 {
-            value |= UInt64(bytes[end] & 0x7f) << shift
-            shift += 7
-            end += 1
-            if bytes[end - 1] & 0x80 == 0 { break }
-        }
+        let (value, end) = LEB128.scanUnsigned(bytes, from: index, maxLength: 9)
         let grown: UInt64
         switch Int.random(in: 0..<4, using: &rng) {
         case 0: grown = value &+ 1

@@ -8,7 +8,7 @@ struct GroundmistSyncCommand: AsyncParsableCommand {
         abstract: "A personal Automerge sync server for an ATProto identity.",
         version: GroundmistVersion.current,
         subcommands: [
-            ServeCommand.self, SessionsCommand.self, TokenCommand.self, InspectCommand.self, BenchCommand.self,
+            ServeCommand.self, SessionsCommand.self, TokenCommand.self, InspectCommand.self,
             ExportCommand.self, PublishCommand.self, HealthcheckCommand.self, BackupCommand.self, RestoreCommand.self,
         ],
         defaultSubcommand: ServeCommand.self

@@ -21,15 +21,6 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print each file's materialised JSON view (the reference's toJS) instead of its description.")
     var json = false
 
-    @Flag(help: "Print timing and peak memory for loading each file instead of its description.")
-    var bench = false
-
-    @Flag(
-        name: .customLong("bench-save"),
-        help: "Print timing and peak memory for loading each file as a document, materialising its JSON and saving it."
-    )
-    var benchSave = false
-
     func run() throws {
         let inspector = Inspector(includeChanges: changes)
         var failed = false
@@ -45,12 +36,8 @@ struct InspectCommand: ParsableCommand {
             do throws(AutomergeError) {
                 if json {
                     print(try inspector.materialize(bytes: bytes), terminator: "")
-                } else if benchSave {
-                    print(try Benchmark.runSave(file: file, bytes: bytes).serialized())
-                } else if bench {
-                    print(try Benchmark.run(file: file, bytes: bytes).serialized())
                 } else {
-                    print(try inspector.describe(file: file, bytes: bytes).serialized())
+                    print(try inspector.describe(file: file, bytes: bytes).compactLine())
                 }
             } catch {
                 printError("\(file): \(error)")

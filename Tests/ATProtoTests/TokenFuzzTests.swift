@@ -1,3 +1,4 @@
+import ByteEncodings
 import Foundation
 import Testing
 
@@ -75,7 +76,7 @@ struct TokenFuzzTests {
                 _ = try? Handle(mutated)
                 _ = try? NamespacePrefix(mutated)
                 _ = HTU.normalize(mutated)
-                _ = Base58.decode(mutated)
+                _ = try? Base58.decode(mutated)
                 _ = Base64URL.decode(mutated)
                 _ = JSONValue.object(from: Array(mutated.utf8))
                 if let did = try? DID("did:plc:byrelw3cta3ceqlbeymyqv5q") {

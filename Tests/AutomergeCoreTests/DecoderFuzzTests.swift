@@ -1,3 +1,4 @@
+import ByteEncodings
 import Crypto
 import Foundation
 import Testing
@@ -15,15 +16,7 @@ import Testing
 
     /// Re-encodes the LEB128 that starts at `index` as a larger value.
     static func inflateLEB(_ bytes: inout [UInt8], at index: Int, _ rng: inout SplitMix64) {
-        var end = index
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while end < bytes.count && end - index < 10 {
-            value |= UInt64(bytes[end] & 0x7f) << shift
-            shift += 7
-            end += 1
-            if bytes[end - 1] & 0x80 == 0 { break }
-        }
+        let (value, end) = LEB128.scanUnsigned(bytes, from: index)
         let grown: UInt64
         switch Int.random(in: 0..<5, using: &rng) {
         case 0: grown = value &+ 1

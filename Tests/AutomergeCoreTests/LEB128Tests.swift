@@ -1,3 +1,4 @@
+import ByteEncodings
 import Testing
 
 @testable import AutomergeCore

@@ -1,5 +1,6 @@
 import AutomergeCore
 import AutomergeRepo
+import BenchmarkClients
 import Foundation
 import HummingbirdWSClient
 import Logging

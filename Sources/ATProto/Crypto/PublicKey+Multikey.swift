@@ -1,3 +1,4 @@
+import ByteEncodings
 import Crypto
 
 /// Why a multikey, `did:key` or legacy key string could not be decoded.
@@ -28,7 +29,8 @@ extension PublicKey {
         } catch {
             throw .multibase(error)
         }
-        guard let (code, length) = Varint.decode(bytes) else { throw .missingMulticodec }
+        // Multiformats caps varints at 9 bytes (63 bits).
+        guard let (code, length) = try? LEB128.decodeUnsigned(bytes, maxLength: 9) else { throw .missingMulticodec }
         try self.init(multicodec: code, keyBytes: Array(bytes[length...]))
     }
 
@@ -76,7 +78,7 @@ extension PublicKey {
 
     /// Multikey encoding, as in DID documents.
     public var multikey: String {
-        Multibase.encodeBase58btc(Varint.encode(multicodec) + compressedRepresentation)
+        Multibase.encodeBase58btc(LEB128.encodeUnsigned(multicodec) + compressedRepresentation)
     }
 
     private static func secp256k1(_ bytes: [UInt8]) throws(KeyDecodingError) -> Secp256k1PublicKey {

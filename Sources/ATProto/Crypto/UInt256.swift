@@ -1,3 +1,5 @@
+import ByteEncodings
+
 /// A 256-bit unsigned integer in four 64-bit limbs, least significant first.
 ///
 /// Just enough arithmetic for ECDSA verification; all inputs are public, so nothing here tries to

@@ -1,3 +1,5 @@
+import ByteEncodings
+
 /// Multibase strings; only base58btc (`z`) occurs in atproto keys.
 public enum Multibase {
     public enum DecodingError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -17,7 +19,7 @@ public enum Multibase {
     public static func decode(_ string: String) throws(DecodingError) -> [UInt8] {
         guard let first = string.first else { throw .empty }
         guard first == "z" else { throw .unsupportedPrefix(first) }
-        guard let bytes = Base58.decode(string.dropFirst()) else { throw .invalidBase58 }
+        guard let bytes = try? Base58.decode(string.dropFirst()) else { throw .invalidBase58 }
         return bytes
     }
 

@@ -1,3 +1,4 @@
+import ByteEncodings
 import Crypto
 
 /// Encodes changes canonically, reusing its column buffers from one change to the next so

@@ -1,3 +1,4 @@
+import ByteEncodings
 import Crypto
 
 /// The chunk types of the storage format (docs/binary-format.md §2).

@@ -1,3 +1,5 @@
+import ByteEncodings
+
 /// A value that can live in an RLE column.
 public protocol RLEValue: Sendable {
     static func read(from reader: inout ByteReader) throws(AutomergeError) -> Self

@@ -1,3 +1,5 @@
+import ByteEncodings
+
 /// A scalar value (docs/binary-format.md §4.7). Unknown type codes 10–15 keep their code and bytes.
 public enum ScalarValue: Sendable, Equatable, CustomStringConvertible {
     case null
@@ -36,10 +38,10 @@ public enum ScalarValue: Sendable, Equatable, CustomStringConvertible {
         case .int(let value): return "int(\(value))"
         case .f64(let value): return "f64(\(value))"
         case .string(let value): return "\"\(value)\""
-        case .bytes(let value): return "bytes(\(hexEncode(value)))"
+        case .bytes(let value): return "bytes(\(Hex.encode(value)))"
         case .counter(let value): return "counter(\(value))"
         case .timestamp(let value): return "timestamp(\(value))"
-        case .unknown(let code, let bytes): return "unknown(\(code), \(hexEncode(bytes)))"
+        case .unknown(let code, let bytes): return "unknown(\(code), \(Hex.encode(bytes)))"
         }
     }
 

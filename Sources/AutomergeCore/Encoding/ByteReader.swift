@@ -1,3 +1,5 @@
+import ByteEncodings
+
 /// A bounds-checked cursor over bytes. Every read either succeeds or throws; nothing traps.
 public struct ByteReader: Sendable {
     public let bytes: [UInt8]
@@ -40,48 +42,21 @@ public struct ByteReader: Sendable {
         return Array(bytes[range])
     }
 
+    /// Reads a uLEB128 (shortest form, at most 64 bits). `what` names the field in the error.
     public mutating func readULEB(_ what: @autoclosure () -> String = "uLEB128") throws(AutomergeError) -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        var index = offset
-        while true {
-            guard index < end else { throw .unexpectedEnd(what: what()) }
-            let byte = bytes[index]
-            if shift == 63 && byte > 1 { throw .leb128TooLarge }
-            result |= UInt64(byte & 0x7f) << shift
-            index += 1
-            if byte & 0x80 == 0 {
-                if byte == 0 && index - offset > 1 { throw .overlongLEB128 }
-                offset = index
-                return result
-            }
-            shift += 7
-            if shift > 63 { throw .leb128TooLarge }
+        do {
+            return try LEB128.readUnsigned(bytes, at: &offset, end: end)
+        } catch {
+            throw AutomergeError(error, what: what())
         }
     }
 
+    /// Reads an sLEB128 (shortest form, at most 64 bits). `what` names the field in the error.
     public mutating func readSLEB(_ what: @autoclosure () -> String = "sLEB128") throws(AutomergeError) -> Int64 {
-        var result: Int64 = 0
-        var shift: UInt64 = 0
-        var previous: UInt8 = 0
-        var index = offset
-        while true {
-            guard index < end else { throw .unexpectedEnd(what: what()) }
-            let byte = bytes[index]
-            if shift == 63 && byte != 0 && byte != 0x7f { throw .leb128TooLarge }
-            result |= Int64(byte & 0x7f) << shift
-            index += 1
-            shift += 7
-            if byte & 0x80 == 0 {
-                if shift < 64 && byte & 0x40 != 0 { result |= -1 << shift }
-                if index - offset > 1 && ((byte == 0 && previous & 0x40 == 0) || (byte == 0x7f && previous & 0x40 != 0)) {
-                    throw .overlongLEB128
-                }
-                offset = index
-                return result
-            }
-            if shift > 63 { throw .leb128TooLarge }
-            previous = byte
+        do {
+            return try LEB128.readSigned(bytes, at: &offset, end: end)
+        } catch {
+            throw AutomergeError(error, what: what())
         }
     }
 

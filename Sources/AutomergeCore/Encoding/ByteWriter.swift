@@ -1,3 +1,5 @@
+import ByteEncodings
+
 /// Appends Automerge primitives to a byte array, always in the shortest form.
 public struct ByteWriter: Sendable {
     public var bytes: [UInt8]
@@ -37,39 +39,4 @@ public struct ByteWriter: Sendable {
         writeULEB(UInt64(actors.count))
         for actor in actors { writeLengthPrefixed(actor.bytes) }
     }
-}
-
-/// LEB128 encoders (shortest form only).
-public enum LEB128 {
-    @inlinable
-    public static func appendUnsigned(_ value: UInt64, to bytes: inout [UInt8]) {
-        var value = value
-        repeat {
-            var byte = UInt8(value & 0x7f)
-            value >>= 7
-            if value != 0 { byte |= 0x80 }
-            bytes.append(byte)
-        } while value != 0
-    }
-
-    @inlinable
-    public static func appendSigned(_ value: Int64, to bytes: inout [UInt8]) {
-        var value = value
-        while true {
-            let byte = UInt8(truncatingIfNeeded: value) & 0x7f
-            value >>= 7
-            if (value == 0 && byte & 0x40 == 0) || (value == -1 && byte & 0x40 != 0) {
-                bytes.append(byte)
-                return
-            }
-            bytes.append(byte | 0x80)
-        }
-    }
-
-    /// The number of bytes `appendUnsigned` writes for `value`.
-    @inlinable
-    public static func unsignedSize(_ value: UInt64) -> Int {
-        value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
-    }
-
 }

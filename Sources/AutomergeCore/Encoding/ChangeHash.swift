@@ -1,3 +1,5 @@
+import ByteEncodings
+
 /// A change hash: the SHA-256 of a change chunk. Ordered by bytes, as every hash list in
 /// the format is sorted that way. Stored as four big-endian words so that hashing and
 /// comparison are cheap.
@@ -41,7 +43,7 @@ public struct ChangeHash: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// A hash from 64 hex digits (either case).
     public init?(hex: String) {
-        guard let bytes = hexDecode(hex), bytes.count == 32 else { return nil }
+        guard let bytes = Hex.decode(hex), bytes.count == 32 else { return nil }
         self.init(bytes, at: 0)
     }
 
@@ -60,7 +62,7 @@ public struct ChangeHash: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     /// Lowercase hex, as Automerge shows hashes.
-    public var hex: String { hexEncode(bytes) }
+    public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
 
     public static func < (lhs: ChangeHash, rhs: ChangeHash) -> Bool {
@@ -90,46 +92,12 @@ public struct ActorId: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     public init?(hex: String) {
-        guard let bytes = hexDecode(hex) else { return nil }
+        guard let bytes = Hex.decode(hex) else { return nil }
         self.bytes = bytes
     }
 
-    public var hex: String { hexEncode(bytes) }
+    public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
 
     public static func < (lhs: ActorId, rhs: ActorId) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
-}
-
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-public func hexEncode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-    var utf8: [UInt8] = []
-    utf8.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-        utf8.append(hexDigits[Int(byte >> 4)])
-        utf8.append(hexDigits[Int(byte & 0x0f)])
-    }
-    return String(decoding: utf8, as: UTF8.self)
-}
-
-public func hexDecode(_ string: String) -> [UInt8]? {
-    let utf8 = Array(string.utf8)
-    guard utf8.count % 2 == 0 else { return nil }
-    func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
-    var result: [UInt8] = []
-    result.reserveCapacity(utf8.count / 2)
-    var index = 0
-    while index < utf8.count {
-        guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
-        result.append(high << 4 | low)
-        index += 2
-    }
-    return result
 }

@@ -1,7 +1,9 @@
-/// A JSON value written exactly as the fixtures' JSON views are (`NAME.json`): object keys
-/// sorted by code point (UTF-8 byte order), 2-space indentation, `": "` and `","` separators,
-/// exact 64-bit integers, doubles in JavaScript's shortest round-trip form, non-finite doubles
-/// as `null`, non-ASCII characters unescaped, and a final newline.
+/// A JSON value and the package's one JSON writer. `serialized()` writes it exactly as the fixtures'
+/// JSON views are (`NAME.json`): object keys sorted by code point (UTF-8 byte order), 2-space
+/// indentation, `": "` and `","` separators, and a final newline. `compactLine()` writes one line
+/// with members in the order given, for tool output that documents its field order (`inspect`).
+/// Both write exact 64-bit integers, doubles in JavaScript's shortest round-trip form, non-finite
+/// doubles as `null`, and non-ASCII characters unescaped.
 public indirect enum AutomergeJSON: Sendable, Equatable {
     case null
     case bool(Bool)
@@ -15,7 +17,7 @@ public indirect enum AutomergeJSON: Sendable, Equatable {
 
     public static func == (lhs: AutomergeJSON, rhs: AutomergeJSON) -> Bool { lhs.serialized() == rhs.serialized() }
 
-    /// The JSON text, with a final newline.
+    /// The JSON text in the fixtures' layout, with a final newline.
     public func serialized() -> String {
         var output: [UInt8] = []
         write(to: &output, indent: 0)
@@ -23,7 +25,15 @@ public indirect enum AutomergeJSON: Sendable, Equatable {
         return String(decoding: output, as: UTF8.self)
     }
 
-    private func write(to output: inout [UInt8], indent: Int) {
+    /// The JSON text on one line, no spaces, members in the order given, no final newline.
+    public func compactLine() -> String {
+        var output: [UInt8] = []
+        write(to: &output, indent: nil)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// `indent` nil: one line, members in the order given; otherwise the fixtures' layout.
+    private func write(to output: inout [UInt8], indent: Int?) {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
@@ -36,11 +46,12 @@ public indirect enum AutomergeJSON: Sendable, Equatable {
                 output.append(contentsOf: "[]".utf8)
                 return
             }
+            let inner = indent.map { $0 + 2 }
             output.append(UInt8(ascii: "["))
             for (position, item) in items.enumerated() {
                 if position > 0 { output.append(UInt8(ascii: ",")) }
-                Self.newline(&output, indent + 2)
-                item.write(to: &output, indent: indent + 2)
+                Self.newline(&output, inner)
+                item.write(to: &output, indent: inner)
             }
             Self.newline(&output, indent)
             output.append(UInt8(ascii: "]"))
@@ -49,21 +60,24 @@ public indirect enum AutomergeJSON: Sendable, Equatable {
                 output.append(contentsOf: "{}".utf8)
                 return
             }
-            let sorted = members.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+            let inner = indent.map { $0 + 2 }
+            let ordered = indent == nil ? members : members.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
             output.append(UInt8(ascii: "{"))
-            for (position, member) in sorted.enumerated() {
+            for (position, member) in ordered.enumerated() {
                 if position > 0 { output.append(UInt8(ascii: ",")) }
-                Self.newline(&output, indent + 2)
+                Self.newline(&output, inner)
                 Self.writeString(member.0, to: &output)
-                output.append(contentsOf: ": ".utf8)
-                member.1.write(to: &output, indent: indent + 2)
+                output.append(contentsOf: (indent == nil ? ":" : ": ").utf8)
+                member.1.write(to: &output, indent: inner)
             }
             Self.newline(&output, indent)
             output.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func newline(_ output: inout [UInt8], _ indent: Int) {
+    /// A line break and indentation in the fixtures' layout; nothing on one line.
+    private static func newline(_ output: inout [UInt8], _ indent: Int?) {
+        guard let indent else { return }
         output.append(0x0a)
         output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent))
     }

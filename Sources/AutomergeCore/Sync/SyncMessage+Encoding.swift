@@ -1,3 +1,5 @@
+import ByteEncodings
+
 extension SyncMessage {
     /// Parses a sync message strictly: an unknown type byte, a truncation, a count larger than
     /// the remaining input, an overlong LEB or a malformed Bloom filter is an error. The only
@@ -6,7 +8,7 @@ extension SyncMessage {
         var reader = ByteReader(bytes)
         let typeByte = try reader.readByte("sync message type")
         guard let version = Version(rawValue: typeByte) else {
-            throw .invalidSyncMessage("unknown message type 0x\(hexEncode([typeByte])) (expected 0x42 or 0x43)")
+            throw .invalidSyncMessage("unknown message type 0x\(Hex.encode([typeByte])) (expected 0x42 or 0x43)")
         }
         let heads = try reader.readHashArray("sync message heads")
         let need = try reader.readHashArray("sync message need")

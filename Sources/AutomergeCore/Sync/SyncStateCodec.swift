@@ -1,3 +1,5 @@
+import ByteEncodings
+
 /// Persistence of a peer's sync state (docs/sync-protocol.md §4): only `sharedHeads` survives, as
 /// `0x43 ‖ hash array`. (0x43 is also the V2 message type; the two are never mixed up because
 /// states and messages are stored in different places.)
@@ -24,7 +26,7 @@ public enum SyncStateCodec {
         var reader = ByteReader(bytes)
         let first = try reader.readByte("sync state type")
         guard first == typeByte else {
-            throw .invalidSyncMessage("sync state starts with 0x\(hexEncode([first])), expected 0x43")
+            throw .invalidSyncMessage("sync state starts with 0x\(Hex.encode([first])), expected 0x43")
         }
         return try reader.readHashArray("sync state shared heads")
     }

@@ -1,4 +1,5 @@
 import AutomergeCore
+import ByteEncodings
 
 /// A validated automerge-repo document id: the bs58check string of exactly 16 bytes (a UUID v4 for
 /// repo-created documents).
@@ -37,7 +38,7 @@ public struct DocumentId: Hashable, Comparable, Sendable, CustomStringConvertibl
     public init(uuidString: String) throws(DocumentIdError) {
         let hex = String(uuidString.filter { $0 != "-" })
         let groups = uuidString.split(separator: "-", omittingEmptySubsequences: false).map(\.count)
-        guard groups == [8, 4, 4, 4, 12], let bytes = hexDecode(hex), bytes.count == Self.byteCount else { throw .invalidUUID }
+        guard groups == [8, 4, 4, 4, 12], let bytes = Hex.decode(hex), bytes.count == Self.byteCount else { throw .invalidUUID }
         try self.init(bytes: bytes)
     }
 
@@ -61,7 +62,7 @@ public struct DocumentId: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// The hyphenated UUID form of the bytes.
     public var uuidString: String {
-        let hex = hexEncode(bytes)
+        let hex = Hex.encode(bytes)
         let characters = Array(hex)
         let cuts = [0, 8, 12, 16, 20, 32]
         return (0..<5).map { String(characters[cuts[$0]..<cuts[$0 + 1]]) }.joined(separator: "-")

@@ -45,7 +45,7 @@ actor DocumentSynchronizer {
         debounce: Duration,
         clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger,
-        metrics: RepoMetrics = RepoMetrics()
+        metrics: RepoMetrics = .disabled
     ) {
         self.id = id
         self.metrics = metrics

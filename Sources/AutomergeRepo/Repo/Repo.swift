@@ -47,13 +47,15 @@ public actor Repo: RepoEndpoint {
         var peer: PeerLink?
     }
 
-    /// - Parameter metrics: where documents-loaded and storage-write figures go (the global
-    ///   `MetricsSystem` by default).
+    /// - Parameters:
+    ///   - logger: where the repo logs, labelled by its creator (the server passes its own).
+    ///   - metrics: where documents-loaded and storage-write figures go, under the creator's names
+    ///     (none by default).
     public init(
         configuration: Configuration,
         storage: (any RepoStorage)?,
-        logger: Logger = Logger(label: "groundmist.repo"),
-        metrics: RepoMetrics = RepoMetrics()
+        logger: Logger = Logger(label: "automerge-repo"),
+        metrics: RepoMetrics = .disabled
     ) {
         self.configuration = configuration
         self.storage = storage
@@ -169,7 +171,7 @@ public actor Repo: RepoEndpoint {
     }
 
     /// Asks every peer that joins from now on for this document (a `request` while we lack it, a
-    /// `sync` otherwise). Clients such as the Groundmist Editor never offer their documents on their
+    /// `sync` otherwise). Some clients never offer their documents on their
     /// own, so this is how a group's root document reaches the server (docs/repo-protocol.md §4.5).
     public func requestOnJoin(_ id: DocumentId) {
         requestedOnJoin.insert(id)

@@ -1,15 +1,38 @@
 import Metrics
 
-/// The repo's metrics. Built from an explicit factory so a server (or a test) can send them to its own
-/// registry; the default is whatever `MetricsSystem` was bootstrapped with (a no-op when nothing was).
+/// The repo's metrics. Built from an explicit factory and names so a server (or a test) can send them
+/// to its own registry under its own names; the repo layer names nothing itself.
 ///
 /// Each repo (one per group) updates the same series: gauges move by increments, never by `set`, so
 /// several repos add up instead of overwriting each other.
 public struct RepoMetrics: Sendable {
-    public static let documentsLoadedLabel = "groundmist_documents_loaded"
-    public static let storageWriteLabel = "groundmist_storage_write_seconds"
-    public static let unreadableChunksLabel = "groundmist_storage_unreadable_chunks_total"
+    /// The names of the repo's series, chosen by whoever creates the repo.
+    public struct Labels: Sendable, Equatable {
+        /// Gauge: documents currently held in memory.
+        public var documentsLoaded: String
+        /// Timer: wall-clock time of each durable write (changes or a sync state).
+        public var storageWrite: String
+        /// Counter: stored chunk files found unreadable when a document was loaded.
+        public var unreadableChunks: String
 
+        public init(documentsLoaded: String, storageWrite: String, unreadableChunks: String) {
+            self.documentsLoaded = documentsLoaded
+            self.storageWrite = storageWrite
+            self.unreadableChunks = unreadableChunks
+        }
+
+        /// `<prefix>_documents_loaded`, `<prefix>_storage_write_seconds` and
+        /// `<prefix>_storage_unreadable_chunks_total`.
+        public init(prefix: String) {
+            self.init(
+                documentsLoaded: "\(prefix)_documents_loaded",
+                storageWrite: "\(prefix)_storage_write_seconds",
+                unreadableChunks: "\(prefix)_storage_unreadable_chunks_total"
+            )
+        }
+    }
+
+    public let labels: Labels
     /// Documents currently held in memory (across every repo using this factory).
     let documentsLoaded: Meter
     /// Wall-clock time of each durable write (changes or a sync state) to storage.
@@ -17,10 +40,16 @@ public struct RepoMetrics: Sendable {
     /// Stored chunk files found unreadable when a document was loaded (each load counts them again).
     let unreadableChunks: Counter
 
-    public init(factory: any MetricsFactory = MetricsSystem.factory) {
-        documentsLoaded = Meter(label: Self.documentsLoadedLabel, factory: factory)
-        storageWrite = CoreMetrics.Timer(label: Self.storageWriteLabel, factory: factory)
-        unreadableChunks = Counter(label: Self.unreadableChunksLabel, factory: factory)
+    public init(labels: Labels, factory: any MetricsFactory = MetricsSystem.factory) {
+        self.labels = labels
+        documentsLoaded = Meter(label: labels.documentsLoaded, factory: factory)
+        storageWrite = CoreMetrics.Timer(label: labels.storageWrite, factory: factory)
+        unreadableChunks = Counter(label: labels.unreadableChunks, factory: factory)
+    }
+
+    /// Metrics nobody reads: the default for a repo whose creator asks for none.
+    public static var disabled: RepoMetrics {
+        RepoMetrics(labels: Labels(prefix: "disabled"), factory: NOOPMetricsHandler.instance)
     }
 
     func documentLoaded() { documentsLoaded.increment(by: 1.0) }

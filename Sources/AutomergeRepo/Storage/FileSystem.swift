@@ -95,8 +95,9 @@ extension FileSystem {
 
 /// Crash-safe replacement of a small file outside the NodeFS layout (the server's own state):
 /// the same write path as `NodeFSStorage`, with the temporary file beside the destination.
-public enum DurableFile {
-    public static func replace(_ path: String, with bytes: [UInt8], permissions: UInt16 = 0o644) throws(StorageError) {
+/// `package`: the server's session files use it, but it is no part of the repo layer's API.
+package enum DurableFile {
+    package static func replace(_ path: String, with bytes: [UInt8], permissions: UInt16 = 0o644) throws(StorageError) {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let temporary = path + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         try PosixFileSystem().replaceFile(path, in: directory, with: bytes, temporary: temporary, permissions: permissions)

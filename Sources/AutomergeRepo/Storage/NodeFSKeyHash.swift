@@ -1,4 +1,5 @@
 import AutomergeCore
+import ByteEncodings
 import Crypto
 
 /// The file names automerge-repo's `StorageSubsystem` gives chunks (`keyHash.ts`).
@@ -29,6 +30,6 @@ public enum NodeFSKeyHash {
     }
 
     private static func sha256Hex(_ bytes: [UInt8]) -> String {
-        hexEncode(Array(SHA256.hash(data: bytes)))
+        Hex.encode(Array(SHA256.hash(data: bytes)))
     }
 }

@@ -24,11 +24,9 @@ public actor GroupRepositories {
         self.metrics = metrics
     }
 
-    /// The folder of a group; validated segments cannot contain `/`, `..` or start with a dot.
+    /// The folder of a group (`GroupDirectory`'s rule).
     public nonisolated func directory(for group: NamespacePrefix) -> URL {
-        group.segments.reduce(URL(fileURLWithPath: dataDirectory, isDirectory: true)) {
-            $0.appendingPathComponent($1, isDirectory: true)
-        }
+        GroupDirectory.url(for: group, in: dataDirectory)
     }
 
     /// The group's repo, opened on first use. Concurrent first calls share one open: a second

@@ -36,7 +36,7 @@ public struct GroundmistMetrics: Sendable {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         // Storage writes are fsync-bound: from sub-millisecond (page cache) to seconds (slow disks).
-        factory.durationHistogramBuckets[RepoMetrics.storageWriteLabel] = [
+        factory.durationHistogramBuckets[RepoMetrics.Labels.groundmist.storageWrite] = [
             .microseconds(100), .microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(10),
             .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
             .seconds(1), .seconds(2.5), .seconds(5),

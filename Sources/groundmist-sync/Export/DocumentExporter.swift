@@ -6,7 +6,7 @@ import Foundation
 /// single `.automerge` file (snapshots first, then incrementals: the concatenation the repo itself
 /// loads), checked with `ChangeGraph` before anyone writes it out.
 ///
-/// Strictly read-only: it does not open the directory through `NodeFSStorage`, which creates
+/// Strictly read-only: it reads through `ReadOnlyNodeFSStorage`, never `NodeFSStorage`, which creates
 /// folders and clears `.tmp/` (a running server's in-flight writes).
 struct DocumentExporter {
     let directory: URL
@@ -40,45 +40,24 @@ struct DocumentExporter {
     }
 
     func export(_ id: DocumentId) throws(ExportError) -> Export {
-        let documentDirectory = StorageKey.prefix(id).pathComponents.reduce(directory) {
-            $0.appendingPathComponent($1, isDirectory: true)
-        }
-        var files: [(path: String, kind: StorageChunkKind, bytes: [UInt8])] = []
-        for kind in [StorageChunkKind.snapshot, .incremental] {
-            let folder = documentDirectory.appendingPathComponent(kind.rawValue, isDirectory: true)
-            // Sorted like the storage layer's `loadRange`, so the output is deterministic.
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
-                .filter(NodeFSKeyHash.isHashName).sorted()
-            for name in names {
-                let file = folder.appendingPathComponent(name)
-                guard let data = FileManager.default.contents(atPath: file.path) else { throw .unreadableFile(file.path) }
-                files.append((file.path, kind, [UInt8](data)))
+        let files: [ReadOnlyNodeFSStorage.ChunkFile]
+        do {
+            files = try ReadOnlyNodeFSStorage(directory: directory).chunkFiles(of: id)
+        } catch {
+            switch error {
+            case .io(_, let path, _, _): throw .unreadableFile(path)
+            default: throw .unreadableFile(directory.path)
             }
         }
         guard !files.isEmpty else { throw .notFound(documentId: id.string, directory: directory.path) }
 
-        var graph = ChangeGraph()
-        var kept = files
-        var skipped: [String] = []
-        do throws(AutomergeError) {
-            // Full validation: the file is meant for other tools, which decode every op.
-            try graph.load(files.flatMap(\.bytes), validation: .full)
-        } catch {
-            // As the repo does on load: leave out the files that do not load on their own.
-            graph = ChangeGraph()
-            kept = []
-            var lastError = error
-            for file in files {
-                do throws(AutomergeError) {
-                    try graph.load(file.bytes, validation: .full)
-                    kept.append(file)
-                } catch {
-                    skipped.append(file.path)
-                    lastError = error
-                }
-            }
-            guard !kept.isEmpty else { throw .corrupt(documentId: id.string, detail: "\(lastError)") }
+        // Full validation: the file is meant for other tools, which decode every op.
+        let outcome = StoredChunkLoader.load(files.map(\.bytes), validation: .full) { ChangeGraph() }
+        guard !outcome.loaded.isEmpty else {
+            throw .corrupt(documentId: id.string, detail: outcome.lastError.map { "\($0)" } ?? "no file loads")
         }
+        let kept = outcome.loaded.map { files[$0] }
+        let skipped = outcome.skipped.map { files[$0].path }
         let bytes = kept.flatMap(\.bytes)
         // The written file must load by itself, exactly as it will be read back.
         var check = ChangeGraph()

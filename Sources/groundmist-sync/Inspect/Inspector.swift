@@ -1,17 +1,18 @@
 import AutomergeCore
+import ByteEncodings
 
 /// Describes Automerge files (documents, changes, concatenations, sync messages) as JSON.
 struct Inspector {
     var includeChanges = false
 
     /// The JSON description of one file's bytes.
-    func describe(file: String, bytes: [UInt8]) throws(AutomergeError) -> JSONValue {
+    func describe(file: String, bytes: [UInt8]) throws(AutomergeError) -> AutomergeJSON {
         if let first = bytes.first, first == 0x42 || first == 0x43 {
             return try describeSyncMessage(file: file, bytes: bytes)
         }
         var graph = ChangeGraph(retainingChanges: false)
         let summary = try graph.load(bytes)
-        var fields: [(String, JSONValue)] = [
+        var fields: [(String, AutomergeJSON)] = [
             ("file", .string(file)),
             (
                 "chunks",
@@ -37,7 +38,7 @@ struct Inspector {
         return .object(fields)
     }
 
-    static func describe(_ change: ChangeMetadata) -> JSONValue {
+    static func describe(_ change: ChangeMetadata) -> AutomergeJSON {
         .object([
             ("hash", .string(change.hash.hex)),
             ("deps", .array(change.deps.map { .string($0.hex) })),
@@ -46,13 +47,13 @@ struct Inspector {
             ("startOp", .uint(change.startOp)),
             ("maxOp", .uint(change.maxOp)),
             ("time", .int(change.time)),
-            ("message", change.message.map(JSONValue.string) ?? .null),
+            ("message", change.message.map(AutomergeJSON.string) ?? .null),
         ])
     }
 
     /// A sync message: its decoded fields, and per `changes` entry the chunks it carries. Bytes
     /// starting with 0x43 that are not a sync message are tried as a persisted sync state.
-    func describeSyncMessage(file: String, bytes: [UInt8]) throws(AutomergeError) -> JSONValue {
+    func describeSyncMessage(file: String, bytes: [UInt8]) throws(AutomergeError) -> AutomergeJSON {
         let message: SyncMessage
         do throws(AutomergeError) {
             message = try SyncMessage.decode(bytes)
@@ -64,11 +65,11 @@ struct Inspector {
                 ("sharedHeads", .array(sharedHeads.map { .string($0.hex) })),
             ])
         }
-        var entries: [JSONValue] = []
+        var entries: [AutomergeJSON] = []
         for entry in message.changes {
             var graph = ChangeGraph(retainingChanges: false)
             let summary = try graph.load(entry)
-            var fields: [(String, JSONValue)] = [
+            var fields: [(String, AutomergeJSON)] = [
                 ("bytes", .int(Int64(entry.count))),
                 (
                     "chunks",
@@ -85,14 +86,14 @@ struct Inspector {
             }
             entries.append(.object(fields))
         }
-        let have: [JSONValue] = message.have.map { have in
+        let have: [AutomergeJSON] = message.have.map { have in
             .object([
                 ("lastSync", .array(have.lastSync.map { .string($0.hex) })),
                 ("bloomEntries", .int(Int64(have.bloom.numEntries))),
-                ("bloom", .string(hexEncode(have.bloom.bytes))),
+                ("bloom", .string(Hex.encode(have.bloom.bytes))),
             ])
         }
-        var flags: [JSONValue] = []
+        var flags: [AutomergeJSON] = []
         if message.flags.contains(.syncReset) { flags.append(.string("syncReset")) }
         if message.flags.contains(.readOnly) { flags.append(.string("readOnly")) }
         if message.flags.contains(.supportsSyncReset) { flags.append(.string("supportsSyncReset")) }
@@ -104,7 +105,7 @@ struct Inspector {
             ("need", .array(message.need.map { .string($0.hex) })),
             ("have", .array(have)),
             ("changes", .array(entries)),
-            ("trailer", message.trailer.map { .string(hexEncode($0.rawBytes)) } ?? .null),
+            ("trailer", message.trailer.map { .string(Hex.encode($0.rawBytes)) } ?? .null),
             ("flags", .array(flags)),
         ])
     }

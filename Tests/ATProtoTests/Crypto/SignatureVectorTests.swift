@@ -1,3 +1,4 @@
+import ByteEncodings
 import Crypto
 import Foundation
 import Testing
@@ -142,7 +143,7 @@ struct SignatureVectorTests {
         let entries = try Fixtures.decode([Entry].self, "interop/crypto/w3c_didkey_P256.json")
         #expect(entries.count == 1)
         for entry in entries {
-            let privateBytes = try #require(Base58.decode(entry.privateKeyBytesBase58))
+            let privateBytes = try Base58.decode(entry.privateKeyBytesBase58)
             let privateKey = try P256.Signing.PrivateKey(rawRepresentation: privateBytes)
             let derived = PublicKey.p256(privateKey.publicKey)
             #expect(derived.didKey == entry.publicDidKey)
@@ -220,9 +221,9 @@ struct KeyTests {
             }
         }
         // Unknown multicodec (ed25519-pub 0xed) is refused by name.
-        let ed = Multibase.encodeBase58btc(Varint.encode(0xED) + [UInt8](repeating: 1, count: 32))
+        let ed = Multibase.encodeBase58btc(LEB128.encodeUnsigned(0xED) + [UInt8](repeating: 1, count: 32))
         #expect(throws: KeyDecodingError.invalidKey("expected a 33-byte compressed point, got 32 bytes")) { try PublicKey(multikey: ed) }
-        let ed33 = Multibase.encodeBase58btc(Varint.encode(0xED) + [UInt8](repeating: 2, count: 33))
+        let ed33 = Multibase.encodeBase58btc(LEB128.encodeUnsigned(0xED) + [UInt8](repeating: 2, count: 33))
         #expect(throws: KeyDecodingError.unsupportedKeyType(0xED)) { try PublicKey(multikey: ed33) }
     }
 

@@ -1,3 +1,4 @@
+import ByteEncodings
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 /// Column codecs against the worked examples of docs/binary-format.md §4.8, the canonical-form rules (§4.3) on
 /// random input, and malformed columns. No fixtures needed.
 @Suite struct ColumnVectorTests {
-    static func hex(_ string: String) -> [UInt8] { hexDecode(string.replacingOccurrences(of: " ", with: "")) ?? [] }
+    static func hex(_ string: String) -> [UInt8] { Hex.decode(string.replacingOccurrences(of: " ", with: "")) ?? [] }
 
     // MARK: - Encode/decode helpers
 
@@ -108,7 +109,7 @@ import Testing
 
     // MARK: - docs/binary-format.md §4.8 annotated change
 
-    static let specActor = ActorId(hexDecode("da0a5454424349848500a5ebe1acd94d") ?? [])
+    static let specActor = ActorId(Hex.decode("da0a5454424349848500a5ebe1acd94d") ?? [])
 
     static let annotatedChange = Change(
         actor: specActor,

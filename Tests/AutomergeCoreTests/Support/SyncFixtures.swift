@@ -1,3 +1,4 @@
+import ByteEncodings
 import Foundation
 import TestSupport
 
@@ -148,7 +149,7 @@ enum SyncFixtures {
     }
 
     static func hex(_ string: String) throws -> [UInt8] {
-        guard let bytes = hexDecode(string) else { throw FixtureError(description: "bad hex \(string.prefix(20))") }
+        guard let bytes = Hex.decode(string) else { throw FixtureError(description: "bad hex \(string.prefix(20))") }
         return bytes
     }
 

@@ -1,3 +1,5 @@
+import ByteEncodings
+
 @testable import AutomergeCore
 
 /// The fixtures' typed view (`NAME.typed.json`), built from the op set's read API: every value
@@ -69,10 +71,10 @@ enum TypedView {
             if value == 0 && value.sign == .minus { return ("f64", .string("-0")) }
             return ("f64", .double(value))
         case .string(let value): return ("str", .string(value))
-        case .bytes(let value): return ("bytes", .string(hexEncode(value)))
+        case .bytes(let value): return ("bytes", .string(Hex.encode(value)))
         case .counter(let value): return ("counter", .int(value))
         case .timestamp(let value): return ("timestamp", .int(value))
-        case .unknown(let code, let bytes): return ("unknown\(code)", .string(hexEncode(bytes)))
+        case .unknown(let code, let bytes): return ("unknown\(code)", .string(Hex.encode(bytes)))
         }
     }
 

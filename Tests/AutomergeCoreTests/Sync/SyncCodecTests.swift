@@ -1,3 +1,4 @@
+import ByteEncodings
 import Testing
 
 @testable import AutomergeCore
@@ -14,7 +15,7 @@ import Testing
     static let messageVector: [UInt8] =
         [0x42, 0x01] + second.bytes + [0x00, 0x01, 0x00, 0x06] + bloomVector + [0x00]
 
-    static func hex(_ string: String) -> [UInt8] { hexDecode(string) ?? [] }
+    static func hex(_ string: String) -> [UInt8] { Hex.decode(string) ?? [] }
 
     // MARK: - Bloom filter
 

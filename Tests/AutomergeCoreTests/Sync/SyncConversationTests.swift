@@ -1,3 +1,4 @@
+import ByteEncodings
 import Foundation
 import Testing
 
@@ -29,8 +30,8 @@ import Testing
         let fileB = try #require(initial["b"]?["file"] as? String)
         var harness = SyncHarness(a: try Self.graph(fileA), b: try Self.graph(fileB))
         #expect(harness.a.heads.map(\.hex) == initial["a"]?["heads"] as? [String])
-        if let state = initial["a"]?["syncState"] as? String, let bytes = hexDecode(state) { harness.stateA = try SyncState(decoding: bytes) }
-        if let state = initial["b"]?["syncState"] as? String, let bytes = hexDecode(state) { harness.stateB = try SyncState(decoding: bytes) }
+        if let state = initial["a"]?["syncState"] as? String, let bytes = Hex.decode(state) { harness.stateA = try SyncState(decoding: bytes) }
+        if let state = initial["b"]?["syncState"] as? String, let bytes = Hex.decode(state) { harness.stateB = try SyncState(decoding: bytes) }
         harness.aIsV1Only = (peers["a"]?["sendsTrailer"] as? Bool) == false
         harness.bIsV1Only = (peers["b"]?["sendsTrailer"] as? Bool) == false
 
@@ -42,8 +43,8 @@ import Testing
         #expect(harness.b.heads.map(\.hex) == finalB["heads"] as? [String])
         #expect(harness.a.count == finalA["changes"] as? Int)
         #expect(harness.b.count == finalB["changes"] as? Int)
-        #expect(hexEncode(harness.stateA.encode()) == finalA["syncState"] as? String)
-        #expect(hexEncode(harness.stateB.encode()) == finalB["syncState"] as? String)
+        #expect(Hex.encode(harness.stateA.encode()) == finalA["syncState"] as? String)
+        #expect(Hex.encode(harness.stateB.encode()) == finalB["syncState"] as? String)
         // No change is ever sent twice to the same peer.
         for fromA in [true, false] {
             var seen: Set<ChangeHash> = []
@@ -66,14 +67,14 @@ import Testing
         let fileB = try #require(initial["b"]?["file"] as? String)
         var b = try Self.graph(fileB)
         var state = SyncState()
-        if let encoded = initial["b"]?["syncState"] as? String, let bytes = hexDecode(encoded) { state = try SyncState(decoding: bytes) }
+        if let encoded = initial["b"]?["syncState"] as? String, let bytes = Hex.decode(encoded) { state = try SyncState(decoding: bytes) }
         var compared = 0
         for (index, entry) in messages.enumerated() where entry["dir"] as? String == "a2b" {
             let hex = try #require(entry["hex"] as? String)
-            let bytes = try #require(hexDecode(hex))
+            let bytes = try #require(Hex.decode(hex))
             try b.receiveSyncMessage(&state, try SyncMessage.decode(bytes))
             guard index + 1 < messages.count, messages[index + 1]["dir"] as? String == "b2a",
-                let replyHex = messages[index + 1]["hex"] as? String, let replyBytes = hexDecode(replyHex)
+                let replyHex = messages[index + 1]["hex"] as? String, let replyBytes = Hex.decode(replyHex)
             else { break }
             let expected = try SyncMessage.decode(replyBytes)
             let reply = try #require(b.generateSyncMessage(&state), "\(name): B is silent where the reference answered")

@@ -1,3 +1,4 @@
+import ByteEncodings
 import Crypto
 import Testing
 
@@ -31,15 +32,15 @@ struct SyncFixtureTests {
         let message = try SyncMessage.decode(bytes)
         let decoded = recorded.decoded
         #expect(message.version == (decoded.type == "v2" ? .v2 : .v1), "\(named.name)")
-        #expect(hexEncode([message.version.rawValue]) == recorded.annotations.firstByte)
+        #expect(Hex.encode([message.version.rawValue]) == recorded.annotations.firstByte)
         #expect(message.heads == (try SyncFixtures.hashes(decoded.heads)), "\(named.name)")
         #expect(message.need == (try SyncFixtures.hashes(decoded.need)), "\(named.name)")
         #expect(message.have.count == decoded.have.count, "\(named.name)")
         for (have, expected) in zip(message.have, decoded.have) {
             #expect(have.lastSync == (try SyncFixtures.hashes(expected.lastSync)), "\(named.name)")
-            #expect(hexEncode(have.bloom.bytes) == expected.bloom, "\(named.name)")
+            #expect(Hex.encode(have.bloom.bytes) == expected.bloom, "\(named.name)")
         }
-        #expect(message.changes.map { hexEncode($0) } == decoded.changes, "\(named.name)")
+        #expect(message.changes.map { Hex.encode($0) } == decoded.changes, "\(named.name)")
 
         // The filter covers every change that is not an ancestor of lastSync, so each head not
         // in lastSync must test positive (and an empty filter means the heads are lastSync).
@@ -51,7 +52,7 @@ struct SyncFixtureTests {
 
         // The trailer: present exactly when JS reported capabilities, and byte-identical.
         #expect((message.trailer != nil) == (decoded.supportedCapabilities != nil), "\(named.name)")
-        #expect(hexEncode(message.trailer?.rawBytes ?? []) == recorded.annotations.trailerHex, "\(named.name)")
+        #expect(Hex.encode(message.trailer?.rawBytes ?? []) == recorded.annotations.trailerHex, "\(named.name)")
         if let capabilities = decoded.supportedCapabilities {
             let names = (message.trailer?.legacyCapabilityCodes ?? []).map { $0 == 1 ? "message-v1" : $0 == 2 ? "message-v2" : "?" }
             #expect(names == capabilities, "\(named.name)")
@@ -131,7 +132,7 @@ struct SyncFixtureTests {
         try #require(message.have.count == 1)
         let bloom = message.have[0].bloom
         #expect(bloom.numEntries == 6_483)
-        #expect(hexEncode(bloom.bytes) == meta.have[0].bloom)
+        #expect(Hex.encode(bloom.bytes) == meta.have[0].bloom)
 
         let expected = try SyncFixtures.hashes(meta.changeHashes)
         try #require(expected.count == message.changes.count)

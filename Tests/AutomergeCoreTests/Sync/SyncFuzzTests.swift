@@ -1,3 +1,4 @@
+import ByteEncodings
 import Testing
 
 @testable import AutomergeCore
@@ -12,7 +13,7 @@ import Testing
             SyncCodecTests.messageVector + [0x02, 0x02, 0x84],
         ]
         if SyncFixtures.available, let messages = try? SyncFixtures.allMessages() {
-            corpus += messages.compactMap { hexDecode($0.message.hex) }
+            corpus += messages.compactMap { Hex.decode($0.message.hex) }
         }
         return corpus
     }

@@ -1,4 +1,5 @@
 import AutomergeCore
+import ByteEncodings
 import Testing
 
 @testable import AutomergeRepo
@@ -35,9 +36,9 @@ import Testing
         ("c11a514b67b0", .tagged(tag: 1, value: .unsigned(1_363_896_240))),
     ])
     func rfcVectors(hex: String, expected: CBORValue) throws {
-        let bytes = try #require(hexDecode(hex))
+        let bytes = try #require(Hex.decode(hex))
         #expect(try CBORDecoder.decode(bytes) == expected)
-        #expect(hexEncode(CBOREncoder().encode(expected)) == hex)
+        #expect(Hex.encode(CBOREncoder().encode(expected)) == hex)
     }
 
     @Test func halfFloatValues() throws {
@@ -53,20 +54,20 @@ import Testing
     @Test func nonPreferredHeadsAreAccepted() throws {
         let expected = CBORValue.map([CBORMapEntry("a", .unsigned(1))])
         for hex in ["a1616101", "b801616101", "b90001616101", "ba00000001616101", "bb0000000000000001616101", "bf616101ff"] {
-            #expect(try CBORDecoder.decode(try #require(hexDecode(hex))) == expected, "\(hex)")
+            #expect(try CBORDecoder.decode(try #require(Hex.decode(hex))) == expected, "\(hex)")
         }
-        #expect(try CBORDecoder.decode(try #require(hexDecode("1b0000000000000005"))) == .unsigned(5))
-        #expect(try CBORDecoder.decode(try #require(hexDecode("7801" + "41"))) == .text("A"))
+        #expect(try CBORDecoder.decode(try #require(Hex.decode("1b0000000000000005"))) == .unsigned(5))
+        #expect(try CBORDecoder.decode(try #require(Hex.decode("7801" + "41"))) == .text("A"))
     }
 
     @Test func indefiniteLengths() throws {
-        #expect(try CBORDecoder.decode(try #require(hexDecode("5f42010243030405ff"))) == .bytes([1, 2, 3, 4, 5]))
-        #expect(try CBORDecoder.decode(try #require(hexDecode("7f657374726561646d696e67ff"))) == .text("streaming"))
+        #expect(try CBORDecoder.decode(try #require(Hex.decode("5f42010243030405ff"))) == .bytes([1, 2, 3, 4, 5]))
+        #expect(try CBORDecoder.decode(try #require(Hex.decode("7f657374726561646d696e67ff"))) == .text("streaming"))
         #expect(
-            try CBORDecoder.decode(try #require(hexDecode("9f018202039f0405ffff")))
+            try CBORDecoder.decode(try #require(Hex.decode("9f018202039f0405ffff")))
                 == .array([.unsigned(1), .array([.unsigned(2), .unsigned(3)]), .array([.unsigned(4), .unsigned(5)])])
         )
-        #expect(try CBORDecoder.decode(try #require(hexDecode("5fff"))) == .bytes([]))
+        #expect(try CBORDecoder.decode(try #require(Hex.decode("5fff"))) == .bytes([]))
     }
 
     /// The `join` vector of docs/repo-protocol.md §1.2, built byte by byte from the cbor-x rules.
@@ -75,7 +76,7 @@ import Testing
             "b90004" + "6474797065" + "646a6f696e" + "6873656e6465724964" + "68706565722d616263"
             + "6c706565724d65746164617461" + "b90002" + "6973746f726167654964" + "f7"
             + "6b6973457068656d6572616c" + "f5" + "7819737570706f7274656450726f746f636f6c56657273696f6e73" + "816131"
-        let bytes = try #require(hexDecode(hex))
+        let bytes = try #require(Hex.decode(hex))
         let expected = CBORValue.map([
             CBORMapEntry("type", .text("join")),
             CBORMapEntry("senderId", .text("peer-abc")),
@@ -94,11 +95,11 @@ import Testing
     /// Integers above 32 bits go out as float64 (cbor-x's own choice), never as a `0x1b` head.
     @Test func largeIntegersBecomeFloat64() throws {
         let timestamp = CBOREncoder().encode(.unsigned(1_752_000_000_123))
-        #expect(hexEncode(timestamp) == "fb42797eb56707b000")
-        #expect(hexEncode(CBOREncoder().encode(.unsigned(0xffff_ffff))) == "1affffffff")
-        #expect(hexEncode(CBOREncoder(largeIntegerStyle: .integer).encode(.unsigned(1_752_000_000_123))) == "1b00000197eb56707b")
+        #expect(Hex.encode(timestamp) == "fb42797eb56707b000")
+        #expect(Hex.encode(CBOREncoder().encode(.unsigned(0xffff_ffff))) == "1affffffff")
+        #expect(Hex.encode(CBOREncoder(largeIntegerStyle: .integer).encode(.unsigned(1_752_000_000_123))) == "1b00000197eb56707b")
         #expect(try CBORDecoder.decode(timestamp).numericValue == 1_752_000_000_123)
-        #expect(hexEncode(CBOREncoder().encode(.negative(0x1_0000_0000))) == hexEncode(CBOREncoder().encode(.float64(-4_294_967_297))))
+        #expect(Hex.encode(CBOREncoder().encode(.negative(0x1_0000_0000))) == Hex.encode(CBOREncoder().encode(.float64(-4_294_967_297))))
     }
 
     @Test func numericValues() throws {
@@ -109,7 +110,7 @@ import Testing
 
     /// JS object semantics: the later of two duplicate keys wins.
     @Test func duplicateKeysLastWins() throws {
-        let value = try CBORDecoder.decode(try #require(hexDecode("a2616101616102")))
+        let value = try CBORDecoder.decode(try #require(Hex.decode("a2616101616102")))
         #expect(value["a"] == .unsigned(2))
         #expect(value.mapEntries?.count == 2)
     }

@@ -1,11 +1,12 @@
 import AutomergeCore
+import ByteEncodings
 import Testing
 
 @testable import AutomergeRepo
 
 @Suite struct CBORMalformedTests {
     private func decodeError(_ hex: String, decoder: CBORDecoder = CBORDecoder()) throws -> CBORError? {
-        let bytes = try #require(hexDecode(hex))
+        let bytes = try #require(Hex.decode(hex))
         do {
             _ = try decoder.decode(bytes)
             return nil
@@ -112,7 +113,7 @@ import Testing
         ]
         var rng = SplitMix64(seed: 0x6d69_7374)
         for hex in seeds {
-            let bytes = try #require(hexDecode(hex))
+            let bytes = try #require(Hex.decode(hex))
             for _ in 0..<2_000 {
                 try checkRoundTripOrError(mutate(bytes, using: &rng))
             }
@@ -130,7 +131,7 @@ func checkRoundTripOrError(_ input: [UInt8]) throws {
     }
     let reencoded = CBOREncoder(largeIntegerStyle: .integer).encode(value)
     let again = try CBORDecoder.decode(reencoded)
-    #expect(again.isSameItem(as: value), "round trip of \(hexEncode(input))")
+    #expect(again.isSameItem(as: value), "round trip of \(Hex.encode(input))")
 }
 
 extension CBORValue {

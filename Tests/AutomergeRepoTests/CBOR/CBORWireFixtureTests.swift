@@ -1,4 +1,5 @@
 import AutomergeCore
+import ByteEncodings
 import Testing
 
 @testable import AutomergeRepo
@@ -20,7 +21,7 @@ struct CBORWireFixtureTests {
     @Test func reencodesEveryFrameByteForByte() throws {
         for frame in try Fixtures.wireFrames() {
             let value = try CBORDecoder.decode(frame.bytes)
-            #expect(hexEncode(CBOREncoder(mapHeaderStyle: .cborX).encode(value)) == hexEncode(frame.bytes), "\(frame.file)#\(frame.seq)")
+            #expect(Hex.encode(CBOREncoder(mapHeaderStyle: .cborX).encode(value)) == Hex.encode(frame.bytes), "\(frame.file)#\(frame.seq)")
             let shortest = CBOREncoder().encode(value)
             #expect(try CBORDecoder.decode(shortest) == value)
             #expect(shortest.count == frame.bytes.count - 2 * mapCount(value))

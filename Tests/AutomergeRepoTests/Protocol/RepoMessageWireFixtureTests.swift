@@ -1,4 +1,5 @@
 import AutomergeCore
+import ByteEncodings
 import Testing
 
 @testable import AutomergeRepo
@@ -42,7 +43,7 @@ struct RepoMessageWireFixtureTests {
         var count = 0
         for frame in try Fixtures.wireFrames() where frame.direction == "s2c" {
             let message = try RepoMessage(decoding: frame.bytes)
-            #expect(hexEncode(message.encoded(with: cborX)) == hexEncode(frame.bytes), "\(frame.file)#\(frame.seq) \(message.type)")
+            #expect(Hex.encode(message.encoded(with: cborX)) == Hex.encode(frame.bytes), "\(frame.file)#\(frame.seq) \(message.type)")
             // The default (shortest heads) form carries the same message.
             #expect(try RepoMessage(decoding: message.encoded()) == message)
             count += 1

@@ -56,12 +56,15 @@ import Testing
         func destroyMeter(_ handler: any MeterHandler) {}
     }
 
+    /// The creator names the series; the repo layer adds nothing of its own.
+    static let metricLabels = RepoMetrics.Labels(prefix: "damaged")
+
     static func makeRepo(_ directory: TemporaryDirectory, _ capture: Capture) throws -> Repo {
         Repo(
             configuration: .init(peerId: "server", sharePolicy: .requestsOnly, syncDebounce: .milliseconds(10)),
             storage: try NodeFSRepoStorage(directory: directory.url, compactionGate: CompactionGate()),
             logger: capture.log.logger(label: "damaged", level: .trace),
-            metrics: RepoMetrics(factory: CountingFactory(capture: capture))
+            metrics: RepoMetrics(labels: Self.metricLabels, factory: CountingFactory(capture: capture))
         )
     }
 
@@ -95,7 +98,7 @@ import Testing
         #expect(!replies.contains { if case .error = $0 { true } else { false } })
         let warnings = capture.warnings
         #expect(warnings.contains { $0.contains("\(folder)/snapshot/\(name)") })
-        #expect(capture.counters.withLock { $0[RepoMetrics.unreadableChunksLabel] } == 1)
+        #expect(capture.counters.withLock { $0["damaged_storage_unreadable_chunks_total"] } == 1)
         // The file is left for the operator.
         #expect(directory.exists("\(folder)/snapshot/\(name)"))
     }
@@ -119,6 +122,16 @@ import Testing
         try await client.sync(document, asRequest: true)
         #expect(await client.heads(of: document) == builder.graph.heads)
         #expect(capture.warnings.contains { $0.contains("incremental/\(torn)") })
-        #expect(capture.counters.withLock { $0[RepoMetrics.unreadableChunksLabel] } == 1)
+        #expect(capture.counters.withLock { $0["damaged_storage_unreadable_chunks_total"] } == 1)
+    }
+}
+
+@Suite struct RepoMetricsLabelTests {
+    @Test func aPrefixNamesEverySeries() {
+        let labels = RepoMetrics.Labels(prefix: "groundmist")
+        #expect(labels.documentsLoaded == "groundmist_documents_loaded")
+        #expect(labels.storageWrite == "groundmist_storage_write_seconds")
+        #expect(labels.unreadableChunks == "groundmist_storage_unreadable_chunks_total")
+        #expect(RepoMetrics(labels: labels).labels == labels)
     }
 }

@@ -1,4 +1,5 @@
 import AutomergeCore
+import ByteEncodings
 import Foundation
 import Testing
 
@@ -35,7 +36,7 @@ import Testing
             repo: Repo(configuration: .init(peerId: "js-sync-server", sharePolicy: .requestsOnly, syncDebounce: .milliseconds(5)), storage: storage)
         )
         for row in try rows(scenario) where row["dir"] as? String == "c2s" {
-            guard let label = row["conn"] as? String, let hex = row["hex"] as? String, let bytes = hexDecode(hex) else { continue }
+            guard let label = row["conn"] as? String, let hex = row["hex"] as? String, let bytes = Hex.decode(hex) else { continue }
             if replay.connections[label] == nil {
                 let connection = MemoryConnection()
                 replay.connections[label] = (connection, await replay.repo.connect(connection))

@@ -1,4 +1,5 @@
 import AutomergeCore
+import ByteEncodings
 
 @testable import AutomergeRepo
 
@@ -18,7 +19,7 @@ func cborMismatch(_ value: CBORValue, _ json: JSONValue, path: String = "$") -> 
         else { return "\(path): float \(value) vs \(literal)" }
         return nil
     case (.bytes(let bytes), .string(let hex)):
-        return hexEncode(bytes) == hex ? nil : "\(path): bytes \(hexEncode(bytes)) vs \(hex)"
+        return Hex.encode(bytes) == hex ? nil : "\(path): bytes \(Hex.encode(bytes)) vs \(hex)"
     case (.text(let text), .string(let string)):
         return text == string ? nil : "\(path): \"\(text)\" vs \"\(string)\""
     case (.undefined, .string("<undefined>")), (.null, .null):

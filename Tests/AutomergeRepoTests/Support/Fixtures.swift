@@ -1,4 +1,5 @@
 import AutomergeCore
+import ByteEncodings
 import Foundation
 import TestSupport
 import Testing
@@ -36,7 +37,7 @@ enum Fixtures {
                 let object = try JSONValue.parse(String(line))
                 guard case .number(let seq)? = object["seq"], let seqValue = Int(seq),
                     case .string(let direction)? = object["dir"],
-                    case .string(let hex)? = object["hex"], let bytes = hexDecode(hex),
+                    case .string(let hex)? = object["hex"], let bytes = Hex.decode(hex),
                     let decoded = object["decoded"]
                 else {
                     throw FixtureError.malformed("\(name): \(line.prefix(80))")

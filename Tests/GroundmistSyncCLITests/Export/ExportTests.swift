@@ -1,6 +1,7 @@
 import AutomergeCore
 import AutomergeRepo
 import Foundation
+import GroundmistSync
 import TestSupport
 import Testing
 

@@ -18,7 +18,7 @@ private func object(_ json: String) throws -> [String: Any] {
 @Suite struct InspectTests {
     @Test func describesTheEmptyDocument() throws {
         let empty: [UInt8] = [0x85, 0x6f, 0x4a, 0x83, 0xb8, 0x1a, 0x95, 0x44, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00]
-        let json = try Inspector().describe(file: "empty", bytes: empty).serialized()
+        let json = try Inspector().describe(file: "empty", bytes: empty).compactLine()
         #expect(json == #"{"file":"empty","chunks":{"document":1,"change":0,"compressed":0},"changes":0,"heads":[],"actors":0}"#)
     }
 
@@ -34,7 +34,7 @@ private func object(_ json: String) throws -> [String: Any] {
         )
         let firstChunk = first.encodeChunk()
         let second = Change(deps: [firstChunk.hash], actor: actor, seq: 2, startOp: 2, time: 8).encodeChunk()
-        let value = try object(Inspector(includeChanges: true).describe(file: "f", bytes: firstChunk.bytes + second.bytes).serialized())
+        let value = try object(Inspector(includeChanges: true).describe(file: "f", bytes: firstChunk.bytes + second.bytes).compactLine())
         #expect(value["changes"] as? Int == 2)
         #expect(value["heads"] as? [String] == [second.hash.hex])
         let list = try #require(value["changeList"] as? [[String: Any]])
@@ -69,17 +69,17 @@ private func object(_ json: String) throws -> [String: Any] {
         for name in ["conflicts", "marks", "text-unicode", "changes-1000"] {
             let meta = try object(String(decoding: try fixture("generated/\(name).meta.json"), as: UTF8.self))
             for suffix in ["automerge", "changes"] {
-                let value = try object(try Inspector().describe(file: name, bytes: try fixture("generated/\(name).\(suffix)")).serialized())
+                let value = try object(try Inspector().describe(file: name, bytes: try fixture("generated/\(name).\(suffix)")).compactLine())
                 #expect(value["heads"] as? [String] == meta["heads"] as? [String])
                 #expect(value["changes"] as? Int == meta["changes"] as? Int)
             }
         }
         let message = try object(
-            try Inspector().describe(file: "m", bytes: try fixture("sync/messages/one-change-reply-to-empty-v2.bin")).serialized()
+            try Inspector().describe(file: "m", bytes: try fixture("sync/messages/one-change-reply-to-empty-v2.bin")).compactLine()
         )
         #expect(message["kind"] as? String == "sync-message")
         #expect(message["version"] as? String == "v2")
-        let state = try object(try Inspector().describe(file: "s", bytes: try fixture("sync/sync-state/two-shared-heads.bin")).serialized())
+        let state = try object(try Inspector().describe(file: "s", bytes: try fixture("sync/sync-state/two-shared-heads.bin")).compactLine())
         #expect((state["sharedHeads"] as? [String])?.count == 2)
     }
 

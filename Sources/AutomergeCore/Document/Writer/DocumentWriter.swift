@@ -1,3 +1,4 @@
+import ByteEncodings
 import Crypto
 
 /// Writes a document chunk (docs/binary-format.md §5) from change rows and op rows, byte for byte as the

@@ -1,3 +1,4 @@
+import ByteEncodings
 import Foundation
 import Testing
 
@@ -209,7 +210,7 @@ struct DecodedChunk: Equatable {
                     let direction = message["dir"] as? String
                 else { continue }
                 for entry in entries {
-                    guard let bytes = hexDecode(entry), bytes.count > 8, bytes[8] == ChunkType.document.rawValue else { continue }
+                    guard let bytes = Hex.decode(entry), bytes.count > 8, bytes[8] == ChunkType.document.rawValue else { continue }
                     let sender = String(path.dropLast(".json".count)) + (direction == "a2b" ? ".a.automerge" : ".b.automerge")
                     var graph = ChangeGraph()
                     try graph.load(try Fixtures.bytes(sender))

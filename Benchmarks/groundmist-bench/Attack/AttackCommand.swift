@@ -1,24 +1,34 @@
+import ArgumentParser
 import AutomergeCore
 import AutomergeRepo
 import Foundation
 
-/// `groundmist-attack-bench [--server PATH] [--attacks a,b,c,d,e] [--label NAME] [--c-frames N] [--c-frame-mib N]`
+/// `groundmist-bench attack [--server PATH] [--attacks a,b,c,d,e] [--label NAME] [--c-frames N] [--c-frame-mib N]`
+/// (formerly `groundmist-attack-bench`).
 ///
 /// Runs each memory attack of issue 14 against a fresh `groundmist-sync serve` child (development
 /// mode, loopback, its own data directory) while a legitimate client measures round trips, and
 /// prints the server's peak resident memory and the legitimate round trips. Targets: ≤ 100 MB
 /// peak, round trip < 100 ms. `--server` may point at another build (e.g. main's) to compare.
-@main
-struct AttackBench {
-    static func main() async throws {
-        var arguments = Array(CommandLine.arguments.dropFirst())
+struct AttackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attack",
+        abstract: "Run the memory attacks against a groundmist-sync serve child and report its peak memory and round trips."
+    )
+
+    @Option(help: "The groundmist-sync executable to attack (default: the one beside this executable).")
+    var server: String?
+    @Option(help: "Comma-separated attacks to run.") var attacks = "a,b,c,d,e"
+    @Option(help: "A name for the server in the report (default: its path).") var label: String?
+    @Option(help: "Attack (c): frames after the upload (0 measures the upload alone).") var cFrames = 150
+    @Option(help: "Attack (c): size of each frame, in MiB.") var cFrameMib = 8
+
+    func run() async throws {
         let executableDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        let server = option("--server", in: &arguments) ?? executableDirectory + "/groundmist-sync"
-        let attacks = option("--attacks", in: &arguments).map { $0.split(separator: ",").map(String.init) } ?? ["a", "b", "c", "d", "e"]
-        let label = option("--label", in: &arguments) ?? server
-        // Attack (c)'s frames after the upload (0 measures the upload alone).
-        let cFrames = option("--c-frames", in: &arguments).flatMap { Int($0) } ?? 150
-        let cFrameSize = (option("--c-frame-mib", in: &arguments).flatMap { Int($0) } ?? 8) << 20
+        let server = server ?? executableDirectory + "/groundmist-sync"
+        let attacks = attacks.split(separator: ",").map(String.init)
+        let label = label ?? server
+        let cFrameSize = cFrameMib << 20
         print("attack benchmark against \(label)")
         print("attack  peak RSS  baseline  after   legit RTT median / max (n)   what happened")
         var port = 41_000 + Int(ProcessInfo.processInfo.processIdentifier % 2000)
@@ -69,19 +79,12 @@ struct AttackBench {
             let rttText =
                 rtt.count == 0 ? "no answer" : String(format: "%6.1f / %7.1f ms (%d)%@", rtt.median, rtt.max, rtt.count, rtt.failed ? " dropped" : "")
             print(
-                "  \(attack)     \(mb(peak).leftPadded(6)) MB \(mb(baseline).leftPadded(5)) MB \(mb(after).leftPadded(5)) MB   \(rttText.padding(toLength: 30, withPad: " ", startingAt: 0)) \(note)"
+                "  \(attack)     \(Self.mb(peak).leftPadded(6)) MB \(Self.mb(baseline).leftPadded(5)) MB \(Self.mb(after).leftPadded(5)) MB   \(rttText.padding(toLength: 30, withPad: " ", startingAt: 0)) \(note)"
             )
         }
     }
 
     static func mb(_ bytes: Int) -> String { String(bytes / 1_000_000) }
-
-    static func option(_ name: String, in arguments: inout [String]) -> String? {
-        guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
-        let value = arguments[index + 1]
-        arguments.removeSubrange(index...(index + 1))
-        return value
-    }
 }
 
 extension String {

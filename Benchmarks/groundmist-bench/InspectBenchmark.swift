@@ -7,11 +7,11 @@ import Glibc
 import Darwin
 #endif
 
-/// `inspect --bench`: how long loading a file takes (parse, rebuild every change, verify
+/// `groundmist-bench inspect`: how long loading a file takes (parse, rebuild every change, verify
 /// heads), then building its op set and materialising its JSON view, and the process's peak
 /// memory. Build with `-c release` for meaningful figures.
 enum Benchmark {
-    static func run(file: String, bytes: [UInt8]) throws(AutomergeError) -> JSONValue {
+    static func run(file: String, bytes: [UInt8]) throws(AutomergeError) -> AutomergeJSON {
         let clock = ContinuousClock()
         var graph = ChangeGraph(retainingChanges: false)
         let start = clock.now
@@ -37,11 +37,11 @@ enum Benchmark {
         ])
     }
 
-    /// `inspect --bench-save`: the engine as a user meets it — load the file as a document
+    /// `groundmist-bench inspect --save`: the engine as a user meets it — load the file as a document
     /// (change graph keeping every change, plus the op set), materialise its JSON, save it as one
     /// compressed document chunk and uncompressed, with the process's peak memory. Run it alone
     /// in its process: the peak covers everything since start.
-    static func runSave(file: String, bytes: [UInt8]) throws(AutomergeError) -> JSONValue {
+    static func runSave(file: String, bytes: [UInt8]) throws(AutomergeError) -> AutomergeJSON {
         let clock = ContinuousClock()
         let start = clock.now
         var document = try AutomergeDocument(loading: bytes, actor: ActorId([0]))

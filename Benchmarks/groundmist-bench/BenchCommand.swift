@@ -1,6 +1,7 @@
 import ArgumentParser
 import AutomergeCore
 import AutomergeRepo
+import BenchmarkClients
 import Foundation
 import GroundmistSync
 import Logging
@@ -9,12 +10,12 @@ import Logging
 import Glibc
 #endif
 
-/// `groundmist-sync bench`: starts this executable's server as a child process on loopback
-/// (fresh data directory), drives it with Swift client peers, and reports throughput, round-trip
-/// latency and the server's peak memory and CPU time. Build with `-c release`.
+/// `groundmist-bench server`: starts a `groundmist-sync serve` child process on loopback (fresh
+/// data directory), drives it with Swift client peers, and reports throughput, round-trip latency
+/// and the server's peak memory and CPU time. Build with `-c release`.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "server",
         abstract: "Load-test a local server: clients × documents × changes, then fetch everything back."
     )
 
@@ -102,10 +103,17 @@ extension BenchCommand {
         let process: Process
         let port: Int
 
+        /// The `groundmist-sync` built beside this executable (`swift build -c release` builds both),
+        /// or `GROUNDMIST_SYNC_EXECUTABLE`.
+        static var serverExecutable: String {
+            if let path = ProcessInfo.processInfo.environment["GROUNDMIST_SYNC_EXECUTABLE"], !path.isEmpty { return path }
+            return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("groundmist-sync").path
+        }
+
         static func start(directory: URL) async throws -> ChildServer {
             let port = Int.random(in: 20000...60000)
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+            process.executableURL = URL(fileURLWithPath: serverExecutable)
             process.arguments = ["serve", "--port", "\(port)", "--data-dir", directory.path, "--share-policy", "requests"]
             var environment = ProcessInfo.processInfo.environment
             environment["LOG_LEVEL"] = "warning"
@@ -233,37 +241,6 @@ extension BenchCommand {
         let idle = ProcessStats.residentMegabytes(pid: server.process.processIdentifier) ?? 0
         print(String(format: "documents=%d startup=%.2fs idleRSS=%.1fMB", count, startup, idle))
     }
-}
-
-/// A TCP socket connected to 127.0.0.1:`port`, or nil when nothing accepts there. The caller closes it.
-func connectLoopback(port: Int) -> Int32? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else {
-        close(fd)
-        return nil
-    }
-    return fd
-}
-
-/// Waits until something accepts TCP connections on the loopback port (the child server is up).
-func waitForListener(port: Int, process: Process) async throws {
-    for _ in 0..<500 {
-        guard process.isRunning else { throw ValidationError("the server did not start (port \(port) busy?)") }
-        if let fd = connectLoopback(port: port) {
-            close(fd)
-            return
-        }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw ValidationError("the server did not start listening on port \(port)")
 }
 
 /// Peak memory and CPU time of a process, from /proc (Linux).

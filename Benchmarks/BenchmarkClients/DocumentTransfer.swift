@@ -1,10 +1,11 @@
 import AutomergeCore
 import AutomergeRepo
+import GroundmistSync
 import Logging
 
 /// One large document through a running server: a client pushes a saved document (sent as the file's
 /// bytes, as the JS client sends its `save()`), and fresh clients fetch it back. The phases of
-/// `groundmist-sync bench --document`.
+/// `groundmist-bench server --document`.
 public struct DocumentTransfer: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String

@@ -1,5 +1,6 @@
 import AutomergeCore
 import AutomergeRepo
+import GroundmistSync
 import Logging
 
 /// Drives a running server with Swift client peers: C clients each upload D documents of N
@@ -143,7 +144,7 @@ public struct LoadGenerator: Sendable {
         }
     }
 
-    static func change(on graph: ChangeGraph, actor: ActorId, number: Int) -> ChangeChunk {
+    package static func change(on graph: ChangeGraph, actor: ActorId, number: Int) -> ChangeChunk {
         let seq = UInt64(number)
         let maxOp = graph.allHashes.last.flatMap { graph.metadata(for: $0)?.maxOp } ?? 0
         return Change(

@@ -1,11 +1,20 @@
-/// Base58 with the Bitcoin alphabet, as used by bs58 (and so by automerge-repo document ids).
-public enum Base58 {
+/// Base58 with the Bitcoin alphabet ("base58btc"): multibase `z` strings and `did:key` in ATProto,
+/// and bs58 document ids and change hashes in automerge-repo.
+package enum Base58 {
     /// The Bitcoin alphabet: no `0`, `O`, `I` or `l`.
-    public static let alphabet: [UInt8] = Array("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".utf8)
+    package static let alphabet: [UInt8] = Array("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".utf8)
 
-    /// Longest string `decode` accepts by default. Decoding is quadratic, and nothing in the protocol
-    /// (document ids, bs58check change hashes) comes close to this.
-    public static let defaultMaxLength = 512
+    /// Longest string `decode` accepts by default. Decoding is quadratic, so hostile input must stay
+    /// short; nothing either protocol carries (keys, document ids, bs58check hashes) comes close.
+    package static let defaultMaxLength = 512
+
+    /// Why a string is not Base58.
+    package enum DecodingError: Error, Equatable, Sendable {
+        /// The string is longer than the caller's limit (UTF-8 bytes).
+        case tooLong(length: Int, limit: Int)
+        /// A character outside the alphabet, at this byte offset into the UTF-8 string.
+        case invalidCharacter(position: Int)
+    }
 
     private static let digitValues: [Int8] = {
         var table = [Int8](repeating: -1, count: 256)
@@ -14,7 +23,8 @@ public enum Base58 {
     }()
 
     /// Encodes bytes; each leading zero byte becomes a leading `1`.
-    public static func encode(_ bytes: [UInt8]) -> String {
+    package static func encode(_ bytes: some Collection<UInt8>) -> String {
+        let bytes = Array(bytes)
         let leadingZeros = bytes.prefix { $0 == 0 }.count
         // Base-58 digits, least significant first.
         var digits: [UInt8] = []
@@ -37,7 +47,10 @@ public enum Base58 {
     }
 
     /// Decodes a Base58 string; each leading `1` becomes a leading zero byte.
-    public static func decode(_ string: String, maxLength: Int = defaultMaxLength) throws(DocumentIdError) -> [UInt8] {
+    package static func decode(
+        _ string: some StringProtocol,
+        maxLength: Int = defaultMaxLength
+    ) throws(DecodingError) -> [UInt8] {
         let characters = Array(string.utf8)
         guard characters.count <= maxLength else { throw .tooLong(length: characters.count, limit: maxLength) }
         let leadingOnes = characters.prefix { $0 == alphabet[0] }.count

@@ -1,5 +1,6 @@
 import AutomergeCore
 import AutomergeRepo
+import ByteEncodings
 import CompressNIO
 import Crypto
 import Foundation
