@@ -11,14 +11,20 @@ import Testing
         : []
 
     /// Rebuilding a saved document gives exactly the change chunks the reference reports.
-    @Test(arguments: generatedDocuments)
-    func rebuildsReferenceChanges(path: String) throws {
+    /// Also in the smallest batches: one op column pass per change (`DocumentLimits.batchOps`).
+    @Test(arguments: generatedDocuments, [DocumentLimits.defaultBatchOps, 1])
+    func rebuildsReferenceChanges(path: String, batchOps: Int) throws {
         let name = path.replacingOccurrences(of: ".nocompress.automerge", with: "").replacingOccurrences(of: ".automerge", with: "")
         let chunks = try ChunkReader.readAll(try Fixtures.bytes(path))
+        let limits = DocumentLimits(
+            maximumChanges: DocumentLimits.default.maximumChanges,
+            maximumOps: DocumentLimits.default.maximumOps,
+            batchOps: batchOps
+        )
         var rebuilt: [ChangeHash: [UInt8]] = [:]
         for chunk in chunks {
             guard case .document(let bytes) = chunk else { continue }
-            for change in try DocumentChunk(bytes).rebuildChanges() { rebuilt[change.chunk.hash] = change.chunk.bytes }
+            for change in try DocumentChunk(bytes).rebuildChanges(limits: limits) { rebuilt[change.chunk.hash] = change.chunk.bytes }
         }
         var expected: [ChangeHash: [UInt8]] = [:]
         for chunk in try ChunkReader.readAll(try Fixtures.bytes(name + ".changes")) {

@@ -6,8 +6,18 @@ extension DocumentChunk {
         limits: DocumentLimits = .default,
         _ sink: (RebuiltChange) throws(AutomergeError) -> Void
     ) throws(AutomergeError) {
+        var statistics = RebuildStatistics()
+        try rebuildChanges(limits: limits, statistics: &statistics, sink)
+    }
+
+    /// `rebuildChanges(limits:_:)`, reporting what the rebuild held.
+    public func rebuildChanges(
+        limits: DocumentLimits = .default,
+        statistics: inout RebuildStatistics,
+        _ sink: (RebuiltChange) throws(AutomergeError) -> Void
+    ) throws(AutomergeError) {
         var hashes: [ChangeHash] = []
-        try rebuild(limits: limits) { (row: RebuiltRow) throws(AutomergeError) in
+        try rebuild(limits: limits, statistics: &statistics) { (row: RebuiltRow) throws(AutomergeError) in
             hashes.append(row.hash)
             var reader = ByteReader(row.chunk, range: 9..<row.chunk.count)
             _ = try reader.readULEB()
@@ -44,64 +54,111 @@ extension DocumentChunk {
         var chunk: [UInt8]
     }
 
+    /// What a rebuild held, by its own accounting (array capacities, not the process's RSS).
+    public struct RebuildStatistics: Sendable, Equatable {
+        /// Passes over the op columns that kept ops (1 for most documents; more for large ones).
+        public var batches = 0
+        /// The largest op table of one batch, in bytes.
+        public var peakOpTableBytes = 0
+        /// What the rebuild keeps for the whole document at once: the change columns decoded per
+        /// row, the op owners, the rebuilt hashes and the head check (bytes per change × changes).
+        public var perChangeBytes = 0
+        /// The most the rebuild held at once: `perChangeBytes` plus the largest op table.
+        public var peakBytes: Int { perChangeBytes + peakOpTableBytes }
+
+        public init() {}
+
+        mutating func merge(_ other: RebuildStatistics) {
+            batches += other.batches
+            peakOpTableBytes = max(peakOpTableBytes, other.peakOpTableBytes)
+            perChangeBytes = max(perChangeBytes, other.perChangeBytes)
+        }
+    }
+
     /// The rebuild loop: one canonical encoder reused for every change, rows handed out in
     /// document (topological) order, heads verified at the end.
+    ///
+    /// A streaming pass: the op columns are read once per batch of rows (`DocumentOps.plan`), and
+    /// only that batch's ops are held; each rebuilt change is hashed, handed to `sink` and let go.
+    /// What outlives a batch is a few bytes per change (its row, owner entry, hash).
     @discardableResult
     func rebuild(
         limits: DocumentLimits,
         prepare: (Int) -> Void = { _ in },
         _ sink: (RebuiltRow) throws(AutomergeError) -> Void
     ) throws(AutomergeError) -> [ChangeHash] {
+        var statistics = RebuildStatistics()
+        return try rebuild(limits: limits, statistics: &statistics, prepare: prepare, sink)
+    }
+
+    @discardableResult
+    func rebuild(
+        limits: DocumentLimits,
+        statistics: inout RebuildStatistics,
+        prepare: (Int) -> Void = { _ in },
+        _ sink: (RebuiltRow) throws(AutomergeError) -> Void
+    ) throws(AutomergeError) -> [ChangeHash] {
         let rows = try ChangeRows(self, limits: limits)
         prepare(rows.count)
-        let ops = try DocumentOps(self, rows: rows, limits: limits)
+        let owners = OpOwners(rows, actorCount: actors.count)
+        let batches = try DocumentOps.plan(self, rows: rows, owners: owners, limits: limits)
         var hashes: [ChangeHash] = []
         hashes.reserveCapacity(rows.count)
         var isDependedOn = [Bool](repeating: false, count: rows.count)
         let actorOrder = Self.actorOrder(actors)
         var encoder = ChangeEncoder()
         var actorScratch = [Int](repeating: -1, count: actors.count)
+        var stats = RebuildStatistics()
+        stats.perChangeBytes = rows.bytes + owners.bytes + hashes.capacity * MemoryLayout<ChangeHash>.stride + isDependedOn.capacity
 
-        for row in 0..<rows.count {
-            let authorIndex = Int(rows.actor[row])
-            let depRows = rows.deps(of: row)
-            var deps: [ChangeHash] = []
-            deps.reserveCapacity(depRows.count)
-            for dep in depRows {
-                deps.append(hashes[dep])
-                isDependedOn[dep] = true
-            }
-            deps.sort()
-            let opRange = ops.range(ofRow: row)
-            let startOp = opRange.isEmpty ? UInt64(rows.maxOp[row]) + 1 : UInt64(ops.ops[Int(ops.order[opRange.lowerBound])].idCounter)
-            let hash = try ops.encodeChange(
-                row: row,
-                author: authorIndex,
-                actors: actors,
-                actorOrder: actorOrder,
-                deps: deps,
-                startOp: startOp,
-                rows: rows,
-                scratch: &actorScratch,
-                encoder: &encoder
-            )
-            hashes.append(hash)
-            try sink(
-                RebuiltRow(
+        for batch in batches {
+            // This batch's ops only; freed before the next batch is read.
+            let ops = try DocumentOps(self, rows: rows, owners: owners, batch: batch.rows, reserve: batch.ops, limits: limits)
+            stats.batches += 1
+            stats.peakOpTableBytes = max(stats.peakOpTableBytes, ops.bytes)
+            for row in batch.rows {
+                let authorIndex = Int(rows.actor[row])
+                let depRows = rows.deps(of: row)
+                var deps: [ChangeHash] = []
+                deps.reserveCapacity(depRows.count)
+                for dep in depRows {
+                    deps.append(hashes[dep])
+                    isDependedOn[dep] = true
+                }
+                deps.sort()
+                let opRange = ops.range(ofRow: row)
+                let startOp =
+                    opRange.isEmpty ? UInt64(rows.maxOp[row]) + 1 : UInt64(ops.ops[Int(ops.order[opRange.lowerBound])].idCounter)
+                let hash = try ops.encodeChange(
                     row: row,
-                    hash: hash,
                     author: authorIndex,
-                    seq: UInt64(rows.seq[row]),
+                    actors: actors,
+                    actorOrder: actorOrder,
+                    deps: deps,
                     startOp: startOp,
-                    maxOp: UInt64(rows.maxOp[row]),
-                    time: rows.time[row],
-                    message: rows.message(row),
-                    storedMessage: rows.storedMessage(row),
-                    depRows: depRows,
-                    chunk: encoder.chunk
+                    rows: rows,
+                    scratch: &actorScratch,
+                    encoder: &encoder
                 )
-            )
+                hashes.append(hash)
+                try sink(
+                    RebuiltRow(
+                        row: row,
+                        hash: hash,
+                        author: authorIndex,
+                        seq: UInt64(rows.seq[row]),
+                        startOp: startOp,
+                        maxOp: UInt64(rows.maxOp[row]),
+                        time: rows.time[row],
+                        message: rows.message(row),
+                        storedMessage: rows.storedMessage(row),
+                        depRows: depRows,
+                        chunk: encoder.chunk
+                    )
+                )
+            }
         }
+        statistics.merge(stats)
 
         var rebuiltHeads: [ChangeHash] = []
         for row in 0..<rows.count where !isDependedOn[row] { rebuiltHeads.append(hashes[row]) }
@@ -169,6 +226,13 @@ struct ChangeRows {
     private var extraLength: [UInt32] = []
     private(set) var extraBytes: [UInt8] = []
     var count: Int { actors.count }
+
+    /// What the decoded rows hold (capacities; the extra bytes are the column's own buffer).
+    var bytes: Int {
+        (actors.capacity + seqs.capacity + maxOps.capacity + messageIndex.capacity + depsStart.capacity + depsFlat.capacity) * 4
+            + (extraStart.capacity + extraLength.capacity) * 4 + time.capacity * 8
+            + messages.reduce(messages.capacity * MemoryLayout<String>.stride) { $0 + ($1.utf8.count > 15 ? $1.utf8.count + 32 : 0) }
+    }
 
     var actor: RowColumn<Int32> { RowColumn(values: actors) }
     var seq: RowColumn<UInt32> { RowColumn(values: seqs) }

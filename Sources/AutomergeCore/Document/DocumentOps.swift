@@ -1,8 +1,14 @@
-/// The op columns of a document, decoded into a compact form and regrouped by change.
+/// The op columns of a document, decoded into a compact form and regrouped by change, for one
+/// batch of consecutive change rows at a time.
 ///
 /// Deletes are not stored in documents: they are synthesised here from the successor lists
 /// of the ops they removed (spec §5.5 step 4). Ops are then bucketed by the change that owns
 /// them (same actor, smallest maxOp ≥ counter) and sorted by counter inside each change.
+///
+/// A document's ops are stored by object and key, not by change, so the ops of one change are
+/// spread over the whole op table. Rather than hold every op of a large document at once, the
+/// rebuild decodes the op columns once per batch of rows and keeps only the ops those rows own:
+/// memory follows the batch (`DocumentLimits.batchOps`), not the document.
 struct DocumentOps {
     /// One op, ids as indexes into the document's actor table: 48 bytes, no references (a
     /// large document holds hundreds of thousands of them at once).
@@ -36,16 +42,46 @@ struct DocumentOps {
     private(set) var valueBytes: [UInt8] = []
     /// Op indexes grouped by change row, each group sorted by counter.
     private(set) var order: [Int32] = []
-    private var rowStart: [Int] = []
+    /// Per row of the batch (from `firstRow`), where its ops start in `order`.
+    private var rowStart: [Int32] = []
+    private var firstRow = 0
 
-    func range(ofRow row: Int) -> Range<Int> { rowStart[row]..<rowStart[row + 1] }
+    func range(ofRow row: Int) -> Range<Int> { Int(rowStart[row - firstRow])..<Int(rowStart[row - firstRow + 1]) }
 
-    init(_ document: DocumentChunk, rows: ChangeRows, limits: DocumentLimits = .default) throws(AutomergeError) {
+    /// What this table holds, by its own accounting (capacities, not the process's RSS).
+    var bytes: Int {
+        ops.capacity * MemoryLayout<DocOp>.stride + preds.capacity * MemoryLayout<PredId>.stride
+            + order.capacity * MemoryLayout<Int32>.stride + rowStart.capacity * MemoryLayout<Int32>.stride
+            + strings.reduce(strings.capacity * MemoryLayout<String>.stride) { $0 + ($1.utf8.count > 15 ? $1.utf8.count + 32 : 0) }
+            + markNames.capacity * 12
+    }
+
+    /// Decodes the op columns, keeping the ops (stored and synthesised deletes) owned by the rows of
+    /// `batch`. Every op's owner is still checked, so a pass over any batch finds an op without a change.
+    ///
+    /// - Parameter reserve: an upper bound on the ops the batch owns (from `DocumentOps.plan`).
+    init(
+        _ document: DocumentChunk,
+        rows: ChangeRows,
+        owners: OpOwners,
+        batch: Range<Int>,
+        reserve: Int = 0,
+        limits: DocumentLimits = .default
+    ) throws(AutomergeError) {
         let actorCount = document.actors.count
         let actorOrder = DocumentChunk.actorOrder(document.actors)
-        // Per actor: (maxOp, row) in seq order, to find each op's change.
-        var actorChanges = [[(maxOp: UInt64, row: Int)]](repeating: [], count: actorCount)
-        for row in 0..<rows.count { actorChanges[Int(rows.actor[row])].append((UInt64(rows.maxOp[row]), row)) }
+        firstRow = batch.lowerBound
+        ops.reserveCapacity(reserve)
+        // The owning row of each kept op, in `ops` order.
+        var rowOfOp: [Int32] = []
+        rowOfOp.reserveCapacity(reserve)
+        func owner(_ counter: UInt32, _ actor: Int32) throws(AutomergeError) -> Int {
+            guard let row = owners.row(actor: actor, counter: counter) else {
+                throw .invalidDocument("op \(counter) has no change (incorrect max op)")
+            }
+            return row
+        }
+        var seen = 0
 
         var objActorColumn = RLEDecoder<UInt64>(document.opReader(.objActor))
         var objCounterColumn = RLEDecoder<UInt64>(document.opReader(.objCounter))
@@ -106,6 +142,11 @@ struct DocumentOps {
                 delete.idCounter = UInt32(truncatingIfNeeded: succ >> 32)
                 delete.idActor = Int32(bitPattern: UInt32(truncatingIfNeeded: succ))
                 guard delete.idActor >= 0, Int(delete.idActor) < actorCount else { throw .invalidDocument("invalid actor id") }
+                seen += 1
+                guard seen <= limits.maximumOps else { throw .invalidDocument("more than \(limits.maximumOps) ops") }
+                let row = try owner(delete.idCounter, delete.idActor)
+                guard batch.contains(row) else { continue }
+                rowOfOp.append(Int32(row))
                 delete.action = UInt8(Action.delete.rawValue)
                 delete.insert = false
                 delete.expand = false
@@ -121,7 +162,8 @@ struct DocumentOps {
         }
 
         while !actionColumn.isAtEnd {
-            guard ops.count < limits.maximumOps else { throw .invalidDocument("more than \(limits.maximumOps) ops") }
+            seen += 1
+            guard seen <= limits.maximumOps else { throw .invalidDocument("more than \(limits.maximumOps) ops") }
             var op = DocOp()
             switch (try objActorColumn.next(), try objCounterColumn.next()) {
             case (nil, nil): break
@@ -143,17 +185,20 @@ struct DocumentOps {
                 throw .invalidColumns("missing or zero op id counter")
             }
             op.idCounter = UInt32(idCounter)
+            let row = try owner(op.idCounter, op.idActor)
+            let kept = batch.contains(row)
             op.insert = try insertColumn.next()
             let action = try actionColumn.nextNonNull("action")
             guard action <= Action.mark.rawValue else { throw .unknownAction(action) }
             op.action = UInt8(action)
             let (valueMeta, valueRange) = try valueColumn.nextRaw()
-            try ScalarValue.validate(metadata: valueMeta, bytes: valueBytes, range: valueRange)
+            // Every op is kept by exactly one batch: its value is checked there.
+            if kept { try ScalarValue.validate(metadata: valueMeta, bytes: valueBytes, range: valueRange) }
             guard valueMeta <= UInt64(UInt32.max) else { throw .invalidValue("value of \(valueMeta >> 4) bytes is too large") }
             op.valueMeta = UInt32(valueMeta)
             op.valueStart = UInt32(valueRange.lowerBound)
             op.expand = try expandColumn.next()
-            let markName = try markNameColumn.next().map(intern)
+            let markName = try markNameColumn.next().map { kept ? intern($0) : -1 }
 
             // Group change: flush pending deletes of the previous group.
             let isMap = op.keyString >= 0
@@ -174,7 +219,10 @@ struct DocumentOps {
             }
 
             // This op's preds are the ops that listed it as a successor.
-            if var list = pending.removeValue(forKey: packed(op.idCounter, op.idActor)) {
+            let predList = pending.removeValue(forKey: packed(op.idCounter, op.idActor))
+            if !kept {
+                // Only its successors matter here: they may be deletes (or ops) this batch keeps.
+            } else if var list = predList {
                 sortPreds(&list)
                 op.predStart = UInt32(preds.count)
                 op.predCount = UInt32(list.count)
@@ -191,8 +239,10 @@ struct DocumentOps {
                 }
                 pending[packed(UInt32(succCounter), succActor), default: []].append(PredId(counter: op.idCounter, actor: op.idActor))
             }
+            guard kept else { continue }
             // Synthesised deletes may have been appended above: index the mark name now.
             if let markName { markNames[Int32(ops.count)] = markName }
+            rowOfOp.append(Int32(row))
             ops.append(op)
         }
         try flushGroup()
@@ -203,38 +253,25 @@ struct DocumentOps {
                 && expandColumn.isAtEnd && markNameColumn.isAtEnd
         else { throw .invalidColumns("op columns have different lengths") }
 
-        try bucketByChange(rows: rows, actorChanges: actorChanges)
+        try bucketByChange(rows: rows, batch: batch, rowOfOp: rowOfOp)
     }
 
     /// Counting sort of op indexes by owning change, then by counter within each change.
-    private mutating func bucketByChange(rows: ChangeRows, actorChanges: [[(maxOp: UInt64, row: Int)]]) throws(AutomergeError) {
-        var rowOfOp = [Int32](repeating: 0, count: ops.count)
-        var counts = [Int](repeating: 0, count: rows.count + 1)
-        for (index, op) in ops.enumerated() {
-            let changes = actorChanges[Int(op.idActor)]
-            // First change of this actor whose maxOp ≥ the op's counter.
-            var low = 0
-            var high = changes.count
-            while low < high {
-                let middle = (low + high) / 2
-                if changes[middle].maxOp < UInt64(op.idCounter) { low = middle + 1 } else { high = middle }
+    private mutating func bucketByChange(rows: ChangeRows, batch: Range<Int>, rowOfOp: [Int32]) throws(AutomergeError) {
+        rowStart = [Int32](repeating: 0, count: batch.count + 1)
+        for row in rowOfOp { rowStart[Int(row) - firstRow + 1] += 1 }
+        for local in 0..<batch.count { rowStart[local + 1] += rowStart[local] }
+        do {
+            var fill = rowStart
+            order = [Int32](repeating: 0, count: ops.count)
+            for index in ops.indices {
+                let local = Int(rowOfOp[index]) - firstRow
+                order[Int(fill[local])] = Int32(index)
+                fill[local] += 1
             }
-            guard low < changes.count else { throw .invalidDocument("op \(op.idCounter) has no change (incorrect max op)") }
-            let row = changes[low].row
-            rowOfOp[index] = Int32(row)
-            counts[row + 1] += 1
         }
-        rowStart = counts
-        for row in 0..<rows.count { rowStart[row + 1] += rowStart[row] }
-        var fill = rowStart
-        order = [Int32](repeating: 0, count: ops.count)
-        for index in ops.indices {
-            let row = Int(rowOfOp[index])
-            order[fill[row]] = Int32(index)
-            fill[row] += 1
-        }
-        for row in 0..<rows.count {
-            let range = rowStart[row]..<rowStart[row + 1]
+        for row in batch {
+            let range = range(ofRow: row)
             if range.count > 1 {
                 order[range].sort { ops[Int($0)].idCounter < ops[Int($1)].idCounter }
             }
@@ -332,11 +369,18 @@ struct DocumentOps {
 public struct DocumentLimits: Sendable {
     public var maximumChanges: Int
     public var maximumOps: Int
+    /// The most ops a rebuild holds at once: a larger document's op columns are read once per batch
+    /// of changes that own at most this many (see `DocumentOps`). About 64 bytes per op.
+    public var batchOps: Int
 
-    public init(maximumChanges: Int, maximumOps: Int) {
+    public init(maximumChanges: Int, maximumOps: Int, batchOps: Int = DocumentLimits.defaultBatchOps) {
         self.maximumChanges = maximumChanges
         self.maximumOps = maximumOps
+        self.batchOps = batchOps
     }
+
+    /// 2^17 ops: a batch of about 8 MB, and a few passes for a document of a million ops.
+    public static let defaultBatchOps = 1 << 17
 
     public static let `default` = DocumentLimits(maximumChanges: 1 << 24, maximumOps: 1 << 26)
 }
