@@ -45,6 +45,18 @@ struct TemporaryDirectory {
 
     func read(_ relative: String) throws -> [UInt8] { Array(try Data(contentsOf: url.appendingPathComponent(relative))) }
 
+    /// Every entry under the directory: relative path → file bytes (nil for a folder).
+    func tree() throws -> [String: [UInt8]?] {
+        var result: [String: [UInt8]?] = [:]
+        guard let paths = FileManager.default.subpaths(atPath: url.path) else { return result }
+        for relative in paths {
+            var isFolder: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: path(relative), isDirectory: &isFolder)
+            result[relative] = isFolder.boolValue ? .some(nil) : .some(try read(relative))
+        }
+        return result
+    }
+
     func list(_ relative: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: path(relative))) ?? []).sorted()
     }
