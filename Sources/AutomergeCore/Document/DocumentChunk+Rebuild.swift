@@ -101,7 +101,7 @@ extension DocumentChunk {
         let rows = try ChangeRows(self, limits: limits)
         prepare(rows.count)
         let owners = OpOwners(rows, actorCount: actors.count)
-        let batches = try DocumentOps.plan(self, rows: rows, owners: owners, limits: limits)
+        let plan = try DocumentOps.plan(self, rows: rows, owners: owners, limits: limits)
         var hashes: [ChangeHash] = []
         hashes.reserveCapacity(rows.count)
         var isDependedOn = [Bool](repeating: false, count: rows.count)
@@ -110,14 +110,45 @@ extension DocumentChunk {
         var actorScratch = [Int](repeating: -1, count: actors.count)
         var stats = RebuildStatistics()
         stats.perChangeBytes = rows.bytes + owners.bytes + hashes.capacity * MemoryLayout<ChangeHash>.stride + isDependedOn.capacity
+        // The change being encoded: begun in one batch, it may end in a later one.
+        var others: [Int] = []
+        var firstCounter: UInt32?
+        var lastCounter: UInt32?
 
-        for batch in batches {
+        for batch in plan.batches {
             // This batch's ops only; freed before the next batch is read.
-            let ops = try DocumentOps(self, rows: rows, owners: owners, batch: batch.rows, reserve: batch.ops, limits: limits)
+            let ops = try DocumentOps(self, rows: rows, owners: owners, batch: batch, limits: limits)
             stats.batches += 1
             stats.peakOpTableBytes = max(stats.peakOpTableBytes, ops.bytes)
             for row in batch.rows {
                 let authorIndex = Int(rows.actor[row])
+                let range = ops.range(ofRow: row)
+                if batch.begins(row: row) {
+                    // The change-local actor table comes first: a split change's is known from the plan.
+                    if let named = plan.splitActors[row] {
+                        others = named.map(Int.init).filter { $0 != authorIndex }
+                    } else {
+                        others = ops.otherActors(in: range, author: authorIndex)
+                    }
+                    others.sort { actorOrder[$0] < actorOrder[$1] }
+                    actorScratch[authorIndex] = 0
+                    for (position, index) in others.enumerated() { actorScratch[index] = position + 1 }
+                    encoder.beginOps()
+                    firstCounter = nil
+                    lastCounter = nil
+                }
+                if !range.isEmpty {
+                    let first = ops.counter(at: range.lowerBound)
+                    if let lastCounter, first != lastCounter &+ 1 { throw .invalidDocument("ops of change \(row) are not contiguous") }
+                    if firstCounter == nil { firstCounter = first }
+                    lastCounter = ops.counter(at: range.upperBound - 1)
+                }
+                ops.appendOps(range, scratch: actorScratch, encoder: &encoder)
+                guard batch.ends(row: row) else { continue }
+                if !batch.begins(row: row), let lastCounter, lastCounter != rows.maxOp[row] {
+                    throw .invalidDocument("incorrect max op in change \(row)")
+                }
+
                 let depRows = rows.deps(of: row)
                 var deps: [ChangeHash] = []
                 deps.reserveCapacity(depRows.count)
@@ -126,20 +157,19 @@ extension DocumentChunk {
                     isDependedOn[dep] = true
                 }
                 deps.sort()
-                let opRange = ops.range(ofRow: row)
-                let startOp =
-                    opRange.isEmpty ? UInt64(rows.maxOp[row]) + 1 : UInt64(ops.ops[Int(ops.order[opRange.lowerBound])].idCounter)
-                let hash = try ops.encodeChange(
-                    row: row,
-                    author: authorIndex,
-                    actors: actors,
-                    actorOrder: actorOrder,
+                let startOp = firstCounter.map(UInt64.init) ?? UInt64(rows.maxOp[row]) + 1
+                let hash = encoder.finish(
                     deps: deps,
+                    actor: actors[authorIndex],
+                    seq: UInt64(rows.seq[row]),
                     startOp: startOp,
-                    rows: rows,
-                    scratch: &actorScratch,
-                    encoder: &encoder
+                    time: rows.time[row],
+                    message: rows.message(row),
+                    otherActors: others.map { actors[$0] },
+                    extraBytes: rows.extra(row)
                 )
+                actorScratch[authorIndex] = -1
+                for index in others { actorScratch[index] = -1 }
                 hashes.append(hash)
                 try sink(
                     RebuiltRow(
@@ -261,6 +291,25 @@ struct ChangeRows {
         var extraColumn = ValueDecoder(metadata: document.changeReader(.changeExtraMetadata), raw: extraRaw)
         var lastSeq: [Int: UInt64] = [:]
         var lastMaxOp: [Int: UInt64] = [:]
+        // Counted first (two short columns): the rows' arrays are allocated once, at size, instead of
+        // growing by doubling to up to twice what they need. Rows both columns agree on only, so a
+        // hostile run in one column reserves nothing the rows themselves would not take.
+        var actorCounter = actorColumn
+        var seqCounter = seqColumn
+        var rowCount = 0
+        while !actorCounter.isAtEnd && !seqCounter.isAtEnd && rowCount < limits.maximumChanges {
+            guard (try? actorCounter.next()) != nil, (try? seqCounter.next()) != nil else { break }
+            rowCount += 1
+        }
+        actors.reserveCapacity(rowCount)
+        seqs.reserveCapacity(rowCount)
+        maxOps.reserveCapacity(rowCount)
+        time.reserveCapacity(rowCount)
+        messageIndex.reserveCapacity(rowCount)
+        depsStart.reserveCapacity(rowCount + 1)
+        extraStart.reserveCapacity(rowCount)
+        extraLength.reserveCapacity(rowCount)
+        depsFlat.reserveCapacity(rowCount)
 
         while !actorColumn.isAtEnd {
             let row = actors.count

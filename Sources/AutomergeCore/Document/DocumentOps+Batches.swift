@@ -30,22 +30,50 @@ struct OpOwners {
 }
 
 extension DocumentOps {
-    /// One pass of the rebuild: consecutive change rows and an upper bound on the ops they own.
+    /// One pass of the rebuild: the ops whose (owning row, counter) lies in `lower..<upper`, in
+    /// that lexicographic order, and an upper bound on how many there are. A change with more ops
+    /// than a batch holds is split by counter over several batches.
     struct Batch: Equatable {
-        var rows: Range<Int>
+        var lower: (row: Int, counter: UInt32)
+        var upper: (row: Int, counter: UInt32)
         var ops: Int
+
+        static func == (a: Batch, b: Batch) -> Bool {
+            a.lower == b.lower && a.upper == b.upper && a.ops == b.ops
+        }
+
+        func contains(row: Int, counter: UInt32) -> Bool {
+            (row > lower.row || (row == lower.row && counter >= lower.counter))
+                && (row < upper.row || (row == upper.row && counter < upper.counter))
+        }
+
+        /// The rows with ops in this batch.
+        var rows: ClosedRange<Int> { lower.row...(upper.counter == 0 ? upper.row - 1 : upper.row) }
+
+        /// Whether the row's first ops are in this batch (it is not continued from an earlier one).
+        func begins(row: Int) -> Bool { row > lower.row || lower.counter == 0 }
+        /// Whether the row's last ops are in this batch.
+        func ends(row: Int) -> Bool { row < upper.row }
+        func holdsAll(ofRow row: Int) -> Bool { begins(row: row) && ends(row: row) }
     }
 
-    /// Splits the rows into consecutive batches that each own at most `limits.batchOps` ops (a
-    /// batch always takes at least one row, so one huge change is a batch of its own).
+    /// The batches of a rebuild and, for each change split over several, the actors its ops name.
+    struct Plan {
+        var batches: [Batch]
+        var splitActors: [Int: Set<Int32>]
+    }
+
+    /// Splits the ops into batches of at most `limits.batchOps` (a change with more is split by
+    /// counter, in pieces of `batchOps` counters).
     ///
     /// A change's ops are its counters from its startOp to its maxOp, and its startOp is past the
     /// author's previous maxOp: the gap between the two maxOps bounds its ops without reading a
     /// single op. When that bound fits one batch (most documents), no op is read here. Otherwise a
     /// counting pass over the op ids and successor lists gives each row its stored ops plus its
-    /// successors (which bound its synthesised deletes).
-    static func plan(_ document: DocumentChunk, rows: ChangeRows, owners: OpOwners, limits: DocumentLimits) throws(AutomergeError) -> [Batch] {
-        guard rows.count > 0 else { return [] }
+    /// successors (which bound its synthesised deletes), and, when a change must be split, one more
+    /// pass finds the actors its ops name (its change-local actor table comes before its ops).
+    static func plan(_ document: DocumentChunk, rows: ChangeRows, owners: OpOwners, limits: DocumentLimits) throws(AutomergeError) -> Plan {
+        guard rows.count > 0 else { return Plan(batches: [], splitActors: [:]) }
         let budget = max(1, limits.batchOps)
         var previousMaxOp = [UInt32](repeating: 0, count: document.actors.count)
         var bound = 0
@@ -54,23 +82,52 @@ extension DocumentOps {
             bound += Int(rows.maxOp[row] &- min(previousMaxOp[actor], rows.maxOp[row]))
             previousMaxOp[actor] = rows.maxOp[row]
         }
-        if bound <= budget { return [Batch(rows: 0..<rows.count, ops: bound)] }
+        if bound <= budget {
+            return Plan(batches: [Batch(lower: (0, 0), upper: (rows.count, 0), ops: bound)], splitActors: [:])
+        }
 
         let counts = try countOps(document, rows: rows, owners: owners, limits: limits)
         var batches: [Batch] = []
-        var start = 0
+        var split: Set<Int> = []
+        var start = (row: 0, counter: UInt32(0))
         var total = 0
         for row in 0..<rows.count {
             let count = Int(counts[row])
-            if row > start && total + count > budget {
-                batches.append(Batch(rows: start..<row, ops: total))
-                start = row
+            if count > budget {
+                // Pieces of `budget` counters, aligned on the change's maxOp: its counters run up to
+                // maxOp and there are at most `count` of them.
+                split.insert(row)
+                if total > 0 {
+                    batches.append(Batch(lower: start, upper: (row, 0), ops: total))
+                    start = (row, 0)
+                }
+                let maxOp = Int(rows.maxOp[row])
+                let pieces = (count + budget - 1) / budget
+                for piece in 0..<(pieces - 1) {
+                    let end = UInt32(clamping: maxOp + 1 - (pieces - 1 - piece) * budget)
+                    // (The count may overstate the ops: a piece below counter 1 holds nothing.)
+                    guard end > (start.row == row ? start.counter : 0) else { continue }
+                    batches.append(Batch(lower: start, upper: (row, end), ops: budget))
+                    start = (row, end)
+                }
+                total = budget
+                continue
+            }
+            if (row > start.row || start.counter > 0) && total + count > budget {
+                batches.append(Batch(lower: start, upper: (row, 0), ops: total))
+                start = (row, 0)
                 total = 0
             }
             total += count
         }
-        batches.append(Batch(rows: start..<rows.count, ops: total))
-        return batches
+        batches.append(Batch(lower: start, upper: (rows.count, 0), ops: total))
+        var splitActors: [Int: Set<Int32>] = [:]
+        if !split.isEmpty {
+            let everything = Batch(lower: (0, 0), upper: (rows.count, 0), ops: 0)
+            splitActors = try DocumentOps(document, rows: rows, owners: owners, batch: everything, limits: limits, collecting: split).collected
+            for row in split where splitActors[row] == nil { splitActors[row] = [] }
+        }
+        return Plan(batches: batches, splitActors: splitActors)
     }
 
     /// Per row: its stored ops plus the successors naming one of its op ids. Reads five columns.

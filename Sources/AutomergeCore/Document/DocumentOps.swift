@@ -64,13 +64,20 @@ struct DocumentOps {
         _ document: DocumentChunk,
         rows: ChangeRows,
         owners: OpOwners,
-        batch: Range<Int>,
-        reserve: Int = 0,
-        limits: DocumentLimits = .default
+        batch: Batch,
+        limits: DocumentLimits = .default,
+        collecting: Set<Int>? = nil
     ) throws(AutomergeError) {
         let actorCount = document.actors.count
         let actorOrder = DocumentChunk.actorOrder(document.actors)
-        firstRow = batch.lowerBound
+        firstRow = batch.lower.row
+        let reserve = collecting == nil ? batch.ops : 0
+        func keeps(_ row: Int, _ counter: UInt32) -> Bool { collecting == nil && batch.contains(row: row, counter: counter) }
+        // Collecting: the actors a split change's ops name besides its author (see `encodeChange`).
+        func collect(_ row: Int, _ actors: Int32...) {
+            guard let collecting, collecting.contains(row) else { return }
+            for actor in actors where actor >= 0 { collected[row, default: []].insert(actor) }
+        }
         ops.reserveCapacity(reserve)
         // The owning row of each kept op, in `ops` order.
         var rowOfOp: [Int32] = []
@@ -145,7 +152,11 @@ struct DocumentOps {
                 seen += 1
                 guard seen <= limits.maximumOps else { throw .invalidDocument("more than \(limits.maximumOps) ops") }
                 let row = try owner(delete.idCounter, delete.idActor)
-                guard batch.contains(row) else { continue }
+                if collecting != nil {
+                    collect(row, delete.objActor, delete.keyActor)
+                    for pred in list { collect(row, pred.actor) }
+                }
+                guard keeps(row, delete.idCounter) else { continue }
                 rowOfOp.append(Int32(row))
                 delete.action = UInt8(Action.delete.rawValue)
                 delete.insert = false
@@ -186,7 +197,7 @@ struct DocumentOps {
             }
             op.idCounter = UInt32(idCounter)
             let row = try owner(op.idCounter, op.idActor)
-            let kept = batch.contains(row)
+            let kept = keeps(row, op.idCounter)
             op.insert = try insertColumn.next()
             let action = try actionColumn.nextNonNull("action")
             guard action <= Action.mark.rawValue else { throw .unknownAction(action) }
@@ -220,6 +231,10 @@ struct DocumentOps {
 
             // This op's preds are the ops that listed it as a successor.
             let predList = pending.removeValue(forKey: packed(op.idCounter, op.idActor))
+            if collecting != nil {
+                collect(row, op.objActor, op.keyActor)
+                for pred in predList ?? [] { collect(row, pred.actor) }
+            }
             if !kept {
                 // Only its successors matter here: they may be deletes (or ops) this batch keeps.
             } else if var list = predList {
@@ -253,14 +268,18 @@ struct DocumentOps {
                 && expandColumn.isAtEnd && markNameColumn.isAtEnd
         else { throw .invalidColumns("op columns have different lengths") }
 
-        try bucketByChange(rows: rows, batch: batch, rowOfOp: rowOfOp)
+        if collecting == nil { try bucketByChange(rows: rows, batch: batch, rowOfOp: rowOfOp) }
     }
 
+    /// For `collecting`: per split row, the actors its ops name (object, key, preds; author included).
+    private(set) var collected: [Int: Set<Int32>] = [:]
+
     /// Counting sort of op indexes by owning change, then by counter within each change.
-    private mutating func bucketByChange(rows: ChangeRows, batch: Range<Int>, rowOfOp: [Int32]) throws(AutomergeError) {
-        rowStart = [Int32](repeating: 0, count: batch.count + 1)
+    private mutating func bucketByChange(rows: ChangeRows, batch: Batch, rowOfOp: [Int32]) throws(AutomergeError) {
+        let rowCount = batch.rows.count
+        rowStart = [Int32](repeating: 0, count: rowCount + 1)
         for row in rowOfOp { rowStart[Int(row) - firstRow + 1] += 1 }
-        for local in 0..<batch.count { rowStart[local + 1] += rowStart[local] }
+        for local in 0..<rowCount { rowStart[local + 1] += rowStart[local] }
         do {
             var fill = rowStart
             order = [Int32](repeating: 0, count: ops.count)
@@ -270,7 +289,7 @@ struct DocumentOps {
                 fill[local] += 1
             }
         }
-        for row in batch {
+        for row in batch.rows {
             let range = range(ofRow: row)
             if range.count > 1 {
                 order[range].sort { ops[Int($0)].idCounter < ops[Int($1)].idCounter }
@@ -283,25 +302,15 @@ struct DocumentOps {
                 }
                 expected += 1
             }
-            if !range.isEmpty && expected - 1 != UInt64(rows.maxOp[row]) { throw .invalidDocument("incorrect max op in change \(row)") }
+            // A change split over batches is checked across its pieces by the rebuild loop.
+            if !range.isEmpty && batch.holdsAll(ofRow: row) && expected - 1 != UInt64(rows.maxOp[row]) {
+                throw .invalidDocument("incorrect max op in change \(row)")
+            }
         }
     }
 
-    /// Encodes the change for `row` straight from the op table (no per-op values are built),
-    /// with change-local actor indexes, and returns its hash.
-    func encodeChange(
-        row: Int,
-        author: Int,
-        actors: [ActorId],
-        actorOrder: [Int],
-        deps: [ChangeHash],
-        startOp: UInt64,
-        rows: ChangeRows,
-        scratch: inout [Int],
-        encoder: inout ChangeEncoder
-    ) throws(AutomergeError) -> ChangeHash {
-        let range = range(ofRow: row)
-        // Other actors: every non-author actor the ops reference, ordered by bytes.
+    /// The actors the ops in `range` name besides `author` (objects, keys, preds), unsorted.
+    func otherActors(in range: Range<Int>, author: Int) -> [Int] {
         var others: [Int] = []
         func note(_ actor: Int32) {
             let index = Int(actor)
@@ -313,16 +322,15 @@ struct DocumentOps {
             note(op.keyActor)
             for pred in preds[Int(op.predStart)..<Int(op.predStart + op.predCount)] { note(pred.actor) }
         }
-        others.sort { actorOrder[$0] < actorOrder[$1] }
-        // scratch maps document actor → change-local index (reset below).
-        scratch[author] = 0
-        for (position, index) in others.enumerated() { scratch[index] = position + 1 }
-        defer {
-            scratch[author] = -1
-            for index in others { scratch[index] = -1 }
-        }
+        return others
+    }
 
-        encoder.beginOps()
+    /// The op id counter at a position of `order`.
+    func counter(at position: Int) -> UInt32 { ops[Int(order[position])].idCounter }
+
+    /// Appends the ops in `range` to a change begun with `encoder.beginOps()`, straight from the op
+    /// table (no per-op values are built). `scratch` maps document actors to change-local indexes.
+    func appendOps(_ range: Range<Int>, scratch: [Int], encoder: inout ChangeEncoder) {
         for position in range {
             let op = ops[Int(order[position])]
             if op.objActor < 0 {
@@ -351,16 +359,6 @@ struct DocumentOps {
                 encoder.appendPred(counter: UInt64(id.counter), actor: scratch[Int(id.actor)])
             }
         }
-        return encoder.finish(
-            deps: deps,
-            actor: actors[author],
-            seq: UInt64(rows.seq[row]),
-            startOp: startOp,
-            time: rows.time[row],
-            message: rows.message(row),
-            otherActors: others.map { actors[$0] },
-            extraBytes: rows.extra(row)
-        )
     }
 }
 
