@@ -2,7 +2,7 @@ import AutomergeCore
 import AutomergeRepo
 import Foundation
 
-/// `groundmist-attack-bench [--server PATH] [--attacks a,b,c,d,e] [--label NAME]`
+/// `groundmist-attack-bench [--server PATH] [--attacks a,b,c,d,e] [--label NAME] [--c-frames N] [--c-frame-mib N]`
 ///
 /// Runs each memory attack of issue 14 against a fresh `groundmist-sync serve` child (development
 /// mode, loopback, its own data directory) while a legitimate client measures round trips, and
@@ -16,6 +16,9 @@ struct AttackBench {
         let server = option("--server", in: &arguments) ?? executableDirectory + "/groundmist-sync"
         let attacks = option("--attacks", in: &arguments).map { $0.split(separator: ",").map(String.init) } ?? ["a", "b", "c", "d", "e"]
         let label = option("--label", in: &arguments) ?? server
+        // Attack (c)'s frames after the upload (0 measures the upload alone).
+        let cFrames = option("--c-frames", in: &arguments).flatMap { Int($0) } ?? 150
+        let cFrameSize = (option("--c-frame-mib", in: &arguments).flatMap { Int($0) } ?? 8) << 20
         print("attack benchmark against \(label)")
         print("attack  peak RSS  baseline  after   legit RTT median / max (n)   what happened")
         var port = 41_000 + Int(ProcessInfo.processInfo.processIdentifier % 2000)
@@ -48,8 +51,8 @@ struct AttackBench {
                     note = try Attacks.bigFramesBehindSlowChange(
                         port: port,
                         upload: upload ?? AutomergeDocument(actor: ActorId(Array(repeating: 1, count: 16))),
-                        frames: 150,
-                        frameSize: 8 << 20
+                        frames: cFrames,
+                        frameSize: cFrameSize
                     )
                 case "d": note = try Attacks.tinyFrames(port: port, count: 3_000_000)
                 case "e": note = try Attacks.ephemeralFlood(port: port, rounds: 3, perRound: 300_000)

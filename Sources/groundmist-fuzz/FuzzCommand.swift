@@ -64,7 +64,19 @@ struct FuzzCommand {
         let engine = FuzzEngine(target: target, seed: seed)
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         var lastReport = ContinuousClock.now
-        let result = engine.run(start..<max(start, end), deadline: deadline) { index in
+        // Reports a hanging input while it runs; one that never returns ends the worker with
+        // `hangExitStatus`, and the supervisor goes on after it.
+        let watchdog = HangWatchdog(
+            threshold: engine.hangThreshold,
+            abortAfter: FuzzSupervisor.abandonAfter,
+            report: { index, detail in emit("hang \(target.name) \(index) \(detail)") },
+            abort: { index in
+                emit("abandoned \(index)")
+                exit(FuzzSupervisor.hangExitStatus)
+            }
+        )
+        defer { watchdog.stop() }
+        let result = engine.run(start..<max(start, end), deadline: deadline, watchdog: watchdog) { index in
             if trace {
                 emit("at \(index)")
             } else if index % 64 == 0, lastReport.duration(to: .now) > .milliseconds(500) {

@@ -7,7 +7,8 @@ import Glibc
 /// Runs inputs through one target in this process, timing each and watching peak memory.
 /// A trap kills the process: the parent (`FuzzSupervisor`) runs this in a child and replays.
 struct FuzzEngine {
-    /// An input slower than this is reported as a hang (release builds).
+    /// An input that uses more CPU time than this is reported as a hang (release builds), as is
+    /// one that has not finished after five times this in wall time (`HangWatchdog`).
     static let hangThreshold: Duration = .seconds(1)
     /// Growth of the peak resident size caused by one input that counts as unbounded allocation.
     static let allocationThreshold = 512 << 20
@@ -35,10 +36,12 @@ struct FuzzEngine {
     }
 
     /// Runs inputs `range`; `progress` is called before each one (replay uses it to name the
-    /// input that trapped). Returns the hangs and allocation jumps seen.
+    /// input that trapped). Returns the hangs and allocation jumps seen, except those `watchdog`
+    /// (watching this thread) already reported while the input ran.
     func run(
         _ range: Range<Int>,
         deadline: ContinuousClock.Instant? = nil,
+        watchdog: HangWatchdog? = nil,
         progress: (Int) -> Void = { _ in }
     ) -> (ran: Int, findings: [Finding]) {
         var findings: [Finding] = []
@@ -51,13 +54,17 @@ struct FuzzEngine {
             let bytes = input(index)
             let start = clock.now
             let startCPU = Self.threadCPUTime()
+            watchdog?.begin(index)
             target.run(bytes)
+            let reported = watchdog?.end() ?? false
             let elapsed = start.duration(to: clock.now)
+            let cpu = Self.threadCPUTime() - startCPU
             ran += 1
-            // CPU time, not wall time: on a loaded machine a quick input can wait seconds for a
-            // core. An input stuck without spinning is caught by the supervisor's silence limit.
-            if elapsed > hangThreshold, Self.threadCPUTime() - startCPU > hangThreshold {
-                findings.append(Finding(kind: .hang, target: target.name, seed: seed, index: index, detail: "\(elapsed)"))
+            // Mostly CPU time: on a loaded machine a quick input can wait a second for a core,
+            // rarely five.
+            if !reported, cpu > hangThreshold || elapsed > hangThreshold * 5 {
+                let detail = "cpu \(HangWatchdog.seconds(cpu)) s, wall \(HangWatchdog.seconds(elapsed)) s"
+                findings.append(Finding(kind: .hang, target: target.name, seed: seed, index: index, detail: detail))
             }
             if index % 16 == 0 || elapsed > .milliseconds(50) {
                 let now = Self.peakResidentBytes()

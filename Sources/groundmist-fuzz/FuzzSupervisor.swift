@@ -10,6 +10,10 @@ struct FuzzSupervisor {
     let outputDirectory: String
     /// A child silent for this long is killed and its batch replayed.
     let silenceLimit: TimeInterval = 20
+    /// A worker gives up on an input that has run this long (wall time), after reporting it as a
+    /// hang, and exits with `hangExitStatus`.
+    static let abandonAfter: Duration = .seconds(10)
+    static let hangExitStatus: Int32 = 3
     let batchSize = 50_000
 
     struct Report {
@@ -31,6 +35,19 @@ struct FuzzSupervisor {
                 report.inputs += outcome.ran
                 next += outcome.ran
                 if outcome.ran == 0 { break }
+                continue
+            }
+            // The worker abandoned a hanging input (already reported): save it and go on after it.
+            if let abandoned = outcome.abandonedIndex {
+                let engine = FuzzEngine(target: target, seed: seed)
+                let path = "\(outputDirectory)/hang-\(target.name)-\(seed)-\(abandoned).bin"
+                try? FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+                _ = FileManager.default.createFile(atPath: path, contents: Data(engine.input(abandoned)))
+                if let last = report.findings.lastIndex(where: { $0.kind == .hang && $0.index == abandoned }) {
+                    report.findings[last].detail += " — abandoned after \(Self.abandonAfter), input saved to \(path)"
+                }
+                report.inputs += abandoned + 1 - next
+                next = abandoned + 1
                 continue
             }
             // Replay the batch from the last checkpoint, one progress line per input.
@@ -58,6 +75,8 @@ struct FuzzSupervisor {
         var exitedCleanly = false
         var timedOut = false
         var status = ""
+        /// The input the worker gave up on (`HangWatchdog`), if it did.
+        var abandonedIndex: Int?
     }
 
     /// Runs one worker, reading its lines as they come and killing it if it falls silent.
@@ -99,6 +118,7 @@ struct FuzzSupervisor {
             switch head {
             case "at", "progress": if fields.count > 1, let value = Int(fields[1]) { outcome.lastIndex = value }
             case "done": if fields.count > 1, let value = Int(fields[1]) { outcome.ran = value }
+            case "abandoned": if fields.count > 1, let value = Int(fields[1]) { outcome.abandonedIndex = value }
             case "hang", "allocation":
                 if fields.count > 2, let index = Int(fields[2]), let kind = FuzzEngine.Finding.Kind(rawValue: String(head)) {
                     outcome.findings.append(
@@ -115,6 +135,7 @@ struct FuzzSupervisor {
             }
         }
         outcome.exitedCleanly = !outcome.timedOut && process.terminationReason == .exit && process.terminationStatus == 0
+        if process.terminationReason != .exit || process.terminationStatus != Self.hangExitStatus { outcome.abandonedIndex = nil }
         outcome.status =
             outcome.timedOut
             ? "no progress for \(Int(silenceLimit)) s"

@@ -47,6 +47,7 @@ struct BenchCommand: AsyncParsableCommand {
         var logger = Logger(label: "groundmist-sync.bench")
         logger.logLevel = .warning
         var server: Process?
+        var serverPort: Int?
         var dataDirectory: URL?
         let target: String
         if let url {
@@ -56,6 +57,7 @@ struct BenchCommand: AsyncParsableCommand {
             dataDirectory = directory
             let child = try await ChildServer.start(directory: directory)
             server = child.process
+            serverPort = child.port
             target = child.url
         }
         defer {
@@ -78,7 +80,25 @@ struct BenchCommand: AsyncParsableCommand {
                 report.fetchSeconds
             )
         if let server, let stats = ProcessStats(pid: server.processIdentifier) {
-            line += String(format: " serverPeakRSS=%.1fMB serverCPU=%.2fs", stats.peakResidentMegabytes, stats.cpuSeconds)
+            line += String(
+                format: " serverPeakRSS=%.1fMB serverCPU=%.2fs cpuPerChange=%.3fms",
+                stats.peakResidentMegabytes,
+                stats.cpuSeconds,
+                stats.cpuSeconds * 1000 / Double(max(report.changes, 1))
+            )
+        }
+        if let serverPort, let metrics = scrapeMetrics(port: serverPort) {
+            // Durability cost per acknowledged change: every write the run made, flushes included.
+            let fsyncs = metrics["groundmist_storage_fsyncs_total"] ?? 0
+            let rounds = metrics["groundmist_storage_commit_rounds_total"] ?? 0
+            let writes = metrics["groundmist_storage_commit_writes_total"] ?? 0
+            line += String(
+                format: " fsyncs=%.0f fsyncsPerChange=%.2f commitRounds=%.0f writesPerRound=%.1f",
+                fsyncs,
+                fsyncs / Double(max(report.changes, 1)),
+                rounds,
+                writes / max(rounds, 1)
+            )
         }
         print(line)
     }
@@ -223,20 +243,32 @@ extension BenchCommand {
     }
 }
 
+/// A TCP socket connected to 127.0.0.1:`port`, or nil when nothing accepts there. The caller closes it.
+func connectLoopback(port: Int) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else {
+        close(fd)
+        return nil
+    }
+    return fd
+}
+
 /// Waits until something accepts TCP connections on the loopback port (the child server is up).
 func waitForListener(port: Int, process: Process) async throws {
     for _ in 0..<500 {
         guard process.isRunning else { throw ValidationError("the server did not start (port \(port) busy?)") }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        if let fd = connectLoopback(port: port) {
+            close(fd)
+            return
         }
-        close(fd)
-        if connected == 0 { return }
         try await Task.sleep(for: .milliseconds(20))
     }
     throw ValidationError("the server did not start listening on port \(port)")
@@ -270,4 +302,25 @@ struct ProcessStats {
         else { return nil }
         return kilobytes / 1024
     }
+}
+
+/// The child server's `/metrics` page, as metric name (with its labels) → value; nil if unreachable.
+func scrapeMetrics(port: Int) -> [String: Double]? {
+    guard let fd = connectLoopback(port: port) else { return nil }
+    defer { close(fd) }
+    let request = Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+    guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { return nil }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if count <= 0 { break }
+        response.append(contentsOf: buffer[0..<count])
+    }
+    var values: [String: Double] = [:]
+    for line in String(decoding: response, as: UTF8.self).split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
+        let parts = line.split(separator: " ")
+        if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value }
+    }
+    return values
 }

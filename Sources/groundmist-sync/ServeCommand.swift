@@ -54,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        LargeAllocations.useSeparateMappings()
         var overrides: [String: String] = [:]
         if let host { overrides["HOST"] = host }
         if let port { overrides["PORT"] = String(port) }
@@ -78,6 +79,9 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "groundmist-sync")
         let metrics = GroundmistMetrics()
         metrics.bootstrapGlobalMetricsSystem()
+        // Before any storage opens: the configured flush (which may come from `.env`) for every round.
+        await GroupCommit.shared.setMode(configuration.storageFlush)
+        logger.debug("storage flush", metadata: ["mode": "\(configuration.storageFlush.rawValue)"])
         let directory = URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

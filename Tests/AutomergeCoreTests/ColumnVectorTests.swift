@@ -3,7 +3,7 @@ import Testing
 
 @testable import AutomergeCore
 
-/// Column codecs against the spec's worked examples (§4.8), the canonical-form rules (§4.3) on
+/// Column codecs against the worked examples of docs/binary-format.md §4.8, the canonical-form rules (§4.3) on
 /// random input, and malformed columns. No fixtures needed.
 @Suite struct ColumnVectorTests {
     static func hex(_ string: String) -> [UInt8] { hexDecode(string.replacingOccurrences(of: " ", with: "")) ?? [] }
@@ -53,7 +53,7 @@ import Testing
     /// Strings compared by UTF-8 bytes (Swift's `==` would merge canonically equivalent ones).
     static func utf8(_ values: [String?]) -> [[UInt8]?] { values.map { $0.map { Array($0.utf8) } } }
 
-    // MARK: - §4.8 table
+    // MARK: - docs/binary-format.md §4.8 table
 
     @Test func uintRows() throws {
         let rows: [([UInt64?], String)] = [
@@ -106,7 +106,7 @@ import Testing
         #expect(Self.encodeBool([Bool](repeating: false, count: 200)) == [0xc8, 0x01])
     }
 
-    // MARK: - §4.8 annotated change
+    // MARK: - docs/binary-format.md §4.8 annotated change
 
     static let specActor = ActorId(hexDecode("da0a5454424349848500a5ebe1acd94d") ?? [])
 
@@ -119,7 +119,7 @@ import Testing
         ops: [Op(object: .root, key: .map("a"), action: .makeMap)]
     )
 
-    /// The body exactly as §4.8 annotates it, field by field.
+    /// The body exactly as docs/binary-format.md §4.8 annotates it, field by field.
     static let annotatedBody: [UInt8] =
         hex("00") + hex("10") + specActor.bytes + hex("01") + hex("01") + hex("c1 be c4 83 e1 30")
         + [0x08] + Array("change 1".utf8) + hex("00")
@@ -150,7 +150,7 @@ import Testing
         #expect(first.bytes == Self.annotatedChange.encodeChunk().bytes)
     }
 
-    // MARK: - §2 empty document
+    // MARK: - docs/binary-format.md §2 empty document
 
     static let emptyDocument = hex("85 6f 4a 83 b8 1a 95 44 00 04 00 00 00 00")
 
@@ -179,7 +179,7 @@ import Testing
         #expect(throws: AutomergeError.self) { try ChunkReader.readAll(corrupt) }
     }
 
-    // MARK: - Canonical form checker (§4.3), written independently of the encoder
+    // MARK: - Canonical form checker (docs/binary-format.md §4.3), written independently of the encoder
 
     enum Run<V> {
         case repeated(Int64, V)

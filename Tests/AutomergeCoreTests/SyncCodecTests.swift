@@ -2,15 +2,15 @@ import Testing
 
 @testable import AutomergeCore
 
-/// Spec vectors (§7.3) and malformed input for the sync codecs. No fixtures needed.
+/// Vectors of docs/sync-protocol.md §3 and malformed input for the sync codecs. No fixtures needed.
 @Suite struct SyncCodecTests {
-    /// The two change hashes of `two_change_chunks` (spec §2 / §7.3).
+    /// The two change hashes of `two_change_chunks` (docs/binary-format.md §2 / docs/sync-protocol.md §3).
     static let first = ChangeHash(hex: "9ac3d730f262da35e71db591b9e8150de9b02826daf75006f2298916adec6e0b")!
     static let second = ChangeHash(hex: "a7e727d50d6fdc1419e018cdce333683f48b609bf30f5b4b3a613ba35d6b1dc9")!
 
     static let bloomVector: [UInt8] = [0x02, 0x0a, 0x07, 0x24, 0x92, 0xb6]
 
-    /// The whole V1 message of §7.3, without a trailer.
+    /// The whole V1 message of docs/sync-protocol.md §3, without a trailer.
     static let messageVector: [UInt8] =
         [0x42, 0x01] + second.bytes + [0x00, 0x01, 0x00, 0x06] + bloomVector + [0x00]
 
@@ -143,7 +143,7 @@ import Testing
         let decoded = try SyncMessage.decode(Self.messageVector + [0x02, 0x02, 0x83])
         #expect(decoded.flags == [.syncReset, .readOnly])
         #expect(!decoded.flags.contains(.supportsSyncReset))
-        // An empty trailer still says "supports V2" (spec §7.2).
+        // An empty trailer still says "supports V2" (docs/sync-protocol.md §2).
         let bare = try SyncMessage.decode(Self.messageVector + [0x00])
         #expect(bare.senderSupportsV2)
         #expect(bare.flags.isEmpty)

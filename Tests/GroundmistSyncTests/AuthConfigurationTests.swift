@@ -120,8 +120,10 @@ import Testing
             let server = try SessionStore(dataDirectory: dataDirectory)
             let created = try await server.create(group: "xyz.groundmist.library", method: .dpop, status: .pending, lifetime: 3600, clientId: "app")
             #expect(created.id.count == 16)
-            // Lives in a dot-directory that cannot collide with NodeFS document folders.
-            #expect(FileManager.default.fileExists(atPath: dataDirectory + "/.groundmist/sessions.json"))
+            // Lives in a dot-directory that cannot collide with NodeFS document folders; a pending
+            // login in pending.json, not sessions.json.
+            #expect(FileManager.default.fileExists(atPath: dataDirectory + "/.groundmist/pending.json"))
+            #expect(!FileManager.default.fileExists(atPath: dataDirectory + "/.groundmist/sessions.json"))
 
             let cli = try SessionStore(dataDirectory: dataDirectory)
             #expect(await cli.session(created.id) == created)

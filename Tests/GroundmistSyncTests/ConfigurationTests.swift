@@ -1,3 +1,4 @@
+import AutomergeRepo
 import Foundation
 import Testing
 
@@ -32,6 +33,15 @@ import Testing
     func rejectsBadPorts(_ port: String) {
         #expect(throws: ConfigurationError([.invalidPort(port)])) {
             try ServerConfiguration.parse(["PORT": port])
+        }
+    }
+
+    @Test func storageFlushIsReadAndChecked() throws {
+        #expect(try ServerConfiguration.parse(["GROUNDMIST_STORAGE_FLUSH": "files"]).storageFlush == .files)
+        #expect(try ServerConfiguration.parse(["GROUNDMIST_STORAGE_FLUSH": "syncfs"]).storageFlush == .fileSystem)
+        #expect(try ServerConfiguration.parse([:]).storageFlush == GroupCommit.FlushMode.automatic())
+        #expect(throws: ConfigurationError([.invalidStorageFlush("fast")])) {
+            try ServerConfiguration.parse(["GROUNDMIST_STORAGE_FLUSH": "fast"])
         }
     }
 

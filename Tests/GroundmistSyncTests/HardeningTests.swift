@@ -160,7 +160,9 @@ import Testing
             let authority = try await makeAuthority(owner: owner, dataDirectory: dataDirectory)
             let app = TestDPoPApp()
             #expect(try await Self.dpopLogin(authority, app: app, owner: owner, address: "203.0.113.5").status == 200)
-            let file = dataDirectory + "/.groundmist/sessions.json"
+            // Pending logins are written to pending.json only (sessions.json is never created here).
+            #expect(!FileManager.default.fileExists(atPath: dataDirectory + "/.groundmist/sessions.json"))
+            let file = dataDirectory + "/.groundmist/pending.json"
             let before = try Data(contentsOf: URL(fileURLWithPath: file))
             let inode = try FileManager.default.attributesOfItem(atPath: file)[.systemFileNumber] as? Int
             for _ in 0..<10 {
@@ -345,6 +347,13 @@ import Testing
                 try await Self.secondsUntilClosed(port: port, chunks: ["GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"])
             }
             #expect(idle < 6)
+            // A finished request, then a second one on the same connection whose headers trickle
+            // in, never finished (each byte keeps the idle timeout away): closed by the header
+            // deadline, which applies to every request, not only the first.
+            let secondSlow = try await withTimeout(.seconds(15), "slow second request closed") {
+                try await Self.secondsUntilClosed(port: port, chunks: ["GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "GET / HTTP/1.1\r\n"] + trickle)
+            }
+            #expect(secondSlow < 5)
             // A live WebSocket that answers pings is not idle.
             #expect(try await upgradeStatus(port: port, path: "/") == 101)
         }

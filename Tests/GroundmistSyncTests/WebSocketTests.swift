@@ -191,8 +191,8 @@ private let echo: @Sendable ([UInt8]) -> [[UInt8]] = { [[replyMarker] + $0] }
     @Test func peerThatAnswersPingsStaysConnected() async throws {
         // The reply arrives after several ping intervals; the client reads (and so answers pings) meanwhile.
         // Intervals long enough that a loaded machine still answers each ping before the next.
-        let endpoint = RecordingEndpoint(replyDelay: .milliseconds(2500), reply: echo)
-        let configuration = ServerConfiguration.testing(pingInterval: .milliseconds(500))
+        let endpoint = RecordingEndpoint(replyDelay: .milliseconds(3500), reply: echo)
+        let configuration = ServerConfiguration.testing(pingInterval: .seconds(1))
         try await withLiveServer(configuration: configuration, endpoint: endpoint) { port in
             let replies = Collector<[UInt8]>()
             try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/", logger: quietLogger) { inbound, outbound, _ in

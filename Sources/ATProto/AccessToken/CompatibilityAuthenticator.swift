@@ -4,7 +4,7 @@
 /// a successful result proves key possession and a *claimed* owner DID, not a genuine token. Sessions
 /// created from it must stay pending until the owner approves them.
 ///
-/// Errors carry the spec §1.5 challenge, but note `original-server.md` §10.4: the atproto browser
+/// Errors carry the docs/auth.md §4.5 challenge, but note docs/auth.md §11.1: the atproto browser
 /// client answers a DPoP `invalid_token` challenge by refreshing and then deleting the user's login,
 /// so the server should think twice before sending that challenge for PDS tokens.
 public struct CompatibilityAuthenticator: Sendable {

@@ -1,7 +1,7 @@
 /// An ATProto OAuth access token, **read but not verified**.
 ///
 /// Decoding this proves nothing about who issued the token: its signature is not checked, and a
-/// third party cannot check it (a self-hosted PDS signs with its own HMAC secret; spec §2.1). Anyone
+/// third party cannot check it (a self-hosted PDS signs with its own HMAC secret; docs/auth.md §5). Anyone
 /// can write a token with any `sub`. Use it only to bind a DPoP key to a claimed account on the
 /// compatibility path, where the resulting session still needs the owner's approval.
 public struct UnverifiedAccessToken: Sendable, Equatable {

@@ -1,4 +1,4 @@
-/// Policy for DPoP proofs (spec §1, constants of §7.5).
+/// Policy for DPoP proofs (docs/auth.md §4, constants in §10).
 public struct DPoPConfiguration: Sendable {
     /// The server's configured public origin, e.g. `https://sync.example.com`; `htu` is built from it,
     /// never from `Host` or `X-Forwarded-*` headers.

@@ -1,4 +1,4 @@
-/// A refused DPoP request, carrying the RFC 9449 / RFC 6750 error code and its challenge (spec §1.5).
+/// A refused DPoP request, carrying the RFC 9449 / RFC 6750 error code and its challenge (docs/auth.md §4.5).
 public struct DPoPError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         /// No credentials at all.

@@ -1,4 +1,4 @@
-/// Policy for accepting service-auth JWTs (spec §2.3, constants of §7.5).
+/// Policy for accepting service-auth JWTs (docs/auth.md §3.1, constants in §10).
 public struct ServiceAuthConfiguration: Sendable {
     /// The only account accepted as `iss`.
     public var ownerDID: DID

@@ -1,6 +1,6 @@
 import Logging
 
-/// Verifies inter-service ("service auth") JWTs for the owner account, following spec §2.3 in order.
+/// Verifies inter-service ("service auth") JWTs for the owner account, following docs/auth.md §3.1 in order.
 ///
 /// The owner check comes before any resolution, so tokens naming other DIDs never cause network
 /// traffic. The replay cache is filled only after the signature verified.
@@ -189,7 +189,7 @@ public struct ServiceAuthVerifier: Sendable {
 }
 
 extension ServiceAuthVerifier {
-    /// The claims §2.3 step 3 requires, with exact JSON types.
+    /// The claims docs/auth.md §3.1 step 3 requires, with exact JSON types.
     struct Claims {
         let iss: String
         let aud: String

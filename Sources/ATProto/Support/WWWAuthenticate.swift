@@ -1,4 +1,4 @@
-/// Builds `WWW-Authenticate` challenges in the reference server's format (spec §1.5).
+/// Builds `WWW-Authenticate` challenges in the reference server's format (docs/auth.md §4.5).
 public enum WWWAuthenticate {
     /// `Scheme k="v", k2="v2"`; parameters whose values contain `"` or `\` are dropped, as the reference does.
     public static func challenge(scheme: String, parameters: [(String, String)]) -> String {

@@ -1,7 +1,7 @@
-/// A fully decoded change (spec §3): header fields and typed ops.
+/// A fully decoded change (docs/binary-format.md §3): header fields and typed ops.
 ///
 /// Decoding a change and encoding it again reproduces its bytes exactly (the canonical form of
-/// spec §4.3), so a change built here hashes as the reference would hash it.
+/// docs/binary-format.md §4.3), so a change built here hashes as the reference would hash it.
 public struct Change: Equatable, Sendable {
     /// Hashes of the changes this one depends on, sorted by bytes.
     public var deps: [ChangeHash]

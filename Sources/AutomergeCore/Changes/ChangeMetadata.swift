@@ -1,4 +1,4 @@
-/// What a relay needs from a change, read without decoding its ops (spec §3.4).
+/// What a relay needs from a change, read without decoding its ops (docs/binary-format.md §3.4).
 public struct ChangeMetadata: Sendable, Equatable {
     public var hash: ChangeHash
     public var deps: [ChangeHash]

@@ -47,7 +47,7 @@ public enum Key: Hashable, Sendable {
     }
 }
 
-/// Op actions (spec §3.3). The reference rejects any other code.
+/// Op actions (docs/binary-format.md §3.3). The reference rejects any other code.
 public enum Action: UInt64, Sendable {
     case makeMap = 0
     case put = 1

@@ -1,6 +1,6 @@
 import Crypto
 
-/// The chunk types of the storage format (spec §2).
+/// The chunk types of the storage format (docs/binary-format.md §2).
 public enum ChunkType: UInt8, Sendable {
     case document = 0
     case change = 1
@@ -71,7 +71,7 @@ public struct ChunkCounts: Sendable, Equatable {
     public init() {}
 }
 
-/// Reads any concatenation of chunks (spec §2). Errors carry the chunk's index and offset.
+/// Reads any concatenation of chunks (docs/binary-format.md §2). Errors carry the chunk's index and offset.
 public struct ChunkReader: Sendable {
     private let bytes: [UInt8]
     private var offset = 0

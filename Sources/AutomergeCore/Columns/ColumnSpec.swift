@@ -1,4 +1,4 @@
-/// A column specification: `(id << 4) | (deflate << 3) | type` (spec §4.1).
+/// A column specification: `(id << 4) | (deflate << 3) | type` (docs/binary-format.md §4.1).
 public struct ColumnSpec: Hashable, Comparable, Sendable, CustomStringConvertible {
     public enum ColumnType: UInt32, Sendable {
         case group = 0
@@ -31,7 +31,7 @@ public struct ColumnSpec: Hashable, Comparable, Sendable, CustomStringConvertibl
 }
 
 extension ColumnSpec {
-    // Op columns shared by changes and documents (spec §3.2, §5.3).
+    // Op columns shared by changes and documents (docs/binary-format.md §3.2, §5.3).
     public static let objActor = ColumnSpec(id: 0, type: .actor)
     public static let objCounter = ColumnSpec(id: 0, type: .uleb)
     public static let keyActor = ColumnSpec(id: 1, type: .actor)
@@ -52,7 +52,7 @@ extension ColumnSpec {
     public static let expand = ColumnSpec(id: 9, type: .boolean)
     public static let markName = ColumnSpec(id: 10, type: .string)
 
-    // Document change columns (spec §5.2).
+    // Document change columns (docs/binary-format.md §5.2).
     public static let changeActor = ColumnSpec(id: 0, type: .actor)
     public static let changeSeq = ColumnSpec(id: 0, type: .delta)
     public static let changeMaxOp = ColumnSpec(id: 1, type: .delta)
@@ -70,7 +70,7 @@ public struct RawColumn: Sendable, Equatable {
     public var range: Range<Int>
 }
 
-/// Column metadata (spec §4.1): a count, then (spec, length) pairs, in strictly increasing
+/// Column metadata (docs/binary-format.md §4.1): a count, then (spec, length) pairs, in strictly increasing
 /// normalized-spec order.
 public enum ColumnMetadata {
     /// Reads the metadata; the data ranges start at `dataStart` (set later by the caller

@@ -1,4 +1,4 @@
-/// Reads an RLE column (spec §4.2). Reading past the end yields nulls, which is how a
+/// Reads an RLE column (docs/binary-format.md §4.2). Reading past the end yields nulls, which is how a
 /// missing column reads; callers check `isAtEnd` afterwards to reject columns that are too long.
 public struct RLEDecoder<Value: RLEValue>: Sendable {
     private var reader: ByteReader

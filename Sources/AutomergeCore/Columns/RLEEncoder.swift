@@ -61,7 +61,7 @@ extension String: RLEValue {
     }
 }
 
-/// The reference's canonical RLE encoder (spec §4.3): repeat runs of two or more, lone values
+/// The reference's canonical RLE encoder (docs/binary-format.md §4.3): repeat runs of two or more, lone values
 /// merged into literal runs, literal runs never holding equal neighbours, null runs written
 /// only when a value follows or at the end after a value, and an all-null column empty.
 public struct RLEEncoder<Value: RLEValue>: Sendable {
@@ -182,7 +182,7 @@ public struct RLEEncoder<Value: RLEValue>: Sendable {
     }
 }
 
-/// Delta encoding (spec §4.4): differences from the previous non-null value, starting at 0.
+/// Delta encoding (docs/binary-format.md §4.4): differences from the previous non-null value, starting at 0.
 public struct DeltaEncoder: Sendable {
     private var rle = RLEEncoder<Int64>()
     private var absolute: Int64 = 0
@@ -206,7 +206,7 @@ public struct DeltaEncoder: Sendable {
     public mutating func finish() -> [UInt8] { rle.finish() }
 }
 
-/// Boolean encoding (spec §4.5): alternating run lengths starting with false.
+/// Boolean encoding (docs/binary-format.md §4.5): alternating run lengths starting with false.
 public struct BooleanEncoder: Sendable {
     private var last = false
     private var count: UInt64 = 0

@@ -1,4 +1,4 @@
-/// A scalar value (spec §4.7). Unknown type codes 10–15 keep their code and bytes.
+/// A scalar value (docs/binary-format.md §4.7). Unknown type codes 10–15 keep their code and bytes.
 public enum ScalarValue: Sendable, Equatable, CustomStringConvertible {
     case null
     case bool(Bool)

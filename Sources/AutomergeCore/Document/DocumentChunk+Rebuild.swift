@@ -1,5 +1,5 @@
 extension DocumentChunk {
-    /// Rebuilds the original changes with byte-identical hashes (spec §5.5) and verifies them
+    /// Rebuilds the original changes with byte-identical hashes (docs/binary-format.md §5.5) and verifies them
     /// against the stored heads. Changes are handed to `sink` in the document's (topological)
     /// row order; nothing per op outlives the call.
     public func rebuildChanges(

@@ -1,4 +1,4 @@
-/// A decoded document chunk prefix (spec §5.1) with its columns inflated, ready to be
+/// A decoded document chunk prefix (docs/binary-format.md §5.1) with its columns inflated, ready to be
 /// rebuilt into the original changes.
 public struct DocumentChunk: Sendable {
     /// Every actor of the document, sorted by bytes.

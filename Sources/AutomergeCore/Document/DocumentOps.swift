@@ -2,7 +2,7 @@
 /// batch of consecutive change rows at a time.
 ///
 /// Deletes are not stored in documents: they are synthesised here from the successor lists
-/// of the ops they removed (spec §5.5 step 4). Ops are then bucketed by the change that owns
+/// of the ops they removed (docs/binary-format.md §5.5 step 4). Ops are then bucketed by the change that owns
 /// them (same actor, smallest maxOp ≥ counter) and sorted by counter inside each change.
 ///
 /// A document's ops are stored by object and key, not by change, so the ops of one change are

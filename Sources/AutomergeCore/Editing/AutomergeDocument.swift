@@ -35,7 +35,7 @@ public struct AutomergeDocument: Sendable {
         opSet = OpSet()
     }
 
-    /// Loads any concatenation of document and change chunks (spec §5.6). A leading document
+    /// Loads any concatenation of document and change chunks (docs/binary-format.md §5.6). A leading document
     /// chunk is read straight into the op set; the changes after it are applied in the graph's
     /// causal order. Changes with missing deps stay queued in the graph.
     public init(loading bytes: [UInt8], actor: ActorId) throws(AutomergeError) {

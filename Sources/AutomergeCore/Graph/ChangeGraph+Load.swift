@@ -9,7 +9,7 @@ extension ChangeGraph {
         public var rebuild = DocumentChunk.RebuildStatistics()
     }
 
-    /// Loads any concatenation of document and change chunks (spec §5.6): a document chunk is
+    /// Loads any concatenation of document and change chunks (docs/binary-format.md §5.6): a document chunk is
     /// rebuilt into changes unless all its heads are already known; changes with missing deps
     /// are queued.
     ///
@@ -105,7 +105,7 @@ public enum ChangeValidation: Sendable {
     /// Decode every op (actions, values, columns), as the reference does on load: nothing a
     /// JavaScript peer would reject is ever stored or forwarded.
     case full
-    /// Header and op count only (spec §3.4), for trusted input such as our own storage.
+    /// Header and op count only (docs/binary-format.md §3.4), for trusted input such as our own storage.
     case metadata
 }
 

@@ -1,7 +1,7 @@
 extension OpSet {
     /// Builds the op set straight from a document chunk's op rows, without replaying changes.
     ///
-    /// The stored order is document order (spec §5.4), so sequence elements arrive in RGA order
+    /// The stored order is document order (docs/binary-format.md §5.4), so sequence elements arrive in RGA order
     /// and are appended, and successor lists are given. The rows are trusted to be in document
     /// order (as the reference trusts them); references to objects or elements that do not
     /// exist yet are refused with `.invalidDocument`.

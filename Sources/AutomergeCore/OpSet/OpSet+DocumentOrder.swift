@@ -1,5 +1,5 @@
 extension OpSet {
-    /// Hands every stored op to `body` in document order (spec §5.4), ready for a document
+    /// Hands every stored op to `body` in document order (docs/binary-format.md §5.4), ready for a document
     /// writer:
     /// - objects: the root, then objects by creating op id in Lamport order (counter, then
     ///   actor bytes);

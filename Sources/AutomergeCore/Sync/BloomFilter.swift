@@ -1,5 +1,5 @@
 /// The Bloom filter a sync peer sends in `have` to summarise the changes it added since
-/// `lastSync` (spec §7.3). A false positive only delays a change until the peer asks for it
+/// `lastSync` (docs/sync-protocol.md §3). A false positive only delays a change until the peer asks for it
 /// by hash, so the parameters trade size for round trips.
 ///
 /// Decoding is stricter than the reference, which would divide by zero on `m = 0` and
@@ -98,7 +98,7 @@ public struct BloomFilter: Sendable, Equatable {
         return true
     }
 
-    /// The bit positions `hash` maps to in this filter (spec §7.3).
+    /// The bit positions `hash` maps to in this filter (docs/sync-protocol.md §3).
     func probes(for hash: ChangeHash) -> [UInt32] {
         guard !bits.isEmpty else { return [] }
         return Self.probes(for: hash, bitCount: UInt64(bits.count) * 8, probes: numProbes)

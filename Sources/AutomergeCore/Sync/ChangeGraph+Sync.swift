@@ -1,6 +1,6 @@
 extension ChangeGraph {
     /// The next message for the peer whose state is `state`, or nil when there is nothing to
-    /// say (spec §7.5, the current reference algorithm).
+    /// say (docs/sync-protocol.md §5, the current reference algorithm).
     ///
     /// A "whole document" reply to a V2 peer carries what `wholeDocument` returns: the saved
     /// document (`saveDocument()`, as the reference sends), which callers cache by heads since it
@@ -22,7 +22,7 @@ extension ChangeGraph {
         return (hashes, whole && state.peerSupportsV2 && count > 0)
     }
 
-    /// What to send: the whole document (spec §7.5), or these hashes. Nothing this session has
+    /// What to send: the whole document (docs/sync-protocol.md §5), or these hashes. Nothing this session has
     /// already sent is sent again: after a whole document the peer's sent hashes are all ours, so
     /// a peer that keeps saying "I have nothing" before it has read it is not sent it again.
     private func selectChanges(_ state: SyncState) -> (hashes: [ChangeHash], whole: Bool) {
@@ -109,7 +109,7 @@ extension ChangeGraph {
         return .current(flags)
     }
 
-    /// getHashesToSend (spec §7.5): their explicit needs, then every change since their last
+    /// getHashesToSend (docs/sync-protocol.md §5): their explicit needs, then every change since their last
     /// sync that none of their Bloom filters contains, plus everything depending on those
     /// (which repairs Bloom false positives).
     func hashesToSendFor(have: [SyncHave], need: [ChangeHash]) -> [ChangeHash] {
@@ -152,7 +152,7 @@ extension ChangeGraph {
         public var receivedWholeDocument = false
     }
 
-    /// Applies a message from the peer whose state is `state` (spec §7.6). Changes are applied
+    /// Applies a message from the peer whose state is `state` (docs/sync-protocol.md §6). Changes are applied
     /// atomically: a malformed change rejects the whole message and leaves graph and state
     /// unchanged.
     @discardableResult

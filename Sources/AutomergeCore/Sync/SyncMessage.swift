@@ -1,4 +1,4 @@
-/// One message of the Automerge sync protocol (spec §7.1), as plain values.
+/// One message of the Automerge sync protocol (docs/sync-protocol.md §1), as plain values.
 ///
 /// The codec is lossless: `decode` keeps everything needed to write the same bytes back
 /// (hash order as received, raw change entries, the trailer's raw bytes), so a relay can
@@ -41,7 +41,7 @@ public struct SyncMessage: Sendable, Equatable {
         self.trailer = trailer
     }
 
-    /// Any trailer at all means the peer understands V2 messages (spec §7.2).
+    /// Any trailer at all means the peer understands V2 messages (docs/sync-protocol.md §2).
     public var senderSupportsV2: Bool { trailer != nil }
 
     /// The flags in the trailer; empty without one.
@@ -73,7 +73,7 @@ public struct SyncFlags: OptionSet, Sendable, Hashable {
     public static let supportsSyncReset = SyncFlags(rawValue: 1 << 2)
 }
 
-/// The bytes after the `changes` field (spec §7.2), kept raw so every historical form
+/// The bytes after the `changes` field (docs/sync-protocol.md §2), kept raw so every historical form
 /// round-trips byte-exactly:
 /// - JS 2.1.8 – 3.2.5: `02 01 02` (legacy capability codes MessageV1, MessageV2);
 /// - JS ≥ 3.2.6: `02 02 8X` (legacy code MessageV2, then the bitfield `0x80 | flags`).

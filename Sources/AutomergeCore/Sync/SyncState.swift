@@ -1,4 +1,4 @@
-/// What one side knows about one peer for one document (spec §7.4).
+/// What one side knows about one peer for one document (docs/sync-protocol.md §4).
 public struct SyncState: Sendable, Equatable {
     /// Heads we believe both sides have.
     public var sharedHeads: [ChangeHash] = []

@@ -1,4 +1,4 @@
-/// Persistence of a peer's sync state (spec §7.4): only `sharedHeads` survives, as
+/// Persistence of a peer's sync state (docs/sync-protocol.md §4): only `sharedHeads` survives, as
 /// `0x43 ‖ hash array`. (0x43 is also the V2 message type; the two are never mixed up because
 /// states and messages are stored in different places.)
 public enum SyncStateCodec {

@@ -1,4 +1,4 @@
-/// Encodes `CBORValue`s with definite lengths and, by default, the shortest heads (spec §1.2).
+/// Encodes `CBORValue`s with definite lengths and, by default, the shortest heads (docs/repo-protocol.md §1.2).
 ///
 /// The defaults follow the spec's advice for bytes going to JS peers: an integer above 32 bits is written
 /// as float64 (what cbor-x itself does for such numbers), never as a `0x1b` 64-bit head, which cbor-x

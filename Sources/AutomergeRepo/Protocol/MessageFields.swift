@@ -1,4 +1,4 @@
-/// Field access over a decoded message map with the spec §1.2 acceptance rules: `undefined` and `null`
+/// Field access over a decoded message map with the docs/repo-protocol.md §1.2 acceptance rules: `undefined` and `null`
 /// mean absent, a later duplicate key wins (JS object semantics), unknown keys are ignored.
 struct MessageFields {
     let messageType: String

@@ -140,7 +140,7 @@ actor DocumentSynchronizer {
 
     /// Serves a V2 peer that has nothing straight from the stored files, without building the
     /// document's index (a cold open then costs a file read, not a rebuild of every change), and the
-    /// peer's "now I have it" reply the same way. The reply is what the reference sends (§7.5: our
+    /// peer's "now I have it" reply the same way. The reply is what the reference sends (docs/sync-protocol.md §5: our
     /// heads, the whole document) except `have`, which is empty: the Bloom filter needs every hash,
     /// and a peer that has nothing has nothing to filter (an empty `have` asks it for nothing).
     /// Anything else loads the index first. Returns whether it answered.

@@ -162,7 +162,7 @@ public actor Repo: RepoEndpoint {
 
     /// Asks every peer that joins from now on for this document (a `request` while we lack it, a
     /// `sync` otherwise). Clients such as the Groundmist Editor never offer their documents on their
-    /// own, so this is how a group's root document reaches the server (original-server.md §10.2).
+    /// own, so this is how a group's root document reaches the server (docs/repo-protocol.md §4.5).
     public func requestOnJoin(_ id: DocumentId) {
         requestedOnJoin.insert(id)
     }

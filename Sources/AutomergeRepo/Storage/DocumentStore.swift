@@ -2,11 +2,12 @@ import AutomergeCore
 import Logging
 
 /// The one write policy for documents, over any `StorageAdapter`, in the layout and with the compaction
-/// rule of the JS `StorageSubsystem` (spec §5.3, §5.4).
+/// rule of the JS `StorageSubsystem` (docs/storage.md §3, §4).
 ///
 /// - `save` writes the new changes as one incremental file, durable on return: that is the only write on
-///   a peer's path. When the JS rule (`shouldCompact`) then holds, a compaction is queued in the
-///   background; nobody waits for it.
+///   a peer's path (it joins a group-commit round when the adapter has them, and may share its file
+///   with other changes to the document made durable in the same round). When the JS rule
+///   (`shouldCompact`) then holds, a compaction is queued in the background; nobody waits for it.
 /// - `compact` rebuilds the snapshot from the files on disk (not from anyone's in-memory graph), writes
 ///   it, checks it, and only then deletes exactly the files it was built from. Files written meanwhile
 ///   stay. At most one compaction runs at a time in the process (`CompactionGate`), and everything it
@@ -50,16 +51,29 @@ public actor DocumentStore {
 
     private let logger: Logger
 
-    /// - Parameter gate: what limits compactions to one at a time (the process-wide gate by default).
-    public init(storage: any StorageAdapter, gate: CompactionGate = .shared, logger: Logger = Logger(label: "groundmist.storage")) {
+    /// How long a compaction waits once due, so that the saves meanwhile share it (none by default).
+    private let compactionDelay: Duration
+
+    /// - Parameters:
+    ///   - gate: what limits compactions to one at a time (the process-wide gate by default).
+    ///   - compactionDelay: how long a due compaction waits before it starts. A document being
+    ///     written to is then compacted once per delay rather than after every save (a small
+    ///     document is due after each one), which is most of the server's work under load.
+    public init(
+        storage: any StorageAdapter,
+        gate: CompactionGate = .shared,
+        compactionDelay: Duration = .zero,
+        logger: Logger = Logger(label: "groundmist.storage")
+    ) {
         self.storage = storage
         self.gate = gate
+        self.compactionDelay = compactionDelay
         self.logger = logger
     }
 
     // MARK: Loading
 
-    /// Every snapshot, then every incremental chunk, as one concatenation (spec §5.4); nil when the
+    /// Every snapshot, then every incremental chunk, as one concatenation (docs/storage.md §4); nil when the
     /// document has no chunks. See `load(_:)` for what happens to unreadable files.
     public func loadDocument(_ id: DocumentId) async throws(StorageError) -> ChangeGraph? {
         guard let loaded = try await load(id) else { return nil }
@@ -111,7 +125,7 @@ public actor DocumentStore {
     /// Chunk files the last load of the document could not read.
     public func unreadableChunks(_ id: DocumentId) -> [StorageKey] { unreadable[id] ?? [] }
 
-    /// The stored chunks as they are, for a peer that needs the whole document (spec §7.1: a V2 entry may
+    /// The stored chunks as they are, for a peer that needs the whole document (docs/sync-protocol.md §1: a V2 entry may
     /// be a document chunk followed by change chunks): the snapshots first, then the incrementals.
     /// Files the last load could not read, or whose chunk checksums fail, are left out. Nil when nothing
     /// usable is stored.
@@ -277,9 +291,9 @@ public actor DocumentStore {
             try await storage.save(key, bytes)
             records[id, default: Record()].snapshots[key] = bytes.count
         } else {
-            let key = try Self.key(id, .incremental, NodeFSKeyHash.incrementalName(for: bytes))
-            try await storage.save(key, bytes)
-            records[id, default: Record()].incrementals[key] = bytes.count
+            // Changes to this document made durable in the same round may share the file.
+            let (key, byteCount) = try await storage.saveIncremental(id, bytes)
+            records[id, default: Record()].incrementals[key] = byteCount
         }
         if records[id]?.shouldCompact == true { scheduleCompaction(id) }
     }
@@ -290,7 +304,10 @@ public actor DocumentStore {
     private func scheduleCompaction(_ id: DocumentId) {
         guard queuedCompactions.insert(id).inserted else { return }
         running.removeAll { $0.isCancelled }
-        let task = Task {
+        // Behind the peers: it starts after the save that asked for it has returned, and yields the CPU to them.
+        let delay = compactionDelay
+        let task = Task(priority: .background) {
+            if delay > .zero { try? await Task.sleep(for: delay) }
             do throws(StorageError) {
                 try await self.compact(id)
                 self.compactionFinished(id, error: nil)
@@ -353,7 +370,7 @@ public actor DocumentStore {
         guard !usable.isEmpty else { return nil }
         // Building the document replays every change: off this actor, so other documents keep saving.
         let inputs = usable.map(\.bytes)
-        let built = await Task.detached { Self.buildSnapshot(inputs) }.value
+        let built = await Task.detached(priority: .background) { Self.buildSnapshot(inputs) }.value
         guard let built else { return nil }
         usable.removeAll { built.unreadable.contains($0.bytes) }
         if built.unreadable.count > 0 {
@@ -361,16 +378,16 @@ public actor DocumentStore {
         }
         let key = try Self.key(id, .snapshot, NodeFSKeyHash.snapshotName(heads: built.heads))
         let alreadyStored = usable.contains { $0.key == key && $0.bytes == built.bytes }
-        if !alreadyStored { try await storage.save(key, built.bytes) }
+        // Not through the group-commit rounds: a large snapshot must not delay the peers' writes.
+        if !alreadyStored { try await storage.saveInBackground(key, built.bytes) }
         var record = records[id] ?? Record()
         // Durable from here on: the record must say so even if a deletion below fails.
         record.snapshots[key] = built.bytes.count
         records[id] = record
-        for old in usable where old.key != key {
-            // A failed deletion only leaves a duplicate; it stays recorded and is retried next time.
-            try await storage.remove(old.key)
-            records[id, default: Record()].remove(old.key)
-        }
+        // A failed deletion only leaves a duplicate; it stays recorded and is retried next time.
+        let replaced = usable.map(\.key).filter { $0 != key }
+        try await storage.removeInBackground(replaced)
+        for old in replaced { records[id, default: Record()].remove(old) }
         return built.bytes.count
     }
 
@@ -427,8 +444,10 @@ public actor DocumentStore {
         try await storage.load(Self.key(id, .syncState, storageId))
     }
 
+    /// Written atomically but not flushed: a sync state lost in a crash costs one more Bloom round,
+    /// and one that does not decode is ignored.
     public func saveSyncState(_ id: DocumentId, storageId: String, bytes: [UInt8]) async throws(StorageError) {
-        try await storage.save(Self.key(id, .syncState, storageId), bytes)
+        try await storage.saveUnflushed(Self.key(id, .syncState, storageId), bytes)
     }
 
     // MARK: Helpers

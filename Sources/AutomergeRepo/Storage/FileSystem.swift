@@ -31,6 +31,9 @@ protocol FileSystem: Sendable {
     func rename(_ source: String, to destination: String) throws(StorageError)
     /// Opens a directory and `fsync`s it, making entries created, renamed or removed in it durable.
     func syncDirectory(_ path: String) throws(StorageError)
+    /// Flushes everything written to the file system holding `path` (Linux `syncfs`; elsewhere a
+    /// full `sync`, or `F_FULLFSYNC` of the directory on Darwin).
+    func syncFileSystem(_ path: String) throws(StorageError)
     /// `unlink`; returns false when the file did not exist.
     func removeFile(_ path: String) throws(StorageError) -> Bool
     /// `rmdir` of an empty directory; returns false when it did not exist.
@@ -68,6 +71,25 @@ extension FileSystem {
             throw error
         }
         try syncDirectory(directory)
+    }
+}
+
+extension FileSystem {
+    /// `mkdir -p` that also makes every new directory's entry durable by syncing its parent (unless
+    /// `syncParents` is false: the caller flushes the whole file system afterwards).
+    /// Returns how many directories it synced.
+    @discardableResult
+    func makeDirectories(_ path: String, syncParents: Bool = true) throws(StorageError) -> Int {
+        if try kind(path) == .directory { return 0 }
+        var syncs = 0
+        let parent = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
+        let hasParent = !parent.isEmpty && parent != path
+        if hasParent { syncs += try makeDirectories(parent, syncParents: syncParents) }
+        if try makeDirectory(path), hasParent, syncParents {
+            try syncDirectory(parent)
+            syncs += 1
+        }
+        return syncs
     }
 }
 
@@ -156,6 +178,28 @@ struct PosixFileSystem: FileSystem {
         defer { _ = try? close(descriptor, path: path) }
         guard fsync(descriptor) == 0 else { throw Self.failure("fsync directory", path) }
     }
+
+    func syncFileSystem(_ path: String) throws(StorageError) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Self.failure("open directory", path) }
+        defer { _ = try? close(descriptor, path: path) }
+        #if canImport(Glibc)
+        // `syncfs` is a GNU extension the Glibc module does not import; it is looked up once.
+        guard let syncfs = Self.syncfs else { throw Self.failure("syncfs", path, ENOSYS) }
+        guard syncfs(descriptor) == 0 else { throw Self.failure("syncfs", path) }
+        #elseif canImport(Darwin)
+        guard fcntl(descriptor, F_FULLFSYNC) == 0 || fsync(descriptor) == 0 else { throw Self.failure("fsync", path) }
+        sync()
+        #else
+        sync()
+        #endif
+    }
+
+    #if canImport(Glibc)
+    private static let syncfs: (@convention(c) (Int32) -> Int32)? = dlsym(nil, "syncfs").map {
+        unsafeBitCast($0, to: (@convention(c) (Int32) -> Int32).self)
+    }
+    #endif
 
     func removeFile(_ path: String) throws(StorageError) -> Bool {
         if unlink(path) == 0 { return true }

@@ -7,9 +7,26 @@ public struct NodeFSRepoStorage: RepoStorage {
     public let files: NodeFSStorage
     public let documents: DocumentStore
 
-    public init(directory: URL, compactionGate: CompactionGate = .shared) throws(StorageError) {
-        files = try NodeFSStorage(directory: directory)
-        documents = DocumentStore(storage: files, gate: compactionGate)
+    /// How long the server lets a due compaction wait, so the saves meanwhile share it.
+    public static let defaultCompactionDelay: Duration = .milliseconds(500)
+
+    /// - Parameters:
+    ///   - compactionGate: limits compactions to one at a time (the process's gate by default).
+    ///   - commits: the group-commit coordinator durable writes join (the process's by default).
+    ///   - compactionDelay: how long a due compaction waits before it starts.
+    public init(
+        directory: URL,
+        compactionGate: CompactionGate = .shared,
+        commits: GroupCommit = .shared,
+        compactionDelay: Duration = NodeFSRepoStorage.defaultCompactionDelay
+    ) throws(StorageError) {
+        files = try NodeFSStorage(directory: directory, commits: commits)
+        documents = DocumentStore(storage: files, gate: compactionGate, compactionDelay: compactionDelay)
+    }
+
+    init(files: NodeFSStorage, compactionGate: CompactionGate) {
+        self.files = files
+        documents = DocumentStore(storage: files, gate: compactionGate, compactionDelay: Self.defaultCompactionDelay)
     }
 
     public func storageId() async throws -> String { try await files.storageId() }

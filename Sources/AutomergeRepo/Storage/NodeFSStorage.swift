@@ -1,46 +1,47 @@
 import Foundation
 
-/// A `StorageAdapter` over a directory in the NodeFS layout (spec §5.1), so the JS reference server's data
+/// A `StorageAdapter` over a directory in the NodeFS layout (docs/storage.md §1), so the JS reference server's data
 /// directory can be used as is, and the reverse.
 ///
 /// Unlike NodeFS, which writes files in place, every write is crash-safe: the bytes go to a new file in
-/// `<root>/.tmp/`, are `fsync`ed, `rename`d over the destination and the destination directory is
-/// `fsync`ed, all before `save` returns. A crash at any point leaves either the old file or the new one,
-/// never a torn one, and at worst a stray file in `.tmp/`, which is removed on the next start.
+/// `<root>/.tmp/`, which is renamed over the destination; `save` returns only once the file and its
+/// directory entry are flushed. A crash at any point leaves either the old file or the new one, never a
+/// torn one, and at worst a stray file in `.tmp/`, which is removed on the next start.
 /// `.tmp` cannot collide with a key: a key's first path segment is always exactly 2 characters.
+///
+/// Writes peers wait for go through `GroupCommit` (one flush for every write of a round, across
+/// documents and storage roots); compaction's writes (`saveInBackground`) and every other call run
+/// straight on `BlockingIO`'s threads, never on Swift's cooperative ones.
 ///
 /// There is no cache (NodeFS keeps one that is never evicted): the directory is the only truth. Like
 /// NodeFS, a single writer per directory is assumed; there is no locking.
-///
-/// The calls block the actor's thread; documents are small and writes are rare compared with syncs.
 public actor NodeFSStorage: StorageAdapter {
     /// The folder for in-flight writes, directly below the root and outside every key's path.
     public static let temporaryFolderName = ".tmp"
 
     public nonisolated let root: URL
-    private let rootPath: String
-    private let temporaryPath: String
-    private let fileSystem: any FileSystem
+    private nonisolated let files: Files
+    private let commits: GroupCommit
     private var cachedStorageId: String?
 
     /// Opens (creating if needed) a storage directory and removes temp files left by a crash.
-    public init(directory: URL) throws(StorageError) {
-        try self.init(directory: directory, fileSystem: PosixFileSystem())
+    /// - Parameter commits: the group-commit coordinator its durable writes join (the process's by default).
+    public init(directory: URL, commits: GroupCommit = .shared) throws(StorageError) {
+        try self.init(directory: directory, fileSystem: PosixFileSystem(), commits: commits)
     }
 
-    init(directory: URL, fileSystem: any FileSystem) throws(StorageError) {
+    init(directory: URL, fileSystem: any FileSystem, commits: GroupCommit = .shared) throws(StorageError) {
         root = directory.standardizedFileURL
         var path = root.path
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        rootPath = path
-        temporaryPath = path + "/" + Self.temporaryFolderName
-        self.fileSystem = fileSystem
-        try Self.makeDirectories(rootPath, fileSystem: fileSystem)
-        if try fileSystem.makeDirectory(temporaryPath) {
-            try fileSystem.syncDirectory(rootPath)
+        files = Files(rootPath: path, temporaryPath: path + "/" + Self.temporaryFolderName, fileSystem: fileSystem)
+        self.commits = commits
+        try fileSystem.makeDirectories(path)
+        if try fileSystem.makeDirectory(files.temporaryPath) {
+            try fileSystem.syncDirectory(path)
         } else {
-            for name in try fileSystem.listDirectory(temporaryPath) ?? [] {
-                let leftover = temporaryPath + "/" + name
+            for name in try fileSystem.listDirectory(files.temporaryPath) ?? [] {
+                let leftover = files.temporaryPath + "/" + name
                 if try fileSystem.kind(leftover) != .directory { _ = try fileSystem.removeFile(leftover) }
             }
         }
@@ -48,47 +49,73 @@ public actor NodeFSStorage: StorageAdapter {
 
     // MARK: StorageAdapter
 
-    public func load(_ key: StorageKey) throws(StorageError) -> [UInt8]? {
-        let path = self.path(key.pathComponents)
-        guard try fileSystem.kind(path) == .file else { return nil }
-        return try fileSystem.readFile(path)
+    public func load(_ key: StorageKey) async throws(StorageError) -> [UInt8]? {
+        let files = files
+        return try await BlockingIO.run { () throws(StorageError) in try files.load(key) }
     }
 
-    public func save(_ key: StorageKey, _ bytes: [UInt8]) throws(StorageError) {
-        try writeAtomically(key.pathComponents, bytes)
-    }
-
-    public func remove(_ key: StorageKey) throws(StorageError) {
+    public func save(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
         let components = key.pathComponents
-        if try fileSystem.removeFile(path(components)) {
-            try fileSystem.syncDirectory(path(components.dropLast()))
+        _ = try await commits.commit(request(directory: files.path(components.dropLast()), target: .file(path: files.path(components)), bytes))
+    }
+
+    /// Joins the next group-commit round; appends to the same document in one round share a file.
+    public func saveIncremental(_ id: DocumentId, _ bytes: [UInt8]) async throws(StorageError) -> (key: StorageKey, byteCount: Int) {
+        let directoryKey: StorageKey
+        do throws(StorageKeyError) {
+            directoryKey = try StorageKey.chunk(id, .incremental, name: NodeFSKeyHash.incrementalName(for: bytes))
+        } catch {
+            throw .invalidKey(error)
         }
+        let directory = files.path(directoryKey.pathComponents.dropLast())
+        let committed = try await commits.commit(request(directory: directory, target: .append(name: NodeFSKeyHash.incrementalName(for:)), bytes))
+        let name = String(committed.path.dropFirst(directory.count + 1))
+        do throws(StorageKeyError) {
+            return (try StorageKey.chunk(id, .incremental, name: name), committed.byteCount)
+        } catch {
+            throw .invalidKey(error)
+        }
+    }
+
+    /// Writes and flushes the file on its own, beside the group-commit rounds rather than in one.
+    public func saveInBackground(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
+        let files = files
+        let syncs = try await BlockingIO.run { () throws(StorageError) in try files.writeAtomically(key.pathComponents, bytes) }
+        await commits.countBackgroundFsyncs(syncs)
+    }
+
+    public func remove(_ key: StorageKey) async throws(StorageError) {
+        let files = files
+        let syncs = try await BlockingIO.run { () throws(StorageError) in try files.remove(key.pathComponents) }
+        await commits.countBackgroundFsyncs(syncs)
+    }
+
+    /// Temporary file, write, rename; no fsync and no group-commit round.
+    public func saveUnflushed(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
+        let files = files
+        try await BlockingIO.run { () throws(StorageError) in try files.writeUnflushed(key.pathComponents, bytes) }
+    }
+
+    /// Unlinks every file, then syncs each directory that lost one, once.
+    public func removeInBackground(_ keys: [StorageKey]) async throws(StorageError) {
+        guard !keys.isEmpty else { return }
+        let files = files
+        let syncs = try await BlockingIO.run { () throws(StorageError) in try files.remove(keys.map(\.pathComponents)) }
+        await commits.countBackgroundFsyncs(syncs)
     }
 
     /// Every regular file at or below the prefix's directory whose path is a valid key. Dot-files and
     /// dot-folders (including `.tmp`), symbolic links and names that are not valid key components are
     /// skipped. Sorted by path, so results are deterministic (NodeFS returns directory-listing order).
-    public func loadRange(_ prefix: StorageKey) throws(StorageError) -> [(StorageKey, [UInt8])] {
-        var result: [(StorageKey, [UInt8])] = []
-        for relative in try files(below: prefix.pathComponents) {
-            guard let key = try? StorageKey(relativePath: relative.joined(separator: "/")),
-                let bytes = try fileSystem.readFile(path(relative))
-            else { continue }
-            result.append((key, bytes))
-        }
-        return result
+    public func loadRange(_ prefix: StorageKey) async throws(StorageError) -> [(StorageKey, [UInt8])] {
+        let files = files
+        return try await BlockingIO.run { () throws(StorageError) in try files.loadRange(prefix.pathComponents) }.map { ($0.key, $0.bytes) }
     }
 
     /// Deletes the prefix's directory recursively (or the file, if the prefix names one).
-    public func removeRange(_ prefix: StorageKey) throws(StorageError) {
-        let components = prefix.pathComponents
-        let target = path(components)
-        switch try fileSystem.kind(target) {
-        case nil: return
-        case .directory: try removeTree(target)
-        case .file, .other: _ = try fileSystem.removeFile(target)
-        }
-        try fileSystem.syncDirectory(path(components.dropLast()))
+    public func removeRange(_ prefix: StorageKey) async throws(StorageError) {
+        let files = files
+        try await BlockingIO.run { () throws(StorageError) in try files.removeRange(prefix.pathComponents) }
     }
 
     // MARK: Storage id
@@ -96,13 +123,13 @@ public actor NodeFSStorage: StorageAdapter {
     /// This directory's storage id: the text of `st/orage-adapter-id`, created once as a lowercase
     /// UUID v4 (36 characters, no newline), which is what the JS `StorageSubsystem.id()` writes and what
     /// the fixtures hold. The text is used verbatim, as JS does.
-    public func storageId() throws(StorageError) -> String {
+    public func storageId() async throws(StorageError) -> String {
         if let cachedStorageId { return cachedStorageId }
         let key = StorageKey.storageAdapterId
         let id: String
-        if let bytes = try load(key) {
+        if let bytes = try await load(key) {
             let text = String(decoding: bytes, as: UTF8.self)
-            let location = path(key.pathComponents)
+            let location = files.path(key.pathComponents)
             guard Array(text.utf8) == bytes else { throw .invalidStorageId(path: location, reason: "not UTF-8") }
             // Peers use it as a file name in their own storage (`sync-state/<id>`), so it must be one.
             do throws(StorageKeyError) {
@@ -113,57 +140,137 @@ public actor NodeFSStorage: StorageAdapter {
             id = text
         } else {
             id = UUID().uuidString.lowercased()
-            try save(key, Array(id.utf8))
+            try await save(key, Array(id.utf8))
         }
+        if let cachedStorageId { return cachedStorageId }
         cachedStorageId = id
         return id
     }
 
-    // MARK: Paths and the write path
-
-    private func path<C: Collection>(_ components: C) -> String where C.Element == String {
-        components.isEmpty ? rootPath : rootPath + "/" + components.joined(separator: "/")
+    private func request(directory: String, target: GroupCommit.Request.Target, _ bytes: [UInt8]) -> GroupCommit.Request {
+        GroupCommit.Request(
+            fileSystem: files.fileSystem,
+            root: files.rootPath,
+            temporaryDirectory: files.temporaryPath,
+            directory: directory,
+            target: target,
+            bytes: bytes
+        )
     }
+}
 
-    /// temp file → write → fsync → close → rename → fsync of the destination directory.
-    private func writeAtomically(_ components: [String], _ bytes: [UInt8]) throws(StorageError) {
-        let directory = path(components.dropLast())
-        try Self.makeDirectories(directory, fileSystem: fileSystem)
-        try fileSystem.replaceFile(path(components), in: directory, with: bytes, temporary: temporaryPath + "/" + UUID().uuidString)
-    }
+extension NodeFSStorage {
+    /// The directory's paths and the blocking calls on them (run on `BlockingIO`'s threads).
+    struct Files: Sendable {
+        struct Entry: Sendable {
+            var key: StorageKey
+            var bytes: [UInt8]
+        }
 
-    /// `mkdir -p` that also makes every new directory's entry durable by syncing its parent.
-    private static func makeDirectories(_ path: String, fileSystem: any FileSystem) throws(StorageError) {
-        if try fileSystem.kind(path) == .directory { return }
-        let parent = (path as NSString).deletingLastPathComponent
-        let hasParent = !parent.isEmpty && parent != path
-        if hasParent { try makeDirectories(parent, fileSystem: fileSystem) }
-        if try fileSystem.makeDirectory(path), hasParent { try fileSystem.syncDirectory(parent) }
-    }
+        let rootPath: String
+        let temporaryPath: String
+        let fileSystem: any FileSystem
 
-    /// Relative path components of the regular files at or below `components`.
-    private func files(below components: [String]) throws(StorageError) -> [[String]] {
-        switch try fileSystem.kind(path(components)) {
-        case .file: return [components]
-        case .directory:
-            var result: [[String]] = []
-            for name in (try fileSystem.listDirectory(path(components)) ?? []).sorted() where !name.hasPrefix(".") {
-                result += try files(below: components + [name])
+        func path<C: Collection>(_ components: C) -> String where C.Element == String {
+            components.isEmpty ? rootPath : rootPath + "/" + components.joined(separator: "/")
+        }
+
+        func load(_ key: StorageKey) throws(StorageError) -> [UInt8]? {
+            let path = self.path(key.pathComponents)
+            guard try fileSystem.kind(path) == .file else { return nil }
+            return try fileSystem.readFile(path)
+        }
+
+        /// temp file → write → fsync → close → rename → fsync of the destination directory.
+        /// Returns how many fsyncs it made.
+        func writeAtomically(_ components: [String], _ bytes: [UInt8]) throws(StorageError) -> Int {
+            let directory = path(components.dropLast())
+            let syncs = try fileSystem.makeDirectories(directory)
+            try fileSystem.replaceFile(path(components), in: directory, with: bytes, temporary: temporaryPath + "/" + UUID().uuidString)
+            return syncs + 2
+        }
+
+        func writeUnflushed(_ components: [String], _ bytes: [UInt8]) throws(StorageError) {
+            let directory = path(components.dropLast())
+            try fileSystem.makeDirectories(directory, syncParents: false)
+            let temporary = temporaryPath + "/" + UUID().uuidString
+            let descriptor = try fileSystem.createFile(temporary, permissions: 0o644)
+            var open = true
+            do throws(StorageError) {
+                try fileSystem.write(descriptor, bytes, path: temporary)
+                open = false
+                try fileSystem.close(descriptor, path: temporary)
+                try fileSystem.rename(temporary, to: path(components))
+            } catch {
+                if open { _ = try? fileSystem.close(descriptor, path: temporary) }
+                _ = try? fileSystem.removeFile(temporary)
+                throw error
+            }
+        }
+
+        /// Returns how many fsyncs it made.
+        func remove(_ components: [String]) throws(StorageError) -> Int {
+            guard try fileSystem.removeFile(path(components)) else { return 0 }
+            try fileSystem.syncDirectory(path(components.dropLast()))
+            return 1
+        }
+
+        /// Returns how many fsyncs it made.
+        func remove(_ keys: [[String]]) throws(StorageError) -> Int {
+            var directories: [String] = []
+            for components in keys where try fileSystem.removeFile(path(components)) {
+                let directory = path(components.dropLast())
+                if !directories.contains(directory) { directories.append(directory) }
+            }
+            for directory in directories { try fileSystem.syncDirectory(directory) }
+            return directories.count
+        }
+
+        func loadRange(_ components: [String]) throws(StorageError) -> [Entry] {
+            var result: [Entry] = []
+            for relative in try files(below: components) {
+                guard let key = try? StorageKey(relativePath: relative.joined(separator: "/")),
+                    let bytes = try fileSystem.readFile(path(relative))
+                else { continue }
+                result.append(Entry(key: key, bytes: bytes))
             }
             return result
-        case .other, nil: return []
         }
-    }
 
-    private func removeTree(_ directory: String) throws(StorageError) {
-        for name in try fileSystem.listDirectory(directory) ?? [] {
-            let child = directory + "/" + name
-            if try fileSystem.kind(child) == .directory {
-                try removeTree(child)
-            } else {
-                _ = try fileSystem.removeFile(child)
+        func removeRange(_ components: [String]) throws(StorageError) {
+            let target = path(components)
+            switch try fileSystem.kind(target) {
+            case nil: return
+            case .directory: try removeTree(target)
+            case .file, .other: _ = try fileSystem.removeFile(target)
+            }
+            try fileSystem.syncDirectory(path(components.dropLast()))
+        }
+
+        /// Relative path components of the regular files at or below `components`.
+        private func files(below components: [String]) throws(StorageError) -> [[String]] {
+            switch try fileSystem.kind(path(components)) {
+            case .file: return [components]
+            case .directory:
+                var result: [[String]] = []
+                for name in (try fileSystem.listDirectory(path(components)) ?? []).sorted() where !name.hasPrefix(".") {
+                    result += try files(below: components + [name])
+                }
+                return result
+            case .other, nil: return []
             }
         }
-        _ = try fileSystem.removeDirectory(directory)
+
+        private func removeTree(_ directory: String) throws(StorageError) {
+            for name in try fileSystem.listDirectory(directory) ?? [] {
+                let child = directory + "/" + name
+                if try fileSystem.kind(child) == .directory {
+                    try removeTree(child)
+                } else {
+                    _ = try fileSystem.removeFile(child)
+                }
+            }
+            _ = try fileSystem.removeDirectory(directory)
+        }
     }
 }

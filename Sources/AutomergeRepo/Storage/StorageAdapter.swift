@@ -1,4 +1,4 @@
-/// The storage seam, with the semantics of automerge-repo's NodeFS adapter (spec §5.5).
+/// The storage seam, with the semantics of automerge-repo's NodeFS adapter (docs/storage.md §5).
 ///
 /// - `load` of a missing key is `nil`.
 /// - `save` overwrites; when it returns, the bytes are durable (NodeFS itself writes in place and does
@@ -12,6 +12,44 @@ public protocol StorageAdapter: Sendable {
     func remove(_ key: StorageKey) async throws(StorageError)
     func loadRange(_ prefix: StorageKey) async throws(StorageError) -> [(StorageKey, [UInt8])]
     func removeRange(_ prefix: StorageKey) async throws(StorageError)
+    /// Makes change chunks of a document durable as an incremental file (spec §5.3) and returns the
+    /// file's key and size. An adapter may put appends to the same document that are made durable
+    /// together into one file (named, as JS names it, by the hash of all its bytes).
+    func saveIncremental(_ id: DocumentId, _ bytes: [UInt8]) async throws(StorageError) -> (key: StorageKey, byteCount: Int)
+    /// `save` for work nobody is waiting on (compaction): durable on return, but kept apart from the
+    /// writes peers wait for, so it never delays them.
+    func saveInBackground(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError)
+    /// Replaces the file atomically (a reader sees the old bytes or the new ones) without waiting for
+    /// a flush: for data whose loss costs only time, such as sync states.
+    func saveUnflushed(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError)
+    /// Removes these keys (compaction's replaced files), beside the writes peers wait for; an
+    /// adapter may make the removals durable together.
+    func removeInBackground(_ keys: [StorageKey]) async throws(StorageError)
+}
+
+extension StorageAdapter {
+    public func saveIncremental(_ id: DocumentId, _ bytes: [UInt8]) async throws(StorageError) -> (key: StorageKey, byteCount: Int) {
+        let key: StorageKey
+        do throws(StorageKeyError) {
+            key = try StorageKey.chunk(id, .incremental, name: NodeFSKeyHash.incrementalName(for: bytes))
+        } catch {
+            throw .invalidKey(error)
+        }
+        try await save(key, bytes)
+        return (key, bytes.count)
+    }
+
+    public func saveInBackground(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
+        try await save(key, bytes)
+    }
+
+    public func saveUnflushed(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
+        try await save(key, bytes)
+    }
+
+    public func removeInBackground(_ keys: [StorageKey]) async throws(StorageError) {
+        for key in keys { try await remove(key) }
+    }
 }
 
 extension StorageKey {

@@ -94,7 +94,7 @@ extension SyncAuthority {
             return .error(401, "AuthMissing", "Authorization header is required", headers: [("WWW-Authenticate", "Bearer, DPoP algs=\"ES256\"")])
         }
         let scheme = header.prefix { $0 != " " }.lowercased()
-        // Every response to a DPoP request carries a fresh nonce (atproto-auth.md §1.4), errors included.
+        // Every response to a DPoP request carries a fresh nonce (docs/auth.md §4.4), errors included.
         let nonceHeader: (String, String)? = scheme == "dpop" ? ("DPoP-Nonce", nonces.next()) : nil
         let request: LoginRequestBody
         do {
@@ -259,7 +259,7 @@ extension SyncAuthority {
     /// It learns nothing either: never the group's registered root (which would also tell a
     /// stranger which groups exist), only its own submitted value back, or null. Echoing is what
     /// keeps today's apps unharmed: the Library stores and the Editor logs in to whatever root
-    /// differs from their own (original-server.md §10), so any other answer would break them.
+    /// differs from their own (docs/auth.md §11.1), so any other answer would break them.
     private func pendingSuccess(
         session: Session,
         request: LoginRequestBody,
@@ -273,7 +273,7 @@ extension SyncAuthority {
     }
 
     /// Maps a DPoP failure to its response. Never `error="invalid_token"`: the atproto browser client
-    /// answers that by refreshing and then deleting the user's login (original-server.md §10.4).
+    /// answers that by refreshing and then deleting the user's login (docs/auth.md §11.1).
     private func legacyFailure(_ error: DPoPError, nonceHeader: (String, String)) -> LoginResponse {
         switch error.code {
         case .useDPoPNonce:

@@ -4,7 +4,7 @@ import JWTKit
 
 /// Claims of a sync token: the HS256 JWT `/authenticate` returns and the WebSocket accepts.
 ///
-/// Clients treat it as opaque (original-server.md §4.5); only this server reads it.
+/// Clients treat it as opaque (docs/auth.md §6); only this server reads it.
 public struct SyncTokenClaims: JWTPayload {
     /// The owner DID.
     public var did: String

@@ -2,7 +2,7 @@ import ATProto
 import Foundation
 
 /// How the server treats logins from today's Groundmist apps (`Authorization: DPoP <PDS access token>`),
-/// whose access token a third party cannot verify (atproto-auth.md §2.1).
+/// whose access token a third party cannot verify (docs/auth.md §5).
 public enum LegacyAuthMode: String, Sendable, Equatable, CaseIterable {
     /// The session waits until the owner runs `groundmist-sync sessions approve ID` (default).
     case approve

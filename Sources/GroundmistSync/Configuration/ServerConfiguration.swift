@@ -1,4 +1,5 @@
 import ATProto
+import AutomergeRepo
 import Foundation
 import Logging
 
@@ -10,7 +11,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public static let defaultPort = 3031
     public static let defaultDataDirectory = ".data"
 
-    /// Interface to bind. Only loopback addresses are accepted while the server has no authentication.
+    /// Interface to bind. Only loopback addresses are accepted in development mode, which has no authentication.
     public var host: String
     /// TCP port; 0 asks the system for a free port (tests).
     public var port: Int
@@ -33,6 +34,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// the development mode. The systemd unit and the Docker image set it, so a missing or
     /// incomplete configuration stops the service instead of serving without authentication.
     public var requireAuthentication: Bool
+    /// `GROUNDMIST_STORAGE_FLUSH`: how a group-commit round is made durable (`auto` picks `syncfs` on
+    /// Linux 5.8+, `files` elsewhere).
+    public var storageFlush: GroupCommit.FlushMode = .automatic()
 
     public init(
         host: String = ServerConfiguration.defaultHost,
@@ -134,6 +138,13 @@ public struct ServerConfiguration: Sendable, Equatable {
             case .none: problems.append(.invalidRequireAuth(text))
             }
         }
+        if let text = values["GROUNDMIST_STORAGE_FLUSH"] {
+            if let mode = GroupCommit.FlushMode.parse(text) {
+                configuration.storageFlush = mode
+            } else {
+                problems.append(.invalidStorageFlush(text))
+            }
+        }
         let authentication = AuthenticationConfiguration.parse(values, problems: &problems)
         let didSet = !(values["ATPROTO_DID"]?.trimmingCharacters(in: .whitespaces).isEmpty ?? true)
         if configuration.requireAuthentication && !didSet { problems.append(.authenticationRequired) }
@@ -182,6 +193,7 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
     case invalidDevelopmentOrigin(String)
     case invalidTrustedProxy(String)
     case invalidRequireAuth(String)
+    case invalidStorageFlush(String)
     case authenticationRequired
 
     public var description: String {
@@ -228,6 +240,8 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
                 "GROUNDMIST_TRUSTED_PROXIES must be a comma-separated list of addresses or CIDR ranges, e.g. 127.0.0.1,172.16.0.0/12, or none (bad entry \"\(value)\")"
         case .invalidRequireAuth(let value):
             return "GROUNDMIST_REQUIRE_AUTH must be 1 or 0 (got \"\(value)\")"
+        case .invalidStorageFlush(let value):
+            return "GROUNDMIST_STORAGE_FLUSH must be auto, files or syncfs (got \"\(value)\")"
         case .authenticationRequired:
             return
                 "authentication is required (GROUNDMIST_REQUIRE_AUTH=1 or --require-auth) but ATPROTO_DID is not set: "

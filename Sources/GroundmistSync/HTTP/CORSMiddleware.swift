@@ -1,8 +1,8 @@
 import Hummingbird
 
-/// CORS as the original server sent it (original-server.md §3.3) on every response, but with an
+/// CORS as the original server sent it (docs/auth.md §11.2) on every response, but with an
 /// allow-list instead of reflecting any origin (`*` answers `*`, without credentials), and exposing `WWW-Authenticate` and `DPoP-Nonce`
-/// so the browser apps can follow the DPoP nonce handshake (§10.4).
+/// so the browser apps can follow the DPoP nonce handshake (docs/auth.md §11.1).
 struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
     let configuration: AuthenticationConfiguration
 

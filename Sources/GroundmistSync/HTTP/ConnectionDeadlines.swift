@@ -1,11 +1,14 @@
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Closes connections that hold a socket without using it. Sits first in every connection's
 /// pipeline, before the HTTP decoder, so it also sees connections that never send a byte (the
 /// HTTP/1 idle timeout only starts once a first request has been parsed):
-/// - the first request's headers (up to the blank line) must arrive within `headerTimeout`;
+/// - the first request's headers (up to the blank line) must arrive within `headerTimeout`, and
+///   so must every later request's on a kept-alive connection, counted from its first byte
+///   (`RequestHeaderDeadlineHandler` tells this handler where requests start and end);
 /// - a connection that receives nothing for `idleTimeout` is closed (WebSocket peers answer the
 ///   server's pings, so a live socket is never that quiet).
 final class ConnectionDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -20,6 +23,9 @@ final class ConnectionDeadlineHandler: ChannelInboundHandler, RemovableChannelHa
     /// The last three bytes seen while looking for the end of the first request's headers.
     private var tail: [UInt8] = []
     private var headersComplete = false
+    /// A response ended on a kept-alive connection: the next byte starts the next request.
+    private var awaitingNextRequest = false
+    private var context: ChannelHandlerContext?
 
     init(idleTimeout: TimeAmount, headerTimeout: TimeAmount) {
         self.idleTimeout = idleTimeout
@@ -27,6 +33,7 @@ final class ConnectionDeadlineHandler: ChannelInboundHandler, RemovableChannelHa
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         if context.channel.isActive { start(context: context) }
     }
 
@@ -35,7 +42,10 @@ final class ConnectionDeadlineHandler: ChannelInboundHandler, RemovableChannelHa
         context.fireChannelActive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { cancel() }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancel()
+        self.context = nil
+    }
 
     func channelInactive(context: ChannelHandlerContext) {
         cancel()
@@ -44,6 +54,10 @@ final class ConnectionDeadlineHandler: ChannelInboundHandler, RemovableChannelHa
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         lastRead = .now()
+        if awaitingNextRequest {
+            awaitingNextRequest = false
+            armHeaderDeadline(context: context)
+        }
         if !headersComplete {
             let buffer = unwrapInboundIn(data)
             scanForEndOfHeaders(buffer.readableBytesView)
@@ -64,6 +78,25 @@ final class ConnectionDeadlineHandler: ChannelInboundHandler, RemovableChannelHa
                 return
             }
         }
+    }
+
+    /// A response was sent in full; a later request's headers get `headerTimeout` from its first byte.
+    func expectNextRequest() {
+        guard headersComplete else { return }
+        awaitingNextRequest = true
+    }
+
+    /// A request's head was parsed.
+    func requestHeadReceived() {
+        awaitingNextRequest = false
+        headerDeadline?.cancel()
+        headerDeadline = nil
+    }
+
+    private func armHeaderDeadline(context: ChannelHandlerContext) {
+        headerDeadline?.cancel()
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        headerDeadline = context.eventLoop.scheduleTask(in: headerTimeout) { bound.value.close(promise: nil) }
     }
 
     private func start(context: ChannelHandlerContext) {
@@ -110,10 +143,19 @@ struct DeadlineChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let idle = TimeAmount(idleTimeout)
         let header = TimeAmount(headerTimeout)
-        return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ConnectionDeadlineHandler(idleTimeout: idle, headerTimeout: header))
-        }.flatMap {
-            inner.setup(channel: channel, logger: logger)
+        return channel.eventLoop.makeCompletedFuture { () -> ConnectionDeadlineHandler in
+            let deadlines = ConnectionDeadlineHandler(idleTimeout: idle, headerTimeout: header)
+            try channel.pipeline.syncOperations.addHandler(deadlines)
+            return deadlines
+        }.flatMap { deadlines in
+            inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+                // Right after the HTTP/1 decoder, which `inner` has just added.
+                let pipeline = channel.pipeline.syncOperations
+                if let decoder = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) {
+                    try pipeline.addHandler(RequestHeaderDeadlineHandler(deadlines: deadlines), position: .after(decoder))
+                }
+                return value
+            }
         }
     }
 

@@ -15,8 +15,9 @@ public enum GroundmistServerError: Error, Sendable, Equatable, CustomStringConve
         switch self {
         case .nonLoopbackWithoutAuthentication(let host):
             return
-                "refusing to listen on \(host): this build has no authentication, so it only listens on loopback "
-                + "(127.0.0.1, ::1 or localhost). Set HOST=127.0.0.1 and put an authenticating reverse proxy in front."
+                "refusing to listen on \(host): development mode (ATPROTO_DID is not set) has no authentication, "
+                + "so it only listens on loopback (127.0.0.1, ::1 or localhost). Set ATPROTO_DID and "
+                + "GROUNDMIST_SYNC_SECRET_KEY to serve other machines, or set HOST=127.0.0.1."
         case .invalidMaxMessageSize(let size):
             return "the maximum message size must be between 1 byte and 4 GiB (got \(size))"
         }
@@ -140,7 +141,10 @@ public struct GroundmistServer: Sendable {
                     }
                     endpoint = grant.repo
                 }
+                // No frame is read until the inbound limiter is in place (see InboundReadLimiter).
+                await InboundReadLimiter.pauseReading(on: channel)
                 return .upgrade([:]) { [grant] inbound, outbound, _ in
+                    let readLimiter = await InboundReadLimiter.install(on: channel, limit: configuration.connectionLimits.maxQueuedInboundBytes)
                     var connectionLogger = logger
                     // Registered so that revoking the session closes this connection.
                     var registration: (authority: SyncAuthority, session: String, handle: UInt64)?
@@ -159,6 +163,7 @@ public struct GroundmistServer: Sendable {
                             endpoint: endpoint,
                             maxMessageSize: configuration.maxMessageSize,
                             limits: configuration.connectionLimits,
+                            readLimiter: readLimiter,
                             closeTimeout: Self.closeTimeout,
                             logger: connectionLogger,
                             metrics: metrics,

@@ -20,8 +20,18 @@ public enum SessionStoreError: Error, Sendable, Equatable, CustomStringConvertib
 /// The server and CLI commands share the file: every change is a locked read-modify-write, and the
 /// server re-reads the file when its fingerprint changes (`reloadIfChanged`), so `sessions approve`
 /// or `revoke` run from another process takes effect without a restart.
+///
+/// Pending (unapproved) logins are not in that file: anyone with a DPoP key can start one, so they
+/// live in memory and are mirrored to `pending.json` at most once per `pendingWriteInterval`,
+/// where `sessions list` and `sessions approve` read them. Approving or revoking one moves it into
+/// `sessions.json`, which wins over `pending.json` for the same id. A pending login started less
+/// than `pendingWriteInterval` before the server stops may be lost; the app logs in again.
 public actor SessionStore {
     static let fileName = "sessions.json"
+    static let pendingFileName = "pending.json"
+    /// `pending.json` is rewritten at most this often (seconds), however many logins arrive; the
+    /// first change after a quiet spell is written at once, so `sessions list` shows it.
+    public static let pendingWriteInterval: TimeInterval = 1
     /// Expired or revoked sessions are dropped this long after they stopped mattering.
     static let retention: TimeInterval = 7 * 24 * 3600
     /// How long a login may wait for `sessions approve`. Unapproved logins cost the owner nothing
@@ -40,6 +50,14 @@ public actor SessionStore {
     public let directory: StateDirectory
     private var sessions: [String: Session] = [:]
     private var fingerprint: String?
+    /// Pending logins (not in `sessions.json`): this process's, or read from `pending.json`.
+    private var pending: [String: Session] = [:]
+    private var pendingFingerprint: String?
+    /// `pending` changed since `pending.json` was last written.
+    private var pendingDirty = false
+    private var lastPendingWrite: Date?
+    /// How often this store replaced each file (a seam for tests: floods must not rewrite them).
+    private(set) var fileWrites = (sessions: 0, pending: 0)
     private let now: @Sendable () -> Date
 
     public init(dataDirectory: String, now: @escaping @Sendable () -> Date = { Date() }) throws(SessionStoreError) {
@@ -48,23 +66,46 @@ public actor SessionStore {
         let loaded = try Self.load(directory)
         sessions = loaded.sessions
         fingerprint = loaded.fingerprint
+        let loadedPending = Self.loadPending(directory)
+        // Approved or revoked since: `sessions.json` wins.
+        pending = loadedPending.sessions.filter { loaded.sessions[$0.key] == nil }
+        pendingFingerprint = loadedPending.fingerprint
     }
 
     /// Every session, oldest first.
     public func all() -> [Session] {
-        sessions.values.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
+        let current = now()
+        var merged = sessions
+        for (id, session) in pending where merged[id] == nil && session.expires > current { merged[id] = session }
+        return merged.values.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
     }
 
-    public func session(_ id: String) -> Session? { sessions[id] }
+    public func session(_ id: String) -> Session? {
+        if let session = sessions[id] { return session }
+        guard let session = pending[id], session.expires > now() else { return nil }
+        return session
+    }
 
-    /// Re-reads the file if another process changed it; returns true when it did.
+    /// Re-reads the files if another process changed them, and writes `pending.json` if it is due
+    /// (`flushPendingIfDue`); returns true when `sessions.json` had changed.
     @discardableResult
     public func reloadIfChanged() throws(SessionStoreError) -> Bool {
-        guard directory.fingerprint(Self.fileName) != fingerprint else { return false }
-        let loaded = try Self.load(directory)
-        sessions = loaded.sessions
-        fingerprint = loaded.fingerprint
-        return true
+        let changed = directory.fingerprint(Self.fileName) != fingerprint
+        if changed {
+            let loaded = try Self.load(directory)
+            sessions = loaded.sessions
+            fingerprint = loaded.fingerprint
+            settlePending()
+        }
+        // Another process's pending logins (this one has none of its own left to write).
+        if !pendingDirty, directory.fingerprint(Self.pendingFileName) != pendingFingerprint {
+            let loaded = Self.loadPending(directory)
+            pending = loaded.sessions
+            pendingFingerprint = loaded.fingerprint
+            settlePending()
+        }
+        try flushPendingIfDue()
+        return changed
     }
 
     /// Creates and persists a session. Client-supplied labels are sanitised (`Session.sanitized`);
@@ -124,13 +165,15 @@ public actor SessionStore {
             expires: created.addingTimeInterval(effectiveLifetime.rounded(.down)),
             status: status
         )
-        var evicted: [Session] = []
-        try update { sessions in
-            if status == .pending {
-                evicted = Self.makeRoom(for: session, in: &sessions)
-            }
-            sessions[session.id] = session
+        guard status == .pending else {
+            try update { $0[session.id] = session }
+            return (session, [])
         }
+        let current = now()
+        pending = pending.filter { $0.value.expires > current }
+        let evicted = Self.makeRoom(for: session, in: &pending)
+        pending[session.id] = session
+        try pendingChanged()
         return (session, evicted)
     }
 
@@ -172,7 +215,7 @@ public actor SessionStore {
     /// The live (not revoked, not expired) DPoP session of this key and group, if any.
     public func reusable(keyThumbprint: String, group: String) -> Session? {
         let current = now()
-        return sessions.values.first {
+        return (Array(sessions.values) + pending.values.filter { sessions[$0.id] == nil }).first {
             $0.method == .dpop && $0.keyThumbprint == keyThumbprint && $0.group == group && $0.status != .revoked && $0.expires > current
         }
     }
@@ -189,7 +232,7 @@ public actor SessionStore {
         let current = now()
         // A repeated pending login that changes nothing but moves its expiry by less than an hour
         // is not written: strangers' reloads cost no file rewrite.
-        if let existing = sessions[id], existing.status == .pending,
+        if let existing = session(id), existing.status == .pending,
             rootDocUrl.map({ Session.sanitized($0) == existing.rootDocUrl }) ?? true,
             userAgent.map({ Session.sanitized($0) == existing.userAgent }) ?? true,
             remoteAddress.map({ Session.sanitized($0) == existing.remoteAddress }) ?? true,
@@ -224,6 +267,21 @@ public actor SessionStore {
     }
 
     private func modify(_ id: String, _ change: @escaping (inout Session) -> Void) throws(SessionStoreError) -> Session {
+        // A pending login another process has approved or revoked is changed in its file.
+        try reloadIfChanged()
+        if sessions[id] == nil, var session = session(id) {
+            change(&session)
+            pending[id] = nil
+            if session.status == .pending {
+                pending[id] = session
+                try pendingChanged()
+            } else {
+                // Approved or revoked: it moves into `sessions.json`, which wins over `pending.json`;
+                // the server drops it from there at its next write.
+                try update { $0[id] = session }
+            }
+            return session
+        }
         var result: Session?
         try update { sessions in
             guard var session = sessions[id] else { return }
@@ -252,19 +310,15 @@ public actor SessionStore {
                 latest = latest.filter {
                     $0.value.status == .pending ? $0.value.expires > current : $0.value.expires.addingTimeInterval(Self.retention) > current
                 }
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                encoder.dateEncodingStrategy = .iso8601
                 let ordered = latest.values.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
-                let bytes: [UInt8]
-                do {
-                    bytes = Array(try encoder.encode(SessionFile(sessions: ordered)))
-                } catch {
+                guard let bytes = Self.encode(ordered) else {
                     throw StateFileError(path: directory.filePath(Self.fileName), reason: "cannot encode sessions")
                 }
                 try directory.write(Self.fileName, bytes: bytes)
+                fileWrites.sessions += 1
                 sessions = latest
                 fingerprint = directory.fingerprint(Self.fileName)
+                settlePending()
             }
         } catch let error as StateFileError {
             throw .storage(error)
@@ -288,6 +342,67 @@ public actor SessionStore {
             throw .corrupt(path: directory.filePath(fileName))
         }
         return (Dictionary(file.sessions.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last }), fingerprint)
+    }
+}
+
+extension SessionStore {
+    /// Drops the pending logins `sessions.json` now holds (approved or revoked, here or by the CLI).
+    private func settlePending() {
+        let settled = pending.keys.filter { sessions[$0] != nil }
+        guard !settled.isEmpty else { return }
+        for id in settled { pending[id] = nil }
+        pendingDirty = true
+    }
+
+    private func pendingChanged() throws(SessionStoreError) {
+        pendingDirty = true
+        try flushPendingIfDue()
+    }
+
+    /// Writes `pending.json` if pending logins changed and it was last written at least
+    /// `pendingWriteInterval` ago. The server calls it on every session poll (`reloadIfChanged`).
+    public func flushPendingIfDue() throws(SessionStoreError) {
+        guard pendingDirty else { return }
+        let current = now()
+        if let last = lastPendingWrite, current >= last, current.timeIntervalSince(last) < Self.pendingWriteInterval { return }
+        pending = pending.filter { $0.value.expires > current }
+        let ordered = pending.values.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
+        let directory = directory
+        do throws(StateFileError) {
+            guard let bytes = Self.encode(ordered) else {
+                throw StateFileError(path: directory.filePath(Self.pendingFileName), reason: "cannot encode sessions")
+            }
+            try directory.withLock(Self.pendingFileName) { () throws(StateFileError) in
+                try directory.write(Self.pendingFileName, bytes: bytes)
+            }
+        } catch {
+            throw .storage(error)
+        }
+        fileWrites.pending += 1
+        pendingDirty = false
+        lastPendingWrite = current
+        pendingFingerprint = directory.fingerprint(Self.pendingFileName)
+    }
+
+    static func encode(_ sessions: [Session]) -> [UInt8]? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return try? Array(encoder.encode(SessionFile(sessions: sessions)))
+    }
+
+    /// `pending.json`'s sessions (only pending ones). Unlike `sessions.json`, an unreadable or
+    /// damaged file is not an error: it only holds logins nobody approved yet, which log in again,
+    /// and the server replaces it at the next login.
+    private static func loadPending(_ directory: StateDirectory) -> (sessions: [String: Session], fingerprint: String?) {
+        let fingerprint = directory.fingerprint(pendingFileName)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        guard let bytes = try? directory.read(pendingFileName), let file = try? decoder.decode(SessionFile.self, from: Data(bytes)) else {
+            return ([:], fingerprint)
+        }
+        let sessions = file.sessions.filter { $0.status == .pending }
+        return (Dictionary(sessions.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last }), fingerprint)
     }
 }
 

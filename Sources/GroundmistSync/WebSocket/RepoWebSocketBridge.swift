@@ -14,13 +14,17 @@ import NIOWebSocket
 enum RepoWebSocketBridge {
     static let textFrameErrorMessage = "text frames are not supported: send each message as one binary CBOR frame"
 
-    /// - Parameter metrics: connection, message and byte counts (server side only; clients pass nil).
+    /// - Parameters:
+    ///   - metrics: connection, message and byte counts (server side only; clients pass nil).
+    ///   - readLimiter: the server's socket-level inbound bound (see `InboundReadLimiter`); told
+    ///     when each message is done with.
     static func run(
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
         endpoint: any RepoEndpoint,
         maxMessageSize: Int,
         limits: ConnectionLimits = .default,
+        readLimiter: InboundReadLimiter.Handle? = nil,
         closeTimeout: Duration,
         logger: Logger,
         metrics: GroundmistMetrics? = nil,
@@ -50,9 +54,11 @@ enum RepoWebSocketBridge {
         let gate = InboundQueueGate(limit: limits.maxQueuedInboundBytes)
         let (inbox, inboxContinuation) = AsyncStream.makeStream(of: [UInt8].self)
         let processor = Task {
-            for await frame in inbox {
-                await endpoint.receive(frame, from: id)
-                gate.release(frame.count)
+            for await message in inbox {
+                let count = message.count
+                await endpoint.receive(message, from: id)
+                gate.release(count)
+                readLimiter?.release(count)
             }
         }
         var readError: (any Error)?
@@ -73,25 +79,23 @@ enum RepoWebSocketBridge {
             }
             do {
                 var assembler = MessageAssembler(maxMessageSize: maxMessageSize, maxFrames: limits.maxFramesPerMessage)
-                for try await frame in inbound {
-                    if connection.isClosing { continue }
-                    let message: MessageAssembler.Message?
-                    do throws(MessageAssembler.Violation) {
-                        message = try assembler.append(opcode: frame.opcode, data: frame.data, fin: frame.fin)
-                    } catch {
+                var frames = inbound.makeAsyncIterator()
+                while let step = try await nextStep(&frames, assembler: &assembler, connection: connection) {
+                    switch step {
+                    case .dropped:
+                        // What is read now is dropped at once: nothing to bound.
+                        readLimiter?.disable()
+                    case .refused(let error):
                         logger.notice("message refused", metadata: ["reason": "\(error.message)"])
                         reject(on: connection, message: error.message, code: error.closeCode)
-                        continue
-                    }
-                    switch message {
-                    case nil:
-                        continue
-                    case .binary(let bytes):
+                        readLimiter?.disable()
+                    case .message(.binary(let bytes)):
                         logger.trace("received message", metadata: ["bytes": "\(bytes.count)"])
                         metrics?.received(bytes: bytes.count)
                         await gate.admit(bytes.count)
                         inboxContinuation.yield(bytes)
-                    case .text(let count):
+                    case .message(.text(let count)):
+                        readLimiter?.release(count)
                         logger.notice("text frame rejected", metadata: ["bytes": "\(count)"])
                         reject(on: connection, message: textFrameErrorMessage, code: .unacceptableData, reason: "binary frames only")
                     }
@@ -111,6 +115,32 @@ enum RepoWebSocketBridge {
             throw readError
         }
         logger.debug("WebSocket disconnected")
+    }
+
+    private enum InboundStep {
+        case message(MessageAssembler.Message)
+        case refused(MessageAssembler.Violation)
+        /// A frame read while closing.
+        case dropped
+    }
+
+    /// Reads frames until one completes a message (or is refused, or arrives while closing). The
+    /// frames are released when this returns: a message waiting at the gate costs its own bytes,
+    /// not also the frame buffer it was copied from.
+    private static func nextStep(
+        _ frames: inout WebSocketInboundStream.AsyncIterator,
+        assembler: inout MessageAssembler,
+        connection: WebSocketRepoConnection
+    ) async throws -> InboundStep? {
+        while let frame = try await frames.next() {
+            if connection.isClosing { return .dropped }
+            do throws(MessageAssembler.Violation) {
+                if let message = try assembler.append(opcode: frame.opcode, data: frame.data, fin: frame.fin) { return .message(message) }
+            } catch {
+                return .refused(error)
+            }
+        }
+        return nil
     }
 
     /// Sends an automerge-repo `error` and closes.

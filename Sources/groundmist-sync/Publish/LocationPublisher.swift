@@ -4,7 +4,7 @@ import GroundmistSync
 
 /// Publishes where the personal sync server lives: the `xyz.groundmist.sync` record in the owner's
 /// ATProto repo (rkey = the DID, body `{host}`), which the Groundmist apps read to find the server
-/// (original-server.md §7).
+/// (docs/auth.md §2.3).
 ///
 /// The password is used for one `createSession` and never stored or printed.
 struct LocationPublisher {

@@ -4,7 +4,7 @@ import Testing
 @testable import AutomergeCore
 
 /// The whole pipeline the server uses: changes → op set → canonical document chunk, against
-/// the reference's own saves (spec §5.4–5.6).
+/// the reference's own saves (docs/binary-format.md §5.4–§5.6).
 @Suite(.needsFixtures) struct DocumentSaveFixtureTests {
     static let names = DocumentWriterFixtureTests.generatedNames
 
@@ -45,7 +45,7 @@ import Testing
     }
 
     /// Real-world documents: rebuilding every change from the document, replaying them into an
-    /// op set and writing gives the same columns as the original (spec §5.5 then §5.4).
+    /// op set and writing gives the same columns as the original (docs/binary-format.md §5.5 then §5.4).
     @Test(arguments: [
         "upstream/monday-meeting-notes.automerge", "upstream/exemplar", "upstream/broken_zero_width_mark.automerge",
         "upstream/webstraits.amrg", "upstream/moby-dick.automerge", "upstream/stephen.amrg", "upstream/godot-modeled.amrg",

@@ -69,7 +69,7 @@ import Testing
         #expect(try CBORDecoder.decode(try #require(hexDecode("5fff"))) == .bytes([]))
     }
 
-    /// The spec's §1.2 `join` vector, built byte by byte from the cbor-x rules.
+    /// The `join` vector of docs/repo-protocol.md §1.2, built byte by byte from the cbor-x rules.
     @Test func specJoinVector() throws {
         let hex =
             "b90004" + "6474797065" + "646a6f696e" + "6873656e6465724964" + "68706565722d616263"

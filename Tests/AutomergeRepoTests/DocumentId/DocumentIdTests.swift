@@ -30,7 +30,7 @@ import Testing
         #expect(throws: DocumentIdError.tooLong(length: 513, limit: 512)) { try Base58.decode(String(repeating: "z", count: 513)) }
     }
 
-    /// Vectors from the spec §3, cross-checked independently.
+    /// Vectors from docs/repo-protocol.md §3, cross-checked independently.
     @Test func specVectors() throws {
         let id = try DocumentId("4NMNnkMhL8jXrdJ9jamS58PAVdXu")
         #expect(id.uuidString == "f1c29c84-74c8-4ade-b800-be47627d33bf")

@@ -3,7 +3,7 @@ import Testing
 
 @testable import AutomergeRepo
 
-/// The acceptance rules of spec §1.2 / §2.1, independent of the fixtures.
+/// The acceptance rules of docs/repo-protocol.md §1.2 / §2.1, independent of the fixtures.
 @Suite struct RepoMessageDecodingTests {
     private func decode(_ entries: [CBORMapEntry]) throws(RepoMessageError) -> RepoMessage {
         try RepoMessage(decoding: CBOREncoder(mapHeaderStyle: .cborX).encode(.map(entries)))

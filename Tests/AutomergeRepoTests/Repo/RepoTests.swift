@@ -120,7 +120,7 @@ import Testing
         #expect(b.documents[document]?.count == 5)
     }
 
-    /// A fresh V2 peer gets the whole document in one V2 entry (spec §7.5): what storage holds, as it
+    /// A fresh V2 peer gets the whole document in one V2 entry (docs/sync-protocol.md §5): what storage holds, as it
     /// is (here, the change chunks as they arrived; on disk, the snapshot and incrementals).
     @Test func freshPeerGetsTheStoredDocument() async throws {
         let storage = InMemoryRepoStorage()

@@ -4,7 +4,7 @@ import Testing
 
 @testable import AutomergeRepo
 
-/// The JS `StorageSubsystem` behaviour for documents (spec §5.3, §5.4).
+/// The JS `StorageSubsystem` behaviour for documents (docs/storage.md §3, §4).
 @Suite struct DocumentStoreTests {
     private func keys(_ storage: InMemoryStorage, _ id: DocumentId, _ kind: StorageChunkKind) async -> [String] {
         await storage.keys.compactMap { key in

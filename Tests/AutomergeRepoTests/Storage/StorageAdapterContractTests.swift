@@ -3,7 +3,7 @@ import Testing
 
 @testable import AutomergeRepo
 
-/// The storage-adapter contract (automerge-repo `runStorageAdapterTests`, spec §7), run against both
+/// The storage-adapter contract (automerge-repo `runStorageAdapterTests`, docs/storage.md §7), run against both
 /// implementations.
 @Suite struct StorageAdapterContractTests {
     enum Implementation: String, CaseIterable, CustomTestStringConvertible {
@@ -131,7 +131,7 @@ import Testing
         try await adapter.removeRange(try key("CCCCC"))
     }
 
-    /// `[k0, k1, …]` lives at `<k0[0..<2]>/<k0[2...]>/<k1>/…` (spec §5.1), and files placed there by another
+    /// `[k0, k1, …]` lives at `<k0[0..<2]>/<k0[2...]>/<k1>/…` (docs/storage.md §1), and files placed there by another
     /// writer are found.
     @Test func nodeFSUsesTheTwoCharacterSplit() async throws {
         let directory = try TemporaryDirectory()

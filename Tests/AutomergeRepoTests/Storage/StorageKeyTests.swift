@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func keyHashes() throws {
-        // Spec §5.2 vector.
+        // docs/storage.md §2 vector.
         let heads = [String(repeating: "0123456789abcdef", count: 4), String(repeating: "a", count: 64)]
         #expect(NodeFSKeyHash.snapshotName(hexHeads: heads) == "69d82e8e1b75e0a8c8f3a75cb8a2529a6b459e475fc28dbb1c43df3a878174bb")
         let hashes = try heads.reversed().map { try #require(ChangeHash(hex: $0)) }

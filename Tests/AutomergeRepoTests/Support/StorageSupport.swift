@@ -185,6 +185,11 @@ final class CrashingFileSystem: FileSystem, @unchecked Sendable {
         try real.syncDirectory(path)
     }
 
+    func syncFileSystem(_ path: String) throws(StorageError) {
+        try step("syncfs", path)
+        try real.syncFileSystem(path)
+    }
+
     func removeFile(_ path: String) throws(StorageError) -> Bool {
         try step("unlink", path)
         return try real.removeFile(path)

@@ -62,7 +62,7 @@ extension ChangeGraph {
     /// order (arrival order, except that taking a change out moves the last one into its place).
     public var orphanChunks: [ChangeChunk] { queueOrder.compactMap { queued[$0]?.chunk } }
 
-    /// What the reference's `save()` writes (spec §5.6): one document chunk holding every
+    /// What the reference's `save()` writes (docs/binary-format.md §5.6): one document chunk holding every
     /// applied change and the given op rows, followed by the raw chunk of every queued orphan
     /// change in queue order (`orphanChunks`).
     ///

@@ -11,7 +11,7 @@ extension ChangeGraph {
         return opSet
     }
 
-    /// The reference's `save()` (spec §5.6): one canonical document chunk holding every applied
+    /// The reference's `save()` (docs/binary-format.md §5.6): one canonical document chunk holding every applied
     /// change, its ops taken from `opSet` in document order, followed by the raw chunk of every
     /// queued orphan change. `opSet` must hold exactly the graph's applied changes.
     ///

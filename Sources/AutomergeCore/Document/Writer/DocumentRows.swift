@@ -1,7 +1,7 @@
-/// One row of a document chunk's change columns (spec §5.2).
+/// One row of a document chunk's change columns (docs/binary-format.md §5.2).
 ///
 /// Actor indexes refer to the document's actor table, which is sorted by bytes. `startOp` is not
-/// stored: readers recover it from the ops (spec §5.5).
+/// stored: readers recover it from the ops (docs/binary-format.md §5.5).
 public struct DocumentChangeRow: Sendable, Equatable {
     /// The author: an index into the document's sorted actor table.
     public var actor: Int
@@ -50,13 +50,13 @@ public struct DocumentChangeRow: Sendable, Equatable {
     }
 }
 
-/// One row of a document chunk's op columns (spec §5.3): an op stored once, with the ids of the
+/// One row of a document chunk's op columns (docs/binary-format.md §5.3): an op stored once, with the ids of the
 /// ops that later overwrote, deleted or incremented it instead of its preds.
 ///
 /// Every `OpId` here (the object, an element key, the op's own id, the successors) counts its
 /// `actor` as an index into the **document's sorted actor table** — not a change-local table.
 ///
-/// A document lists its op rows in *document order* (spec §5.4), which the writer does not
+/// A document lists its op rows in *document order* (docs/binary-format.md §5.4), which the writer does not
 /// check or change:
 /// 1. objects: the root first, then by creating op id (counter, then actor bytes);
 /// 2. a map's ops by key (UTF-8 bytes), then by op id;

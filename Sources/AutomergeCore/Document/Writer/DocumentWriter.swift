@@ -1,12 +1,12 @@
 import Crypto
 
-/// Writes a document chunk (spec §5) from change rows and op rows, byte for byte as the
+/// Writes a document chunk (docs/binary-format.md §5) from change rows and op rows, byte for byte as the
 /// reference's `save()` / `saveNoCompress()` does.
 ///
 /// Rows are appended one at a time, so a caller can stream them (an op set walking its objects
 /// in document order never has to build an array of rows); `finish` then assembles the chunk.
-/// The column encoders are the canonical ones of spec §4.3 and the column-omission rules are
-/// the reference's (spec §5.2, §5.3): a column is left out when it has no bytes (empty, all
+/// The column encoders are the canonical ones of docs/binary-format.md §4.3 and the column-omission rules are
+/// the reference's (docs/binary-format.md §5.2, §5.3): a column is left out when it has no bytes (empty, all
 /// null), and `expand` when no op has it set; so id, insert, action, value metadata and succ
 /// count are always present once there is an op, and every change row writes an extra-bytes
 /// metadata entry of type 7 (bytes), length 0 when it has none.
@@ -36,7 +36,7 @@ public struct DocumentWriter: Sendable {
     private var lastSeq: [UInt64]
     private var lastMaxOp: [UInt64]
 
-    // Change columns (spec §5.2).
+    // Change columns (docs/binary-format.md §5.2).
     private var changeActor = RLEEncoder<UInt64>()
     private var changeSeq = DeltaEncoder()
     private var changeMaxOp = DeltaEncoder()
@@ -46,7 +46,7 @@ public struct DocumentWriter: Sendable {
     private var depsIndex = DeltaEncoder()
     private var extra = ValueEncoder()
 
-    // Op columns (spec §5.3).
+    // Op columns (docs/binary-format.md §5.3).
     private var objActor = RLEEncoder<UInt64>()
     private var objCounter = RLEEncoder<UInt64>()
     private var keyActor = RLEEncoder<UInt64>()
@@ -103,7 +103,7 @@ public struct DocumentWriter: Sendable {
         changeCount += 1
     }
 
-    /// Appends the next op row (rows must come in document order, spec §5.4). A row that
+    /// Appends the next op row (rows must come in document order, docs/binary-format.md §5.4). A row that
     /// throws leaves the writer unchanged.
     public mutating func append(_ op: DocumentOpRow) throws(AutomergeError) {
         let row = opCount
@@ -241,7 +241,7 @@ public struct DocumentWriter: Sendable {
         return result
     }
 
-    /// Wraps a body in a chunk header (spec §2): magic, checksum, type, length.
+    /// Wraps a body in a chunk header (docs/binary-format.md §2): magic, checksum, type, length.
     static func chunk(type: ChunkType, body: [UInt8]) -> [UInt8] {
         var header: [UInt8] = [type.rawValue]
         LEB128.appendUnsigned(UInt64(body.count), to: &header)
