@@ -60,16 +60,22 @@ extension DocumentChunk {
         public var batches = 0
         /// The largest op table of one batch, in bytes.
         public var peakOpTableBytes = 0
+        /// Ops decoded over all passes (each op once in a single pass; a little more when batched).
+        public var opsRead = 0
+        /// The op index later batches read their blocks by (0 for a single batch).
+        public var indexBytes = 0
         /// What the rebuild keeps for the whole document at once: the change columns decoded per
         /// row, the op owners, the rebuilt hashes and the head check (bytes per change × changes).
         public var perChangeBytes = 0
-        /// The most the rebuild held at once: `perChangeBytes` plus the largest op table.
-        public var peakBytes: Int { perChangeBytes + peakOpTableBytes }
+        /// The most the rebuild held at once: `perChangeBytes`, the index and the largest op table.
+        public var peakBytes: Int { perChangeBytes + indexBytes + peakOpTableBytes }
 
         public init() {}
 
         mutating func merge(_ other: RebuildStatistics) {
             batches += other.batches
+            opsRead += other.opsRead
+            indexBytes = max(indexBytes, other.indexBytes)
             peakOpTableBytes = max(peakOpTableBytes, other.peakOpTableBytes)
             perChangeBytes = max(perChangeBytes, other.perChangeBytes)
         }
@@ -101,7 +107,12 @@ extension DocumentChunk {
         let rows = try ChangeRows(self, limits: limits)
         prepare(rows.count)
         let owners = OpOwners(rows, actorCount: actors.count)
-        let plan = try DocumentOps.plan(self, rows: rows, owners: owners, limits: limits)
+        let budget = max(1, limits.batchOps)
+        let bounds = DocumentOps.opBounds(rows, actorCount: actors.count)
+        // Planned from the bounds first; once the first (whole) pass has counted every row's ops,
+        // the rest is planned again from the counts.
+        var batches = DocumentOps.batches(sizes: bounds, rows: rows, from: (0, 0), budget: budget)
+        var index: OpIndex?
         var hashes: [ChangeHash] = []
         hashes.reserveCapacity(rows.count)
         var isDependedOn = [Bool](repeating: false, count: rows.count)
@@ -115,18 +126,42 @@ extension DocumentChunk {
         var firstCounter: UInt32?
         var lastCounter: UInt32?
 
-        for batch in plan.batches {
+        var next = 0
+        while next < batches.count {
+            let batch = batches[next]
+            next += 1
             // This batch's ops only; freed before the next batch is read.
-            let ops = try DocumentOps(self, rows: rows, owners: owners, batch: batch, limits: limits)
+            let ops: DocumentOps
+            if let index {
+                ops = try DocumentOps(self, rows: rows, owners: owners, batch: batch, limits: limits, index: index)
+            } else if batches.count == 1 {
+                ops = try DocumentOps(self, rows: rows, owners: owners, batch: batch, limits: limits)
+            } else {
+                // The first of several: a whole pass that also indexes the table for the others.
+                let candidates = Set(bounds.indices.filter { Int(bounds[$0]) > budget })
+                var first = try DocumentOps(self, rows: rows, owners: owners, batch: batch, limits: limits, indexing: candidates)
+                guard let built = first.takeIndex() else { throw .invalidDocument("op index missing") }
+                // A count past its bound is an invalid document (caught by the contiguity checks):
+                // planning with the bound keeps such a change unsplit where its actors are unknown.
+                let sizes = zip(built.counts, bounds).map { min($0, $1) }
+                batches = DocumentOps.batches(sizes: sizes, rows: rows, from: batch.upper, budget: budget)
+                next = 0
+                index = built
+                stats.indexBytes = built.bytes
+                ops = first
+            }
             stats.batches += 1
+            stats.opsRead += ops.opsRead
             stats.peakOpTableBytes = max(stats.peakOpTableBytes, ops.bytes)
             for row in batch.rows {
                 let authorIndex = Int(rows.actor[row])
                 let range = ops.range(ofRow: row)
                 if batch.begins(row: row) {
-                    // The change-local actor table comes first: a split change's is known from the plan.
-                    if let named = plan.splitActors[row] {
-                        others = named.map(Int.init).filter { $0 != authorIndex }
+                    // The change-local actor table comes first: a split change's is known from the
+                    // first pass.
+                    if !batch.ends(row: row) {
+                        guard let index else { throw .invalidDocument("change \(row) split without its actors") }
+                        others = (index.splitActors[row] ?? []).map(Int.init).filter { $0 != authorIndex }
                     } else {
                         others = ops.otherActors(in: range, author: authorIndex)
                     }

@@ -57,31 +57,29 @@ struct DocumentOps {
     }
 
     /// Decodes the op columns, keeping the ops (stored and synthesised deletes) owned by the rows of
-    /// `batch`. Every op's owner is still checked, so a pass over any batch finds an op without a change.
+    /// `batch`.
     ///
-    /// - Parameter reserve: an upper bound on the ops the batch owns (from `DocumentOps.plan`).
+    /// Without `index`, the whole table is read and every op's owner is checked; with `indexing`
+    /// (the rows that may be split over batches), that pass also records the `OpIndex` later
+    /// batches use (`index` afterwards). With `index`, only the blocks that hold ops of `batch`
+    /// are read, each resumed from its saved cursor.
     init(
         _ document: DocumentChunk,
         rows: ChangeRows,
         owners: OpOwners,
         batch: Batch,
         limits: DocumentLimits = .default,
-        collecting: Set<Int>? = nil
+        index given: OpIndex? = nil,
+        indexing candidates: Set<Int>? = nil
     ) throws(AutomergeError) {
         let actorCount = document.actors.count
         let actorOrder = DocumentChunk.actorOrder(document.actors)
         firstRow = batch.lower.row
-        let reserve = collecting == nil ? batch.ops : 0
-        func keeps(_ row: Int, _ counter: UInt32) -> Bool { collecting == nil && batch.contains(row: row, counter: counter) }
-        // Collecting: the actors a split change's ops name besides its author (see `encodeChange`).
-        func collect(_ row: Int, _ actors: Int32...) {
-            guard let collecting, collecting.contains(row) else { return }
-            for actor in actors where actor >= 0 { collected[row, default: []].insert(actor) }
-        }
-        ops.reserveCapacity(reserve)
+        func keeps(_ row: Int, _ counter: UInt32) -> Bool { batch.contains(row: row, counter: counter) }
+        ops.reserveCapacity(batch.ops)
         // The owning row of each kept op, in `ops` order.
         var rowOfOp: [Int32] = []
-        rowOfOp.reserveCapacity(reserve)
+        rowOfOp.reserveCapacity(batch.ops)
         func owner(_ counter: UInt32, _ actor: Int32) throws(AutomergeError) -> Int {
             guard let row = owners.row(actor: actor, counter: counter) else {
                 throw .invalidDocument("op \(counter) has no change (incorrect max op)")
@@ -90,23 +88,43 @@ struct DocumentOps {
         }
         var seen = 0
 
-        var objActorColumn = RLEDecoder<UInt64>(document.opReader(.objActor))
-        var objCounterColumn = RLEDecoder<UInt64>(document.opReader(.objCounter))
-        var keyActorColumn = RLEDecoder<UInt64>(document.opReader(.keyActor))
-        var keyCounterColumn = DeltaDecoder(document.opReader(.keyCounter))
-        var keyStringColumn = RLEDecoder<String>(document.opReader(.keyString))
-        var idActorColumn = RLEDecoder<UInt64>(document.opReader(.idActor))
-        var idCounterColumn = DeltaDecoder(document.opReader(.idCounter))
-        var insertColumn = BooleanDecoder(document.opReader(.insert))
-        var actionColumn = RLEDecoder<UInt64>(document.opReader(.action))
-        let rawValues = document.opReader(.value)
-        valueBytes = rawValues.bytes
-        var valueColumn = ValueDecoder(metadata: document.opReader(.valueMetadata), raw: rawValues)
-        var succGroupColumn = RLEDecoder<UInt64>(document.opReader(.succGroup))
-        var succActorColumn = RLEDecoder<UInt64>(document.opReader(.succActor))
-        var succCounterColumn = DeltaDecoder(document.opReader(.succCounter))
-        var expandColumn = BooleanDecoder(document.opReader(.expand))
-        var markNameColumn = RLEDecoder<String>(document.opReader(.markName))
+        var cursor = OpCursor(document)
+        valueBytes = document.opReader(.value).bytes
+
+        // Indexing (a whole pass that records an `OpIndex`): exact per-row counts, blocks, and the
+        // actors named by the ops of rows that may be split (their change-local actor table comes
+        // before their ops, see `encodeChange`).
+        let indexing = given == nil && candidates != nil
+        let blockOps = OpIndex.blockOps(batchOps: limits.batchOps)
+        var counts = indexing ? [UInt32](repeating: 0, count: rows.count) : []
+        var isCandidate = [Bool](repeating: false, count: indexing && !(candidates ?? []).isEmpty ? rows.count : 0)
+        for row in candidates ?? [] where row < isCandidate.count { isCandidate[row] = true }
+        var collected: [Int: Set<Int32>] = [:]
+        var blocks: [OpIndex.Block] = []
+        var blockStart = cursor
+        var nextBlockStart: OpCursor?
+        var blockCount = 0
+        var blockLow = (row: Int.max, counter: UInt32.max)
+        var blockHigh = (row: -1, counter: UInt32(0))
+        func note(_ row: Int, _ counter: UInt32) {
+            counts[row] &+= 1
+            if row < blockLow.row || (row == blockLow.row && counter < blockLow.counter) { blockLow = (row, counter) }
+            if row > blockHigh.row || (row == blockHigh.row && counter > blockHigh.counter) { blockHigh = (row, counter) }
+        }
+        // Ops mostly name the actors their neighbours named: the last (row, actor) skips the set.
+        var lastCollected = (row: -1, actor: Int32(-1))
+        func collect(_ row: Int, _ actor: Int32) {
+            guard actor >= 0, row < isCandidate.count, isCandidate[row], lastCollected != (row, actor) else { return }
+            lastCollected = (row, actor)
+            collected[row, default: []].insert(actor)
+        }
+        func closeBlock(next: OpCursor) {
+            if blockCount > 0 { blocks.append(OpIndex.Block(start: blockStart, ops: blockCount, low: blockLow, high: blockHigh)) }
+            blockStart = next
+            blockCount = 0
+            blockLow = (Int.max, UInt32.max)
+            blockHigh = (-1, 0)
+        }
 
         var stringIndex: [[UInt8]: Int32] = [:]
         var lastKey: (string: String, index: Int32)?
@@ -133,7 +151,8 @@ struct DocumentOps {
             return UInt32(raw)
         }
 
-        // Successor bookkeeping for the current (object, key) group: succ id → preds.
+        // Successor bookkeeping for the current (object, key) group: succ id → preds. A pass over
+        // some blocks only records the successors this batch keeps.
         var pending: [UInt64: [PredId]] = [:]
         var groupTemplate = DocOp()
         var groupKey: (objCounter: UInt32, objActor: Int32, keyString: Int32, elemCounter: UInt32, elemActor: Int32)?
@@ -152,8 +171,10 @@ struct DocumentOps {
                 seen += 1
                 guard seen <= limits.maximumOps else { throw .invalidDocument("more than \(limits.maximumOps) ops") }
                 let row = try owner(delete.idCounter, delete.idActor)
-                if collecting != nil {
-                    collect(row, delete.objActor, delete.keyActor)
+                if indexing {
+                    note(row, delete.idCounter)
+                    collect(row, delete.objActor)
+                    collect(row, delete.keyActor)
                     for pred in list { collect(row, pred.actor) }
                 }
                 guard keeps(row, delete.idCounter) else { continue }
@@ -172,18 +193,22 @@ struct DocumentOps {
             pending.removeAll(keepingCapacity: true)
         }
 
-        while !actionColumn.isAtEnd {
+        /// Decodes the op at the cursor and keeps it (and its group's deletes) if the batch owns them.
+        func step() throws(AutomergeError) {
+            if indexing && blockCount >= blockOps { nextBlockStart = cursor }
+            cursor.position += 1
+            opsRead += 1
             seen += 1
             guard seen <= limits.maximumOps else { throw .invalidDocument("more than \(limits.maximumOps) ops") }
             var op = DocOp()
-            switch (try objActorColumn.next(), try objCounterColumn.next()) {
+            switch (try cursor.objActor.next(), try cursor.objCounter.next()) {
             case (nil, nil): break
             case (let actor?, let ctr?):
                 op.objActor = try actorIndex(actor)
                 op.objCounter = try counter(ctr)
             default: throw .invalidColumns("object actor and counter disagree on null")
             }
-            switch (try keyActorColumn.next(), try keyCounterColumn.next(), try keyStringColumn.next()) {
+            switch (try cursor.keyActor.next(), try cursor.keyCounter.next(), try cursor.keyString.next()) {
             case (nil, nil, let string?): op.keyString = intern(string)
             case (nil, 0?, nil): break
             case (let actor?, let ctr?, nil) where ctr > 0:
@@ -191,25 +216,25 @@ struct DocumentOps {
                 op.keyCounter = try counter(UInt64(ctr))
             default: throw .invalidColumns("invalid key")
             }
-            op.idActor = try actorIndex(try idActorColumn.nextNonNull("id actor"))
-            guard let idCounter = try idCounterColumn.nextCounter("id counter"), idCounter > 0 else {
+            op.idActor = try actorIndex(try cursor.idActor.nextNonNull("id actor"))
+            guard let idCounter = try cursor.idCounter.nextCounter("id counter"), idCounter > 0 else {
                 throw .invalidColumns("missing or zero op id counter")
             }
-            op.idCounter = UInt32(idCounter)
+            op.idCounter = try counter(idCounter)
             let row = try owner(op.idCounter, op.idActor)
             let kept = keeps(row, op.idCounter)
-            op.insert = try insertColumn.next()
-            let action = try actionColumn.nextNonNull("action")
+            op.insert = try cursor.insert.next()
+            let action = try cursor.action.nextNonNull("action")
             guard action <= Action.mark.rawValue else { throw .unknownAction(action) }
             op.action = UInt8(action)
-            let (valueMeta, valueRange) = try valueColumn.nextRaw()
+            let (valueMeta, valueRange) = try cursor.value.nextRaw()
             // Every op is kept by exactly one batch: its value is checked there.
             if kept { try ScalarValue.validate(metadata: valueMeta, bytes: valueBytes, range: valueRange) }
             guard valueMeta <= UInt64(UInt32.max) else { throw .invalidValue("value of \(valueMeta >> 4) bytes is too large") }
             op.valueMeta = UInt32(valueMeta)
             op.valueStart = UInt32(valueRange.lowerBound)
-            op.expand = try expandColumn.next()
-            let markName = try markNameColumn.next().map { kept ? intern($0) : -1 }
+            op.expand = try cursor.expand.next()
+            let markName = try cursor.markName.next().map { kept ? intern($0) : -1 }
 
             // Group change: flush pending deletes of the previous group.
             let isMap = op.keyString >= 0
@@ -220,6 +245,11 @@ struct DocumentOps {
                 // Same group as the previous op.
             } else {
                 try flushGroup()
+                // A block ends only between groups, so its deletes stay with it.
+                if let next = nextBlockStart {
+                    closeBlock(next: next)
+                    nextBlockStart = nil
+                }
                 groupKey = key
                 groupTemplate = DocOp()
                 groupTemplate.objCounter = op.objCounter
@@ -228,11 +258,15 @@ struct DocumentOps {
                 groupTemplate.keyCounter = elemCounter
                 groupTemplate.keyActor = elemActor
             }
+            nextBlockStart = nil
+            blockCount += 1
 
             // This op's preds are the ops that listed it as a successor.
             let predList = pending.removeValue(forKey: packed(op.idCounter, op.idActor))
-            if collecting != nil {
-                collect(row, op.objActor, op.keyActor)
+            if indexing {
+                note(row, op.idCounter)
+                collect(row, op.objActor)
+                collect(row, op.keyActor)
                 for pred in predList ?? [] { collect(row, pred.actor) }
             }
             if !kept {
@@ -245,34 +279,56 @@ struct DocumentOps {
             } else {
                 op.predStart = UInt32(preds.count)
             }
-            let succCount = try succGroupColumn.next() ?? 0
+            let succCount = try cursor.succGroup.next() ?? 0
             guard succCount <= UInt64(limits.maximumOps) else { throw .invalidDocument("successor count \(succCount) too large") }
             for _ in 0..<succCount {
-                let succActor = try actorIndex(try succActorColumn.nextNonNull("succ actor"))
-                guard let succCounter = try succCounterColumn.nextCounter("succ counter") else {
+                let succActor = try actorIndex(try cursor.succActor.nextNonNull("succ actor"))
+                guard let succCounter = try cursor.succCounter.nextCounter("succ counter") else {
                     throw .invalidColumns("unexpected null in column succ counter")
                 }
-                pending[packed(UInt32(succCounter), succActor), default: []].append(PredId(counter: op.idCounter, actor: op.idActor))
+                let succ = try counter(succCounter)
+                // A pass over some blocks: a successor another batch owns needs no bookkeeping here
+                // (the whole pass checked every op's owner).
+                if given != nil, !keeps(try owner(succ, succActor), succ) { continue }
+                pending[packed(succ, succActor), default: []].append(PredId(counter: op.idCounter, actor: op.idActor))
             }
-            guard kept else { continue }
+            guard kept else { return }
             // Synthesised deletes may have been appended above: index the mark name now.
             if let markName { markNames[Int32(ops.count)] = markName }
             rowOfOp.append(Int32(row))
             ops.append(op)
         }
-        try flushGroup()
-        guard
-            objActorColumn.isAtEnd && objCounterColumn.isAtEnd && keyActorColumn.isAtEnd && keyCounterColumn.isAtEnd
-                && keyStringColumn.isAtEnd && idActorColumn.isAtEnd && idCounterColumn.isAtEnd && insertColumn.isAtEnd
-                && valueColumn.isAtEnd && succGroupColumn.isAtEnd && succActorColumn.isAtEnd && succCounterColumn.isAtEnd
-                && expandColumn.isAtEnd && markNameColumn.isAtEnd
-        else { throw .invalidColumns("op columns have different lengths") }
 
-        if collecting == nil { try bucketByChange(rows: rows, batch: batch, rowOfOp: rowOfOp) }
+        if let given {
+            for block in given.blocks where block.intersects(batch) {
+                if cursor.position != block.start.position { cursor = block.start }
+                for _ in 0..<block.ops { try step() }
+                try flushGroup()
+                groupKey = nil
+            }
+        } else {
+            while !cursor.action.isAtEnd { try step() }
+            try flushGroup()
+            guard cursor.allAtEnd else { throw .invalidColumns("op columns have different lengths") }
+            if indexing {
+                closeBlock(next: cursor)
+                index = OpIndex(blocks: blocks, counts: counts, splitActors: collected)
+            }
+        }
+
+        try bucketByChange(rows: rows, batch: batch, rowOfOp: rowOfOp)
     }
 
-    /// For `collecting`: per split row, the actors its ops name (object, key, preds; author included).
-    private(set) var collected: [Int: Set<Int32>] = [:]
+    /// After a whole pass with `indexing`: what later batches need to read only their blocks.
+    private var index: OpIndex?
+    /// Ops this pass decoded.
+    private(set) var opsRead = 0
+
+    /// The index the pass built, handed over (so the op table and it are not both copied).
+    mutating func takeIndex() -> OpIndex? {
+        defer { index = nil }
+        return index
+    }
 
     /// Counting sort of op indexes by owning change, then by counter within each change.
     private mutating func bucketByChange(rows: ChangeRows, batch: Batch, rowOfOp: [Int32]) throws(AutomergeError) {
