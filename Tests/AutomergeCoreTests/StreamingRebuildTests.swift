@@ -49,51 +49,94 @@ import Testing
     }
 
     /// However small the batches, the rebuilt changes are the original ones, byte for byte.
-    @Test func batchedRebuildIsByteIdentical() throws {
-        let (document, originals) = try Self.generate(changes: 400)
-        let saved = try document.save()
-        let expected = Dictionary(uniqueKeysWithValues: originals.map { ($0.hash, $0.bytes) })
-        let whole = try Self.rebuilt(saved, limits: DocumentLimits(maximumChanges: 1 << 20, maximumOps: 1 << 22, batchOps: .max))
-        #expect(whole.statistics.batches == 1)
-        #expect(whole.changes.count == originals.count)
-        for batchOps in [1, 13, 200] {
-            let limits = DocumentLimits(maximumChanges: 1 << 20, maximumOps: 1 << 22, batchOps: batchOps)
-            let batched = try Self.rebuilt(saved, limits: limits)
-            #expect(batched.changes.map(\.chunk.hash) == whole.changes.map(\.chunk.hash), "batchOps \(batchOps)")
-            for change in batched.changes { #expect(expected[change.chunk.hash] == change.chunk.bytes, "batchOps \(batchOps)") }
-            #expect(batched.changes.map(\.metadata) == whole.changes.map(\.metadata))
-            #expect(batched.statistics.batches > 1, "batchOps \(batchOps)")
-            #expect(batched.statistics.peakOpTableBytes < whole.statistics.peakOpTableBytes, "batchOps \(batchOps)")
+    @Test func batchedRebuildIsByteIdentical() async throws {
+        try await offPool {
+            let (document, originals) = try Self.generate(changes: 400)
+            let saved = try document.save()
+            let expected = Dictionary(uniqueKeysWithValues: originals.map { ($0.hash, $0.bytes) })
+            let whole = try Self.rebuilt(saved, limits: DocumentLimits(maximumChanges: 1 << 20, maximumOps: 1 << 22, batchOps: .max))
+            #expect(whole.statistics.batches == 1)
+            #expect(whole.changes.count == originals.count)
+            var batchesOfOneOp = 0
+            for batchOps in [1, 13, 200] {
+                let limits = DocumentLimits(maximumChanges: 1 << 20, maximumOps: 1 << 22, batchOps: batchOps)
+                let batched = try Self.rebuilt(saved, limits: limits)
+                if batchOps == 1 { batchesOfOneOp = batched.statistics.batches }
+                #expect(batched.changes.map(\.chunk.hash) == whole.changes.map(\.chunk.hash), "batchOps \(batchOps)")
+                for change in batched.changes { #expect(expected[change.chunk.hash] == change.chunk.bytes, "batchOps \(batchOps)") }
+                #expect(batched.changes.map(\.metadata) == whole.changes.map(\.metadata))
+                #expect(batched.statistics.batches > 1, "batchOps \(batchOps)")
+                #expect(batched.statistics.peakOpTableBytes < whole.statistics.peakOpTableBytes, "batchOps \(batchOps)")
+            }
+            // One op per batch: every change is split into one piece per op.
+            let opCount = try originals.reduce(0) { $0 + (try Change(chunk: $1).ops.count) }
+            #expect(batchesOfOneOp >= opCount)
         }
-        // One op per batch: every change is split into one piece per op.
-        let single = try Self.rebuilt(saved, limits: DocumentLimits(maximumChanges: 1 << 20, maximumOps: 1 << 22, batchOps: 1))
-        let opCount = try originals.reduce(0) { $0 + (try Change(chunk: $1).ops.count) }
-        #expect(single.statistics.batches >= opCount)
+    }
+
+    /// Batches do not re-read the op table: the first pass indexes it, and each later batch reads
+    /// only the blocks that hold its ops. A text typed in order (one large change, then smaller
+    /// ones) is read about twice in all however many batches it takes, not once per batch.
+    @Test func batchesReadOnlyTheirBlocks() async throws {
+        try await offPool {
+            var document = AutomergeDocument(actor: ActorId([UInt8](repeating: 7, count: 16)))
+            let text = try document.putObject(.root, key: "text", .text)
+            var originals: [ChangeChunk] = []
+            let line = String(repeating: "call me ishmael. ", count: 4)
+            var length = 0
+            for round in 0..<40 {
+                // One big change first (split over several batches), then many small ones.
+                let insert = round == 0 ? String(repeating: line, count: 60) : line
+                try document.splice(text, at: length, delete: 0, insert: insert)
+                length += insert.count
+                let change = document.commit(time: Int64(round))
+                originals.append(try #require(change))
+            }
+            let saved = try document.save()
+            let opCount = try originals.reduce(0) { $0 + (try Change(chunk: $1).ops.count) }
+            let expected = Dictionary(uniqueKeysWithValues: originals.map { ($0.hash, $0.bytes) })
+            let limits = DocumentLimits(maximumChanges: 1 << 20, maximumOps: 1 << 22, batchOps: 512)
+            let batched = try Self.rebuilt(saved, limits: limits)
+            #expect(batched.changes.count == originals.count)
+            for change in batched.changes { #expect(expected[change.chunk.hash] == change.chunk.bytes) }
+            #expect(batched.statistics.batches >= opCount / 512)
+            #expect(batched.statistics.batches > 10)
+            // One whole (indexing) pass, then about one more over the blocks; a pass per batch would read
+            // `batches × opCount`.
+            #expect(batched.statistics.opsRead >= opCount)
+            #expect(batched.statistics.opsRead <= opCount * 5 / 2, "\(batched.statistics.opsRead) ops read for \(opCount)")
+            #expect(batched.statistics.indexBytes > 0)
+            let whole = try Self.rebuilt(saved, limits: DocumentLimits(maximumChanges: 1 << 20, maximumOps: 1 << 22, batchOps: .max))
+            #expect(whole.statistics.opsRead == opCount)
+            #expect(whole.statistics.indexBytes == 0)
+        }
     }
 
     /// The verifier of a received document keeps, by its own accounting, a fixed budget per change
     /// plus one batch of ops; the index it leaves keeps the compact index's budget and no change bytes.
-    @Test func verifierMemoryStaysWithinAPerChangeBudget() throws {
-        let (document, originals) = try Self.generate(changes: 3_001)
-        let saved = try document.save()
-        let batchOps = 1_024
-        let limits = DocumentLimits(maximumChanges: 1 << 20, maximumOps: 1 << 22, batchOps: batchOps)
-        var index = ChangeGraph(retainingDocumentChanges: false)
-        let summary = try index.load(saved, limits: limits, inflation: .syncMessage)
-        #expect(index.count == originals.count)
-        #expect(index.heads == document.heads)
-        let statistics = summary.rebuild
-        #expect(statistics.batches > 1)
-        // Per change: its decoded row (≤ 80 bytes at worst-case array growth), owner entry, hash.
-        #expect(statistics.perChangeBytes <= 136 * index.count, "\(statistics.perChangeBytes / index.count) bytes per change")
-        // One batch of ops, however large a change: the op table (48 bytes an op), preds, the
-        // per-change order and the key strings.
-        #expect(statistics.peakOpTableBytes <= batchOps * 96 + 16_384, "\(statistics.peakOpTableBytes) bytes")
-        // The whole-document pass would have held every op at once.
-        let whole = try Self.rebuilt(saved, limits: DocumentLimits(maximumChanges: 1 << 20, maximumOps: 1 << 22, batchOps: .max))
-        #expect(statistics.peakOpTableBytes * 4 < whole.statistics.peakOpTableBytes)
-        #expect(index.footprint.changeBytes == 0)
-        #expect(index.footprint.index <= CompactIndexTests.bytesPerChange * index.count)
+    @Test func verifierMemoryStaysWithinAPerChangeBudget() async throws {
+        try await offPool {
+            let (document, originals) = try Self.generate(changes: 3_001)
+            let saved = try document.save()
+            let batchOps = 1_024
+            let limits = DocumentLimits(maximumChanges: 1 << 20, maximumOps: 1 << 22, batchOps: batchOps)
+            var index = ChangeGraph(retainingDocumentChanges: false)
+            let summary = try index.load(saved, limits: limits, inflation: .syncMessage)
+            #expect(index.count == originals.count)
+            #expect(index.heads == document.heads)
+            let statistics = summary.rebuild
+            #expect(statistics.batches > 1)
+            // Per change: its decoded row (≤ 80 bytes at worst-case array growth), owner entry, hash.
+            #expect(statistics.perChangeBytes <= 136 * index.count, "\(statistics.perChangeBytes / index.count) bytes per change")
+            // One batch of ops, however large a change: the op table (48 bytes an op), preds, the
+            // per-change order and the key strings.
+            #expect(statistics.peakOpTableBytes <= batchOps * 96 + 16_384, "\(statistics.peakOpTableBytes) bytes")
+            // The whole-document pass would have held every op at once.
+            let whole = try Self.rebuilt(saved, limits: DocumentLimits(maximumChanges: 1 << 20, maximumOps: 1 << 22, batchOps: .max))
+            #expect(statistics.peakOpTableBytes * 4 < whole.statistics.peakOpTableBytes)
+            #expect(index.footprint.changeBytes == 0)
+            #expect(index.footprint.index <= CompactIndexTests.bytesPerChange * index.count)
+        }
     }
 
     /// A document chunk re-sealed (fresh checksum) after `tamper` changed its body.
@@ -121,50 +164,52 @@ import Testing
     }
 
     /// A whole document that does not verify is refused with a typed error and leaves the graph empty.
-    @Test func tamperedDocumentsAreRefused() throws {
-        let (document, _) = try Self.generate(changes: 300)
-        let saved = try document.graph.saveDocument(compression: .none)
-        let limits = DocumentLimits(maximumChanges: 1 << 20, maximumOps: 1 << 22, batchOps: 64)
-        var control = ChangeGraph(retainingDocumentChanges: false)
-        try control.load(try Self.resealed(saved) { _, _ in }, limits: limits)
-        #expect(control.heads == document.heads)
+    @Test func tamperedDocumentsAreRefused() async throws {
+        try await offPool {
+            let (document, _) = try Self.generate(changes: 300)
+            let saved = try document.graph.saveDocument(compression: .none)
+            let limits = DocumentLimits(maximumChanges: 1 << 20, maximumOps: 1 << 22, batchOps: 64)
+            var control = ChangeGraph(retainingDocumentChanges: false)
+            try control.load(try Self.resealed(saved) { _, _ in }, limits: limits)
+            #expect(control.heads == document.heads)
 
-        // (a) A flipped byte in the text's value column: still decodes, but the changes hash differently.
-        let flipped = try Self.resealed(saved) { body, chunk in
-            let column = try #require(chunk.opColumns[.value])
-            body[column.range.lowerBound + column.range.count / 2] ^= 0x01
-        }
-        Self.expectRefused(flipped, "flipped value byte") { $0 == .mismatchingHeads }
-        // A flipped byte in the op id column breaks the op structure itself.
-        let flippedIds = try Self.resealed(saved) { body, chunk in
-            let column = try #require(chunk.opColumns[.idCounter])
-            body[column.range.lowerBound + column.range.count / 2] ^= 0x40
-        }
-        Self.expectRefused(flippedIds, "flipped op id byte") { _ in true }
-        // (b) Wrong heads.
-        let wrongHeads = try Self.resealed(saved) { body, chunk in
-            let head = try #require(body.firstRange(of: chunk.heads[0].bytes))
-            body[head.lowerBound] ^= 0x80
-        }
-        Self.expectRefused(wrongHeads, "wrong heads") { $0 == .mismatchingHeads }
-        // (c) A missing dep: a change stripped of its deps no longer hashes to what its successors name.
-        var stored = try StoredDocument(bytes: saved)
-        let row = try #require(stored.changes.indices.last { !stored.changes[$0].dependencies.isEmpty && $0 > 1 })
-        stored.changes[row].dependencies.removeLast()
-        Self.expectRefused(try stored.write(compression: .none), "missing dep") { $0 == .mismatchingHeads }
-        // (c') A dep naming a change that is not earlier in the document.
-        let laterDep = try Self.resealed(saved) { body, chunk in
-            let column = try #require(chunk.changeColumns[.changeDepsIndex])
-            // The delta column opens with a run header then the first dep index (row 0): make it a later row.
-            var reader = ByteReader(body, range: column.range)
-            let run = try reader.readSLEB()
-            #expect(run != 0)
-            let valueAt = reader.offset
-            #expect(body[valueAt] == 0)
-            body[valueAt] = 0x7f
-        }
-        Self.expectRefused(laterDep, "dep on a later row") {
-            if case .invalidDocument(let reason) = $0 { reason.contains("later or unknown row") } else { false }
+            // (a) A flipped byte in the text's value column: still decodes, but the changes hash differently.
+            let flipped = try Self.resealed(saved) { body, chunk in
+                let column = try #require(chunk.opColumns[.value])
+                body[column.range.lowerBound + column.range.count / 2] ^= 0x01
+            }
+            Self.expectRefused(flipped, "flipped value byte") { $0 == .mismatchingHeads }
+            // A flipped byte in the op id column breaks the op structure itself.
+            let flippedIds = try Self.resealed(saved) { body, chunk in
+                let column = try #require(chunk.opColumns[.idCounter])
+                body[column.range.lowerBound + column.range.count / 2] ^= 0x40
+            }
+            Self.expectRefused(flippedIds, "flipped op id byte") { _ in true }
+            // (b) Wrong heads.
+            let wrongHeads = try Self.resealed(saved) { body, chunk in
+                let head = try #require(body.firstRange(of: chunk.heads[0].bytes))
+                body[head.lowerBound] ^= 0x80
+            }
+            Self.expectRefused(wrongHeads, "wrong heads") { $0 == .mismatchingHeads }
+            // (c) A missing dep: a change stripped of its deps no longer hashes to what its successors name.
+            var stored = try StoredDocument(bytes: saved)
+            let row = try #require(stored.changes.indices.last { !stored.changes[$0].dependencies.isEmpty && $0 > 1 })
+            stored.changes[row].dependencies.removeLast()
+            Self.expectRefused(try stored.write(compression: .none), "missing dep") { $0 == .mismatchingHeads }
+            // (c') A dep naming a change that is not earlier in the document.
+            let laterDep = try Self.resealed(saved) { body, chunk in
+                let column = try #require(chunk.changeColumns[.changeDepsIndex])
+                // The delta column opens with a run header then the first dep index (row 0): make it a later row.
+                var reader = ByteReader(body, range: column.range)
+                let run = try reader.readSLEB()
+                #expect(run != 0)
+                let valueAt = reader.offset
+                #expect(body[valueAt] == 0)
+                body[valueAt] = 0x7f
+            }
+            Self.expectRefused(laterDep, "dep on a later row") {
+                if case .invalidDocument(let reason) = $0 { reason.contains("later or unknown row") } else { false }
+            }
         }
     }
 }

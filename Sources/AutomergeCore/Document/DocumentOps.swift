@@ -102,7 +102,10 @@ struct DocumentOps {
         var collected: [Int: Set<Int32>] = [:]
         var blocks: [OpIndex.Block] = []
         var blockStart = cursor
-        var nextBlockStart: OpCursor?
+        // The cursor before the current op, saved only once the block is full (a flag, not an
+        // optional: testing an optional cursor would copy it for every op).
+        var nextBlockStart = cursor
+        var nextBlockSaved = false
         var blockCount = 0
         var blockLow = (row: Int.max, counter: UInt32.max)
         var blockHigh = (row: -1, counter: UInt32(0))
@@ -195,7 +198,10 @@ struct DocumentOps {
 
         /// Decodes the op at the cursor and keeps it (and its group's deletes) if the batch owns them.
         func step() throws(AutomergeError) {
-            if indexing && blockCount >= blockOps { nextBlockStart = cursor }
+            if indexing && blockCount >= blockOps {
+                nextBlockStart = cursor
+                nextBlockSaved = true
+            }
             cursor.position += 1
             opsRead += 1
             seen += 1
@@ -246,10 +252,7 @@ struct DocumentOps {
             } else {
                 try flushGroup()
                 // A block ends only between groups, so its deletes stay with it.
-                if let next = nextBlockStart {
-                    closeBlock(next: next)
-                    nextBlockStart = nil
-                }
+                if nextBlockSaved { closeBlock(next: nextBlockStart) }
                 groupKey = key
                 groupTemplate = DocOp()
                 groupTemplate.objCounter = op.objCounter
@@ -258,7 +261,7 @@ struct DocumentOps {
                 groupTemplate.keyCounter = elemCounter
                 groupTemplate.keyActor = elemActor
             }
-            nextBlockStart = nil
+            nextBlockSaved = false
             blockCount += 1
 
             // This op's preds are the ops that listed it as a successor.
