@@ -14,7 +14,11 @@ struct OpOwners {
         }
     }
 
-    func row(actor: Int32, counter: UInt32) -> Int? {
+    func row(actor: Int32, counter: UInt32) -> Int? { owner(actor: actor, counter: counter)?.row }
+
+    /// The owning row and the counters it owns (`above` exclusive, `through` inclusive): ops come
+    /// in runs of one change, so a caller can answer the next op from this without a search.
+    func owner(actor: Int32, counter: UInt32) -> (row: Int, above: UInt32, through: UInt32)? {
         guard actor >= 0, Int(actor) < maxOps.count else { return nil }
         let changes = maxOps[Int(actor)]
         var low = 0
@@ -23,8 +27,28 @@ struct OpOwners {
             let middle = (low + high) / 2
             if changes[middle] < counter { low = middle + 1 } else { high = middle }
         }
-        return low < changes.count ? Int(rows[Int(actor)][low]) : nil
+        guard low < changes.count else { return nil }
+        return (Int(rows[Int(actor)][low]), low > 0 ? changes[low - 1] : 0, changes[low])
     }
+
+    /// The counters of `actor` that the rows of `batch` own, as `(above, through]` (empty when
+    /// `above >= through`): an actor's changes own consecutive counter ranges, so a batch's rows
+    /// own one range per actor, and a pass over some blocks tests an op without a search.
+    func counters(of actor: Int, in batch: DocumentOps.Batch) -> (above: UInt32, through: UInt32) {
+        let list = rows[actor]
+        let changes = maxOps[actor]
+        let lastRow = batch.upper.counter > 0 ? batch.upper.row : batch.upper.row - 1
+        let first = list.partitioningIndex(where: { Int($0) >= batch.lower.row })
+        let end = list.partitioningIndex(where: { Int($0) > lastRow })
+        guard first < end else { return (0, 0) }
+        var above = first > 0 ? changes[first - 1] : 0
+        var through = changes[end - 1]
+        if Int(list[first]) == batch.lower.row && batch.lower.counter > 0 { above = max(above, batch.lower.counter - 1) }
+        if Int(list[end - 1]) == batch.upper.row && batch.upper.counter > 0 { through = min(through, batch.upper.counter - 1) }
+        return (above, through)
+    }
+
+    var actorCount: Int { maxOps.count }
 
     var bytes: Int { maxOps.reduce(0) { $0 + $1.capacity * 4 } + rows.reduce(0) { $0 + $1.capacity * 4 } }
 }
@@ -106,5 +130,18 @@ extension DocumentOps {
         }
         if lower.row < rows.count { batches.append(Batch(lower: lower, upper: (rows.count, 0), ops: total)) }
         return batches
+    }
+}
+
+extension Array where Element == Int32 {
+    /// The first index whose element satisfies `predicate`, which holds for a suffix.
+    fileprivate func partitioningIndex(where predicate: (Int32) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if predicate(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 }

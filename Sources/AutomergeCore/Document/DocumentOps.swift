@@ -80,13 +80,23 @@ struct DocumentOps {
         // The owning row of each kept op, in `ops` order.
         var rowOfOp: [Int32] = []
         rowOfOp.reserveCapacity(batch.ops)
+        var lastOwner = (actor: Int32(-1), above: UInt32(0), through: UInt32(0), row: 0)
         func owner(_ counter: UInt32, _ actor: Int32) throws(AutomergeError) -> Int {
-            guard let row = owners.row(actor: actor, counter: counter) else {
+            if actor == lastOwner.actor && counter > lastOwner.above && counter <= lastOwner.through { return lastOwner.row }
+            guard let found = owners.owner(actor: actor, counter: counter) else {
                 throw .invalidDocument("op \(counter) has no change (incorrect max op)")
             }
-            return row
+            lastOwner = (actor, found.above, found.through, found.row)
+            return found.row
         }
         var seen = 0
+
+        // A pass over some blocks tests ops by counter range, and looks up owners of kept ops only.
+        let keptCounters = given == nil ? [] : (0..<owners.actorCount).map { owners.counters(of: $0, in: batch) }
+        func keeps(actor: Int32, counter: UInt32) -> Bool {
+            let range = keptCounters[Int(actor)]
+            return counter > range.above && counter <= range.through
+        }
 
         var cursor = OpCursor(document)
         valueBytes = document.opReader(.value).bytes
@@ -227,8 +237,15 @@ struct DocumentOps {
                 throw .invalidColumns("missing or zero op id counter")
             }
             op.idCounter = try counter(idCounter)
-            let row = try owner(op.idCounter, op.idActor)
-            let kept = keeps(row, op.idCounter)
+            let row: Int
+            let kept: Bool
+            if given == nil {
+                row = try owner(op.idCounter, op.idActor)
+                kept = keeps(row, op.idCounter)
+            } else {
+                kept = keeps(actor: op.idActor, counter: op.idCounter)
+                row = kept ? try owner(op.idCounter, op.idActor) : -1
+            }
             op.insert = try cursor.insert.next()
             let action = try cursor.action.nextNonNull("action")
             guard action <= Action.mark.rawValue else { throw .unknownAction(action) }
@@ -265,7 +282,7 @@ struct DocumentOps {
             blockCount += 1
 
             // This op's preds are the ops that listed it as a successor.
-            let predList = pending.removeValue(forKey: packed(op.idCounter, op.idActor))
+            let predList = pending.isEmpty ? nil : pending.removeValue(forKey: packed(op.idCounter, op.idActor))
             if indexing {
                 note(row, op.idCounter)
                 collect(row, op.objActor)
@@ -292,7 +309,7 @@ struct DocumentOps {
                 let succ = try counter(succCounter)
                 // A pass over some blocks: a successor another batch owns needs no bookkeeping here
                 // (the whole pass checked every op's owner).
-                if given != nil, !keeps(try owner(succ, succActor), succ) { continue }
+                if given != nil, !keeps(actor: succActor, counter: succ) { continue }
                 pending[packed(succ, succActor), default: []].append(PredId(counter: op.idCounter, actor: op.idActor))
             }
             guard kept else { return }
