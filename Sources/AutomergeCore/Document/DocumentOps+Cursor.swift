@@ -55,7 +55,9 @@ struct OpCursor {
 /// (so the deletes synthesised from a group's successors belong to the block that holds it); a
 /// block keeps a cursor positioned at its first op and the smallest and largest (change row,
 /// counter) of the ops it yields. Text typed in order, the common large document, puts each
-/// batch's ops in a few neighbouring blocks: the rebuild reads the table about once in all.
+/// batch's ops in a few neighbouring blocks: after the indexing pass the rebuild reads the table
+/// about once more in all. Scattered edits (a long editing history) put ops of most batches in
+/// most blocks, and those blocks are read once per batch.
 struct OpIndex {
     struct Block {
         var start: OpCursor
