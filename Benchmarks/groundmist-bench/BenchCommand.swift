@@ -32,9 +32,17 @@ struct BenchCommand: AsyncParsableCommand {
     var document: String?
     @Option(help: "Many-documents mode: start a server over a data directory of this many small documents, report start-up time and idle memory.")
     var manyDocuments: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Compaction mode: store this file's chunks as an incremental, compact them into a snapshot in this process, report its CPU time and peak RSS.",
+            valueName: "file"
+        )
+    )
+    var compaction: String?
 
     func run() async throws {
         if let document { return try await runDocument(document) }
+        if let compaction { return try await runCompaction(compaction) }
         if let manyDocuments { return try await runManyDocuments(manyDocuments) }
         guard clients > 0, documents > 0, changes > 0 else { throw ValidationError("clients, documents and changes must be positive") }
         var logger = Logger(label: "groundmist-sync.bench")

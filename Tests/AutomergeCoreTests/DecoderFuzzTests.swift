@@ -325,30 +325,34 @@ import Testing
 
     // MARK: - Tests
 
-    @Test func builtInputsSurviveMutation() {
-        let tally = Self.run(corpus: Self.builtCorpus(), iterations: 5_000, seed: 0xf022, base: Self.builtBase())
-        // Every decoder saw both outcomes, or the mutations are not reaching it.
-        for what in ["ChunkReader", "Change", "ChangeMetadata", "SyncMessage", "SyncState", "load"] {
-            #expect(tally.accepted[what, default: 0] > 0, "\(what) accepted nothing")
-            #expect(tally.rejected[what, default: 0] > 0, "\(what) rejected nothing")
+    @Test func builtInputsSurviveMutation() async throws {
+        try await offPool {
+            let tally = Self.run(corpus: Self.builtCorpus(), iterations: 5_000, seed: 0xf022, base: Self.builtBase())
+            // Every decoder saw both outcomes, or the mutations are not reaching it.
+            for what in ["ChunkReader", "Change", "ChangeMetadata", "SyncMessage", "SyncState", "load"] {
+                #expect(tally.accepted[what, default: 0] > 0, "\(what) accepted nothing")
+                #expect(tally.rejected[what, default: 0] > 0, "\(what) rejected nothing")
+            }
         }
     }
 
     @Test(.needsFixtures, arguments: [("upstream", 5_000), ("generated", 6_000), ("sync", 4_000), ("nodefs", 3_000)])
-    func fixtureFilesSurviveMutation(group: String, iterations: Int) throws {
-        let paths = Self.fixtureFiles(group)
-        #expect(paths.count >= 3, "\(group): \(paths)")
-        let corpus = try paths.map { try Fixtures.bytes($0) }.filter { !$0.isEmpty }
-        // A non-empty graph holding part of a real document, for the atomicity checks.
-        var base = ChangeGraph()
-        try base.load(try Fixtures.bytes("generated/counter.prefix.automerge"))
-        #expect(base.count > 0)
-        let seed = group.utf8.reduce(UInt64(0xf1)) { $0 &* 31 &+ UInt64($1) }
-        let tally = Self.run(corpus: corpus, iterations: iterations, seed: seed, base: base)
-        #expect(tally.accepted["load", default: 0] > 0, "\(group): no mutated input loaded")
-        #expect(tally.rejected["load", default: 0] > 0, "\(group): every mutated input loaded")
-        if group != "sync" {
-            #expect(tally.accepted["rebuild", default: 0] + tally.accepted["Change", default: 0] > 0)
+    func fixtureFilesSurviveMutation(group: String, iterations: Int) async throws {
+        try await offPool {
+            let paths = Self.fixtureFiles(group)
+            #expect(paths.count >= 3, "\(group): \(paths)")
+            let corpus = try paths.map { try Fixtures.bytes($0) }.filter { !$0.isEmpty }
+            // A non-empty graph holding part of a real document, for the atomicity checks.
+            var base = ChangeGraph()
+            try base.load(try Fixtures.bytes("generated/counter.prefix.automerge"))
+            #expect(base.count > 0)
+            let seed = group.utf8.reduce(UInt64(0xf1)) { $0 &* 31 &+ UInt64($1) }
+            let tally = Self.run(corpus: corpus, iterations: iterations, seed: seed, base: base)
+            #expect(tally.accepted["load", default: 0] > 0, "\(group): no mutated input loaded")
+            #expect(tally.rejected["load", default: 0] > 0, "\(group): every mutated input loaded")
+            if group != "sync" {
+                #expect(tally.accepted["rebuild", default: 0] + tally.accepted["Change", default: 0] > 0)
+            }
         }
     }
 

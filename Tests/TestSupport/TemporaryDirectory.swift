@@ -46,6 +46,18 @@ package struct TemporaryDirectory: Sendable {
         ((try? FileManager.default.contentsOfDirectory(atPath: path(relative))) ?? []).sorted()
     }
 
+    /// Every entry under the directory: relative path → file bytes (nil for a folder).
+    package func tree() throws -> [String: [UInt8]?] {
+        var result: [String: [UInt8]?] = [:]
+        guard let paths = FileManager.default.subpaths(atPath: url.path) else { return result }
+        for relative in paths {
+            var isFolder: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: path(relative), isDirectory: &isFolder)
+            result[relative] = isFolder.boolValue ? .some(nil) : .some(try read(relative))
+        }
+        return result
+    }
+
     /// Every regular file below the root, as relative paths, sorted.
     package func allFiles() -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: url.path) else { return [] }

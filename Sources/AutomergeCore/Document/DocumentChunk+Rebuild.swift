@@ -6,8 +6,18 @@ extension DocumentChunk {
         limits: DocumentLimits = .default,
         _ sink: (RebuiltChange) throws(AutomergeError) -> Void
     ) throws(AutomergeError) {
+        var statistics = RebuildStatistics()
+        try rebuildChanges(limits: limits, statistics: &statistics, sink)
+    }
+
+    /// `rebuildChanges(limits:_:)`, reporting what the rebuild held.
+    public func rebuildChanges(
+        limits: DocumentLimits = .default,
+        statistics: inout RebuildStatistics,
+        _ sink: (RebuiltChange) throws(AutomergeError) -> Void
+    ) throws(AutomergeError) {
         var hashes: [ChangeHash] = []
-        try rebuild(limits: limits) { (row: RebuiltRow) throws(AutomergeError) in
+        try rebuild(limits: limits, statistics: &statistics) { (row: RebuiltRow) throws(AutomergeError) in
             hashes.append(row.hash)
             var reader = ByteReader(row.chunk, range: 9..<row.chunk.count)
             _ = try reader.readULEB()
@@ -44,64 +54,176 @@ extension DocumentChunk {
         var chunk: [UInt8]
     }
 
+    /// What a rebuild held, by its own accounting (array capacities, not the process's RSS).
+    public struct RebuildStatistics: Sendable, Equatable {
+        /// Passes over the op columns that kept ops (1 for most documents; more for large ones).
+        public var batches = 0
+        /// The largest op table of one batch, in bytes.
+        public var peakOpTableBytes = 0
+        /// Ops decoded over all passes (each op once in a single pass; a little more when batched).
+        public var opsRead = 0
+        /// The op index later batches read their blocks by (0 for a single batch).
+        public var indexBytes = 0
+        /// What the rebuild keeps for the whole document at once: the change columns decoded per
+        /// row, the op owners, the rebuilt hashes and the head check (bytes per change × changes).
+        public var perChangeBytes = 0
+        /// The most the rebuild held at once: `perChangeBytes`, the index and the largest op table.
+        public var peakBytes: Int { perChangeBytes + indexBytes + peakOpTableBytes }
+
+        public init() {}
+
+        mutating func merge(_ other: RebuildStatistics) {
+            batches += other.batches
+            opsRead += other.opsRead
+            indexBytes = max(indexBytes, other.indexBytes)
+            peakOpTableBytes = max(peakOpTableBytes, other.peakOpTableBytes)
+            perChangeBytes = max(perChangeBytes, other.perChangeBytes)
+        }
+    }
+
     /// The rebuild loop: one canonical encoder reused for every change, rows handed out in
     /// document (topological) order, heads verified at the end.
+    ///
+    /// A streaming pass: the op columns are read once per batch of rows (`DocumentOps.plan`), and
+    /// only that batch's ops are held; each rebuilt change is hashed, handed to `sink` and let go.
+    /// What outlives a batch is a few bytes per change (its row, owner entry, hash).
     @discardableResult
     func rebuild(
         limits: DocumentLimits,
         prepare: (Int) -> Void = { _ in },
         _ sink: (RebuiltRow) throws(AutomergeError) -> Void
     ) throws(AutomergeError) -> [ChangeHash] {
+        var statistics = RebuildStatistics()
+        return try rebuild(limits: limits, statistics: &statistics, prepare: prepare, sink)
+    }
+
+    @discardableResult
+    func rebuild(
+        limits: DocumentLimits,
+        statistics: inout RebuildStatistics,
+        prepare: (Int) -> Void = { _ in },
+        _ sink: (RebuiltRow) throws(AutomergeError) -> Void
+    ) throws(AutomergeError) -> [ChangeHash] {
         let rows = try ChangeRows(self, limits: limits)
         prepare(rows.count)
-        let ops = try DocumentOps(self, rows: rows, limits: limits)
+        let owners = OpOwners(rows, actorCount: actors.count)
+        let budget = max(1, limits.batchOps)
+        let bounds = DocumentOps.opBounds(rows, actorCount: actors.count)
+        // Planned from the bounds first; once the first (whole) pass has counted every row's ops,
+        // the rest is planned again from the counts.
+        var batches = DocumentOps.batches(sizes: bounds, rows: rows, from: (0, 0), budget: budget)
+        var index: OpIndex?
         var hashes: [ChangeHash] = []
         hashes.reserveCapacity(rows.count)
         var isDependedOn = [Bool](repeating: false, count: rows.count)
         let actorOrder = Self.actorOrder(actors)
         var encoder = ChangeEncoder()
         var actorScratch = [Int](repeating: -1, count: actors.count)
+        var stats = RebuildStatistics()
+        stats.perChangeBytes = rows.bytes + owners.bytes + hashes.capacity * MemoryLayout<ChangeHash>.stride + isDependedOn.capacity
+        // The change being encoded: begun in one batch, it may end in a later one.
+        var others: [Int] = []
+        var firstCounter: UInt32?
+        var lastCounter: UInt32?
 
-        for row in 0..<rows.count {
-            let authorIndex = Int(rows.actor[row])
-            let depRows = rows.deps(of: row)
-            var deps: [ChangeHash] = []
-            deps.reserveCapacity(depRows.count)
-            for dep in depRows {
-                deps.append(hashes[dep])
-                isDependedOn[dep] = true
+        var next = 0
+        while next < batches.count {
+            let batch = batches[next]
+            next += 1
+            // This batch's ops only; freed before the next batch is read.
+            let ops: DocumentOps
+            if let index {
+                ops = try DocumentOps(self, rows: rows, owners: owners, batch: batch, limits: limits, index: index)
+            } else if batches.count == 1 {
+                ops = try DocumentOps(self, rows: rows, owners: owners, batch: batch, limits: limits)
+            } else {
+                // The first of several: a whole pass that also indexes the table for the others.
+                let candidates = Set(bounds.indices.filter { Int(bounds[$0]) > budget })
+                var first = try DocumentOps(self, rows: rows, owners: owners, batch: batch, limits: limits, indexing: candidates)
+                guard let built = first.takeIndex() else { throw .invalidDocument("op index missing") }
+                // A count past its bound is an invalid document (caught by the contiguity checks):
+                // planning with the bound keeps such a change unsplit where its actors are unknown.
+                let sizes = zip(built.counts, bounds).map { min($0, $1) }
+                batches = DocumentOps.batches(sizes: sizes, rows: rows, from: batch.upper, budget: budget)
+                next = 0
+                index = built
+                stats.indexBytes = built.bytes
+                ops = first
             }
-            deps.sort()
-            let opRange = ops.range(ofRow: row)
-            let startOp = opRange.isEmpty ? UInt64(rows.maxOp[row]) + 1 : UInt64(ops.ops[Int(ops.order[opRange.lowerBound])].idCounter)
-            let hash = try ops.encodeChange(
-                row: row,
-                author: authorIndex,
-                actors: actors,
-                actorOrder: actorOrder,
-                deps: deps,
-                startOp: startOp,
-                rows: rows,
-                scratch: &actorScratch,
-                encoder: &encoder
-            )
-            hashes.append(hash)
-            try sink(
-                RebuiltRow(
-                    row: row,
-                    hash: hash,
-                    author: authorIndex,
+            stats.batches += 1
+            stats.opsRead += ops.opsRead
+            stats.peakOpTableBytes = max(stats.peakOpTableBytes, ops.bytes)
+            for row in batch.rows {
+                let authorIndex = Int(rows.actor[row])
+                let range = ops.range(ofRow: row)
+                if batch.begins(row: row) {
+                    // The change-local actor table comes first: a split change's is known from the
+                    // first pass.
+                    if !batch.ends(row: row) {
+                        guard let index else { throw .invalidDocument("change \(row) split without its actors") }
+                        others = (index.splitActors[row] ?? []).map(Int.init).filter { $0 != authorIndex }
+                    } else {
+                        others = ops.otherActors(in: range, author: authorIndex)
+                    }
+                    others.sort { actorOrder[$0] < actorOrder[$1] }
+                    actorScratch[authorIndex] = 0
+                    for (position, index) in others.enumerated() { actorScratch[index] = position + 1 }
+                    encoder.beginOps()
+                    firstCounter = nil
+                    lastCounter = nil
+                }
+                if !range.isEmpty {
+                    let first = ops.counter(at: range.lowerBound)
+                    if let lastCounter, first != lastCounter &+ 1 { throw .invalidDocument("ops of change \(row) are not contiguous") }
+                    if firstCounter == nil { firstCounter = first }
+                    lastCounter = ops.counter(at: range.upperBound - 1)
+                }
+                ops.appendOps(range, scratch: actorScratch, encoder: &encoder)
+                guard batch.ends(row: row) else { continue }
+                if !batch.begins(row: row), let lastCounter, lastCounter != rows.maxOp[row] {
+                    throw .invalidDocument("incorrect max op in change \(row)")
+                }
+
+                let depRows = rows.deps(of: row)
+                var deps: [ChangeHash] = []
+                deps.reserveCapacity(depRows.count)
+                for dep in depRows {
+                    deps.append(hashes[dep])
+                    isDependedOn[dep] = true
+                }
+                deps.sort()
+                let startOp = firstCounter.map(UInt64.init) ?? UInt64(rows.maxOp[row]) + 1
+                let hash = encoder.finish(
+                    deps: deps,
+                    actor: actors[authorIndex],
                     seq: UInt64(rows.seq[row]),
                     startOp: startOp,
-                    maxOp: UInt64(rows.maxOp[row]),
                     time: rows.time[row],
                     message: rows.message(row),
-                    storedMessage: rows.storedMessage(row),
-                    depRows: depRows,
-                    chunk: encoder.chunk
+                    otherActors: others.map { actors[$0] },
+                    extraBytes: rows.extra(row)
                 )
-            )
+                actorScratch[authorIndex] = -1
+                for index in others { actorScratch[index] = -1 }
+                hashes.append(hash)
+                try sink(
+                    RebuiltRow(
+                        row: row,
+                        hash: hash,
+                        author: authorIndex,
+                        seq: UInt64(rows.seq[row]),
+                        startOp: startOp,
+                        maxOp: UInt64(rows.maxOp[row]),
+                        time: rows.time[row],
+                        message: rows.message(row),
+                        storedMessage: rows.storedMessage(row),
+                        depRows: depRows,
+                        chunk: encoder.chunk
+                    )
+                )
+            }
         }
+        statistics.merge(stats)
 
         var rebuiltHeads: [ChangeHash] = []
         for row in 0..<rows.count where !isDependedOn[row] { rebuiltHeads.append(hashes[row]) }
@@ -170,6 +292,13 @@ struct ChangeRows {
     private(set) var extraBytes: [UInt8] = []
     var count: Int { actors.count }
 
+    /// What the decoded rows hold (capacities; the extra bytes are the column's own buffer).
+    var bytes: Int {
+        (actors.capacity + seqs.capacity + maxOps.capacity + messageIndex.capacity + depsStart.capacity + depsFlat.capacity) * 4
+            + (extraStart.capacity + extraLength.capacity) * 4 + time.capacity * 8
+            + messages.reduce(messages.capacity * MemoryLayout<String>.stride) { $0 + ($1.utf8.count > 15 ? $1.utf8.count + 32 : 0) }
+    }
+
     var actor: RowColumn<Int32> { RowColumn(values: actors) }
     var seq: RowColumn<UInt32> { RowColumn(values: seqs) }
     var maxOp: RowColumn<UInt32> { RowColumn(values: maxOps) }
@@ -197,6 +326,25 @@ struct ChangeRows {
         var extraColumn = ValueDecoder(metadata: document.changeReader(.changeExtraMetadata), raw: extraRaw)
         var lastSeq: [Int: UInt64] = [:]
         var lastMaxOp: [Int: UInt64] = [:]
+        // Counted first (two short columns): the rows' arrays are allocated once, at size, instead of
+        // growing by doubling to up to twice what they need. Rows both columns agree on only, so a
+        // hostile run in one column reserves nothing the rows themselves would not take.
+        var actorCounter = actorColumn
+        var seqCounter = seqColumn
+        var rowCount = 0
+        while !actorCounter.isAtEnd && !seqCounter.isAtEnd && rowCount < limits.maximumChanges {
+            guard (try? actorCounter.next()) != nil, (try? seqCounter.next()) != nil else { break }
+            rowCount += 1
+        }
+        actors.reserveCapacity(rowCount)
+        seqs.reserveCapacity(rowCount)
+        maxOps.reserveCapacity(rowCount)
+        time.reserveCapacity(rowCount)
+        messageIndex.reserveCapacity(rowCount)
+        depsStart.reserveCapacity(rowCount + 1)
+        extraStart.reserveCapacity(rowCount)
+        extraLength.reserveCapacity(rowCount)
+        depsFlat.reserveCapacity(rowCount)
 
         while !actorColumn.isAtEnd {
             let row = actors.count

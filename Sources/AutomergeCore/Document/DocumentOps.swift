@@ -1,8 +1,14 @@
-/// The op columns of a document, decoded into a compact form and regrouped by change.
+/// The op columns of a document, decoded into a compact form and regrouped by change, for one
+/// batch of consecutive change rows at a time.
 ///
 /// Deletes are not stored in documents: they are synthesised here from the successor lists
 /// of the ops they removed (docs/binary-format.md §5.5 step 4). Ops are then bucketed by the change that owns
 /// them (same actor, smallest maxOp ≥ counter) and sorted by counter inside each change.
+///
+/// A document's ops are stored by object and key, not by change, so the ops of one change are
+/// spread over the whole op table. Rather than hold every op of a large document at once, the
+/// rebuild decodes the op columns once per batch of rows and keeps only the ops those rows own:
+/// memory follows the batch (`DocumentLimits.batchOps`), not the document.
 struct DocumentOps {
     /// One op, ids as indexes into the document's actor table: 48 bytes, no references (a
     /// large document holds hundreds of thousands of them at once).
@@ -36,34 +42,102 @@ struct DocumentOps {
     private(set) var valueBytes: [UInt8] = []
     /// Op indexes grouped by change row, each group sorted by counter.
     private(set) var order: [Int32] = []
-    private var rowStart: [Int] = []
+    /// Per row of the batch (from `firstRow`), where its ops start in `order`.
+    private var rowStart: [Int32] = []
+    private var firstRow = 0
 
-    func range(ofRow row: Int) -> Range<Int> { rowStart[row]..<rowStart[row + 1] }
+    func range(ofRow row: Int) -> Range<Int> { Int(rowStart[row - firstRow])..<Int(rowStart[row - firstRow + 1]) }
 
-    init(_ document: DocumentChunk, rows: ChangeRows, limits: DocumentLimits = .default) throws(AutomergeError) {
+    /// What this table holds, by its own accounting (capacities, not the process's RSS).
+    var bytes: Int {
+        ops.capacity * MemoryLayout<DocOp>.stride + preds.capacity * MemoryLayout<PredId>.stride
+            + order.capacity * MemoryLayout<Int32>.stride + rowStart.capacity * MemoryLayout<Int32>.stride
+            + strings.reduce(strings.capacity * MemoryLayout<String>.stride) { $0 + ($1.utf8.count > 15 ? $1.utf8.count + 32 : 0) }
+            + markNames.capacity * 12
+    }
+
+    /// Decodes the op columns, keeping the ops (stored and synthesised deletes) owned by the rows of
+    /// `batch`.
+    ///
+    /// Without `index`, the whole table is read and every op's owner is checked; with `indexing`
+    /// (the rows that may be split over batches), that pass also records the `OpIndex` later
+    /// batches use (`index` afterwards). With `index`, only the blocks that hold ops of `batch`
+    /// are read, each resumed from its saved cursor.
+    init(
+        _ document: DocumentChunk,
+        rows: ChangeRows,
+        owners: OpOwners,
+        batch: Batch,
+        limits: DocumentLimits = .default,
+        index given: OpIndex? = nil,
+        indexing candidates: Set<Int>? = nil
+    ) throws(AutomergeError) {
         let actorCount = document.actors.count
         let actorOrder = DocumentChunk.actorOrder(document.actors)
-        // Per actor: (maxOp, row) in seq order, to find each op's change.
-        var actorChanges = [[(maxOp: UInt64, row: Int)]](repeating: [], count: actorCount)
-        for row in 0..<rows.count { actorChanges[Int(rows.actor[row])].append((UInt64(rows.maxOp[row]), row)) }
+        firstRow = batch.lower.row
+        func keeps(_ row: Int, _ counter: UInt32) -> Bool { batch.contains(row: row, counter: counter) }
+        ops.reserveCapacity(batch.ops)
+        // The owning row of each kept op, in `ops` order.
+        var rowOfOp: [Int32] = []
+        rowOfOp.reserveCapacity(batch.ops)
+        var lastOwner = (actor: Int32(-1), above: UInt32(0), through: UInt32(0), row: 0)
+        func owner(_ counter: UInt32, _ actor: Int32) throws(AutomergeError) -> Int {
+            if actor == lastOwner.actor && counter > lastOwner.above && counter <= lastOwner.through { return lastOwner.row }
+            guard let found = owners.owner(actor: actor, counter: counter) else {
+                throw .invalidDocument("op \(counter) has no change (incorrect max op)")
+            }
+            lastOwner = (actor, found.above, found.through, found.row)
+            return found.row
+        }
+        var seen = 0
 
-        var objActorColumn = RLEDecoder<UInt64>(document.opReader(.objActor))
-        var objCounterColumn = RLEDecoder<UInt64>(document.opReader(.objCounter))
-        var keyActorColumn = RLEDecoder<UInt64>(document.opReader(.keyActor))
-        var keyCounterColumn = DeltaDecoder(document.opReader(.keyCounter))
-        var keyStringColumn = RLEDecoder<String>(document.opReader(.keyString))
-        var idActorColumn = RLEDecoder<UInt64>(document.opReader(.idActor))
-        var idCounterColumn = DeltaDecoder(document.opReader(.idCounter))
-        var insertColumn = BooleanDecoder(document.opReader(.insert))
-        var actionColumn = RLEDecoder<UInt64>(document.opReader(.action))
-        let rawValues = document.opReader(.value)
-        valueBytes = rawValues.bytes
-        var valueColumn = ValueDecoder(metadata: document.opReader(.valueMetadata), raw: rawValues)
-        var succGroupColumn = RLEDecoder<UInt64>(document.opReader(.succGroup))
-        var succActorColumn = RLEDecoder<UInt64>(document.opReader(.succActor))
-        var succCounterColumn = DeltaDecoder(document.opReader(.succCounter))
-        var expandColumn = BooleanDecoder(document.opReader(.expand))
-        var markNameColumn = RLEDecoder<String>(document.opReader(.markName))
+        // A pass over some blocks tests ops by counter range, and looks up owners of kept ops only.
+        let keptCounters = given == nil ? [] : (0..<owners.actorCount).map { owners.counters(of: $0, in: batch) }
+        func keeps(actor: Int32, counter: UInt32) -> Bool {
+            let range = keptCounters[Int(actor)]
+            return counter > range.above && counter <= range.through
+        }
+
+        var cursor = OpCursor(document)
+        valueBytes = document.opReader(.value).bytes
+
+        // Indexing (a whole pass that records an `OpIndex`): exact per-row counts, blocks, and the
+        // actors named by the ops of rows that may be split (their change-local actor table comes
+        // before their ops, see `encodeChange`).
+        let indexing = given == nil && candidates != nil
+        let blockOps = OpIndex.blockOps(batchOps: limits.batchOps)
+        var counts = indexing ? [UInt32](repeating: 0, count: rows.count) : []
+        var isCandidate = [Bool](repeating: false, count: indexing && !(candidates ?? []).isEmpty ? rows.count : 0)
+        for row in candidates ?? [] where row < isCandidate.count { isCandidate[row] = true }
+        var collected: [Int: Set<Int32>] = [:]
+        var blocks: [OpIndex.Block] = []
+        var blockStart = cursor
+        // The cursor before the current op, saved only once the block is full (a flag, not an
+        // optional: testing an optional cursor would copy it for every op).
+        var nextBlockStart = cursor
+        var nextBlockSaved = false
+        var blockCount = 0
+        var blockLow = (row: Int.max, counter: UInt32.max)
+        var blockHigh = (row: -1, counter: UInt32(0))
+        func note(_ row: Int, _ counter: UInt32) {
+            counts[row] &+= 1
+            if row < blockLow.row || (row == blockLow.row && counter < blockLow.counter) { blockLow = (row, counter) }
+            if row > blockHigh.row || (row == blockHigh.row && counter > blockHigh.counter) { blockHigh = (row, counter) }
+        }
+        // Ops mostly name the actors their neighbours named: the last (row, actor) skips the set.
+        var lastCollected = (row: -1, actor: Int32(-1))
+        func collect(_ row: Int, _ actor: Int32) {
+            guard actor >= 0, row < isCandidate.count, isCandidate[row], lastCollected != (row, actor) else { return }
+            lastCollected = (row, actor)
+            collected[row, default: []].insert(actor)
+        }
+        func closeBlock(next: OpCursor) {
+            if blockCount > 0 { blocks.append(OpIndex.Block(start: blockStart, ops: blockCount, low: blockLow, high: blockHigh)) }
+            blockStart = next
+            blockCount = 0
+            blockLow = (Int.max, UInt32.max)
+            blockHigh = (-1, 0)
+        }
 
         var stringIndex: [[UInt8]: Int32] = [:]
         var lastKey: (string: String, index: Int32)?
@@ -90,7 +164,8 @@ struct DocumentOps {
             return UInt32(raw)
         }
 
-        // Successor bookkeeping for the current (object, key) group: succ id → preds.
+        // Successor bookkeeping for the current (object, key) group: succ id → preds. A pass over
+        // some blocks only records the successors this batch keeps.
         var pending: [UInt64: [PredId]] = [:]
         var groupTemplate = DocOp()
         var groupKey: (objCounter: UInt32, objActor: Int32, keyString: Int32, elemCounter: UInt32, elemActor: Int32)?
@@ -106,6 +181,17 @@ struct DocumentOps {
                 delete.idCounter = UInt32(truncatingIfNeeded: succ >> 32)
                 delete.idActor = Int32(bitPattern: UInt32(truncatingIfNeeded: succ))
                 guard delete.idActor >= 0, Int(delete.idActor) < actorCount else { throw .invalidDocument("invalid actor id") }
+                seen += 1
+                guard seen <= limits.maximumOps else { throw .invalidDocument("more than \(limits.maximumOps) ops") }
+                let row = try owner(delete.idCounter, delete.idActor)
+                if indexing {
+                    note(row, delete.idCounter)
+                    collect(row, delete.objActor)
+                    collect(row, delete.keyActor)
+                    for pred in list { collect(row, pred.actor) }
+                }
+                guard keeps(row, delete.idCounter) else { continue }
+                rowOfOp.append(Int32(row))
                 delete.action = UInt8(Action.delete.rawValue)
                 delete.insert = false
                 delete.expand = false
@@ -120,17 +206,25 @@ struct DocumentOps {
             pending.removeAll(keepingCapacity: true)
         }
 
-        while !actionColumn.isAtEnd {
-            guard ops.count < limits.maximumOps else { throw .invalidDocument("more than \(limits.maximumOps) ops") }
+        /// Decodes the op at the cursor and keeps it (and its group's deletes) if the batch owns them.
+        func step() throws(AutomergeError) {
+            if indexing && blockCount >= blockOps {
+                nextBlockStart = cursor
+                nextBlockSaved = true
+            }
+            cursor.position += 1
+            opsRead += 1
+            seen += 1
+            guard seen <= limits.maximumOps else { throw .invalidDocument("more than \(limits.maximumOps) ops") }
             var op = DocOp()
-            switch (try objActorColumn.next(), try objCounterColumn.next()) {
+            switch (try cursor.objActor.next(), try cursor.objCounter.next()) {
             case (nil, nil): break
             case (let actor?, let ctr?):
                 op.objActor = try actorIndex(actor)
                 op.objCounter = try counter(ctr)
             default: throw .invalidColumns("object actor and counter disagree on null")
             }
-            switch (try keyActorColumn.next(), try keyCounterColumn.next(), try keyStringColumn.next()) {
+            switch (try cursor.keyActor.next(), try cursor.keyCounter.next(), try cursor.keyString.next()) {
             case (nil, nil, let string?): op.keyString = intern(string)
             case (nil, 0?, nil): break
             case (let actor?, let ctr?, nil) where ctr > 0:
@@ -138,22 +232,32 @@ struct DocumentOps {
                 op.keyCounter = try counter(UInt64(ctr))
             default: throw .invalidColumns("invalid key")
             }
-            op.idActor = try actorIndex(try idActorColumn.nextNonNull("id actor"))
-            guard let idCounter = try idCounterColumn.nextCounter("id counter"), idCounter > 0 else {
+            op.idActor = try actorIndex(try cursor.idActor.nextNonNull("id actor"))
+            guard let idCounter = try cursor.idCounter.nextCounter("id counter"), idCounter > 0 else {
                 throw .invalidColumns("missing or zero op id counter")
             }
-            op.idCounter = UInt32(idCounter)
-            op.insert = try insertColumn.next()
-            let action = try actionColumn.nextNonNull("action")
+            op.idCounter = try counter(idCounter)
+            let row: Int
+            let kept: Bool
+            if given == nil {
+                row = try owner(op.idCounter, op.idActor)
+                kept = keeps(row, op.idCounter)
+            } else {
+                kept = keeps(actor: op.idActor, counter: op.idCounter)
+                row = kept ? try owner(op.idCounter, op.idActor) : -1
+            }
+            op.insert = try cursor.insert.next()
+            let action = try cursor.action.nextNonNull("action")
             guard action <= Action.mark.rawValue else { throw .unknownAction(action) }
             op.action = UInt8(action)
-            let (valueMeta, valueRange) = try valueColumn.nextRaw()
-            try ScalarValue.validate(metadata: valueMeta, bytes: valueBytes, range: valueRange)
+            let (valueMeta, valueRange) = try cursor.value.nextRaw()
+            // Every op is kept by exactly one batch: its value is checked there.
+            if kept { try ScalarValue.validate(metadata: valueMeta, bytes: valueBytes, range: valueRange) }
             guard valueMeta <= UInt64(UInt32.max) else { throw .invalidValue("value of \(valueMeta >> 4) bytes is too large") }
             op.valueMeta = UInt32(valueMeta)
             op.valueStart = UInt32(valueRange.lowerBound)
-            op.expand = try expandColumn.next()
-            let markName = try markNameColumn.next().map(intern)
+            op.expand = try cursor.expand.next()
+            let markName = try cursor.markName.next().map { kept ? intern($0) : -1 }
 
             // Group change: flush pending deletes of the previous group.
             let isMap = op.keyString >= 0
@@ -164,6 +268,8 @@ struct DocumentOps {
                 // Same group as the previous op.
             } else {
                 try flushGroup()
+                // A block ends only between groups, so its deletes stay with it.
+                if nextBlockSaved { closeBlock(next: nextBlockStart) }
                 groupKey = key
                 groupTemplate = DocOp()
                 groupTemplate.objCounter = op.objCounter
@@ -172,9 +278,20 @@ struct DocumentOps {
                 groupTemplate.keyCounter = elemCounter
                 groupTemplate.keyActor = elemActor
             }
+            nextBlockSaved = false
+            blockCount += 1
 
             // This op's preds are the ops that listed it as a successor.
-            if var list = pending.removeValue(forKey: packed(op.idCounter, op.idActor)) {
+            let predList = pending.isEmpty ? nil : pending.removeValue(forKey: packed(op.idCounter, op.idActor))
+            if indexing {
+                note(row, op.idCounter)
+                collect(row, op.objActor)
+                collect(row, op.keyActor)
+                for pred in predList ?? [] { collect(row, pred.actor) }
+            }
+            if !kept {
+                // Only its successors matter here: they may be deletes (or ops) this batch keeps.
+            } else if var list = predList {
                 sortPreds(&list)
                 op.predStart = UInt32(preds.count)
                 op.predCount = UInt32(list.count)
@@ -182,59 +299,74 @@ struct DocumentOps {
             } else {
                 op.predStart = UInt32(preds.count)
             }
-            let succCount = try succGroupColumn.next() ?? 0
+            let succCount = try cursor.succGroup.next() ?? 0
             guard succCount <= UInt64(limits.maximumOps) else { throw .invalidDocument("successor count \(succCount) too large") }
             for _ in 0..<succCount {
-                let succActor = try actorIndex(try succActorColumn.nextNonNull("succ actor"))
-                guard let succCounter = try succCounterColumn.nextCounter("succ counter") else {
+                let succActor = try actorIndex(try cursor.succActor.nextNonNull("succ actor"))
+                guard let succCounter = try cursor.succCounter.nextCounter("succ counter") else {
                     throw .invalidColumns("unexpected null in column succ counter")
                 }
-                pending[packed(UInt32(succCounter), succActor), default: []].append(PredId(counter: op.idCounter, actor: op.idActor))
+                let succ = try counter(succCounter)
+                // A pass over some blocks: a successor another batch owns needs no bookkeeping here
+                // (the whole pass checked every op's owner).
+                if given != nil, !keeps(actor: succActor, counter: succ) { continue }
+                pending[packed(succ, succActor), default: []].append(PredId(counter: op.idCounter, actor: op.idActor))
             }
+            guard kept else { return }
             // Synthesised deletes may have been appended above: index the mark name now.
             if let markName { markNames[Int32(ops.count)] = markName }
+            rowOfOp.append(Int32(row))
             ops.append(op)
         }
-        try flushGroup()
-        guard
-            objActorColumn.isAtEnd && objCounterColumn.isAtEnd && keyActorColumn.isAtEnd && keyCounterColumn.isAtEnd
-                && keyStringColumn.isAtEnd && idActorColumn.isAtEnd && idCounterColumn.isAtEnd && insertColumn.isAtEnd
-                && valueColumn.isAtEnd && succGroupColumn.isAtEnd && succActorColumn.isAtEnd && succCounterColumn.isAtEnd
-                && expandColumn.isAtEnd && markNameColumn.isAtEnd
-        else { throw .invalidColumns("op columns have different lengths") }
 
-        try bucketByChange(rows: rows, actorChanges: actorChanges)
+        if let given {
+            for block in given.blocks where block.intersects(batch) {
+                if cursor.position != block.start.position { cursor = block.start }
+                for _ in 0..<block.ops { try step() }
+                try flushGroup()
+                groupKey = nil
+            }
+        } else {
+            while !cursor.action.isAtEnd { try step() }
+            try flushGroup()
+            guard cursor.allAtEnd else { throw .invalidColumns("op columns have different lengths") }
+            if indexing {
+                closeBlock(next: cursor)
+                index = OpIndex(blocks: blocks, counts: counts, splitActors: collected)
+            }
+        }
+
+        try bucketByChange(rows: rows, batch: batch, rowOfOp: rowOfOp)
+    }
+
+    /// After a whole pass with `indexing`: what later batches need to read only their blocks.
+    private var index: OpIndex?
+    /// Ops this pass decoded.
+    private(set) var opsRead = 0
+
+    /// The index the pass built, handed over (so the op table and it are not both copied).
+    mutating func takeIndex() -> OpIndex? {
+        defer { index = nil }
+        return index
     }
 
     /// Counting sort of op indexes by owning change, then by counter within each change.
-    private mutating func bucketByChange(rows: ChangeRows, actorChanges: [[(maxOp: UInt64, row: Int)]]) throws(AutomergeError) {
-        var rowOfOp = [Int32](repeating: 0, count: ops.count)
-        var counts = [Int](repeating: 0, count: rows.count + 1)
-        for (index, op) in ops.enumerated() {
-            let changes = actorChanges[Int(op.idActor)]
-            // First change of this actor whose maxOp ≥ the op's counter.
-            var low = 0
-            var high = changes.count
-            while low < high {
-                let middle = (low + high) / 2
-                if changes[middle].maxOp < UInt64(op.idCounter) { low = middle + 1 } else { high = middle }
+    private mutating func bucketByChange(rows: ChangeRows, batch: Batch, rowOfOp: [Int32]) throws(AutomergeError) {
+        let rowCount = batch.rows.count
+        rowStart = [Int32](repeating: 0, count: rowCount + 1)
+        for row in rowOfOp { rowStart[Int(row) - firstRow + 1] += 1 }
+        for local in 0..<rowCount { rowStart[local + 1] += rowStart[local] }
+        do {
+            var fill = rowStart
+            order = [Int32](repeating: 0, count: ops.count)
+            for index in ops.indices {
+                let local = Int(rowOfOp[index]) - firstRow
+                order[Int(fill[local])] = Int32(index)
+                fill[local] += 1
             }
-            guard low < changes.count else { throw .invalidDocument("op \(op.idCounter) has no change (incorrect max op)") }
-            let row = changes[low].row
-            rowOfOp[index] = Int32(row)
-            counts[row + 1] += 1
         }
-        rowStart = counts
-        for row in 0..<rows.count { rowStart[row + 1] += rowStart[row] }
-        var fill = rowStart
-        order = [Int32](repeating: 0, count: ops.count)
-        for index in ops.indices {
-            let row = Int(rowOfOp[index])
-            order[fill[row]] = Int32(index)
-            fill[row] += 1
-        }
-        for row in 0..<rows.count {
-            let range = rowStart[row]..<rowStart[row + 1]
+        for row in batch.rows {
+            let range = range(ofRow: row)
             if range.count > 1 {
                 order[range].sort { ops[Int($0)].idCounter < ops[Int($1)].idCounter }
             }
@@ -246,25 +378,15 @@ struct DocumentOps {
                 }
                 expected += 1
             }
-            if !range.isEmpty && expected - 1 != UInt64(rows.maxOp[row]) { throw .invalidDocument("incorrect max op in change \(row)") }
+            // A change split over batches is checked across its pieces by the rebuild loop.
+            if !range.isEmpty && batch.holdsAll(ofRow: row) && expected - 1 != UInt64(rows.maxOp[row]) {
+                throw .invalidDocument("incorrect max op in change \(row)")
+            }
         }
     }
 
-    /// Encodes the change for `row` straight from the op table (no per-op values are built),
-    /// with change-local actor indexes, and returns its hash.
-    func encodeChange(
-        row: Int,
-        author: Int,
-        actors: [ActorId],
-        actorOrder: [Int],
-        deps: [ChangeHash],
-        startOp: UInt64,
-        rows: ChangeRows,
-        scratch: inout [Int],
-        encoder: inout ChangeEncoder
-    ) throws(AutomergeError) -> ChangeHash {
-        let range = range(ofRow: row)
-        // Other actors: every non-author actor the ops reference, ordered by bytes.
+    /// The actors the ops in `range` name besides `author` (objects, keys, preds), unsorted.
+    func otherActors(in range: Range<Int>, author: Int) -> [Int] {
         var others: [Int] = []
         func note(_ actor: Int32) {
             let index = Int(actor)
@@ -276,16 +398,15 @@ struct DocumentOps {
             note(op.keyActor)
             for pred in preds[Int(op.predStart)..<Int(op.predStart + op.predCount)] { note(pred.actor) }
         }
-        others.sort { actorOrder[$0] < actorOrder[$1] }
-        // scratch maps document actor → change-local index (reset below).
-        scratch[author] = 0
-        for (position, index) in others.enumerated() { scratch[index] = position + 1 }
-        defer {
-            scratch[author] = -1
-            for index in others { scratch[index] = -1 }
-        }
+        return others
+    }
 
-        encoder.beginOps()
+    /// The op id counter at a position of `order`.
+    func counter(at position: Int) -> UInt32 { ops[Int(order[position])].idCounter }
+
+    /// Appends the ops in `range` to a change begun with `encoder.beginOps()`, straight from the op
+    /// table (no per-op values are built). `scratch` maps document actors to change-local indexes.
+    func appendOps(_ range: Range<Int>, scratch: [Int], encoder: inout ChangeEncoder) {
         for position in range {
             let op = ops[Int(order[position])]
             if op.objActor < 0 {
@@ -314,16 +435,6 @@ struct DocumentOps {
                 encoder.appendPred(counter: UInt64(id.counter), actor: scratch[Int(id.actor)])
             }
         }
-        return encoder.finish(
-            deps: deps,
-            actor: actors[author],
-            seq: UInt64(rows.seq[row]),
-            startOp: startOp,
-            time: rows.time[row],
-            message: rows.message(row),
-            otherActors: others.map { actors[$0] },
-            extraBytes: rows.extra(row)
-        )
     }
 }
 
@@ -332,11 +443,18 @@ struct DocumentOps {
 public struct DocumentLimits: Sendable {
     public var maximumChanges: Int
     public var maximumOps: Int
+    /// The most ops a rebuild holds at once: a larger document's op columns are read once per batch
+    /// of changes that own at most this many (see `DocumentOps`). About 64 bytes per op.
+    public var batchOps: Int
 
-    public init(maximumChanges: Int, maximumOps: Int) {
+    public init(maximumChanges: Int, maximumOps: Int, batchOps: Int = DocumentLimits.defaultBatchOps) {
         self.maximumChanges = maximumChanges
         self.maximumOps = maximumOps
+        self.batchOps = batchOps
     }
+
+    /// 2^17 ops: a batch of about 8 MB, and a few passes for a document of a million ops.
+    public static let defaultBatchOps = 1 << 17
 
     public static let `default` = DocumentLimits(maximumChanges: 1 << 24, maximumOps: 1 << 26)
 }

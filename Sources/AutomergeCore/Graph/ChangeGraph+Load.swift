@@ -5,6 +5,8 @@ extension ChangeGraph {
         /// Changes in the input (document changes count once per rebuilt change).
         public var changesRead = 0
         public var result = AddResult()
+        /// What rebuilding the document chunks held, by its own accounting.
+        public var rebuild = DocumentChunk.RebuildStatistics()
     }
 
     /// Loads any concatenation of document and change chunks (docs/binary-format.md §5.6): a document chunk is
@@ -58,12 +60,12 @@ extension ChangeGraph {
                     let document = try DocumentChunk(documentBytes, inflation: &reader.inflation)
                     if !document.heads.isEmpty && document.heads.allSatisfy({ contains($0) }) { continue }
                     if wasEmpty && chunkIndex == 0 {
-                        let applied = try loadDocumentIntoEmptyGraph(document, limits: limits)
+                        let applied = try loadDocumentIntoEmptyGraph(document, limits: limits, statistics: &summary.rebuild)
                         summary.changesRead += applied.count
                         summary.result.applied.append(contentsOf: applied)
                         continue
                     }
-                    try document.rebuildChanges(limits: limits) { (change: RebuiltChange) throws(AutomergeError) in
+                    try document.rebuildChanges(limits: limits, statistics: &summary.rebuild) { (change: RebuiltChange) throws(AutomergeError) in
                         batch.append(QueuedChange(chunk: change.chunk, metadata: change.metadata))
                         summary.changesRead += 1
                     }
@@ -82,9 +84,14 @@ extension ChangeGraph {
 
     /// The fast path for the common case, a document loaded first: its rows become the graph's
     /// nodes in order (node index = row), with no intermediate copies.
-    private mutating func loadDocumentIntoEmptyGraph(_ document: DocumentChunk, limits: DocumentLimits) throws(AutomergeError) -> [ChangeHash] {
+    private mutating func loadDocumentIntoEmptyGraph(
+        _ document: DocumentChunk,
+        limits: DocumentLimits,
+        statistics: inout DocumentChunk.RebuildStatistics
+    ) throws(AutomergeError) -> [ChangeHash] {
         var actorMap = [Int32](repeating: -1, count: document.actors.count)
-        let rebuilt = try document.rebuild(limits: limits, prepare: { reserveNodes($0) }) { (row: DocumentChunk.RebuiltRow) throws(AutomergeError) in
+        let rebuilt = try document.rebuild(limits: limits, statistics: &statistics, prepare: { reserveNodes($0) }) {
+            (row: DocumentChunk.RebuiltRow) throws(AutomergeError) in
             if actorMap[row.author] < 0 { actorMap[row.author] = internActor(document.actors[row.author]) }
             appendRebuilt(row, actor: actorMap[row.author])
         }

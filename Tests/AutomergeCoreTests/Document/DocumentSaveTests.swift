@@ -22,26 +22,30 @@ import Testing
     /// reference's document) and writing the result gives `saveNoCompress()` byte for byte, and
     /// `save()`'s columns and compression choices.
     @Test(arguments: names)
-    func replayedChangesSaveToTheReferenceBytes(name: String) throws {
-        for source in [".changes", ".automerge"] {
-            var graph = ChangeGraph()
-            try graph.load(try Fixtures.bytes(name + source))
-            let opSet = try graph.makeOpSet()
-            let saved = try graph.save(opSet: opSet, compression: .none)
-            #expect(saved == (try Self.expectedUncompressed(name, fromChanges: source == ".changes")), "\(name)\(source)")
-            if source == ".automerge" {
-                let compressed = try graph.save(opSet: opSet)
-                let reference = try DocumentWriterFixtureTests.firstChunk(try Fixtures.bytes(name + ".automerge"))
-                #expect(try DecodedChunk(compressed) == DecodedChunk(reference), "\(name)")
+    func replayedChangesSaveToTheReferenceBytes(name: String) async throws {
+        try await offPool {
+            for source in [".changes", ".automerge"] {
+                var graph = ChangeGraph()
+                try graph.load(try Fixtures.bytes(name + source))
+                let opSet = try graph.makeOpSet()
+                let saved = try graph.save(opSet: opSet, compression: .none)
+                #expect(saved == (try Self.expectedUncompressed(name, fromChanges: source == ".changes")), "\(name)\(source)")
+                if source == ".automerge" {
+                    let compressed = try graph.save(opSet: opSet)
+                    let reference = try DocumentWriterFixtureTests.firstChunk(try Fixtures.bytes(name + ".automerge"))
+                    #expect(try DecodedChunk(compressed) == DecodedChunk(reference), "\(name)")
+                }
             }
         }
     }
 
     /// The fast path (document chunk read straight into the op set) saves the same bytes.
     @Test(arguments: names)
-    func loadedDocumentSavesToTheReferenceBytes(name: String) throws {
-        let document = try AutomergeDocument(loading: try Fixtures.bytes(name + ".automerge"), actor: ActorId([0xEE]))
-        #expect(try document.save(compression: .none) == Self.expectedUncompressed(name, fromChanges: false), "\(name)")
+    func loadedDocumentSavesToTheReferenceBytes(name: String) async throws {
+        try await offPool {
+            let document = try AutomergeDocument(loading: try Fixtures.bytes(name + ".automerge"), actor: ActorId([0xEE]))
+            #expect(try document.save(compression: .none) == Self.expectedUncompressed(name, fromChanges: false), "\(name)")
+        }
     }
 
     /// Real-world documents: rebuilding every change from the document, replaying them into an
@@ -60,15 +64,17 @@ import Testing
 
     /// Save → load → save is a fixed point, and the saved document reads back to the same JSON.
     @Test(arguments: names)
-    func saveLoadSaveIsAFixedPoint(name: String) throws {
-        var graph = ChangeGraph()
-        try graph.load(try Fixtures.bytes(name + ".changes"))
-        let opSet = try graph.makeOpSet()
-        let first = try graph.save(opSet: opSet)
-        let reloaded = try AutomergeDocument(loading: first, actor: ActorId([0xEE]))
-        #expect(try reloaded.save() == first, "\(name)")
-        #expect(reloaded.json() == opSet.json(), "\(name)")
-        #expect(reloaded.json().serialized() == (try String(contentsOf: Fixtures.url(name + ".json"), encoding: .utf8)), "\(name)")
+    func saveLoadSaveIsAFixedPoint(name: String) async throws {
+        try await offPool {
+            var graph = ChangeGraph()
+            try graph.load(try Fixtures.bytes(name + ".changes"))
+            let opSet = try graph.makeOpSet()
+            let first = try graph.save(opSet: opSet)
+            let reloaded = try AutomergeDocument(loading: first, actor: ActorId([0xEE]))
+            #expect(try reloaded.save() == first, "\(name)")
+            #expect(reloaded.json() == opSet.json(), "\(name)")
+            #expect(reloaded.json().serialized() == (try String(contentsOf: Fixtures.url(name + ".json"), encoding: .utf8)), "\(name)")
+        }
     }
 }
 
@@ -80,43 +86,45 @@ import Testing
     /// change rows follow each peer's application order, as in the reference); every save
     /// reloads to the same JSON and re-saves to the same bytes.
     @Test(arguments: 0..<8)
-    func concurrentEditsSaveConsistently(seed: Int) throws {
-        var rng = Edits.SplitMix(state: UInt64(seed) &* 104_729 &+ 3)
-        let actorCount = 2 + seed % 2
-        var peers = (0..<actorCount).map { AutomergeDocument(actor: Edits.actor(UInt8($0 + 1))) }
-        try peers[0].putObject(.root, key: "list", .list)
-        let text = try peers[0].putObject(.root, key: "text", .text)
-        try peers[0].splice(text, at: 0, delete: 0, insert: "seed")
-        let committed = peers[0].commit(time: 1)
-        let base = try #require(committed)
-        for index in peers.indices.dropFirst() { try peers[index].apply([base]) }
-        for round in 0..<5 {
-            for index in peers.indices {
-                for _ in 0..<Int.random(in: 1...5, using: &rng) { try Edits.edit(&peers[index], &rng) }
-                peers[index].commit(time: Int64(round + 2))
+    func concurrentEditsSaveConsistently(seed: Int) async throws {
+        try await offPool {
+            var rng = Edits.SplitMix(state: UInt64(seed) &* 104_729 &+ 3)
+            let actorCount = 2 + seed % 2
+            var peers = (0..<actorCount).map { AutomergeDocument(actor: Edits.actor(UInt8($0 + 1))) }
+            try peers[0].putObject(.root, key: "list", .list)
+            let text = try peers[0].putObject(.root, key: "text", .text)
+            try peers[0].splice(text, at: 0, delete: 0, insert: "seed")
+            let committed = peers[0].commit(time: 1)
+            let base = try #require(committed)
+            for index in peers.indices.dropFirst() { try peers[index].apply([base]) }
+            for round in 0..<5 {
+                for index in peers.indices {
+                    for _ in 0..<Int.random(in: 1...5, using: &rng) { try Edits.edit(&peers[index], &rng) }
+                    peers[index].commit(time: Int64(round + 2))
+                }
+                let from = Int.random(in: 0..<actorCount, using: &rng)
+                let to = Int.random(in: 0..<actorCount, using: &rng)
+                if from != to { try peers[to].apply(peers[from].changes(since: peers[to].heads)) }
             }
-            let from = Int.random(in: 0..<actorCount, using: &rng)
-            let to = Int.random(in: 0..<actorCount, using: &rng)
-            if from != to { try peers[to].apply(peers[from].changes(since: peers[to].heads)) }
+            for to in peers.indices {
+                for from in peers.indices where from != to { try peers[to].apply(peers[from].changes(since: peers[to].heads)) }
+            }
+            let expectedJSON = peers[0].json()
+            let expectedOps = try DecodedChunk(peers[0].save(compression: .none)).opColumns
+            for peer in peers {
+                let saved = try peer.save()
+                #expect(try DecodedChunk(saved).opColumns == DecodedChunk(peer.save(compression: .none)).opColumns)
+                #expect(try DecodedChunk(peer.save(compression: .none)).opColumns == expectedOps)
+                let reloaded = try AutomergeDocument(loading: saved, actor: Edits.actor(0xEE))
+                #expect(reloaded.json() == expectedJSON)
+                #expect(reloaded.heads == peer.heads)
+                #expect(try reloaded.save() == saved)
+            }
+            // A fresh document applying everything in a random causal order: same op columns.
+            var shuffled = AutomergeDocument(actor: Edits.actor(0xEF))
+            for chunk in try Edits.randomCausalOrder(peers[0].changes, &rng) { try shuffled.apply([chunk]) }
+            #expect(try DecodedChunk(shuffled.save(compression: .none)).opColumns == expectedOps)
         }
-        for to in peers.indices {
-            for from in peers.indices where from != to { try peers[to].apply(peers[from].changes(since: peers[to].heads)) }
-        }
-        let expectedJSON = peers[0].json()
-        let expectedOps = try DecodedChunk(peers[0].save(compression: .none)).opColumns
-        for peer in peers {
-            let saved = try peer.save()
-            #expect(try DecodedChunk(saved).opColumns == DecodedChunk(peer.save(compression: .none)).opColumns)
-            #expect(try DecodedChunk(peer.save(compression: .none)).opColumns == expectedOps)
-            let reloaded = try AutomergeDocument(loading: saved, actor: Edits.actor(0xEE))
-            #expect(reloaded.json() == expectedJSON)
-            #expect(reloaded.heads == peer.heads)
-            #expect(try reloaded.save() == saved)
-        }
-        // A fresh document applying everything in a random causal order: same op columns.
-        var shuffled = AutomergeDocument(actor: Edits.actor(0xEF))
-        for chunk in try Edits.randomCausalOrder(peers[0].changes, &rng) { try shuffled.apply([chunk]) }
-        #expect(try DecodedChunk(shuffled.save(compression: .none)).opColumns == expectedOps)
     }
 
     /// An op set holding ops of an actor the graph has no change from cannot be saved with it.

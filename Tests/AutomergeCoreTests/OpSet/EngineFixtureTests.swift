@@ -35,97 +35,109 @@ import Testing
     }
 
     @Test(arguments: generated)
-    func generatedDocumentMaterialisesToItsJSON(name: String) throws {
-        let expected = try Self.text("generated/\(name).json")
-        let loaded = try AutomergeDocument(loading: try Fixtures.bytes("generated/\(name).automerge"), actor: Self.actor)
-        #expect(loaded.json().serialized() == expected)
-        let replayed = try Self.replayed(try Fixtures.bytes("generated/\(name).changes")).0
-        #expect(replayed.json().serialized() == expected)
-        let nocompress = try AutomergeDocument(loading: try Fixtures.bytes("generated/\(name).nocompress.automerge"), actor: Self.actor)
-        #expect(nocompress.json().serialized() == expected)
+    func generatedDocumentMaterialisesToItsJSON(name: String) async throws {
+        try await offPool {
+            let expected = try Self.text("generated/\(name).json")
+            let loaded = try AutomergeDocument(loading: try Fixtures.bytes("generated/\(name).automerge"), actor: Self.actor)
+            #expect(loaded.json().serialized() == expected)
+            let replayed = try Self.replayed(try Fixtures.bytes("generated/\(name).changes")).0
+            #expect(replayed.json().serialized() == expected)
+            let nocompress = try AutomergeDocument(loading: try Fixtures.bytes("generated/\(name).nocompress.automerge"), actor: Self.actor)
+            #expect(nocompress.json().serialized() == expected)
+        }
     }
 
     @Test(arguments: generated)
-    func generatedDocumentTypedViewMatches(name: String) throws {
-        let expected = try Self.text("generated/\(name).typed.json")
-        let loaded = try AutomergeDocument(loading: try Fixtures.bytes("generated/\(name).automerge"), actor: Self.actor)
-        #expect(TypedView.document(loaded.opSet).serialized() == expected)
-        let replayed = try Self.replayed(try Fixtures.bytes("generated/\(name).changes")).0
-        #expect(TypedView.document(replayed).serialized() == expected)
+    func generatedDocumentTypedViewMatches(name: String) async throws {
+        try await offPool {
+            let expected = try Self.text("generated/\(name).typed.json")
+            let loaded = try AutomergeDocument(loading: try Fixtures.bytes("generated/\(name).automerge"), actor: Self.actor)
+            #expect(TypedView.document(loaded.opSet).serialized() == expected)
+            let replayed = try Self.replayed(try Fixtures.bytes("generated/\(name).changes")).0
+            #expect(TypedView.document(replayed).serialized() == expected)
+        }
     }
 
     /// Document order from replayed changes equals the rows the reference stored, in order:
     /// the strongest check of RGA order, map key order and successor lists.
     @Test(arguments: generated)
-    func replayedChangesGiveTheStoredRowsInDocumentOrder(name: String) throws {
-        let bytes = try Fixtures.bytes("generated/\(name).automerge")
-        var reader = ChunkReader(bytes)
-        guard case .document(let documentBytes)? = try reader.next() else {
-            Issue.record("not a document")
-            return
+    func replayedChangesGiveTheStoredRowsInDocumentOrder(name: String) async throws {
+        try await offPool {
+            let bytes = try Fixtures.bytes("generated/\(name).automerge")
+            var reader = ChunkReader(bytes)
+            guard case .document(let documentBytes)? = try reader.next() else {
+                Issue.record("not a document")
+                return
+            }
+            let document = try DocumentChunk(documentBytes)
+            let stored = try document.storedOps()
+            let replayed = try Self.replayed(try Fixtures.bytes("generated/\(name).changes")).0
+            #expect(replayed.documentActors == document.actors)
+            let rows = replayed.documentOps()
+            #expect(rows.count == stored.count)
+            for (index, (ours, theirs)) in zip(rows, stored).enumerated() where ours != theirs {
+                Issue.record("row \(index): \(ours) != \(theirs)")
+                break
+            }
+            // The fast path reproduces them too.
+            #expect(try OpSet(document: document).documentOps() == stored)
         }
-        let document = try DocumentChunk(documentBytes)
-        let stored = try document.storedOps()
-        let replayed = try Self.replayed(try Fixtures.bytes("generated/\(name).changes")).0
-        #expect(replayed.documentActors == document.actors)
-        let rows = replayed.documentOps()
-        #expect(rows.count == stored.count)
-        for (index, (ours, theirs)) in zip(rows, stored).enumerated() where ours != theirs {
-            Issue.record("row \(index): \(ours) != \(theirs)")
-            break
-        }
-        // The fast path reproduces them too.
-        #expect(try OpSet(document: document).documentOps() == stored)
     }
 
     @Test(arguments: generated)
-    func prefixHeadsReadLikeThePrefixDocument(name: String) throws {
-        guard FileManager.default.fileExists(atPath: Fixtures.url("generated/\(name).prefix.automerge").path) else { return }
-        let prefix = try AutomergeDocument(loading: try Fixtures.bytes("generated/\(name).prefix.automerge"), actor: Self.actor)
-        let full = try AutomergeDocument(loading: try Fixtures.bytes("generated/\(name).automerge"), actor: Self.actor)
-        #expect(full.json(at: prefix.heads) == prefix.json())
-        #expect(full.json(at: full.heads) == full.json())
-        #expect(full.json(at: []).serialized() == "{}\n")
-        // Every earlier head set of the history reads like the changes up to it, replayed.
-        let changes = full.changes
-        var partial = AutomergeDocument(actor: Self.actor)
-        for chunk in changes.prefix(40) {
-            try partial.apply([chunk])
-            #expect(full.json(at: partial.heads) == partial.json())
+    func prefixHeadsReadLikeThePrefixDocument(name: String) async throws {
+        try await offPool {
+            guard FileManager.default.fileExists(atPath: Fixtures.url("generated/\(name).prefix.automerge").path) else { return }
+            let prefix = try AutomergeDocument(loading: try Fixtures.bytes("generated/\(name).prefix.automerge"), actor: Self.actor)
+            let full = try AutomergeDocument(loading: try Fixtures.bytes("generated/\(name).automerge"), actor: Self.actor)
+            #expect(full.json(at: prefix.heads) == prefix.json())
+            #expect(full.json(at: full.heads) == full.json())
+            #expect(full.json(at: []).serialized() == "{}\n")
+            // Every earlier head set of the history reads like the changes up to it, replayed.
+            let changes = full.changes
+            var partial = AutomergeDocument(actor: Self.actor)
+            for chunk in changes.prefix(40) {
+                try partial.apply([chunk])
+                #expect(full.json(at: partial.heads) == partial.json())
+            }
         }
     }
 
     @Test(arguments: upstream)
-    func upstreamDocumentMaterialisesToItsJSON(name: String) throws {
-        let expected = try Self.text("upstream/\(name).json")
-        let bytes = try Fixtures.bytes("upstream/\(name)")
-        let loaded = try AutomergeDocument(loading: bytes, actor: Self.actor)
-        #expect(loaded.json().serialized() == expected)
-        let typedPath = "upstream/\(name).typed.json"
-        if FileManager.default.fileExists(atPath: Fixtures.url(typedPath).path) {
-            #expect(TypedView.document(loaded.opSet).serialized() == (try Self.text(typedPath)))
+    func upstreamDocumentMaterialisesToItsJSON(name: String) async throws {
+        try await offPool {
+            let expected = try Self.text("upstream/\(name).json")
+            let bytes = try Fixtures.bytes("upstream/\(name)")
+            let loaded = try AutomergeDocument(loading: bytes, actor: Self.actor)
+            #expect(loaded.json().serialized() == expected)
+            let typedPath = "upstream/\(name).typed.json"
+            if FileManager.default.fileExists(atPath: Fixtures.url(typedPath).path) {
+                #expect(TypedView.document(loaded.opSet).serialized() == (try Self.text(typedPath)))
+            }
         }
     }
 
     /// Replaying the rebuilt changes of the smaller upstream documents gives the stored rows.
     @Test(arguments: ["exemplar", "broken_zero_width_mark.automerge", "monday-meeting-notes.automerge", "webstraits.amrg", "moby-dick.automerge"])
-    func upstreamReplayGivesTheStoredRows(name: String) throws {
-        let bytes = try Fixtures.bytes("upstream/\(name)")
-        var reader = ChunkReader(bytes)
-        guard case .document(let documentBytes)? = try reader.next() else { return }
-        let document = try DocumentChunk(documentBytes)
-        let stored = try document.storedOps()
-        var opSet = OpSet()
-        try document.rebuildChanges { (change: RebuiltChange) throws(AutomergeError) in
-            try opSet.apply(try Change(chunk: change.chunk))
+    func upstreamReplayGivesTheStoredRows(name: String) async throws {
+        try await offPool {
+            let bytes = try Fixtures.bytes("upstream/\(name)")
+            var reader = ChunkReader(bytes)
+            guard case .document(let documentBytes)? = try reader.next() else { return }
+            let document = try DocumentChunk(documentBytes)
+            let stored = try document.storedOps()
+            var opSet = OpSet()
+            try document.rebuildChanges { (change: RebuiltChange) throws(AutomergeError) in
+                try opSet.apply(try Change(chunk: change.chunk))
+            }
+            let rows = opSet.documentOps()
+            #expect(rows.count == stored.count)
+            for (index, (ours, theirs)) in zip(rows, stored).enumerated() where ours != theirs {
+                Issue.record("row \(index): \(ours) != \(theirs)")
+                break
+            }
+            #expect(opSet.json().serialized() == (try Self.text("upstream/\(name).json")))
         }
-        let rows = opSet.documentOps()
-        #expect(rows.count == stored.count)
-        for (index, (ours, theirs)) in zip(rows, stored).enumerated() where ours != theirs {
-            Issue.record("row \(index): \(ours) != \(theirs)")
-            break
-        }
-        #expect(opSet.json().serialized() == (try Self.text("upstream/\(name).json")))
     }
 
     @Test func conflictsAreReportedWithTheirOpIds() throws {

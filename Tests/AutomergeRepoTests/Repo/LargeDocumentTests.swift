@@ -181,7 +181,8 @@ import Testing
         #expect(try server.storedFiles(document) == saved)
     }
 
-    /// A received document that does not verify is refused and leaves nothing on disk.
+    /// A received document that does not verify (a flipped byte in a column, wrong heads, a missing
+    /// dep) is refused with an error naming why, and the data directory is exactly as it was.
     @Test func tamperedWholeDocumentsAreRefused() async throws {
         var builder = DocumentBuilder(actorByte: 6)
         for _ in 0..<20 { try builder.addChange(payloadBytes: 100) }
@@ -196,18 +197,40 @@ import Testing
         // A byte in the op columns (the end of the chunk, before the head indexes).
         var flipped = saved
         flipped[saved.count - 40] ^= 0x04
-        for (name, bytes) in [("wrong heads", wrongHeads), ("flipped column byte", flipped)] {
-            let server = try Server()
-            defer { server.directory.remove() }
+        // A change stripped of its dep: it no longer hashes to what the next change and the heads name.
+        var stored = try StoredDocument(bytes: saved)
+        stored.changes[10].dependencies = []
+        let missingDep = try stored.write(compression: .none)
+
+        let server = try Server()
+        defer { server.directory.remove() }
+        // Something already stored, so "as it was" is not just "empty".
+        let existing = DocumentId.random()
+        let owner = await RepoClient.scripted(to: server.repo, peerId: "owner")
+        _ = try await owner.join()
+        let push = SyncMessage(version: .v2, heads: builder.graph.heads, need: [], have: [SyncHave()], changes: [saved], trailer: .current([]))
+        await Self.request(owner, existing, push, asRequest: false)
+        _ = await owner.drain()
+        await server.storage.documents.waitForCompactions()
+        let before = try server.directory.tree()
+        #expect(before.count >= 2)
+
+        for (name, bytes) in [
+            ("wrong heads", Self.resealed(wrongHeads)), ("flipped column byte", Self.resealed(flipped)), ("missing dep", missingDep),
+        ] {
             let document = DocumentId.random()
-            let pusher = await RepoClient.scripted(to: server.repo, peerId: "pusher")
+            let pusher = await RepoClient.scripted(to: server.repo, peerId: "pusher-\(name.count)")
             _ = try await pusher.join()
-            let resealed = Self.resealed(bytes)
-            let push = SyncMessage(version: .v2, heads: [], need: [], have: [SyncHave()], changes: [resealed], trailer: .current([]))
+            let push = SyncMessage(version: .v2, heads: [], need: [], have: [SyncHave()], changes: [bytes], trailer: .current([]))
             await Self.request(pusher, document, push, asRequest: false)
             let replies = await pusher.drain()
-            #expect(replies.contains { if case .error = $0 { true } else { false } }, "\(name)")
-            #expect(server.directory.list(StorageKey.prefix(document).relativePath).isEmpty, "\(name)")
+            let errors = replies.compactMap { if case .error(let error) = $0 { error.message } else { nil } }
+            #expect(errors.count == 1 && errors[0].hasPrefix("invalid sync message:"), "\(name): \(errors)")
+            if name != "flipped column byte" {
+                #expect(errors.first?.contains(AutomergeError.mismatchingHeads.description) == true, "\(name): \(errors)")
+            }
+            await server.storage.documents.waitForCompactions()
+            #expect(try server.directory.tree() == before, "\(name)")
         }
     }
 

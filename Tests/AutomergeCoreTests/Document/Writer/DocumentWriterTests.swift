@@ -29,12 +29,14 @@ import Testing
     /// Uncompressed writing reproduces `saveNoCompress()` exactly, whether the rows were read
     /// from the compressed or the uncompressed save.
     @Test(arguments: generatedNames)
-    func uncompressedIsByteIdentical(name: String) throws {
-        let expected = try Fixtures.bytes(name + ".nocompress.automerge")
-        for source in [".nocompress.automerge", ".automerge"] {
-            let stored = try StoredDocument(bytes: try Fixtures.bytes(name + source))
-            let written = try stored.write(compression: .none)
-            #expect(written == (try Self.firstChunk(expected)), "\(name)\(source)")
+    func uncompressedIsByteIdentical(name: String) async throws {
+        try await offPool {
+            let expected = try Fixtures.bytes(name + ".nocompress.automerge")
+            for source in [".nocompress.automerge", ".automerge"] {
+                let stored = try StoredDocument(bytes: try Fixtures.bytes(name + source))
+                let written = try stored.write(compression: .none)
+                #expect(written == (try Self.firstChunk(expected)), "\(name)\(source)")
+            }
         }
     }
 
@@ -42,14 +44,16 @@ import Testing
     /// indexes as `save()`. The DEFLATE streams themselves come from zlib here and from Rust's
     /// miniz_oxide in the reference, so the compressed bytes may differ; the test records which.
     @Test(arguments: generatedNames)
-    func compressedMatchesReference(name: String) throws {
-        let reference = try Self.firstChunk(try Fixtures.bytes(name + ".automerge"))
-        let written = try StoredDocument(bytes: reference).write(compression: .reference)
-        let expected = try DecodedChunk(reference)
-        let actual = try DecodedChunk(written)
-        #expect(actual == expected, "\(name)")
-        if !expected.hasDeflatedColumn {
-            #expect(written == reference, "\(name): without compressed columns the bytes must be identical")
+    func compressedMatchesReference(name: String) async throws {
+        try await offPool {
+            let reference = try Self.firstChunk(try Fixtures.bytes(name + ".automerge"))
+            let written = try StoredDocument(bytes: reference).write(compression: .reference)
+            let expected = try DecodedChunk(reference)
+            let actual = try DecodedChunk(written)
+            #expect(actual == expected, "\(name)")
+            if !expected.hasDeflatedColumn {
+                #expect(written == reference, "\(name): without compressed columns the bytes must be identical")
+            }
         }
     }
 
@@ -66,44 +70,50 @@ import Testing
     /// Their rows written back give the same chunk: the same bytes without compressed columns,
     /// the same inflated columns and compression choices with them.
     @Test(arguments: otherSaves)
-    func otherSavesRoundTrip(path: String) throws {
-        let original = try Self.firstChunk(try Fixtures.bytes(path))
-        let stored = try StoredDocument(bytes: original)
-        let written = try stored.write(compression: .reference)
-        let expected = try DecodedChunk(original)
-        #expect(try DecodedChunk(written) == expected, "\(path)")
-        if !expected.hasDeflatedColumn { #expect(written == original, "\(path)") }
+    func otherSavesRoundTrip(path: String) async throws {
+        try await offPool {
+            let original = try Self.firstChunk(try Fixtures.bytes(path))
+            let stored = try StoredDocument(bytes: original)
+            let written = try stored.write(compression: .reference)
+            let expected = try DecodedChunk(original)
+            #expect(try DecodedChunk(written) == expected, "\(path)")
+            if !expected.hasDeflatedColumn { #expect(written == original, "\(path)") }
+        }
     }
 
     /// Upstream documents (no uncompressed save given): writing the stored rows back gives the
     /// same inflated columns, the same compressed-or-not choice per column, heads and head
     /// indexes; where the original has no compressed column, the very same bytes.
     @Test(arguments: upstreamDocuments)
-    func upstreamColumnsRoundTrip(path: String) throws {
-        let original = try Self.firstChunk(try Fixtures.bytes(path))
-        let stored = try StoredDocument(bytes: original)
-        let expected = try DecodedChunk(original)
-        let plain = try stored.write(compression: .none)
-        #expect(try DecodedChunk(plain).sameContent(as: expected), "\(path)")
-        let compressed = try stored.write(compression: .reference)
-        #expect(try DecodedChunk(compressed) == expected, "\(path)")
-        if !expected.hasDeflatedColumn { #expect(compressed == original, "\(path)") }
-        #expect(try StoredDocument(bytes: compressed).ops == stored.ops)
+    func upstreamColumnsRoundTrip(path: String) async throws {
+        try await offPool {
+            let original = try Self.firstChunk(try Fixtures.bytes(path))
+            let stored = try StoredDocument(bytes: original)
+            let expected = try DecodedChunk(original)
+            let plain = try stored.write(compression: .none)
+            #expect(try DecodedChunk(plain).sameContent(as: expected), "\(path)")
+            let compressed = try stored.write(compression: .reference)
+            #expect(try DecodedChunk(compressed) == expected, "\(path)")
+            if !expected.hasDeflatedColumn { #expect(compressed == original, "\(path)") }
+            #expect(try StoredDocument(bytes: compressed).ops == stored.ops)
+        }
     }
 
     /// The written document loads as the reference's does: same rebuilt changes and heads.
     @Test(arguments: ["upstream/monday-meeting-notes.automerge", "upstream/exemplar", "upstream/broken_zero_width_mark.automerge"])
-    func writtenDocumentRebuilds(path: String) throws {
-        let original = try Self.firstChunk(try Fixtures.bytes(path))
-        let written = try StoredDocument(bytes: original).write(compression: .reference)
-        guard case .document(let a) = try ChunkReader.readAll(original)[0], case .document(let b) = try ChunkReader.readAll(written)[0]
-        else {
-            Issue.record("not a document")
-            return
+    func writtenDocumentRebuilds(path: String) async throws {
+        try await offPool {
+            let original = try Self.firstChunk(try Fixtures.bytes(path))
+            let written = try StoredDocument(bytes: original).write(compression: .reference)
+            guard case .document(let a) = try ChunkReader.readAll(original)[0], case .document(let b) = try ChunkReader.readAll(written)[0]
+            else {
+                Issue.record("not a document")
+                return
+            }
+            let before = try DocumentChunk(a).rebuildChanges().map(\.chunk.bytes)
+            let after = try DocumentChunk(b).rebuildChanges().map(\.chunk.bytes)
+            #expect(before == after)
         }
-        let before = try DocumentChunk(a).rebuildChanges().map(\.chunk.bytes)
-        let after = try DocumentChunk(b).rebuildChanges().map(\.chunk.bytes)
-        #expect(before == after)
     }
 }
 
@@ -162,40 +172,44 @@ struct DecodedChunk: Equatable {
     /// tell an explicit "" message from none, so from `.changes` both come back as none, and
     /// the reference's document differs from that one only there.)
     @Test(arguments: names)
-    func graphRowsMatchStoredRows(name: String) throws {
-        let expected = try Fixtures.bytes(name + ".nocompress.automerge")
-        let stored = try StoredDocument(bytes: expected)
-        for source in [".automerge", ".changes"] {
-            var graph = ChangeGraph()
-            try graph.load(try Fixtures.bytes(name + source))
-            let table = try graph.documentChangeTable()
-            var rows = stored
-            if source == ".changes" {
-                for index in rows.changes.indices where rows.changes[index].message == "" { rows.changes[index].message = nil }
+    func graphRowsMatchStoredRows(name: String) async throws {
+        try await offPool {
+            let expected = try Fixtures.bytes(name + ".nocompress.automerge")
+            let stored = try StoredDocument(bytes: expected)
+            for source in [".automerge", ".changes"] {
+                var graph = ChangeGraph()
+                try graph.load(try Fixtures.bytes(name + source))
+                let table = try graph.documentChangeTable()
+                var rows = stored
+                if source == ".changes" {
+                    for index in rows.changes.indices where rows.changes[index].message == "" { rows.changes[index].message = nil }
+                }
+                #expect(table.actors == rows.actors, "\(name)\(source)")
+                #expect(table.changes == rows.changes, "\(name)\(source)")
+                #expect(table.heads == rows.documentHeads, "\(name)\(source)")
+                let saved = try graph.save(ops: stored.ops, table: table, compression: .none)
+                #expect(saved == (try rows.write(compression: .none)), "\(name)\(source)")
+                if source == ".automerge" { #expect(saved == expected, "\(name)") }
             }
-            #expect(table.actors == rows.actors, "\(name)\(source)")
-            #expect(table.changes == rows.changes, "\(name)\(source)")
-            #expect(table.heads == rows.documentHeads, "\(name)\(source)")
-            let saved = try graph.save(ops: stored.ops, table: table, compression: .none)
-            #expect(saved == (try rows.write(compression: .none)), "\(name)\(source)")
-            if source == ".automerge" { #expect(saved == expected, "\(name)") }
         }
     }
 
     /// A document saved as a prefix, plus the remaining changes as an incremental save, loads
     /// into the rows of the full save.
     @Test(arguments: names.filter { FileManager.default.fileExists(atPath: Fixtures.url($0 + ".incremental").path) })
-    func prefixPlusIncrementalMatches(name: String) throws {
-        let stored = try StoredDocument(bytes: try Fixtures.bytes(name + ".automerge"))
-        var graph = ChangeGraph()
-        try graph.load(try Fixtures.bytes(name + ".prefix.automerge") + (try Fixtures.bytes(name + ".incremental")))
-        let table = try graph.documentChangeTable()
-        // Both parts were made from change chunks (the prefix by applying `getAllChanges`
-        // output), which cannot keep an explicit "" message (see above).
-        var expected = stored.changes
-        for index in expected.indices where expected[index].message == "" { expected[index].message = nil }
-        #expect(table.changes == expected)
-        #expect(table.heads == stored.documentHeads)
+    func prefixPlusIncrementalMatches(name: String) async throws {
+        try await offPool {
+            let stored = try StoredDocument(bytes: try Fixtures.bytes(name + ".automerge"))
+            var graph = ChangeGraph()
+            try graph.load(try Fixtures.bytes(name + ".prefix.automerge") + (try Fixtures.bytes(name + ".incremental")))
+            let table = try graph.documentChangeTable()
+            // Both parts were made from change chunks (the prefix by applying `getAllChanges`
+            // output), which cannot keep an explicit "" message (see above).
+            var expected = stored.changes
+            for index in expected.indices where expected[index].message == "" { expected[index].message = nil }
+            #expect(table.changes == expected)
+            #expect(table.heads == stored.documentHeads)
+        }
     }
 
     /// The whole documents the reference sends in V2 sync replies: loading the sender's saved
