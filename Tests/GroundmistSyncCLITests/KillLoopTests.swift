@@ -49,8 +49,14 @@ import TestSupport
             let (server, port) = try await Self.start(binary, data: data, workingDirectory: directory, flush: mode)
             let before = ledger.acknowledged.withLock { $0.values.reduce(0) { $0 + $1.count } }
             let writers = Task { await Self.write(url: "ws://127.0.0.1:\(port)", documents: documents, ledger: ledger) }
-            // Long enough, often, for compactions (they wait 500 ms once due) to be under way.
-            try await Task.sleep(for: .milliseconds(Int.random(in: 150...1200)))
+            // The kill lands at a random moment after this round's first acknowledgement (however slow
+            // a loaded machine makes the start); every fifth round, after a compaction has also finished,
+            // so the next kills meet compactions under way (they wait 500 ms once due).
+            await Self.waitUntil { ledger.acknowledged.withLock { $0.values.reduce(0) { $0 + $1.count } } > before }
+            if round.isMultiple(of: 5) {
+                await Self.waitUntil { Self.snapshotNames(data: data, documents: documents) != lastSnapshots }
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...1000)))
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
             writers.cancel()
@@ -75,6 +81,24 @@ import TestSupport
         #expect(killsDuringWrites >= rounds / 2, "most kills should land while clients write")
         #expect(roundsWithCompaction >= rounds / 10, "compactions should run (and be killed) during the loop")
         #expect(total > rounds)
+    }
+
+    /// Polls until `condition` holds, for at most 30 s (the assertions after the loop catch a round
+    /// that never got there).
+    static func waitUntil(_ condition: () -> Bool) async {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !condition(), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    /// The documents' snapshot files in the live data directory, as `check` names them.
+    static func snapshotNames(data: URL, documents: [DocumentId]) -> Set<String> {
+        var names: Set<String> = []
+        for document in documents {
+            let folder = data.appendingPathComponent(StorageKey.prefix(document).relativePath).appendingPathComponent("snapshot")
+            let found = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            names.formUnion(found.filter { NodeFSKeyHash.isHashName($0) }.map { "\(document)/\($0)" })
+        }
+        return names
     }
 
     static func start(_ binary: URL, data: URL, workingDirectory: URL, flush: String) async throws -> (Process, Int) {
