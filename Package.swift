@@ -1,16 +1,20 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Imports are internal unless a file says otherwise, and a member is visible only through an import
+// of its own module (Hummingbird's settings). Every declaration shared between targets is `package`:
+// the libraries have no users outside this package.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
 let package = Package(
     name: "groundmist-sync",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "groundmist-sync", targets: ["groundmist-sync"]),
         .executable(name: "groundmist-bench", targets: ["groundmist-bench"]),
-        .library(name: "AutomergeCore", targets: ["AutomergeCore"]),
-        .library(name: "AutomergeRepo", targets: ["AutomergeRepo"]),
-        .library(name: "ATProto", targets: ["ATProto"]),
-        .library(name: "GroundmistSync", targets: ["GroundmistSync"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
@@ -30,7 +34,7 @@ let package = Package(
     ],
     targets: [
         // Byte-level text and integer encodings shared by the protocol modules: Base58, hex, LEB128.
-        .target(name: "ByteEncodings"),
+        .target(name: "ByteEncodings", swiftSettings: swiftSettings),
         // Automerge binary format and sync protocol: pure value types, no I/O.
         .target(
             name: "AutomergeCore",
@@ -39,7 +43,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         // automerge-repo: wire protocol (CBOR, messages), document ids, storage, the repo.
         .target(
@@ -52,7 +57,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 // Blocking file I/O runs on an NIOThreadPool, off Swift's cooperative threads.
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         // ATProto identity (DIDs, handles, NSIDs, keys), service-auth and DPoP verification,
         // DID resolution and the few XRPC client calls the CLI needs.
@@ -66,7 +72,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         // The server: configuration, HTTP routes, WebSocket transport.
         .target(
@@ -84,12 +91,14 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "groundmist-sync",
@@ -101,7 +110,8 @@ let package = Package(
                 "ATProto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         // What every test target shares: the shared-fixture location (and skipping without it),
         // timeouts, temporary directories, log capture, a manual clock, the protocol test client's
@@ -117,7 +127,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
-            path: "Tests/TestSupport"
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
         ),
         // Benchmarks (Benchmarks/, release builds printing figures; README "Benchmarks").
         // Swift client peers that drive a server: the load generator and the document transfer.
@@ -127,7 +138,8 @@ let package = Package(
                 "AutomergeCore", "AutomergeRepo", "GroundmistSync",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Benchmarks/BenchmarkClients"
+            path: "Benchmarks/BenchmarkClients",
+            swiftSettings: swiftSettings
         ),
         // `groundmist-bench SUBCOMMAND`: server (load, one large document, many documents), inspect,
         // write, atproto and attack (the issue-14 memory attacks against a `groundmist-sync serve` child).
@@ -141,11 +153,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            path: "Benchmarks/groundmist-bench"
+            path: "Benchmarks/groundmist-bench",
+            swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ByteEncodingsTests", dependencies: ["ByteEncodings", "TestSupport"]),
-        .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore", "ByteEncodings", "TestSupport"]),
-        .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore", "ByteEncodings", "TestSupport"]),
+        .testTarget(name: "ByteEncodingsTests", dependencies: ["ByteEncodings", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore", "ByteEncodings", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore", "ByteEncodings", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ATProtoTests",
             dependencies: [
@@ -156,7 +169,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GroundmistSyncTests",
@@ -178,7 +192,8 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GroundmistSyncCLITests",
@@ -195,7 +210,8 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         // Seeded, time-boxed fuzzing of every network and data-directory parser, each batch in a
         // child process: `swift run -c release groundmist-fuzz --count 1000000`.
@@ -204,9 +220,10 @@ let package = Package(
             dependencies: [
                 "ByteEncodings", "AutomergeCore", "AutomergeRepo", "ATProto", "GroundmistSync",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
-        .testTarget(name: "GroundmistFuzzTests", dependencies: ["groundmist-fuzz", "AutomergeCore", "AutomergeRepo", "GroundmistSync", "TestSupport"]),
+        .testTarget(name: "GroundmistFuzzTests", dependencies: ["groundmist-fuzz", "AutomergeCore", "AutomergeRepo", "GroundmistSync", "TestSupport"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,28 +1,28 @@
-import AutomergeCore
-import AutomergeRepo
+package import AutomergeCore
+package import AutomergeRepo
 import GroundmistSync
-import Logging
+package import Logging
 
 /// One large document through a running server: a client pushes a saved document (sent as the file's
 /// bytes, as the JS client sends its `save()`), and fresh clients fetch it back. The phases of
 /// `groundmist-bench server --document`.
-public struct DocumentTransfer: Sendable {
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+package struct DocumentTransfer: Sendable {
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
     let url: String
     let logger: Logger
     let timeout: Duration
 
-    public init(url: String, logger: Logger, timeout: Duration = .seconds(300)) {
+    package init(url: String, logger: Logger, timeout: Duration = .seconds(300)) {
         self.url = url
         self.logger = logger
         self.timeout = timeout
     }
 
     /// Pushes the document as `id` and returns once the server reports its heads.
-    public func push(_ bytes: [UInt8], as id: DocumentId) async throws -> [ChangeHash] {
+    package func push(_ bytes: [UInt8], as id: DocumentId) async throws -> [ChangeHash] {
         let client = RepoClient(peerId: "bench-pusher-\(UInt32.random(in: 0...UInt32.max))", storageId: "bench-pusher-storage")
         return try await connected(client) {
             try await client.open(bytes, as: id)
@@ -33,7 +33,7 @@ public struct DocumentTransfer: Sendable {
     }
 
     /// Fetches the document with a fresh client until it has `heads`.
-    public func fetch(_ id: DocumentId, heads: [ChangeHash]) async throws {
+    package func fetch(_ id: DocumentId, heads: [ChangeHash]) async throws {
         let client = RepoClient(peerId: "bench-reader-\(UInt32.random(in: 0...UInt32.max))")
         let deadline = ContinuousClock.now + timeout
         try await connected(client) {
@@ -68,7 +68,7 @@ public struct DocumentTransfer: Sendable {
 }
 
 extension DocumentTransfer {
-    public static func seconds(_ duration: Duration) -> Double {
+    package static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

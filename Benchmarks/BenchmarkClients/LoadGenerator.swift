@@ -1,19 +1,19 @@
-import AutomergeCore
+package import AutomergeCore
 import AutomergeRepo
 import GroundmistSync
-import Logging
+package import Logging
 
 /// Drives a running server with Swift client peers: C clients each upload D documents of N
 /// changes (one change per round trip, documents in parallel), then a fresh client fetches
 /// every document back and checks its heads.
-public struct LoadGenerator: Sendable {
-    public struct Options: Sendable {
-        public var url: String
-        public var clients: Int
-        public var documents: Int
-        public var changes: Int
+package struct LoadGenerator: Sendable {
+    package struct Options: Sendable {
+        package var url: String
+        package var clients: Int
+        package var documents: Int
+        package var changes: Int
 
-        public init(url: String, clients: Int, documents: Int, changes: Int) {
+        package init(url: String, clients: Int, documents: Int, changes: Int) {
             self.url = url
             self.clients = clients
             self.documents = documents
@@ -21,32 +21,32 @@ public struct LoadGenerator: Sendable {
         }
     }
 
-    public struct Report: Sendable {
-        public var changes: Int
-        public var uploadSeconds: Double
-        public var fetchSeconds: Double
-        public var latencies: [Double]
-        public var changesPerSecond: Double { Double(changes) / max(uploadSeconds, 1e-9) }
-        public func percentile(_ p: Double) -> Double {
+    package struct Report: Sendable {
+        package var changes: Int
+        package var uploadSeconds: Double
+        package var fetchSeconds: Double
+        package var latencies: [Double]
+        package var changesPerSecond: Double { Double(changes) / max(uploadSeconds, 1e-9) }
+        package func percentile(_ p: Double) -> Double {
             guard !latencies.isEmpty else { return 0 }
             let sorted = latencies.sorted()
             return sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.down)))]
         }
     }
 
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
     let options: Options
     let logger: Logger
 
-    public init(options: Options, logger: Logger) {
+    package init(options: Options, logger: Logger) {
         self.options = options
         self.logger = logger
     }
 
-    public func run() async throws -> Report {
+    package func run() async throws -> Report {
         let clock = ContinuousClock()
         let uploadStart = clock.now
         let results = try await withThrowingTaskGroup(of: ([DocumentId: [ChangeHash]], [Double]).self) { group in

@@ -1,11 +1,11 @@
-import Foundation
+package import Foundation
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A TCP socket connected to 127.0.0.1:`port`, or nil when nothing accepts there. The caller closes it.
-public func connectLoopback(port: Int) -> Int32? {
+package func connectLoopback(port: Int) -> Int32? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     var address = sockaddr_in()
@@ -23,12 +23,12 @@ public func connectLoopback(port: Int) -> Int32? {
 }
 
 /// Why a child server never accepted connections.
-public struct ListenerNotReady: Error, CustomStringConvertible {
-    public let description: String
+package struct ListenerNotReady: Error, CustomStringConvertible {
+    package let description: String
 }
 
 /// Waits until something accepts TCP connections on the loopback port (the child server is up).
-public func waitForListener(port: Int, process: Process) async throws {
+package func waitForListener(port: Int, process: Process) async throws {
     for _ in 0..<500 {
         guard process.isRunning else { throw ListenerNotReady(description: "the server did not start (port \(port) busy?)") }
         if let fd = connectLoopback(port: port) {

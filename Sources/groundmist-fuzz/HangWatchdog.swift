@@ -2,6 +2,10 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+// With MemberImportVisibility, Glibc struct members (stat, timespec) belong to whichever of
+// Foundation's C modules included the header first, which varies between builds: import both.
+import CDispatch
+import CoreFoundation
 #endif
 
 /// Watches the input being fuzzed from a thread of its own. The engine can time an input only

@@ -2,6 +2,7 @@ import ATProto
 import ArgumentParser
 import Foundation
 import GroundmistSync
+import NIOCore
 
 /// `groundmist-sync healthcheck`: exits 0 when the local server answers `GET /healthz`, so a
 /// container HEALTHCHECK or a script needs no curl in the image.

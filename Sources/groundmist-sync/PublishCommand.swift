@@ -2,6 +2,7 @@ import ATProto
 import ArgumentParser
 import Foundation
 import GroundmistSync
+import NIOCore
 
 /// `groundmist-sync publish HOST`: tells the Groundmist apps where this server is.
 struct PublishCommand: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AutomergeCore
 import AutomergeRepo
 import Foundation
 import GroundmistSync

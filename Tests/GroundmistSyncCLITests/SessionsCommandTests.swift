@@ -1,6 +1,7 @@
 import ATProto
 import Foundation
 import GroundmistSync
+import JWTKit
 import TestSupport
 import Testing
 

@@ -1,6 +1,8 @@
 import ATProto
 import AutomergeRepo
+import Crypto
 import Foundation
+import HTTPTypes
 import Logging
 import TestSupport
 import Testing

@@ -1,4 +1,4 @@
-import Logging
+package import Logging
 import Synchronization
 
 /// Collects log records in memory so a test can check what was logged, how often, and search the

@@ -1,4 +1,4 @@
-import AutomergeRepo
+package import AutomergeRepo
 import Synchronization
 
 /// Connects a client endpoint to a server endpoint in memory. Delivery is inline: when `send`

@@ -1,5 +1,5 @@
-import Foundation
-import Testing
+package import Foundation
+package import Testing
 
 /// The golden data made with the reference implementations, at `../shared/fixtures` beside the
 /// package. It is not part of the repository: tests that need it are skipped, with a message, on a

@@ -1,5 +1,5 @@
-import ATProto
-import Crypto
+package import ATProto
+package import Crypto
 import Foundation
 
 /// The owner account of the tests: a fresh P-256 key and a random did:plc, with the DID document

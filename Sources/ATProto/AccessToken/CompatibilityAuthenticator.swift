@@ -7,21 +7,21 @@
 /// Errors carry the docs/auth.md §4.5 challenge, but note docs/auth.md §11.1: the atproto browser
 /// client answers a DPoP `invalid_token` challenge by refreshing and then deleting the user's login,
 /// so the server should think twice before sending that challenge for PDS tokens.
-public struct CompatibilityAuthenticator: Sendable {
-    public let ownerDID: DID
+package struct CompatibilityAuthenticator: Sendable {
+    package let ownerDID: DID
     /// Accept opaque `tok-…` access tokens (self-hosted PDSes of early 2025). They carry no `sub` or
     /// `cnf.jkt`, so only the proof is checked; off by default.
-    public let acceptOpaqueTokens: Bool
+    package let acceptOpaqueTokens: Bool
     private let dpop: DPoPVerifier
     private let clock: any AuthClock
 
-    public struct Result: Sendable, Equatable {
+    package struct Result: Sendable, Equatable {
         /// The token's claims, or nil for an accepted opaque token.
-        public let token: UnverifiedAccessToken?
-        public let proof: DPoPVerifier.VerifiedProof
+        package let token: UnverifiedAccessToken?
+        package let proof: DPoPVerifier.VerifiedProof
     }
 
-    public init(ownerDID: DID, dpop: DPoPVerifier, clock: any AuthClock = SystemClock(), acceptOpaqueTokens: Bool = false) {
+    package init(ownerDID: DID, dpop: DPoPVerifier, clock: any AuthClock = SystemClock(), acceptOpaqueTokens: Bool = false) {
         self.ownerDID = ownerDID
         self.dpop = dpop
         self.clock = clock
@@ -31,7 +31,7 @@ public struct CompatibilityAuthenticator: Sendable {
     /// - Parameters:
     ///   - authorization: all `Authorization` header values.
     ///   - proofHeaders: all `DPoP` header values.
-    public func authenticate(
+    package func authenticate(
         authorization: [String],
         proofHeaders: [String],
         method: String,

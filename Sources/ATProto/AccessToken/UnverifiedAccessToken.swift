@@ -4,24 +4,24 @@
 /// third party cannot check it (a self-hosted PDS signs with its own HMAC secret; docs/auth.md §5). Anyone
 /// can write a token with any `sub`. Use it only to bind a DPoP key to a claimed account on the
 /// compatibility path, where the resulting session still needs the owner's approval.
-public struct UnverifiedAccessToken: Sendable, Equatable {
+package struct UnverifiedAccessToken: Sendable, Equatable {
     /// The claimed account DID.
-    public let sub: String
-    public let exp: Double
+    package let sub: String
+    package let exp: Double
     /// Thumbprint of the DPoP key the token is claimed to be bound to.
-    public let cnfJKT: String?
+    package let cnfJKT: String?
     /// The client metadata URL the token claims.
-    public let clientID: String?
+    package let clientID: String?
     /// The claimed authorization server.
-    public let iss: String?
-    public let aud: String?
+    package let iss: String?
+    package let aud: String?
 
-    public enum DecodingError: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum DecodingError: Error, Equatable, Sendable, CustomStringConvertible {
         case notJWT
         case payloadNotObject
         case missingClaim(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .notJWT: "access token is not a JWT"
             case .payloadNotObject: "access token payload is not a JSON object"
@@ -31,7 +31,7 @@ public struct UnverifiedAccessToken: Sendable, Equatable {
     }
 
     /// Decodes the claims **without any signature check**.
-    public init(decoding token: String) throws(DecodingError) {
+    package init(decoding token: String) throws(DecodingError) {
         let jws: CompactJWS
         do {
             jws = try CompactJWS(token)
@@ -55,7 +55,7 @@ public struct UnverifiedAccessToken: Sendable, Equatable {
     }
 
     /// True when the token claims binding to the DPoP key with this thumbprint. Says nothing about the issuer.
-    public func isBound(toThumbprint thumbprint: String) -> Bool {
+    package func isBound(toThumbprint thumbprint: String) -> Bool {
         cnfJKT == thumbprint
     }
 }

@@ -2,14 +2,14 @@ import ByteEncodings
 import Crypto
 
 /// Why a multikey, `did:key` or legacy key string could not be decoded.
-public enum KeyDecodingError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum KeyDecodingError: Error, Equatable, Sendable, CustomStringConvertible {
     case notDIDKey
     case multibase(Multibase.DecodingError)
     case missingMulticodec
     case unsupportedKeyType(UInt64)
     case invalidKey(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .notDIDKey: "not a did:key identifier"
         case .multibase(let error): error.description
@@ -22,7 +22,7 @@ public enum KeyDecodingError: Error, Equatable, Sendable, CustomStringConvertibl
 
 extension PublicKey {
     /// Decodes a Multikey `publicKeyMultibase` (`z` + base58btc(multicodec varint ‖ compressed point)).
-    public init(multikey: String) throws(KeyDecodingError) {
+    package init(multikey: String) throws(KeyDecodingError) {
         let bytes: [UInt8]
         do {
             bytes = try Multibase.decode(multikey)
@@ -35,14 +35,14 @@ extension PublicKey {
     }
 
     /// Decodes `did:key:z…`.
-    public init(didKey: String) throws(KeyDecodingError) {
+    package init(didKey: String) throws(KeyDecodingError) {
         let prefix = "did:key:"
         guard didKey.hasPrefix(prefix) else { throw .notDIDKey }
         try self.init(multikey: String(didKey.dropFirst(prefix.count)))
     }
 
     /// Decodes a compressed point for a multicodec key type.
-    public init(multicodec: UInt64, keyBytes: [UInt8]) throws(KeyDecodingError) {
+    package init(multicodec: UInt64, keyBytes: [UInt8]) throws(KeyDecodingError) {
         guard keyBytes.count == 33 else { throw .invalidKey("expected a 33-byte compressed point, got \(keyBytes.count) bytes") }
         switch multicodec {
         case 0xE7:
@@ -56,7 +56,7 @@ extension PublicKey {
 
     /// Legacy `EcdsaSecp256k1VerificationKey2019` / `EcdsaSecp256r1VerificationKey2019` values:
     /// base58btc of the raw point with no multicodec prefix (uncompressed per the DID spec; compressed tolerated).
-    public init(legacyMultibase: String, curveType: String) throws(KeyDecodingError) {
+    package init(legacyMultibase: String, curveType: String) throws(KeyDecodingError) {
         let bytes: [UInt8]
         do {
             bytes = try Multibase.decode(legacyMultibase)
@@ -74,10 +74,10 @@ extension PublicKey {
     }
 
     /// `did:key:z…` for this key.
-    public var didKey: String { "did:key:" + multikey }
+    package var didKey: String { "did:key:" + multikey }
 
     /// Multikey encoding, as in DID documents.
-    public var multikey: String {
+    package var multikey: String {
         Multibase.encodeBase58btc(LEB128.encodeUnsigned(multicodec) + compressedRepresentation)
     }
 

@@ -1,13 +1,13 @@
-import Crypto
-import Foundation
+package import Crypto
+package import Foundation
 
 /// An atproto signing key: secp256k1 (`ES256K`) or P-256 (`ES256`).
-public enum PublicKey: Sendable {
+package enum PublicKey: Sendable {
     case secp256k1(Secp256k1PublicKey)
     case p256(P256.Signing.PublicKey)
 
     /// The JWS `alg` that this key type verifies.
-    public var jwtAlgorithm: String {
+    package var jwtAlgorithm: String {
         switch self {
         case .secp256k1: "ES256K"
         case .p256: "ES256"
@@ -15,7 +15,7 @@ public enum PublicKey: Sendable {
     }
 
     /// The multicodec code of the key type (0xe7 secp256k1-pub, 0x1200 p256-pub).
-    public var multicodec: UInt64 {
+    package var multicodec: UInt64 {
         switch self {
         case .secp256k1: 0xE7
         case .p256: 0x1200
@@ -23,7 +23,7 @@ public enum PublicKey: Sendable {
     }
 
     /// The 33-byte compressed SEC1 point.
-    public var compressedRepresentation: [UInt8] {
+    package var compressedRepresentation: [UInt8] {
         switch self {
         case .secp256k1(let key): key.compressedRepresentation
         case .p256(let key): Array(key.compressedRepresentation)
@@ -31,7 +31,7 @@ public enum PublicKey: Sendable {
     }
 
     /// ECDSA-SHA256 over `message`, signature as 64-byte `r‖s`; DER and other lengths never verify.
-    public func isValidSignature(_ signature: some Collection<UInt8>, for message: some DataProtocol, requireLowS: Bool) -> Bool {
+    package func isValidSignature(_ signature: some Collection<UInt8>, for message: some DataProtocol, requireLowS: Bool) -> Bool {
         switch self {
         case .secp256k1(let key): key.isValidSignature(signature, for: message, requireLowS: requireLowS)
         case .p256(let key): P256Verification.isValidSignature(signature, for: message, key: key, requireLowS: requireLowS)
@@ -40,7 +40,7 @@ public enum PublicKey: Sendable {
 }
 
 extension PublicKey: Equatable {
-    public static func == (lhs: PublicKey, rhs: PublicKey) -> Bool {
+    package static func == (lhs: PublicKey, rhs: PublicKey) -> Bool {
         lhs.multicodec == rhs.multicodec && lhs.compressedRepresentation == rhs.compressedRepresentation
     }
 }

@@ -1,11 +1,11 @@
 import Crypto
-import Foundation
+package import Foundation
 
 extension Secp256k1PublicKey {
     /// Verifies an ECDSA-SHA256 signature given as 64-byte `r‖s` over `message`.
     ///
     /// - Parameter requireLowS: atproto requires s ≤ n/2; pass false for the tolerant mode.
-    public func isValidSignature(_ signature: some Collection<UInt8>, for message: some DataProtocol, requireLowS: Bool) -> Bool {
+    package func isValidSignature(_ signature: some Collection<UInt8>, for message: some DataProtocol, requireLowS: Bool) -> Bool {
         let digest = Array(SHA256.hash(data: message))
         return isValidSignature(signature, digest: digest, requireLowS: requireLowS)
     }

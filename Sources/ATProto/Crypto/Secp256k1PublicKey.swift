@@ -1,11 +1,11 @@
 import Crypto
 
 /// A validated secp256k1 public key (a point on the curve, not infinity).
-public struct Secp256k1PublicKey: Sendable, Equatable {
+package struct Secp256k1PublicKey: Sendable, Equatable {
     let x: UInt256
     let y: UInt256
 
-    public enum ParseError: Error, Equatable, Sendable {
+    package enum ParseError: Error, Equatable, Sendable {
         case invalidLength(Int)
         case invalidPrefix(UInt8)
         case coordinateOutOfRange
@@ -13,7 +13,7 @@ public struct Secp256k1PublicKey: Sendable, Equatable {
     }
 
     /// Parses a 33-byte compressed (`02`/`03` ‖ X) or 65-byte uncompressed (`04` ‖ X ‖ Y) SEC1 point.
-    public init(sec1 bytes: [UInt8]) throws(ParseError) {
+    package init(sec1 bytes: [UInt8]) throws(ParseError) {
         let f = Secp256k1.field
         switch bytes.count {
         case 33:
@@ -50,11 +50,11 @@ public struct Secp256k1PublicKey: Sendable, Equatable {
         self.y = y
     }
 
-    public var compressedRepresentation: [UInt8] {
+    package var compressedRepresentation: [UInt8] {
         [y.isOdd ? 3 : 2] + x.bigEndianBytes
     }
 
-    public var uncompressedRepresentation: [UInt8] {
+    package var uncompressedRepresentation: [UInt8] {
         [4] + x.bigEndianBytes + y.bigEndianBytes
     }
 }

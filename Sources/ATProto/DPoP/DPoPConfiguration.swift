@@ -1,18 +1,18 @@
 /// Policy for DPoP proofs (docs/auth.md §4, constants in §10).
-public struct DPoPConfiguration: Sendable {
+package struct DPoPConfiguration: Sendable {
     /// The server's configured public origin, e.g. `https://sync.example.com`; `htu` is built from it,
     /// never from `Host` or `X-Forwarded-*` headers.
-    public var publicURL: String
+    package var publicURL: String
     /// Oldest accepted `iat`, in seconds before now.
-    public var maximumAge: Double = 300
+    package var maximumAge: Double = 300
     /// Latest accepted `iat`, in seconds after now.
-    public var maximumFutureSkew: Double = 60
+    package var maximumFutureSkew: Double = 60
     /// Refuse an `htu` carrying a query or fragment instead of ignoring them.
-    public var rejectQueryOrFragment = false
+    package var rejectQueryOrFragment = false
     /// How long a (thumbprint, jti) pair stays in the replay cache; must exceed the acceptance window.
-    public var replayLifetime: Double = 360
+    package var replayLifetime: Double = 360
 
-    public init(publicURL: String) {
+    package init(publicURL: String) {
         self.publicURL = publicURL
     }
 }

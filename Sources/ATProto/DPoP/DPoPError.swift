@@ -1,6 +1,6 @@
 /// A refused DPoP request, carrying the RFC 9449 / RFC 6750 error code and its challenge (docs/auth.md §4.5).
-public struct DPoPError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable {
+package struct DPoPError: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum Code: String, Sendable {
         /// No credentials at all.
         case missingCredentials = "missing_credentials"
         case invalidRequest = "invalid_request"
@@ -9,22 +9,22 @@ public struct DPoPError: Error, Equatable, Sendable, CustomStringConvertible {
         case invalidToken = "invalid_token"
     }
 
-    public let code: Code
+    package let code: Code
     /// Short reason, for logs and `error_description`; never contains the proof or token.
-    public let message: String
+    package let message: String
     /// Whether the failing request used the Bearer scheme (changes the `invalid_token` challenge).
-    public let bearerScheme: Bool
+    package let bearerScheme: Bool
 
-    public init(_ code: Code, _ message: String, bearerScheme: Bool = false) {
+    package init(_ code: Code, _ message: String, bearerScheme: Bool = false) {
         self.code = code
         self.message = message
         self.bearerScheme = bearerScheme
     }
 
-    public var httpStatus: Int { code == .invalidRequest ? 400 : 401 }
+    package var httpStatus: Int { code == .invalidRequest ? 400 : 401 }
 
     /// The exact `WWW-Authenticate` value for this error, or nil for a 400.
-    public var wwwAuthenticate: String? {
+    package var wwwAuthenticate: String? {
         switch code {
         case .missingCredentials:
             "Bearer, DPoP algs=\"ES256\""
@@ -50,5 +50,5 @@ public struct DPoPError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { "\(code.rawValue): \(message)" }
+    package var description: String { "\(code.rawValue): \(message)" }
 }

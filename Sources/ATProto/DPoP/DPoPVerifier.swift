@@ -3,28 +3,28 @@ import Crypto
 /// Verifies DPoP proofs (RFC 9449 §4.3) for ES256 keys, in the reference verifier's order.
 ///
 /// A valid proof shows only that the caller holds *some* key; binding it to a token is the caller's job.
-public struct DPoPVerifier: Sendable {
-    public let configuration: DPoPConfiguration
+package struct DPoPVerifier: Sendable {
+    package let configuration: DPoPConfiguration
     /// When set, proofs must carry one of its accepted nonces (atproto makes nonces mandatory).
-    public let nonces: DPoPNonces?
+    package let nonces: DPoPNonces?
     private let clock: any AuthClock
     private let replayCache: ReplayCache<ReplayKey>
 
-    public struct ReplayKey: Hashable, Sendable {
-        public let thumbprint: String
-        public let jti: String
+    package struct ReplayKey: Hashable, Sendable {
+        package let thumbprint: String
+        package let jti: String
     }
 
-    public struct VerifiedProof: Sendable, Equatable {
+    package struct VerifiedProof: Sendable, Equatable {
         /// RFC 7638 thumbprint of the proof key, to compare with a token's `cnf.jkt`.
-        public let thumbprint: String
-        public let jti: String
-        public let issuedAt: Double
+        package let thumbprint: String
+        package let jti: String
+        package let issuedAt: Double
         /// `iss` if the (older) client sent one: only the client's own claim, never verified.
-        public let claimedIssuer: String?
+        package let claimedIssuer: String?
     }
 
-    public init(
+    package init(
         configuration: DPoPConfiguration,
         nonces: DPoPNonces?,
         clock: any AuthClock = SystemClock(),
@@ -41,7 +41,7 @@ public struct DPoPVerifier: Sendable {
     ///   - method: the request method, compared case-sensitively with `htm`.
     ///   - path: the request target as received (path and optional query), appended to the public URL.
     ///   - accessToken: the token after `DPoP `, if any; `ath` must then match it.
-    public func verify(proofHeaders: [String], method: String, path: String, accessToken: String?) async throws(DPoPError) -> VerifiedProof {
+    package func verify(proofHeaders: [String], method: String, path: String, accessToken: String?) async throws(DPoPError) -> VerifiedProof {
         let proof = try check(proofHeaders: proofHeaders, method: method, path: path, accessToken: accessToken)
         try await recordUse(of: proof)
         return proof
@@ -49,7 +49,7 @@ public struct DPoPVerifier: Sendable {
 
     /// Spends the proof's `jti`: call once every other check of the request has passed, so a request
     /// refused for another reason (e.g. its access token) does not burn the proof.
-    public func recordUse(of proof: VerifiedProof) async throws(DPoPError) {
+    package func recordUse(of proof: VerifiedProof) async throws(DPoPError) {
         let fresh = await replayCache.insert(
             ReplayKey(thumbprint: proof.thumbprint, jti: proof.jti),
             expiresAt: clock.now() + configuration.replayLifetime
@@ -58,7 +58,7 @@ public struct DPoPVerifier: Sendable {
     }
 
     /// Every check of `verify` except the replay cache, which `recordUse(of:)` updates.
-    public func check(proofHeaders: [String], method: String, path: String, accessToken: String?) throws(DPoPError) -> VerifiedProof {
+    package func check(proofHeaders: [String], method: String, path: String, accessToken: String?) throws(DPoPError) -> VerifiedProof {
         guard let proof = proofHeaders.first, !proof.isEmpty else { throw invalid("DPoP proof required") }
         guard proofHeaders.count == 1 else { throw invalid("exactly one DPoP header is allowed") }
         let jws: CompactJWS

@@ -1,20 +1,20 @@
-import Crypto
+package import Crypto
 
 /// A public P-256 JWK from a DPoP proof header, with its RFC 7638 thumbprint.
-public struct ECPublicJWK: Sendable, Equatable {
-    public let crv: String
-    public let x: String
-    public let y: String
-    public let key: P256.Signing.PublicKey
+package struct ECPublicJWK: Sendable, Equatable {
+    package let crv: String
+    package let x: String
+    package let y: String
+    package let key: P256.Signing.PublicKey
 
-    public enum ParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum ParseError: Error, Equatable, Sendable, CustomStringConvertible {
         case notObject
         case containsPrivateKey
         case unsupportedKeyType
         case invalidCoordinates
         case notOnCurve
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .notObject: "jwk is not a JSON object"
             case .containsPrivateKey: "jwk contains private key material"
@@ -26,7 +26,7 @@ public struct ECPublicJWK: Sendable, Equatable {
     }
 
     /// Parses a P-256 public JWK, refusing private members (`d`, and the symmetric/RSA ones).
-    public init(json value: JSONValue?) throws(ParseError) {
+    package init(json value: JSONValue?) throws(ParseError) {
         guard let object = value?.objectValue else { throw .notObject }
         for privateMember in ["d", "k", "p", "q", "dp", "dq", "qi", "oth"] where object[privateMember] != nil {
             throw .containsPrivateKey
@@ -46,25 +46,25 @@ public struct ECPublicJWK: Sendable, Equatable {
         self.y = y
     }
 
-    public static func == (lhs: ECPublicJWK, rhs: ECPublicJWK) -> Bool {
+    package static func == (lhs: ECPublicJWK, rhs: ECPublicJWK) -> Bool {
         lhs.crv == rhs.crv && lhs.x == rhs.x && lhs.y == rhs.y
     }
 
     /// RFC 7638 thumbprint: SHA-256 over the required members in lexicographic order, no whitespace.
-    public var thumbprint: String {
+    package var thumbprint: String {
         JWKThumbprint.ec(crv: crv, x: x, y: y)
     }
 }
 
 /// RFC 7638 JWK thumbprints.
-public enum JWKThumbprint {
+package enum JWKThumbprint {
     /// For EC keys: `{"crv":…,"kty":"EC","x":…,"y":…}`. The inputs are base64url/curve names, so no JSON escaping is needed.
-    public static func ec(crv: String, x: String, y: String) -> String {
+    package static func ec(crv: String, x: String, y: String) -> String {
         hash("{\"crv\":\"\(crv)\",\"kty\":\"EC\",\"x\":\"\(x)\",\"y\":\"\(y)\"}")
     }
 
     /// For RSA keys: `{"e":…,"kty":"RSA","n":…}`.
-    public static func rsa(e: String, n: String) -> String {
+    package static func rsa(e: String, n: String) -> String {
         hash("{\"e\":\"\(e)\",\"kty\":\"RSA\",\"n\":\"\(n)\"}")
     }
 

@@ -1,16 +1,16 @@
 import Foundation
 
 /// Normalises `htu` values and request URLs (RFC 3986 §6.2.2 and §6.2.3) so they compare exactly.
-public enum HTU {
-    public struct Normalized: Sendable, Equatable {
+package enum HTU {
+    package struct Normalized: Sendable, Equatable {
         /// `scheme://host[:port]/path` without query or fragment.
-        public let url: String
+        package let url: String
         /// Whether the input carried a query or fragment (dropped from `url`).
-        public let hadQueryOrFragment: Bool
+        package let hadQueryOrFragment: Bool
     }
 
     /// Returns nil for anything that is not an absolute http(s) URL without userinfo.
-    public static func normalize(_ input: String) -> Normalized? {
+    package static func normalize(_ input: String) -> Normalized? {
         guard input.utf8.count <= 4096, input.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else { return nil }
         guard let schemeEnd = input.range(of: "://") else { return nil }
         let scheme = input[..<schemeEnd.lowerBound].lowercased()

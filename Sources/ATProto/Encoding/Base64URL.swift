@@ -2,7 +2,7 @@
 ///
 /// Anything else (padding, `+`/`/`, whitespace, non-zero trailing bits) is refused so that one
 /// token has exactly one encoding.
-public enum Base64URL {
+package enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     private static let decodeTable: [UInt8] = {
@@ -14,7 +14,7 @@ public enum Base64URL {
     }()
 
     /// Encodes bytes as base64url without padding.
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    package static func encode(_ bytes: some Sequence<UInt8>) -> String {
         let input = Array(bytes)
         var output = [UInt8]()
         output.reserveCapacity((input.count * 4 + 2) / 3)
@@ -42,7 +42,7 @@ public enum Base64URL {
     }
 
     /// Decodes strict, unpadded base64url; returns nil for any non-canonical input.
-    public static func decode(_ string: some StringProtocol) -> [UInt8]? {
+    package static func decode(_ string: some StringProtocol) -> [UInt8]? {
         let input = Array(string.utf8)
         if input.count % 4 == 1 { return nil }
         var output = [UInt8]()

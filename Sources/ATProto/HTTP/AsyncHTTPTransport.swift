@@ -1,14 +1,14 @@
 import AsyncHTTPClient
-import NIOCore
+package import NIOCore
 import NIOHTTP1
 
 /// `HTTPTransport` over async-http-client: per-request timeout, redirects refused, body size capped.
-public final class AsyncHTTPTransport: HTTPTransport {
+package final class AsyncHTTPTransport: HTTPTransport {
     private let client: HTTPClient
-    public let timeout: TimeAmount
+    package let timeout: TimeAmount
 
     /// - Parameter timeout: covers connecting, sending and reading the whole body (3 s like the reference resolver).
-    public init(timeout: TimeAmount = .seconds(3)) {
+    package init(timeout: TimeAmount = .seconds(3)) {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout = HTTPClient.Configuration.Timeout(connect: timeout, read: timeout)
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
@@ -16,11 +16,11 @@ public final class AsyncHTTPTransport: HTTPTransport {
     }
 
     /// Must be called before the transport is released.
-    public func shutdown() async throws {
+    package func shutdown() async throws {
         try await client.shutdown()
     }
 
-    public func send(_ request: HTTPRequestData, maximumResponseSize: Int) async throws(HTTPTransportError) -> HTTPResponseData {
+    package func send(_ request: HTTPRequestData, maximumResponseSize: Int) async throws(HTTPTransportError) -> HTTPResponseData {
         guard request.url.hasPrefix("https://") || request.url.hasPrefix("http://") else { throw .invalidURL(request.url) }
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method)

@@ -1,4 +1,4 @@
-import Logging
+package import Logging
 
 /// Caches DID documents: fresh for 1 h, then refreshed on use (falling back to the stale copy if the
 /// refresh fails) until 24 h, after which resolution must succeed again. Forced refreshes (after a
@@ -11,7 +11,7 @@ import Logging
 /// At most `maximumEntries` DIDs are remembered (documents and failures each); the oldest go first.
 ///
 /// Concurrent misses for the same DID may each reach the upstream once; with one owner DID that is harmless.
-public actor CachingDIDResolver: DIDResolver {
+package actor CachingDIDResolver: DIDResolver {
     private struct Entry {
         let document: DIDDocument
         let fetchedAt: Double
@@ -24,17 +24,17 @@ public actor CachingDIDResolver: DIDResolver {
 
     private let upstream: any DIDResolver
     private let clock: any AuthClock
-    public let staleAfter: Double
-    public let expireAfter: Double
-    public let minimumForcedRefreshInterval: Double
+    package let staleAfter: Double
+    package let expireAfter: Double
+    package let minimumForcedRefreshInterval: Double
     private var entries: [DID: Entry] = [:]
     private var lastForcedRefresh: [DID: Double] = [:]
     private var failures: [DID: Failure] = [:]
-    public nonisolated let failureLifetime: Double
-    public nonisolated let maximumEntries: Int
+    package nonisolated let failureLifetime: Double
+    package nonisolated let maximumEntries: Int
     private let logger: Logger
 
-    public init(
+    package init(
         upstream: any DIDResolver,
         clock: any AuthClock = SystemClock(),
         staleAfter: Double = 3600,
@@ -54,7 +54,7 @@ public actor CachingDIDResolver: DIDResolver {
         self.minimumForcedRefreshInterval = minimumForcedRefreshInterval
     }
 
-    public func resolve(_ did: DID, forceRefresh: Bool) async throws(DIDResolutionError) -> DIDDocument {
+    package func resolve(_ did: DID, forceRefresh: Bool) async throws(DIDResolutionError) -> DIDDocument {
         let now = clock.now()
         let cached = entries[did].flatMap { now - $0.fetchedAt < expireAfter ? $0 : nil }
         if let failure = failures[did], now - failure.failedAt < failureLifetime {
@@ -76,13 +76,13 @@ public actor CachingDIDResolver: DIDResolver {
     }
 
     /// Drops everything cached for `did` (e.g. after the owner changes their PDS).
-    public func invalidate(_ did: DID) {
+    package func invalidate(_ did: DID) {
         entries[did] = nil
         failures[did] = nil
     }
 
     /// How many DIDs are remembered (documents, failures); for tests of the bound.
-    public var counts: (documents: Int, failures: Int) { (entries.count, failures.count) }
+    package var counts: (documents: Int, failures: Int) { (entries.count, failures.count) }
 
     private func fetch(_ did: DID, fallback: Entry?) async throws(DIDResolutionError) -> DIDDocument {
         do {

@@ -1,12 +1,12 @@
 extension DIDDocument {
     /// Why a DID document yields no usable atproto signing key.
-    public enum SigningKeyError: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum SigningKeyError: Error, Equatable, Sendable, CustomStringConvertible {
         case missing
         case wrongController(String)
         case unsupportedType(String)
         case invalidKey(KeyDecodingError)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .missing: "DID document has no #atproto verification method with a publicKeyMultibase"
             case .wrongController(let controller): "#atproto key is controlled by \(controller), not by the DID itself"
@@ -17,7 +17,7 @@ extension DIDDocument {
     }
 
     /// The first `#atproto` (relative or absolute id) verification method's key.
-    public func atprotoSigningKey() throws(SigningKeyError) -> PublicKey {
+    package func atprotoSigningKey() throws(SigningKeyError) -> PublicKey {
         guard let method = verificationMethods.first(where: { matches($0.id, fragment: "atproto") }),
             let multibase = method.publicKeyMultibase
         else { throw .missing }
@@ -43,7 +43,7 @@ extension DIDDocument {
     }
 
     /// The `#atproto_pds` endpoint, if it is a plain http(s) origin URL.
-    public var pdsEndpoint: String? {
+    package var pdsEndpoint: String? {
         guard
             let service = services.first(where: { matches($0.id, fragment: "atproto_pds") && $0.type == "AtprotoPersonalDataServer" }),
             let endpoint = service.serviceEndpoint,
@@ -53,7 +53,7 @@ extension DIDDocument {
     }
 
     /// The first `at://` handle claimed in `alsoKnownAs`; unverified until checked both ways.
-    public var claimedHandle: Handle? {
+    package var claimedHandle: Handle? {
         for entry in alsoKnownAs where entry.hasPrefix("at://") {
             return try? Handle(String(entry.dropFirst(5)))
         }

@@ -1,31 +1,31 @@
 /// The parts of a DID document atproto uses: signing key, PDS endpoint and claimed handle.
-public struct DIDDocument: Sendable, Equatable {
-    public let id: DID
-    public let alsoKnownAs: [String]
-    public let verificationMethods: [VerificationMethod]
-    public let services: [Service]
+package struct DIDDocument: Sendable, Equatable {
+    package let id: DID
+    package let alsoKnownAs: [String]
+    package let verificationMethods: [VerificationMethod]
+    package let services: [Service]
 
-    public struct VerificationMethod: Sendable, Equatable {
-        public let id: String
-        public let type: String
-        public let controller: String?
-        public let publicKeyMultibase: String?
+    package struct VerificationMethod: Sendable, Equatable {
+        package let id: String
+        package let type: String
+        package let controller: String?
+        package let publicKeyMultibase: String?
     }
 
-    public struct Service: Sendable, Equatable {
-        public let id: String
-        public let type: String
-        public let serviceEndpoint: String?
+    package struct Service: Sendable, Equatable {
+        package let id: String
+        package let type: String
+        package let serviceEndpoint: String?
     }
 
-    public enum ParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum ParseError: Error, Equatable, Sendable, CustomStringConvertible {
         case notJSONObject
         case missingID
         case idMismatch(expected: String, found: String)
         case invalidField(String)
         case tooLarge
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .notJSONObject: "DID document is not a JSON object"
             case .missingID: "DID document has no valid 'id'"
@@ -36,10 +36,10 @@ public struct DIDDocument: Sendable, Equatable {
         }
     }
 
-    public static let maximumSize = 100 * 1024
+    package static let maximumSize = 100 * 1024
 
     /// Parses a DID document and checks that its `id` is the DID that was resolved.
-    public init(json bytes: [UInt8], expectedDID: DID) throws(ParseError) {
+    package init(json bytes: [UInt8], expectedDID: DID) throws(ParseError) {
         guard bytes.count <= Self.maximumSize else { throw .tooLarge }
         guard let object = JSONValue.object(from: bytes) else { throw .notJSONObject }
         guard let idString = object["id"]?.stringValue, let id = try? DID(idString) else { throw .missingID }
@@ -61,7 +61,7 @@ public struct DIDDocument: Sendable, Equatable {
         }
     }
 
-    public init(id: DID, alsoKnownAs: [String], verificationMethods: [VerificationMethod], services: [Service]) {
+    package init(id: DID, alsoKnownAs: [String], verificationMethods: [VerificationMethod], services: [Service]) {
         self.id = id
         self.alsoKnownAs = alsoKnownAs
         self.verificationMethods = verificationMethods

@@ -1,11 +1,11 @@
 /// Resolves a DID to its document. The seam between verification and the network.
-public protocol DIDResolver: Sendable {
+package protocol DIDResolver: Sendable {
     /// - Parameter forceRefresh: bypass caches (after a signature failure, to pick up a rotated key).
     func resolve(_ did: DID, forceRefresh: Bool) async throws(DIDResolutionError) -> DIDDocument
 }
 
 /// Why a DID could not be resolved.
-public enum DIDResolutionError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum DIDResolutionError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedMethod(String)
     case invalidDID(String)
     case notFound(DID)
@@ -14,7 +14,7 @@ public enum DIDResolutionError: Error, Equatable, Sendable, CustomStringConverti
     case responseTooLarge
     case invalidDocument(DIDDocument.ParseError)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unsupportedMethod(let method): "DID method '\(method)' cannot be resolved"
         case .invalidDID(let reason): "DID cannot be resolved: \(reason)"

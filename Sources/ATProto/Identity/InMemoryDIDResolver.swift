@@ -1,27 +1,27 @@
 /// A resolver backed by a dictionary, for tests and for pinned (air-gapped) configurations.
 ///
 /// `documentsAfterRefresh` lets tests model a key rotation: a forced refresh returns the new document.
-public actor InMemoryDIDResolver: DIDResolver {
+package actor InMemoryDIDResolver: DIDResolver {
     private var documents: [DID: DIDDocument]
     private var documentsAfterRefresh: [DID: DIDDocument] = [:]
     /// How many resolutions were requested (tests assert that some paths never resolve).
-    public private(set) var resolutionCount = 0
-    public private(set) var forcedRefreshCount = 0
+    package private(set) var resolutionCount = 0
+    package private(set) var forcedRefreshCount = 0
 
-    public init(documents: [DIDDocument] = []) {
+    package init(documents: [DIDDocument] = []) {
         self.documents = Dictionary(documents.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
     }
 
-    public func set(_ document: DIDDocument) {
+    package func set(_ document: DIDDocument) {
         documents[document.id] = document
     }
 
     /// The document a forced refresh returns (and keeps returning afterwards).
-    public func setAfterRefresh(_ document: DIDDocument) {
+    package func setAfterRefresh(_ document: DIDDocument) {
         documentsAfterRefresh[document.id] = document
     }
 
-    public func resolve(_ did: DID, forceRefresh: Bool) async throws(DIDResolutionError) -> DIDDocument {
+    package func resolve(_ did: DID, forceRefresh: Bool) async throws(DIDResolutionError) -> DIDDocument {
         resolutionCount += 1
         if forceRefresh {
             forcedRefreshCount += 1

@@ -1,15 +1,15 @@
 /// Resolves `did:plc` through a PLC directory and `did:web` through `/.well-known/did.json`.
 ///
 /// No caching here; wrap it in `CachingDIDResolver`.
-public struct NetworkDIDResolver: DIDResolver {
+package struct NetworkDIDResolver: DIDResolver {
     private let transport: any HTTPTransport
     /// PLC directory base URL, without a trailing slash.
-    public let plcURL: String
+    package let plcURL: String
     /// Resolve `did:web:localhost%3A<port>` over plain http (development only).
-    public let allowLocalhost: Bool
-    public let maximumDocumentSize: Int
+    package let allowLocalhost: Bool
+    package let maximumDocumentSize: Int
 
-    public init(
+    package init(
         transport: any HTTPTransport,
         plcURL: String = "https://plc.directory",
         allowLocalhost: Bool = false,
@@ -22,7 +22,7 @@ public struct NetworkDIDResolver: DIDResolver {
     }
 
     /// The URL a DID's document is fetched from.
-    public func documentURL(for did: DID) throws(DIDResolutionError) -> String {
+    package func documentURL(for did: DID) throws(DIDResolutionError) -> String {
         do {
             try did.validateATProtoMethod()
         } catch {
@@ -45,7 +45,7 @@ public struct NetworkDIDResolver: DIDResolver {
         return "https://\(host.host)/.well-known/did.json"
     }
 
-    public func resolve(_ did: DID, forceRefresh: Bool) async throws(DIDResolutionError) -> DIDDocument {
+    package func resolve(_ did: DID, forceRefresh: Bool) async throws(DIDResolutionError) -> DIDDocument {
         let url = try documentURL(for: did)
         let response: HTTPResponseData
         do {

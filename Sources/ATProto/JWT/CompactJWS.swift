@@ -5,22 +5,22 @@
 ///
 /// A parsed token is still a credential: printing or dumping it shows only its header's `alg`
 /// and the part sizes, never the payload or signature.
-public struct CompactJWS: Sendable, CustomStringConvertible, CustomReflectable {
-    public let header: [String: JSONValue]
+package struct CompactJWS: Sendable, CustomStringConvertible, CustomReflectable {
+    package let header: [String: JSONValue]
     /// The decoded payload bytes (JSON for JWTs; parsed by the caller).
-    public let payload: [UInt8]
-    public let signature: [UInt8]
+    package let payload: [UInt8]
+    package let signature: [UInt8]
     /// ASCII bytes of `base64url(header) "." base64url(payload)`: what the signature covers.
-    public let signingInput: [UInt8]
+    package let signingInput: [UInt8]
 
-    public enum ParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum ParseError: Error, Equatable, Sendable, CustomStringConvertible {
         case tooLong
         case wrongSegmentCount
         case emptySegment
         case invalidBase64URL
         case headerNotJSONObject
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .tooLong: "token is too long"
             case .wrongSegmentCount: "token must have exactly three dot-separated segments"
@@ -31,15 +31,15 @@ public struct CompactJWS: Sendable, CustomStringConvertible, CustomReflectable {
         }
     }
 
-    public var description: String {
+    package var description: String {
         "CompactJWS(alg: \(LogSafe(header["alg"]?.stringValue)), payload: \(payload.count) bytes, signature: \(signature.count) bytes)"
     }
-    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+    package var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 
     /// Default cap on token length (8 KiB).
-    public static let defaultMaximumLength = 8192
+    package static let defaultMaximumLength = 8192
 
-    public init(_ token: String, maximumLength: Int = CompactJWS.defaultMaximumLength) throws(ParseError) {
+    package init(_ token: String, maximumLength: Int = CompactJWS.defaultMaximumLength) throws(ParseError) {
         let bytes = Array(token.utf8)
         guard bytes.count <= maximumLength else { throw .tooLong }
         let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A parsed JSON value, so claim types can be checked exactly (a string `exp` is not a number).
-public enum JSONValue: Sendable, Equatable, Decodable {
+package enum JSONValue: Sendable, Equatable, Decodable {
     case null
     case bool(Bool)
     case number(Double)
@@ -9,7 +9,7 @@ public enum JSONValue: Sendable, Equatable, Decodable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -27,24 +27,24 @@ public enum JSONValue: Sendable, Equatable, Decodable {
     }
 
     /// Parses a JSON object; nil for invalid JSON or any other top-level type.
-    public static func object(from bytes: [UInt8]) -> [String: JSONValue]? {
+    package static func object(from bytes: [UInt8]) -> [String: JSONValue]? {
         guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else { return nil }
         return object
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let value) = self { value } else { nil }
     }
 
-    public var numberValue: Double? {
+    package var numberValue: Double? {
         if case .number(let value) = self { value } else { nil }
     }
 
-    public var objectValue: [String: JSONValue]? {
+    package var objectValue: [String: JSONValue]? {
         if case .object(let value) = self { value } else { nil }
     }
 
-    public var arrayValue: [JSONValue]? {
+    package var arrayValue: [JSONValue]? {
         if case .array(let value) = self { value } else { nil }
     }
 }

@@ -1,6 +1,6 @@
 /// A refused service-auth token, with the XRPC error name the response should carry.
-public struct ServiceAuthError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Name: String, Sendable, CaseIterable {
+package struct ServiceAuthError: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum Name: String, Sendable, CaseIterable {
         case authMissing = "AuthMissing"
         case invalidRequest = "InvalidRequest"
         case badJwt = "BadJwt"
@@ -15,20 +15,20 @@ public struct ServiceAuthError: Error, Equatable, Sendable, CustomStringConverti
         case identityUnavailable = "IdentityUnavailable"
     }
 
-    public let name: Name
+    package let name: Name
     /// A short, specific message; never contains the token.
-    public let message: String
+    package let message: String
 
-    public init(_ name: Name, _ message: String) {
+    package init(_ name: Name, _ message: String) {
         self.name = name
         self.message = message
     }
 
     /// XRPC error name for the JSON body `{"error", "message"}`.
-    public var error: String { name.rawValue }
+    package var error: String { name.rawValue }
 
     /// 401 for credential problems, 400 for a malformed header, 503 when identity resolution failed.
-    public var httpStatus: Int {
+    package var httpStatus: Int {
         switch name {
         case .invalidRequest: 400
         case .identityUnavailable: 503
@@ -37,7 +37,7 @@ public struct ServiceAuthError: Error, Equatable, Sendable, CustomStringConverti
     }
 
     /// RFC 6750 challenge to send with the 401.
-    public var wwwAuthenticate: String? {
+    package var wwwAuthenticate: String? {
         switch name {
         case .authMissing: "Bearer"
         case .invalidRequest, .identityUnavailable: nil
@@ -45,5 +45,5 @@ public struct ServiceAuthError: Error, Equatable, Sendable, CustomStringConverti
         }
     }
 
-    public var description: String { "\(name.rawValue): \(message)" }
+    package var description: String { "\(name.rawValue): \(message)" }
 }

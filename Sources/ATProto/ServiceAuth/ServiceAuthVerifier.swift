@@ -1,32 +1,32 @@
-import Logging
+package import Logging
 
 /// Verifies inter-service ("service auth") JWTs for the owner account, following docs/auth.md §3.1 in order.
 ///
 /// The owner check comes before any resolution, so tokens naming other DIDs never cause network
 /// traffic. The replay cache is filled only after the signature verified.
-public struct ServiceAuthVerifier: Sendable {
-    public let configuration: ServiceAuthConfiguration
+package struct ServiceAuthVerifier: Sendable {
+    package let configuration: ServiceAuthConfiguration
     private let resolver: any DIDResolver
     private let clock: any AuthClock
     private let replayCache: ReplayCache<ReplayKey>
     private let logger: Logger
 
-    public struct ReplayKey: Hashable, Sendable {
-        public let issuer: String
-        public let jti: String
+    package struct ReplayKey: Hashable, Sendable {
+        package let issuer: String
+        package let jti: String
     }
 
     /// What a verified token establishes. Nothing in it identifies the client app.
-    public struct Verified: Sendable, Equatable {
-        public let did: DID
-        public let lexiconMethod: String
-        public let audience: String
-        public let jti: String
-        public let issuedAt: Double
-        public let expiresAt: Double
+    package struct Verified: Sendable, Equatable {
+        package let did: DID
+        package let lexiconMethod: String
+        package let audience: String
+        package let jti: String
+        package let issuedAt: Double
+        package let expiresAt: Double
     }
 
-    public init(
+    package init(
         configuration: ServiceAuthConfiguration,
         resolver: any DIDResolver,
         clock: any AuthClock = SystemClock(),
@@ -43,7 +43,7 @@ public struct ServiceAuthVerifier: Sendable {
     /// Verifies an `Authorization` header value (`Bearer <jwt>`) for the endpoint `lexiconMethod`.
     ///
     /// - Parameter authorization: every `Authorization` header value on the request (must be exactly one).
-    public func verify(authorization: [String], lexiconMethod: String) async throws(ServiceAuthError) -> Verified {
+    package func verify(authorization: [String], lexiconMethod: String) async throws(ServiceAuthError) -> Verified {
         guard let header = authorization.first, !header.isEmpty else {
             throw ServiceAuthError(.authMissing, "Authorization header is required")
         }
@@ -59,7 +59,7 @@ public struct ServiceAuthVerifier: Sendable {
     }
 
     /// Verifies a compact service-auth JWT for the endpoint `lexiconMethod`.
-    public func verify(token: String, lexiconMethod: String) async throws(ServiceAuthError) -> Verified {
+    package func verify(token: String, lexiconMethod: String) async throws(ServiceAuthError) -> Verified {
         do {
             return try await verifyInOrder(token: token, lexiconMethod: lexiconMethod)
         } catch {

@@ -2,29 +2,29 @@ import Foundation
 import NIOConcurrencyHelpers
 
 /// The one source of "now" for every time check, so tests can pin time (fixtures use a fixed clock).
-public protocol AuthClock: Sendable {
+package protocol AuthClock: Sendable {
     /// Seconds since the Unix epoch.
     func now() -> Double
 }
 
 /// Wall-clock time.
-public struct SystemClock: AuthClock {
-    public init() {}
+package struct SystemClock: AuthClock {
+    package init() {}
 
-    public func now() -> Double { Date().timeIntervalSince1970 }
+    package func now() -> Double { Date().timeIntervalSince1970 }
 }
 
 /// A clock that only moves when told to; for tests and simulations.
-public final class ManualClock: AuthClock {
+package final class ManualClock: AuthClock {
     private let time: NIOLockedValueBox<Double>
 
-    public init(_ seconds: Double) {
+    package init(_ seconds: Double) {
         time = NIOLockedValueBox(seconds)
     }
 
-    public func now() -> Double { time.withLockedValue { $0 } }
+    package func now() -> Double { time.withLockedValue { $0 } }
 
-    public func set(_ seconds: Double) { time.withLockedValue { $0 = seconds } }
+    package func set(_ seconds: Double) { time.withLockedValue { $0 = seconds } }
 
-    public func advance(by seconds: Double) { time.withLockedValue { $0 += seconds } }
+    package func advance(by seconds: Double) { time.withLockedValue { $0 += seconds } }
 }

@@ -6,21 +6,21 @@
 /// value are kept; the rest is counted, not shown.
 ///
 /// Interpolate it (`"\(LogSafe(value))"`) or use `LogSafe.escape(_:)`.
-public struct LogSafe: Sendable, CustomStringConvertible {
+package struct LogSafe: Sendable, CustomStringConvertible {
     /// Characters of the original value kept before the rest is elided.
-    public static let maximumLength = 120
+    package static let maximumLength = 120
 
-    public let description: String
+    package let description: String
 
-    public init(_ value: String?, limit: Int = LogSafe.maximumLength) {
+    package init(_ value: String?, limit: Int = LogSafe.maximumLength) {
         description = value.map { Self.escape($0, limit: limit) } ?? "-"
     }
 
-    public init(_ value: Substring, limit: Int = LogSafe.maximumLength) {
+    package init(_ value: Substring, limit: Int = LogSafe.maximumLength) {
         self.init(String(value), limit: limit)
     }
 
-    public static func escape(_ text: String, limit: Int = maximumLength) -> String {
+    package static func escape(_ text: String, limit: Int = maximumLength) -> String {
         var result = ""
         var kept = 0
         var dropped = 0

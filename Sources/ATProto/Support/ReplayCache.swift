@@ -2,19 +2,19 @@
 ///
 /// Entries are only added after a signature has been verified, so forged input cannot fill it;
 /// a size cap still bounds memory if it ever is flooded.
-public actor ReplayCache<Key: Hashable & Sendable> {
+package actor ReplayCache<Key: Hashable & Sendable> {
     private var entries: [Key: Double] = [:]
     private let clock: any AuthClock
     private let maximumEntries: Int
     private var lastSweep: Double = 0
 
-    public init(clock: any AuthClock, maximumEntries: Int = 100_000) {
+    package init(clock: any AuthClock, maximumEntries: Int = 100_000) {
         self.clock = clock
         self.maximumEntries = maximumEntries
     }
 
     /// Records `key` until `expiresAt`; returns false if it is already present and unexpired.
-    public func insert(_ key: Key, expiresAt: Double) -> Bool {
+    package func insert(_ key: Key, expiresAt: Double) -> Bool {
         let now = clock.now()
         if let existing = entries[key], existing >= now {
             return false
@@ -24,12 +24,12 @@ public actor ReplayCache<Key: Hashable & Sendable> {
         return true
     }
 
-    public func contains(_ key: Key) -> Bool {
+    package func contains(_ key: Key) -> Bool {
         guard let expiry = entries[key] else { return false }
         return expiry >= clock.now()
     }
 
-    public var count: Int { entries.count }
+    package var count: Int { entries.count }
 
     private func sweepIfNeeded(now: Double) {
         guard entries.count >= maximumEntries || now - lastSweep > 60 else { return }

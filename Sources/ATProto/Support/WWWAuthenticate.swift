@@ -1,7 +1,7 @@
 /// Builds `WWW-Authenticate` challenges in the reference server's format (docs/auth.md §4.5).
-public enum WWWAuthenticate {
+package enum WWWAuthenticate {
     /// `Scheme k="v", k2="v2"`; parameters whose values contain `"` or `\` are dropped, as the reference does.
-    public static func challenge(scheme: String, parameters: [(String, String)]) -> String {
+    package static func challenge(scheme: String, parameters: [(String, String)]) -> String {
         let rendered = parameters.filter { !$0.1.contains("\"") && !$0.1.contains("\\") }.map { "\($0.0)=\"\($0.1)\"" }
         return rendered.isEmpty ? scheme : scheme + " " + rendered.joined(separator: ", ")
     }

@@ -6,7 +6,7 @@ extension DID {
     /// - `did:plc`: exactly 24 characters of base32 (`a–z`, `2–7`).
     /// - `did:web`: a hostname (handle rules), no path; a port (`%3A<port>`) only on `localhost`.
     /// Other methods are refused, since atproto resolves only these two.
-    public func validateATProtoMethod() throws(SyntaxError) {
+    package func validateATProtoMethod() throws(SyntaxError) {
         switch method {
         case "plc":
             let id = methodSpecificID.utf8
@@ -21,7 +21,7 @@ extension DID {
     }
 
     /// For `did:web`: the host and optional port (only `localhost` may carry one).
-    public func webHost() throws(SyntaxError) -> (host: String, port: Int?) {
+    package func webHost() throws(SyntaxError) -> (host: String, port: Int?) {
         guard method == "web" else { throw SyntaxError(.did, "not a did:web") }
         let id = String(methodSpecificID)
         guard !id.contains(":") else { throw SyntaxError(.did, "path-based did:web is not supported") }

@@ -2,12 +2,12 @@
 ///
 /// DIDs are case-sensitive and never normalised. `did:plc` and `did:web` get the extra atproto
 /// restrictions (`validateATProtoMethod()`).
-public struct DID: Hashable, Sendable, CustomStringConvertible, Codable {
-    public let string: String
+package struct DID: Hashable, Sendable, CustomStringConvertible, Codable {
+    package let string: String
 
-    public static let maximumLength = 2048
+    package static let maximumLength = 2048
 
-    public init(_ string: String) throws(SyntaxError) {
+    package init(_ string: String) throws(SyntaxError) {
         let bytes = Array(string.utf8)
         guard bytes.count <= Self.maximumLength else { throw SyntaxError(.did, "longer than 2048 characters") }
         guard bytes.starts(with: Array("did:".utf8)) else { throw SyntaxError(.did, "must start with 'did:'") }
@@ -32,24 +32,24 @@ public struct DID: Hashable, Sendable, CustomStringConvertible, Codable {
     }
 
     /// The method name, e.g. `plc` or `web`.
-    public var method: Substring {
+    package var method: Substring {
         let afterPrefix = string.dropFirst(4)
         return afterPrefix.prefix { $0 != ":" }
     }
 
     /// Everything after `did:<method>:`.
-    public var methodSpecificID: Substring {
+    package var methodSpecificID: Substring {
         string.dropFirst(4 + method.count + 1)
     }
 
-    public var description: String { string }
+    package var description: String { string }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let value = try decoder.singleValueContainer().decode(String.self)
         try self.init(value)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(string)
     }

@@ -1,11 +1,11 @@
 /// An atproto handle (a DNS hostname), normalised to lower case.
-public struct Handle: Hashable, Sendable, CustomStringConvertible {
+package struct Handle: Hashable, Sendable, CustomStringConvertible {
     /// The lower-cased handle.
-    public let string: String
+    package let string: String
 
-    public static let maximumLength = 253
+    package static let maximumLength = 253
 
-    public init(_ string: String) throws(SyntaxError) {
+    package init(_ string: String) throws(SyntaxError) {
         let bytes = string.utf8
         guard bytes.count <= Self.maximumLength else { throw SyntaxError(.handle, "longer than 253 characters") }
         let segments = string.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
@@ -21,5 +21,5 @@ public struct Handle: Hashable, Sendable, CustomStringConvertible {
         self.string = string.lowercased()
     }
 
-    public var description: String { string }
+    package var description: String { string }
 }

@@ -2,16 +2,16 @@
 ///
 /// The authority part is case-insensitive and normalised to lower case; the name is case-sensitive
 /// and kept as given.
-public struct NSID: Hashable, Sendable, CustomStringConvertible {
+package struct NSID: Hashable, Sendable, CustomStringConvertible {
     /// Authority lower-cased, name as given.
-    public let string: String
+    package let string: String
     /// Authority segments in NSID order, lower-cased (e.g. `["xyz", "groundmist", "sync"]`).
-    public let authoritySegments: [String]
-    public let name: String
+    package let authoritySegments: [String]
+    package let name: String
 
-    public static let maximumLength = 317
+    package static let maximumLength = 317
 
-    public init(_ string: String) throws(SyntaxError) {
+    package init(_ string: String) throws(SyntaxError) {
         guard string.utf8.count <= Self.maximumLength else { throw SyntaxError(.nsid, "longer than 317 characters") }
         guard string.utf8.allSatisfy({ $0 < 0x80 }) else { throw SyntaxError(.nsid, "must be ASCII") }
         let segments = string.split(separator: ".", omittingEmptySubsequences: false)
@@ -32,12 +32,12 @@ public struct NSID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The authority in DNS order, e.g. `sync.groundmist.xyz` (for `_lexicon` lookups).
-    public var authorityDomain: String { authoritySegments.reversed().joined(separator: ".") }
+    package var authorityDomain: String { authoritySegments.reversed().joined(separator: ".") }
 
-    public var description: String { string }
+    package var description: String { string }
 
     /// True when this NSID lies under `prefix`, compared segment by segment.
-    public func isUnder(_ prefix: NamespacePrefix) -> Bool {
+    package func isUnder(_ prefix: NamespacePrefix) -> Bool {
         authoritySegments.starts(with: prefix.segments)
     }
 }

@@ -1,10 +1,10 @@
 /// A "namespace prefix (NSID order)" such as `xyz.groundmist.library`: the lexicon group an app
 /// syncs under. Validated with the NSID domain-authority rules and stored lower-cased, so it maps to
 /// one directory per segment on any filesystem.
-public struct NamespacePrefix: Hashable, Sendable, CustomStringConvertible {
-    public let segments: [String]
+package struct NamespacePrefix: Hashable, Sendable, CustomStringConvertible {
+    package let segments: [String]
 
-    public init(_ string: String) throws(SyntaxError) {
+    package init(_ string: String) throws(SyntaxError) {
         guard string.utf8.allSatisfy({ $0 < 0x80 }) else { throw SyntaxError(.namespacePrefix, "must be ASCII") }
         let parts = string.split(separator: ".", omittingEmptySubsequences: false)
         do {
@@ -32,7 +32,7 @@ public struct NamespacePrefix: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The lower-cased prefix in NSID order.
-    public var string: String { segments.joined(separator: ".") }
+    package var string: String { segments.joined(separator: ".") }
 
-    public var description: String { string }
+    package var description: String { string }
 }

@@ -1,19 +1,19 @@
 /// Why an identifier (DID, handle, NSID, namespace prefix) was refused.
-public struct SyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Kind: String, Sendable {
+package struct SyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum Kind: String, Sendable {
         case did = "DID"
         case handle = "handle"
         case nsid = "NSID"
         case namespacePrefix = "namespace prefix"
     }
 
-    public let kind: Kind
-    public let reason: String
+    package let kind: Kind
+    package let reason: String
 
-    public init(_ kind: Kind, _ reason: String) {
+    package init(_ kind: Kind, _ reason: String) {
         self.kind = kind
         self.reason = reason
     }
 
-    public var description: String { "invalid \(kind.rawValue): \(reason)" }
+    package var description: String { "invalid \(kind.rawValue): \(reason)" }
 }

@@ -1,21 +1,21 @@
 /// The `com.atproto` calls the CLI needs.
 extension XRPCClient {
-    public struct Session: Decodable, Sendable, Equatable {
-        public let did: String
-        public let handle: String
-        public let accessJwt: String
-        public let refreshJwt: String
+    package struct Session: Decodable, Sendable, Equatable {
+        package let did: String
+        package let handle: String
+        package let accessJwt: String
+        package let refreshJwt: String
     }
 
-    public struct RecordRef: Decodable, Sendable, Equatable {
-        public let uri: String
-        public let cid: String
+    package struct RecordRef: Decodable, Sendable, Equatable {
+        package let uri: String
+        package let cid: String
     }
 
-    public struct Record: Decodable, Sendable, Equatable {
-        public let uri: String
-        public let cid: String?
-        public let value: JSONValue
+    package struct Record: Decodable, Sendable, Equatable {
+        package let uri: String
+        package let cid: String?
+        package let value: JSONValue
     }
 
     private struct CreateSessionInput: Encodable {
@@ -38,7 +38,7 @@ extension XRPCClient {
     }
 
     /// `com.atproto.server.createSession` (app-password login). The returned tokens are secrets.
-    public func createSession(identifier: String, password: String, authFactorToken: String? = nil) async throws(XRPCError) -> Session {
+    package func createSession(identifier: String, password: String, authFactorToken: String? = nil) async throws(XRPCError) -> Session {
         try await procedure(
             "com.atproto.server.createSession",
             input: CreateSessionInput(identifier: identifier, password: password, authFactorToken: authFactorToken),
@@ -47,7 +47,7 @@ extension XRPCClient {
     }
 
     /// `com.atproto.repo.putRecord`; `swapRecord` makes the write conditional on the current CID.
-    public func putRecord(
+    package func putRecord(
         repo: DID,
         collection: NSID,
         rkey: String,
@@ -71,7 +71,7 @@ extension XRPCClient {
     }
 
     /// `com.atproto.repo.getRecord`; a missing record is `.server(status: 400, error: "RecordNotFound", …)`.
-    public func getRecord(repo: DID, collection: NSID, rkey: String) async throws(XRPCError) -> Record {
+    package func getRecord(repo: DID, collection: NSID, rkey: String) async throws(XRPCError) -> Record {
         try await query(
             "com.atproto.repo.getRecord",
             parameters: [("repo", repo.string), ("collection", collection.string), ("rkey", rkey)],
@@ -80,7 +80,7 @@ extension XRPCClient {
     }
 
     /// `com.atproto.identity.resolveHandle`.
-    public func resolveHandle(_ handle: Handle) async throws(XRPCError) -> DID {
+    package func resolveHandle(_ handle: Handle) async throws(XRPCError) -> DID {
         let output = try await query("com.atproto.identity.resolveHandle", parameters: [("handle", handle.string)], as: ResolveHandleOutput.self)
         do {
             return try DID(output.did)

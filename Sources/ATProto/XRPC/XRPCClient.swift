@@ -1,14 +1,14 @@
 import Foundation
 
 /// Calls XRPC methods on a PDS (or any XRPC service): JSON in, JSON out, typed errors.
-public struct XRPCClient: Sendable {
-    public let serviceURL: String
+package struct XRPCClient: Sendable {
+    package let serviceURL: String
     private let transport: any HTTPTransport
     /// Value of the `Authorization` header, e.g. `Bearer <accessJwt>`; never logged.
     private let authorization: String?
-    public let maximumResponseSize: Int
+    package let maximumResponseSize: Int
 
-    public init(serviceURL: String, transport: any HTTPTransport, authorization: String? = nil, maximumResponseSize: Int = 1 << 20) {
+    package init(serviceURL: String, transport: any HTTPTransport, authorization: String? = nil, maximumResponseSize: Int = 1 << 20) {
         self.serviceURL = serviceURL.hasSuffix("/") ? String(serviceURL.dropLast()) : serviceURL
         self.transport = transport
         self.authorization = authorization
@@ -16,12 +16,12 @@ public struct XRPCClient: Sendable {
     }
 
     /// A copy that sends `Authorization: Bearer <accessJwt>`.
-    public func authorized(accessJwt: String) -> XRPCClient {
+    package func authorized(accessJwt: String) -> XRPCClient {
         XRPCClient(serviceURL: serviceURL, transport: transport, authorization: "Bearer " + accessJwt, maximumResponseSize: maximumResponseSize)
     }
 
     /// GET `/xrpc/<method>?<params>` and decode the JSON body.
-    public func query<Output: Decodable>(
+    package func query<Output: Decodable>(
         _ method: String,
         parameters: [(String, String)] = [],
         as output: Output.Type
@@ -35,7 +35,7 @@ public struct XRPCClient: Sendable {
     }
 
     /// POST `/xrpc/<method>` with a JSON body and decode the JSON response.
-    public func procedure<Input: Encodable, Output: Decodable>(
+    package func procedure<Input: Encodable, Output: Decodable>(
         _ method: String,
         input: Input,
         as output: Output.Type

@@ -1,12 +1,12 @@
 /// A failed XRPC call: either the server's `{"error", "message"}` body or a transport problem.
-public enum XRPCError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum XRPCError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The server answered with a non-2xx status; `error` is the XRPC error name (e.g. `AuthFactorTokenRequired`).
     case server(status: Int, error: String, message: String?)
     case transport(HTTPTransportError)
     case invalidResponse(String)
     case invalidRequest(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .server(let status, let error, let message): "XRPC \(status) \(error)" + (message.map { ": \($0)" } ?? "")
         case .transport(let error): error.description
@@ -16,7 +16,7 @@ public enum XRPCError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The XRPC error name, when the server sent one.
-    public var errorName: String? {
+    package var errorName: String? {
         if case .server(_, let error, _) = self { error } else { nil }
     }
 }

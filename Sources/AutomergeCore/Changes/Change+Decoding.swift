@@ -1,6 +1,6 @@
 extension Change {
     /// Decodes a change chunk completely.
-    public init(chunk: ChangeChunk) throws(AutomergeError) {
+    package init(chunk: ChangeChunk) throws(AutomergeError) {
         var reader = ByteReader(chunk.bytes, range: chunk.bodyStart..<chunk.bytes.count)
         let header = try ChangeHeader.read(&reader)
         let columns = try ColumnMetadata.locate(header.columns, in: &reader)
@@ -22,7 +22,7 @@ extension Change {
     }
 
     /// Decodes a change from chunk bytes (types 1 and 2).
-    public init(bytes: [UInt8]) throws(AutomergeError) {
+    package init(bytes: [UInt8]) throws(AutomergeError) {
         var reader = ChunkReader(bytes)
         guard case .change(let chunk)? = try reader.next(), reader.isAtEnd else {
             throw .invalidColumns("expected exactly one change chunk")

@@ -1,6 +1,6 @@
 extension Change {
     /// The canonical change chunk for this change.
-    public func encodeChunk() -> ChangeChunk {
+    package func encodeChunk() -> ChangeChunk {
         var encoder = ChangeEncoder()
         let hash = encoder.encode(self)
         let chunk = encoder.chunk

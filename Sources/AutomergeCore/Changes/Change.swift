@@ -2,31 +2,31 @@
 ///
 /// Decoding a change and encoding it again reproduces its bytes exactly (the canonical form of
 /// docs/binary-format.md §4.3), so a change built here hashes as the reference would hash it.
-public struct Change: Equatable, Sendable {
+package struct Change: Equatable, Sendable {
     /// Hashes of the changes this one depends on, sorted by bytes.
-    public var deps: [ChangeHash]
-    public var actor: ActorId
-    public var seq: UInt64
-    public var startOp: UInt64
+    package var deps: [ChangeHash]
+    package var actor: ActorId
+    package var seq: UInt64
+    package var startOp: UInt64
     /// The author's timestamp as written (JS Automerge writes seconds since the epoch, the
     /// Rust API milliseconds); 0 when unknown.
-    public var time: Int64
+    package var time: Int64
     /// nil for no message; the format cannot tell an empty message from none.
-    public var message: String?
+    package var message: String?
     /// Other actors the ops reference, sorted by bytes; op actor index i ≥ 1 is `otherActors[i-1]`.
-    public var otherActors: [ActorId]
-    public var ops: [Op]
+    package var otherActors: [ActorId]
+    package var ops: [Op]
     /// Bytes after the op columns; always empty from today's writers, kept verbatim.
-    public var extraBytes: [UInt8]
+    package var extraBytes: [UInt8]
     /// Op columns this implementation does not know, kept verbatim and written back in place.
-    public var unknownColumns: [UnknownColumn]
+    package var unknownColumns: [UnknownColumn]
 
-    public struct UnknownColumn: Equatable, Sendable {
-        public var spec: ColumnSpec
-        public var data: [UInt8]
+    package struct UnknownColumn: Equatable, Sendable {
+        package var spec: ColumnSpec
+        package var data: [UInt8]
     }
 
-    public init(
+    package init(
         deps: [ChangeHash] = [],
         actor: ActorId,
         seq: UInt64,
@@ -51,10 +51,10 @@ public struct Change: Equatable, Sendable {
     }
 
     /// maxOp = startOp + numOps − 1 (startOp − 1 for an empty change).
-    public var maxOp: UInt64 { startOp + UInt64(ops.count) - 1 }
+    package var maxOp: UInt64 { startOp + UInt64(ops.count) - 1 }
 
     /// The actor for a change-local actor index.
-    public func actor(at index: Int) -> ActorId? {
+    package func actor(at index: Int) -> ActorId? {
         index == 0 ? actor : (index - 1 < otherActors.count ? otherActors[index - 1] : nil)
     }
 }

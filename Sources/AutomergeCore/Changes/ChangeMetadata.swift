@@ -1,18 +1,18 @@
 /// What a relay needs from a change, read without decoding its ops (docs/binary-format.md §3.4).
-public struct ChangeMetadata: Sendable, Equatable {
-    public var hash: ChangeHash
-    public var deps: [ChangeHash]
-    public var actor: ActorId
-    public var seq: UInt64
-    public var startOp: UInt64
-    public var maxOp: UInt64
+package struct ChangeMetadata: Sendable, Equatable {
+    package var hash: ChangeHash
+    package var deps: [ChangeHash]
+    package var actor: ActorId
+    package var seq: UInt64
+    package var startOp: UInt64
+    package var maxOp: UInt64
     /// The author's timestamp as written (see `Change.time`).
-    public var time: Int64
-    public var message: String?
+    package var time: Int64
+    package var message: String?
 
     /// Reads the header, skips the op columns, and counts ops from the action column's run
     /// headers only.
-    public init(chunk: ChangeChunk) throws(AutomergeError) {
+    package init(chunk: ChangeChunk) throws(AutomergeError) {
         var reader = ByteReader(chunk.bytes, range: chunk.bodyStart..<chunk.bytes.count)
         let header = try ChangeHeader.read(&reader)
         let columns = try ColumnMetadata.locate(header.columns, in: &reader)

@@ -1,31 +1,31 @@
 /// An op id inside a change: a counter and an index into the change's actor table
 /// (0 = the author, 1… = the change's other actors).
-public struct OpId: Hashable, Sendable, CustomStringConvertible {
-    public var counter: UInt64
-    public var actor: Int
+package struct OpId: Hashable, Sendable, CustomStringConvertible {
+    package var counter: UInt64
+    package var actor: Int
 
-    public init(counter: UInt64, actor: Int) {
+    package init(counter: UInt64, actor: Int) {
         self.counter = counter
         self.actor = actor
     }
 
-    public var description: String { "\(counter)@\(actor)" }
+    package var description: String { "\(counter)@\(actor)" }
 }
 
 /// The object an op acts on: the root map or the object created by an op.
-public enum ObjectId: Hashable, Sendable {
+package enum ObjectId: Hashable, Sendable {
     case root
     case op(OpId)
 }
 
 /// Where in its object an op acts: a map key, or a sequence element (`head` = the start).
-public enum Key: Hashable, Sendable {
+package enum Key: Hashable, Sendable {
     case map(String)
     case head
     case element(OpId)
 
     /// Map keys compare by UTF-8 bytes (never by Unicode equivalence).
-    public static func == (lhs: Key, rhs: Key) -> Bool {
+    package static func == (lhs: Key, rhs: Key) -> Bool {
         switch (lhs, rhs) {
         case (.map(let a), .map(let b)): return a.utf8.elementsEqual(b.utf8)
         case (.head, .head): return true
@@ -34,7 +34,7 @@ public enum Key: Hashable, Sendable {
         }
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         switch self {
         case .map(let key):
             hasher.combine(0)
@@ -48,7 +48,7 @@ public enum Key: Hashable, Sendable {
 }
 
 /// Op actions (docs/binary-format.md §3.3). The reference rejects any other code.
-public enum Action: UInt64, Sendable {
+package enum Action: UInt64, Sendable {
     case makeMap = 0
     case put = 1
     case makeList = 2
@@ -60,20 +60,20 @@ public enum Action: UInt64, Sendable {
 }
 
 /// One operation of a change, with ids relative to the change's actor table.
-public struct Op: Equatable, Sendable {
-    public var object: ObjectId
-    public var key: Key
-    public var insert: Bool
-    public var action: Action
-    public var value: ScalarValue
+package struct Op: Equatable, Sendable {
+    package var object: ObjectId
+    package var key: Key
+    package var insert: Bool
+    package var action: Action
+    package var value: ScalarValue
     /// The ops this one overwrites or deletes, sorted by (counter, actor bytes).
-    public var pred: [OpId]
+    package var pred: [OpId]
     /// The mark "expand" flag (mark ops only).
-    public var expand: Bool
+    package var expand: Bool
     /// The mark name of a mark-begin op; nil otherwise.
-    public var markName: String?
+    package var markName: String?
 
-    public init(
+    package init(
         object: ObjectId,
         key: Key,
         insert: Bool = false,
@@ -93,7 +93,7 @@ public struct Op: Equatable, Sendable {
         self.markName = markName
     }
 
-    public static func == (lhs: Op, rhs: Op) -> Bool {
+    package static func == (lhs: Op, rhs: Op) -> Bool {
         let sameMarkName: Bool
         switch (lhs.markName, rhs.markName) {
         case (nil, nil): sameMarkName = true

@@ -2,7 +2,7 @@ import ByteEncodings
 import Crypto
 
 /// The chunk types of the storage format (docs/binary-format.md §2).
-public enum ChunkType: UInt8, Sendable {
+package enum ChunkType: UInt8, Sendable {
     case document = 0
     case change = 1
     case compressedChange = 2
@@ -13,15 +13,15 @@ public enum ChunkType: UInt8, Sendable {
 ///
 /// Type-2 (compressed) chunks are inflated on parse: the hash covers the type-1 form, so the
 /// stored bytes are always those a current peer would send.
-public struct ChangeChunk: Sendable, Equatable {
+package struct ChangeChunk: Sendable, Equatable {
     /// The whole chunk: magic, checksum, type 1, length, body.
-    public let bytes: [UInt8]
-    public let hash: ChangeHash
+    package let bytes: [UInt8]
+    package let hash: ChangeHash
     /// Where the body starts in `bytes`.
-    public let bodyStart: Int
+    package let bodyStart: Int
 
     /// Wraps a change body in a chunk header and hashes it.
-    public init(body: [UInt8]) {
+    package init(body: [UInt8]) {
         var header: [UInt8] = [ChunkType.change.rawValue]
         LEB128.appendUnsigned(UInt64(body.count), to: &header)
         var hasher = SHA256()
@@ -45,11 +45,11 @@ public struct ChangeChunk: Sendable, Equatable {
         self.bodyStart = bodyStart
     }
 
-    public var body: ArraySlice<UInt8> { bytes[bodyStart...] }
+    package var body: ArraySlice<UInt8> { bytes[bodyStart...] }
 }
 
 /// One chunk read from a byte string.
-public enum Chunk: Sendable {
+package enum Chunk: Sendable {
     case document(DocumentChunkBytes)
     case change(ChangeChunk)
 
@@ -57,40 +57,40 @@ public enum Chunk: Sendable {
 }
 
 /// A document chunk's bytes, checksum verified, not yet decoded.
-public struct DocumentChunkBytes: Sendable {
-    public let bytes: [UInt8]
-    public let bodyRange: Range<Int>
+package struct DocumentChunkBytes: Sendable {
+    package let bytes: [UInt8]
+    package let bodyRange: Range<Int>
     /// The body as stored (columns may still be DEFLATEd).
-    public var body: ArraySlice<UInt8> { bytes[bodyRange] }
+    package var body: ArraySlice<UInt8> { bytes[bodyRange] }
 }
 
 /// Counts of the chunk kinds seen while parsing.
-public struct ChunkCounts: Sendable, Equatable {
-    public var document = 0
-    public var change = 0
-    public var compressed = 0
-    public init() {}
+package struct ChunkCounts: Sendable, Equatable {
+    package var document = 0
+    package var change = 0
+    package var compressed = 0
+    package init() {}
 }
 
 /// Reads any concatenation of chunks (docs/binary-format.md §2). Errors carry the chunk's index and offset.
-public struct ChunkReader: Sendable {
+package struct ChunkReader: Sendable {
     private let bytes: [UInt8]
     private var offset = 0
     private var index = 0
-    public private(set) var counts = ChunkCounts()
+    package private(set) var counts = ChunkCounts()
     /// What compressed change chunks may still inflate to; shared by the whole input.
-    public var inflation: InflationBudget
+    package var inflation: InflationBudget
 
-    public init(_ bytes: [UInt8], inflation: InflationLimits = .storage) {
+    package init(_ bytes: [UInt8], inflation: InflationLimits = .storage) {
         self.bytes = bytes
         self.inflation = InflationBudget(inflation)
     }
 
-    public var isAtEnd: Bool { offset >= bytes.count }
+    package var isAtEnd: Bool { offset >= bytes.count }
     /// The byte offset of the next chunk.
-    public var position: Int { offset }
+    package var position: Int { offset }
 
-    public mutating func next() throws(AutomergeError) -> Chunk? {
+    package mutating func next() throws(AutomergeError) -> Chunk? {
         guard offset < bytes.count else { return nil }
         let start = offset
         let chunkIndex = index
@@ -105,7 +105,7 @@ public struct ChunkReader: Sendable {
     }
 
     /// Parses every chunk.
-    public static func readAll(_ bytes: [UInt8]) throws(AutomergeError) -> [Chunk] {
+    package static func readAll(_ bytes: [UInt8]) throws(AutomergeError) -> [Chunk] {
         var reader = ChunkReader(bytes)
         var chunks: [Chunk] = []
         while let chunk = try reader.next() { chunks.append(chunk) }

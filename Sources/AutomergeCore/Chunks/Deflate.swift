@@ -4,33 +4,33 @@ import NIOCore
 /// How many inflated bytes one parse may produce: per DEFLATE stream (one compressed change
 /// chunk or one document column) and in total over every stream of one input (one sync message,
 /// one file). The bounds stop "zip bombs": a few hundred kilobytes that inflate to gigabytes.
-public struct InflationLimits: Sendable, Equatable {
+package struct InflationLimits: Sendable, Equatable {
     /// The most one stream may inflate to.
-    public var perStream: Int
+    package var perStream: Int
     /// The most all streams of one input may inflate to together.
-    public var total: Int
+    package var total: Int
 
-    public init(perStream: Int, total: Int) {
+    package init(perStream: Int, total: Int) {
         self.perStream = perStream
         self.total = total
     }
 
     /// For what a peer sends in one sync message: 32 MiB per compressed change, 64 MiB in all
     /// (the default WebSocket message size; a reply carrying these changes must fit one too).
-    public static let syncMessage = InflationLimits(perStream: 32 << 20, total: 64 << 20)
+    package static let syncMessage = InflationLimits(perStream: 32 << 20, total: 64 << 20)
 
     /// For our own storage and local tools: large enough for any real document, small enough
     /// that a damaged or planted file cannot exhaust memory.
-    public static let storage = InflationLimits(perStream: 1 << 30, total: 2 << 30)
+    package static let storage = InflationLimits(perStream: 1 << 30, total: 2 << 30)
 }
 
 /// The inflated bytes one parse has left, spent stream by stream and checked while inflating.
-public struct InflationBudget: Sendable, Equatable {
-    public let limits: InflationLimits
+package struct InflationBudget: Sendable, Equatable {
+    package let limits: InflationLimits
     /// Bytes still allowed in total.
-    public private(set) var remaining: Int
+    package private(set) var remaining: Int
 
-    public init(_ limits: InflationLimits) {
+    package init(_ limits: InflationLimits) {
         self.limits = limits
         self.remaining = max(0, limits.total)
     }

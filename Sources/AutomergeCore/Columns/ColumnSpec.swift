@@ -1,6 +1,6 @@
 /// A column specification: `(id << 4) | (deflate << 3) | type` (docs/binary-format.md §4.1).
-public struct ColumnSpec: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public enum ColumnType: UInt32, Sendable {
+package struct ColumnSpec: Hashable, Comparable, Sendable, CustomStringConvertible {
+    package enum ColumnType: UInt32, Sendable {
         case group = 0
         case actor = 1
         case uleb = 2
@@ -11,68 +11,68 @@ public struct ColumnSpec: Hashable, Comparable, Sendable, CustomStringConvertibl
         case value = 7
     }
 
-    public let rawValue: UInt32
+    package let rawValue: UInt32
 
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    package init(rawValue: UInt32) { self.rawValue = rawValue }
 
-    public init(id: UInt32, type: ColumnType, deflate: Bool = false) {
+    package init(id: UInt32, type: ColumnType, deflate: Bool = false) {
         rawValue = id << 4 | (deflate ? 8 : 0) | type.rawValue
     }
 
-    public var id: UInt32 { rawValue >> 4 }
-    public var type: ColumnType { ColumnType(rawValue: rawValue & 7) ?? .group }
-    public var isDeflated: Bool { rawValue & 8 != 0 }
+    package var id: UInt32 { rawValue >> 4 }
+    package var type: ColumnType { ColumnType(rawValue: rawValue & 7) ?? .group }
+    package var isDeflated: Bool { rawValue & 8 != 0 }
     /// The spec with the deflate bit cleared: what ordering and identity use.
-    public var normalized: ColumnSpec { ColumnSpec(rawValue: rawValue & ~8) }
-    public var deflated: ColumnSpec { ColumnSpec(rawValue: rawValue | 8) }
+    package var normalized: ColumnSpec { ColumnSpec(rawValue: rawValue & ~8) }
+    package var deflated: ColumnSpec { ColumnSpec(rawValue: rawValue | 8) }
 
-    public static func < (lhs: ColumnSpec, rhs: ColumnSpec) -> Bool { lhs.rawValue < rhs.rawValue }
-    public var description: String { "0x" + String(rawValue, radix: 16) }
+    package static func < (lhs: ColumnSpec, rhs: ColumnSpec) -> Bool { lhs.rawValue < rhs.rawValue }
+    package var description: String { "0x" + String(rawValue, radix: 16) }
 }
 
 extension ColumnSpec {
     // Op columns shared by changes and documents (docs/binary-format.md §3.2, §5.3).
-    public static let objActor = ColumnSpec(id: 0, type: .actor)
-    public static let objCounter = ColumnSpec(id: 0, type: .uleb)
-    public static let keyActor = ColumnSpec(id: 1, type: .actor)
-    public static let keyCounter = ColumnSpec(id: 1, type: .delta)
-    public static let keyString = ColumnSpec(id: 1, type: .string)
-    public static let idActor = ColumnSpec(id: 2, type: .actor)
-    public static let idCounter = ColumnSpec(id: 2, type: .delta)
-    public static let insert = ColumnSpec(id: 3, type: .boolean)
-    public static let action = ColumnSpec(id: 4, type: .uleb)
-    public static let valueMetadata = ColumnSpec(id: 5, type: .valueMetadata)
-    public static let value = ColumnSpec(id: 5, type: .value)
-    public static let predGroup = ColumnSpec(id: 7, type: .group)
-    public static let predActor = ColumnSpec(id: 7, type: .actor)
-    public static let predCounter = ColumnSpec(id: 7, type: .delta)
-    public static let succGroup = ColumnSpec(id: 8, type: .group)
-    public static let succActor = ColumnSpec(id: 8, type: .actor)
-    public static let succCounter = ColumnSpec(id: 8, type: .delta)
-    public static let expand = ColumnSpec(id: 9, type: .boolean)
-    public static let markName = ColumnSpec(id: 10, type: .string)
+    package static let objActor = ColumnSpec(id: 0, type: .actor)
+    package static let objCounter = ColumnSpec(id: 0, type: .uleb)
+    package static let keyActor = ColumnSpec(id: 1, type: .actor)
+    package static let keyCounter = ColumnSpec(id: 1, type: .delta)
+    package static let keyString = ColumnSpec(id: 1, type: .string)
+    package static let idActor = ColumnSpec(id: 2, type: .actor)
+    package static let idCounter = ColumnSpec(id: 2, type: .delta)
+    package static let insert = ColumnSpec(id: 3, type: .boolean)
+    package static let action = ColumnSpec(id: 4, type: .uleb)
+    package static let valueMetadata = ColumnSpec(id: 5, type: .valueMetadata)
+    package static let value = ColumnSpec(id: 5, type: .value)
+    package static let predGroup = ColumnSpec(id: 7, type: .group)
+    package static let predActor = ColumnSpec(id: 7, type: .actor)
+    package static let predCounter = ColumnSpec(id: 7, type: .delta)
+    package static let succGroup = ColumnSpec(id: 8, type: .group)
+    package static let succActor = ColumnSpec(id: 8, type: .actor)
+    package static let succCounter = ColumnSpec(id: 8, type: .delta)
+    package static let expand = ColumnSpec(id: 9, type: .boolean)
+    package static let markName = ColumnSpec(id: 10, type: .string)
 
     // Document change columns (docs/binary-format.md §5.2).
-    public static let changeActor = ColumnSpec(id: 0, type: .actor)
-    public static let changeSeq = ColumnSpec(id: 0, type: .delta)
-    public static let changeMaxOp = ColumnSpec(id: 1, type: .delta)
-    public static let changeTime = ColumnSpec(id: 2, type: .delta)
-    public static let changeMessage = ColumnSpec(id: 3, type: .string)
-    public static let changeDepsGroup = ColumnSpec(id: 4, type: .group)
-    public static let changeDepsIndex = ColumnSpec(id: 4, type: .delta)
-    public static let changeExtraMetadata = ColumnSpec(id: 5, type: .valueMetadata)
-    public static let changeExtraValue = ColumnSpec(id: 5, type: .value)
+    package static let changeActor = ColumnSpec(id: 0, type: .actor)
+    package static let changeSeq = ColumnSpec(id: 0, type: .delta)
+    package static let changeMaxOp = ColumnSpec(id: 1, type: .delta)
+    package static let changeTime = ColumnSpec(id: 2, type: .delta)
+    package static let changeMessage = ColumnSpec(id: 3, type: .string)
+    package static let changeDepsGroup = ColumnSpec(id: 4, type: .group)
+    package static let changeDepsIndex = ColumnSpec(id: 4, type: .delta)
+    package static let changeExtraMetadata = ColumnSpec(id: 5, type: .valueMetadata)
+    package static let changeExtraValue = ColumnSpec(id: 5, type: .value)
 }
 
 /// One column as stored: its spec and where its (possibly still compressed) bytes are.
-public struct RawColumn: Sendable, Equatable {
-    public var spec: ColumnSpec
-    public var range: Range<Int>
+package struct RawColumn: Sendable, Equatable {
+    package var spec: ColumnSpec
+    package var range: Range<Int>
 }
 
 /// Column metadata (docs/binary-format.md §4.1): a count, then (spec, length) pairs, in strictly increasing
 /// normalized-spec order.
-public enum ColumnMetadata {
+package enum ColumnMetadata {
     /// Reads the metadata; the data ranges start at `dataStart` (set later by the caller
     /// via `locate`). Returns (spec, length) pairs.
     static func read(_ reader: inout ByteReader, allowDeflate: Bool) throws(AutomergeError) -> [(ColumnSpec, Int)] {

@@ -1,6 +1,6 @@
 /// Reads an RLE column (docs/binary-format.md §4.2). Reading past the end yields nulls, which is how a
 /// missing column reads; callers check `isAtEnd` afterwards to reject columns that are too long.
-public struct RLEDecoder<Value: RLEValue>: Sendable {
+package struct RLEDecoder<Value: RLEValue>: Sendable {
     private var reader: ByteReader
     private var remainingInRun = 0
     private var kind: Kind = .nulls
@@ -8,17 +8,17 @@ public struct RLEDecoder<Value: RLEValue>: Sendable {
 
     private enum Kind { case nulls, repeating, literal }
 
-    public init(_ reader: ByteReader) { self.reader = reader }
+    package init(_ reader: ByteReader) { self.reader = reader }
 
-    public init(bytes: [UInt8], range: Range<Int>) { self.reader = ByteReader(bytes, range: range) }
+    package init(bytes: [UInt8], range: Range<Int>) { self.reader = ByteReader(bytes, range: range) }
 
     /// Empty column: every read is null.
-    public init() { self.reader = ByteReader([]) }
+    package init() { self.reader = ByteReader([]) }
 
     /// True once every run has been consumed.
-    public var isAtEnd: Bool { remainingInRun == 0 && reader.isAtEnd }
+    package var isAtEnd: Bool { remainingInRun == 0 && reader.isAtEnd }
 
-    public mutating func next() throws(AutomergeError) -> Value? {
+    package mutating func next() throws(AutomergeError) -> Value? {
         if remainingInRun == 0 {
             if reader.isAtEnd { return nil }
             try startRun()
@@ -32,7 +32,7 @@ public struct RLEDecoder<Value: RLEValue>: Sendable {
     }
 
     /// The next value, which must not be null.
-    public mutating func nextNonNull(_ column: @autoclosure () -> String) throws(AutomergeError) -> Value {
+    package mutating func nextNonNull(_ column: @autoclosure () -> String) throws(AutomergeError) -> Value {
         guard let value = try next() else { throw .invalidColumns("unexpected null in column \(column())") }
         return value
     }
@@ -62,16 +62,16 @@ public struct RLEDecoder<Value: RLEValue>: Sendable {
 }
 
 /// Reads a delta column: a running sum of the RLE-encoded differences.
-public struct DeltaDecoder: Sendable {
+package struct DeltaDecoder: Sendable {
     private var rle: RLEDecoder<Int64>
     private var absolute: Int64 = 0
 
-    public init(_ reader: ByteReader) { rle = RLEDecoder(reader) }
-    public init() { rle = RLEDecoder() }
+    package init(_ reader: ByteReader) { rle = RLEDecoder(reader) }
+    package init() { rle = RLEDecoder() }
 
-    public var isAtEnd: Bool { rle.isAtEnd }
+    package var isAtEnd: Bool { rle.isAtEnd }
 
-    public mutating func next() throws(AutomergeError) -> Int64? {
+    package mutating func next() throws(AutomergeError) -> Int64? {
         guard let delta = try rle.next() else { return nil }
         let (sum, overflow) = absolute.addingReportingOverflow(delta)
         guard !overflow else { throw .invalidColumns("delta column overflows 64 bits") }
@@ -80,7 +80,7 @@ public struct DeltaDecoder: Sendable {
     }
 
     /// The next value as a non-negative counter that fits the reference's u32 limit.
-    public mutating func nextCounter(_ column: @autoclosure () -> String) throws(AutomergeError) -> UInt64? {
+    package mutating func nextCounter(_ column: @autoclosure () -> String) throws(AutomergeError) -> UInt64? {
         guard let value = try next() else { return nil }
         guard value >= 0 else { throw .invalidColumns("negative value in column \(column())") }
         guard value <= Int64(UInt32.max) else { throw .counterTooLarge(UInt64(value)) }
@@ -89,17 +89,17 @@ public struct DeltaDecoder: Sendable {
 }
 
 /// Reads a boolean column: alternating run lengths starting with false. Past the end: false.
-public struct BooleanDecoder: Sendable {
+package struct BooleanDecoder: Sendable {
     private var reader: ByteReader
     private var current = true
     private var remainingInRun: UInt64 = 0
 
-    public init(_ reader: ByteReader) { self.reader = reader }
-    public init() { self.reader = ByteReader([]) }
+    package init(_ reader: ByteReader) { self.reader = reader }
+    package init() { self.reader = ByteReader([]) }
 
-    public var isAtEnd: Bool { remainingInRun == 0 && reader.isAtEnd }
+    package var isAtEnd: Bool { remainingInRun == 0 && reader.isAtEnd }
 
-    public mutating func next() throws(AutomergeError) -> Bool {
+    package mutating func next() throws(AutomergeError) -> Bool {
         while remainingInRun == 0 {
             if reader.isAtEnd { return false }
             let count = try reader.readULEB("boolean run")

@@ -1,7 +1,7 @@
-import ByteEncodings
+package import ByteEncodings
 
 /// A value that can live in an RLE column.
-public protocol RLEValue: Sendable {
+package protocol RLEValue: Sendable {
     static func read(from reader: inout ByteReader) throws(AutomergeError) -> Self
     func write(to bytes: inout [UInt8])
     /// Equality as the encoder sees it: byte equality of the encoded form.
@@ -9,32 +9,26 @@ public protocol RLEValue: Sendable {
 }
 
 extension UInt64: RLEValue {
-    @inlinable
-    public static func read(from reader: inout ByteReader) throws(AutomergeError) -> UInt64 { try reader.readULEB() }
-    @inlinable
-    public func write(to bytes: inout [UInt8]) { LEB128.appendUnsigned(self, to: &bytes) }
-    @inlinable
-    public func sameEncoding(as other: UInt64) -> Bool { self == other }
+    package static func read(from reader: inout ByteReader) throws(AutomergeError) -> UInt64 { try reader.readULEB() }
+    package func write(to bytes: inout [UInt8]) { LEB128.appendUnsigned(self, to: &bytes) }
+    package func sameEncoding(as other: UInt64) -> Bool { self == other }
 }
 
 extension Int64: RLEValue {
-    @inlinable
-    public static func read(from reader: inout ByteReader) throws(AutomergeError) -> Int64 { try reader.readSLEB() }
-    @inlinable
-    public func write(to bytes: inout [UInt8]) { LEB128.appendSigned(self, to: &bytes) }
-    @inlinable
-    public func sameEncoding(as other: Int64) -> Bool { self == other }
+    package static func read(from reader: inout ByteReader) throws(AutomergeError) -> Int64 { try reader.readSLEB() }
+    package func write(to bytes: inout [UInt8]) { LEB128.appendSigned(self, to: &bytes) }
+    package func sameEncoding(as other: Int64) -> Bool { self == other }
 }
 
 /// Strings compare by UTF-8 bytes: Swift's `==` on `String` uses canonical equivalence,
 /// which would merge distinct byte strings into one run and break byte-exactness.
 extension String: RLEValue {
-    public static func read(from reader: inout ByteReader) throws(AutomergeError) -> String { try reader.readString("string") }
-    public func write(to bytes: inout [UInt8]) {
+    package static func read(from reader: inout ByteReader) throws(AutomergeError) -> String { try reader.readString("string") }
+    package func write(to bytes: inout [UInt8]) {
         LEB128.appendUnsigned(UInt64(utf8.count), to: &bytes)
         bytes.append(contentsOf: utf8)
     }
-    public func sameEncoding(as other: String) -> Bool {
+    package func sameEncoding(as other: String) -> Bool {
         // Compare contiguous UTF-8 buffers: much faster than iterating two UTF8Views.
         if let equal = utf8.withContiguousStorageIfAvailable({ lhs in
             other.utf8.withContiguousStorageIfAvailable { rhs in Self.sameBytes(lhs, rhs) }
@@ -66,7 +60,7 @@ extension String: RLEValue {
 /// The reference's canonical RLE encoder (docs/binary-format.md §4.3): repeat runs of two or more, lone values
 /// merged into literal runs, literal runs never holding equal neighbours, null runs written
 /// only when a value follows or at the end after a value, and an all-null column empty.
-public struct RLEEncoder<Value: RLEValue>: Sendable {
+package struct RLEEncoder<Value: RLEValue>: Sendable {
     private enum State {
         case empty
         case initialNulls(Int)
@@ -80,22 +74,22 @@ public struct RLEEncoder<Value: RLEValue>: Sendable {
     private var state: State = .empty
     private var literal: [UInt8] = []
     /// The encoded column; complete after `finish()`.
-    public private(set) var bytes: [UInt8] = []
+    package private(set) var bytes: [UInt8] = []
 
-    public init() {}
+    package init() {}
 
     /// Clears the encoder for reuse, keeping its buffers' capacity.
-    public mutating func reset() {
+    package mutating func reset() {
         state = .empty
         if !literal.isEmpty { literal.removeAll(keepingCapacity: true) }
         if !bytes.isEmpty { bytes.removeAll(keepingCapacity: true) }
     }
 
-    public mutating func append(_ value: Value?) {
+    package mutating func append(_ value: Value?) {
         if let value { appendValue(value) } else { appendNull() }
     }
 
-    public mutating func appendValue(_ value: Value) {
+    package mutating func appendValue(_ value: Value) {
         switch state {
         case .empty:
             state = .lone(value)
@@ -127,7 +121,7 @@ public struct RLEEncoder<Value: RLEValue>: Sendable {
         }
     }
 
-    public mutating func appendNull() {
+    package mutating func appendNull() {
         switch state {
         case .empty:
             state = .initialNulls(1)
@@ -151,7 +145,7 @@ public struct RLEEncoder<Value: RLEValue>: Sendable {
 
     /// Flushes pending state and returns the column bytes (empty for an all-null column).
     @discardableResult
-    public mutating func finish() -> [UInt8] {
+    package mutating func finish() -> [UInt8] {
         switch state {
         case .empty, .initialNulls: break
         case .nulls(let count): writeNulls(count)
@@ -185,46 +179,46 @@ public struct RLEEncoder<Value: RLEValue>: Sendable {
 }
 
 /// Delta encoding (docs/binary-format.md §4.4): differences from the previous non-null value, starting at 0.
-public struct DeltaEncoder: Sendable {
+package struct DeltaEncoder: Sendable {
     private var rle = RLEEncoder<Int64>()
     private var absolute: Int64 = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func reset() {
+    package mutating func reset() {
         rle.reset()
         absolute = 0
     }
 
-    public var bytes: [UInt8] { rle.bytes }
+    package var bytes: [UInt8] { rle.bytes }
 
-    public mutating func append(_ value: Int64?) {
+    package mutating func append(_ value: Int64?) {
         guard let value else { return rle.appendNull() }
         rle.appendValue(value &- absolute)
         absolute = value
     }
 
     @discardableResult
-    public mutating func finish() -> [UInt8] { rle.finish() }
+    package mutating func finish() -> [UInt8] { rle.finish() }
 }
 
 /// Boolean encoding (docs/binary-format.md §4.5): alternating run lengths starting with false.
-public struct BooleanEncoder: Sendable {
+package struct BooleanEncoder: Sendable {
     private var last = false
     private var count: UInt64 = 0
-    public private(set) var bytes: [UInt8] = []
-    public private(set) var sawTrue = false
+    package private(set) var bytes: [UInt8] = []
+    package private(set) var sawTrue = false
 
-    public init() {}
+    package init() {}
 
-    public mutating func reset() {
+    package mutating func reset() {
         last = false
         count = 0
         if !bytes.isEmpty { bytes.removeAll(keepingCapacity: true) }
         sawTrue = false
     }
 
-    public mutating func append(_ value: Bool) {
+    package mutating func append(_ value: Bool) {
         if value { sawTrue = true }
         if value == last {
             count += 1
@@ -236,7 +230,7 @@ public struct BooleanEncoder: Sendable {
     }
 
     @discardableResult
-    public mutating func finish() -> [UInt8] {
+    package mutating func finish() -> [UInt8] {
         if count > 0 { LEB128.appendUnsigned(count, to: &bytes) }
         count = 0
         return bytes

@@ -1,7 +1,7 @@
 import ByteEncodings
 
 /// A scalar value (docs/binary-format.md §4.7). Unknown type codes 10–15 keep their code and bytes.
-public enum ScalarValue: Sendable, Equatable, CustomStringConvertible {
+package enum ScalarValue: Sendable, Equatable, CustomStringConvertible {
     case null
     case bool(Bool)
     case uint(UInt64)
@@ -14,7 +14,7 @@ public enum ScalarValue: Sendable, Equatable, CustomStringConvertible {
     case unknown(code: UInt8, bytes: [UInt8])
 
     /// Byte-level equality (strings by UTF-8, floats by bit pattern).
-    public static func == (lhs: ScalarValue, rhs: ScalarValue) -> Bool {
+    package static func == (lhs: ScalarValue, rhs: ScalarValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
@@ -30,7 +30,7 @@ public enum ScalarValue: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .null: return "null"
         case .bool(let value): return "\(value)"
@@ -46,7 +46,7 @@ public enum ScalarValue: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The metadata type code.
-    public var typeCode: UInt8 {
+    package var typeCode: UInt8 {
         switch self {
         case .null: return 0
         case .bool(let value): return value ? 2 : 1
@@ -63,7 +63,7 @@ public enum ScalarValue: Sendable, Equatable, CustomStringConvertible {
 
     /// Appends the raw bytes to `raw` and returns the metadata `(length << 4) | code`.
     @discardableResult
-    public func encode(into raw: inout [UInt8]) -> UInt64 {
+    package func encode(into raw: inout [UInt8]) -> UInt64 {
         let start = raw.count
         switch self {
         case .null, .bool: break
@@ -83,7 +83,7 @@ public enum ScalarValue: Sendable, Equatable, CustomStringConvertible {
 
     /// Decodes a value from its metadata and raw bytes. The declared length must match the
     /// value exactly: extra or overlong LEB bytes are rejected, as the reference does.
-    public static func decode(metadata: UInt64, bytes: [UInt8], range: Range<Int>) throws(AutomergeError) -> ScalarValue {
+    package static func decode(metadata: UInt64, bytes: [UInt8], range: Range<Int>) throws(AutomergeError) -> ScalarValue {
         let code = UInt8(metadata & 0x0f)
         let length = range.count
         func leb<T>(_ read: (inout ByteReader) throws(AutomergeError) -> T) throws(AutomergeError) -> T {
@@ -124,54 +124,54 @@ extension ScalarValue {
 }
 
 /// Reads a value-metadata column together with its raw value column.
-public struct ValueDecoder: Sendable {
+package struct ValueDecoder: Sendable {
     private var metadata: RLEDecoder<UInt64>
     private var raw: ByteReader
 
-    public init(metadata: ByteReader, raw: ByteReader) {
+    package init(metadata: ByteReader, raw: ByteReader) {
         self.metadata = RLEDecoder(metadata)
         self.raw = raw
     }
 
-    public var isAtEnd: Bool { metadata.isAtEnd && raw.isAtEnd }
+    package var isAtEnd: Bool { metadata.isAtEnd && raw.isAtEnd }
 
     /// The next value's metadata and raw byte range; a missing row reads as null.
-    public mutating func nextRaw() throws(AutomergeError) -> (metadata: UInt64, range: Range<Int>) {
+    package mutating func nextRaw() throws(AutomergeError) -> (metadata: UInt64, range: Range<Int>) {
         let meta = try metadata.next() ?? 0
         let length = meta >> 4
         guard length <= UInt64(raw.remaining) else { throw .invalidColumns("value length \(length) exceeds the value column") }
         return (meta, try raw.readRange(Int(length), "value"))
     }
 
-    public mutating func next() throws(AutomergeError) -> ScalarValue {
+    package mutating func next() throws(AutomergeError) -> ScalarValue {
         let (meta, range) = try nextRaw()
         return try ScalarValue.decode(metadata: meta, bytes: raw.bytes, range: range)
     }
 }
 
 /// Writes a value-metadata column and its raw value column.
-public struct ValueEncoder: Sendable {
+package struct ValueEncoder: Sendable {
     private var metadata = RLEEncoder<UInt64>()
-    public private(set) var raw: [UInt8] = []
+    package private(set) var raw: [UInt8] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func reset() {
+    package mutating func reset() {
         metadata.reset()
         if !raw.isEmpty { raw.removeAll(keepingCapacity: true) }
     }
 
-    public var metadataBytes: [UInt8] { metadata.bytes }
+    package var metadataBytes: [UInt8] { metadata.bytes }
 
-    public mutating func append(_ value: ScalarValue) {
+    package mutating func append(_ value: ScalarValue) {
         metadata.appendValue(value.encode(into: &raw))
     }
 
     /// Appends an already-encoded value.
-    public mutating func appendRaw(metadata meta: UInt64, bytes: ArraySlice<UInt8>) {
+    package mutating func appendRaw(metadata meta: UInt64, bytes: ArraySlice<UInt8>) {
         metadata.appendValue(meta)
         raw.append(contentsOf: bytes)
     }
 
-    public mutating func finish() -> (metadata: [UInt8], raw: [UInt8]) { (metadata.finish(), raw) }
+    package mutating func finish() -> (metadata: [UInt8], raw: [UInt8]) { (metadata.finish(), raw) }
 }

@@ -2,7 +2,7 @@ extension DocumentChunk {
     /// Rebuilds the original changes with byte-identical hashes (docs/binary-format.md §5.5) and verifies them
     /// against the stored heads. Changes are handed to `sink` in the document's (topological)
     /// row order; nothing per op outlives the call.
-    public func rebuildChanges(
+    package func rebuildChanges(
         limits: DocumentLimits = .default,
         _ sink: (RebuiltChange) throws(AutomergeError) -> Void
     ) throws(AutomergeError) {
@@ -11,7 +11,7 @@ extension DocumentChunk {
     }
 
     /// `rebuildChanges(limits:_:)`, reporting what the rebuild held.
-    public func rebuildChanges(
+    package func rebuildChanges(
         limits: DocumentLimits = .default,
         statistics: inout RebuildStatistics,
         _ sink: (RebuiltChange) throws(AutomergeError) -> Void
@@ -55,22 +55,22 @@ extension DocumentChunk {
     }
 
     /// What a rebuild held, by its own accounting (array capacities, not the process's RSS).
-    public struct RebuildStatistics: Sendable, Equatable {
+    package struct RebuildStatistics: Sendable, Equatable {
         /// Passes over the op columns that kept ops (1 for most documents; more for large ones).
-        public var batches = 0
+        package var batches = 0
         /// The largest op table of one batch, in bytes.
-        public var peakOpTableBytes = 0
+        package var peakOpTableBytes = 0
         /// Ops decoded over all passes (each op once in a single pass; a little more when batched).
-        public var opsRead = 0
+        package var opsRead = 0
         /// The op index later batches read their blocks by (0 for a single batch).
-        public var indexBytes = 0
+        package var indexBytes = 0
         /// What the rebuild keeps for the whole document at once: the change columns decoded per
         /// row, the op owners, the rebuilt hashes and the head check (bytes per change × changes).
-        public var perChangeBytes = 0
+        package var perChangeBytes = 0
         /// The most the rebuild held at once: `perChangeBytes`, the index and the largest op table.
-        public var peakBytes: Int { perChangeBytes + indexBytes + peakOpTableBytes }
+        package var peakBytes: Int { perChangeBytes + indexBytes + peakOpTableBytes }
 
-        public init() {}
+        package init() {}
 
         mutating func merge(_ other: RebuildStatistics) {
             batches += other.batches
@@ -238,7 +238,7 @@ extension DocumentChunk {
     }
 
     /// Rebuilds every change into an array (convenient for small documents and tests).
-    public func rebuildChanges(limits: DocumentLimits = .default) throws(AutomergeError) -> [RebuiltChange] {
+    package func rebuildChanges(limits: DocumentLimits = .default) throws(AutomergeError) -> [RebuiltChange] {
         var result: [RebuiltChange] = []
         try rebuildChanges(limits: limits) { (change: RebuiltChange) throws(AutomergeError) in result.append(change) }
         return result

@@ -3,7 +3,7 @@ extension DocumentChunk {
     /// to `body` in stored order. Actor indexes refer to `actors`.
     ///
     /// The row passed to `body` is reused: copy what must outlive the call.
-    public func forEachStoredOp(
+    package func forEachStoredOp(
         limits: DocumentLimits = .default,
         _ body: (DocumentOpRow) throws(AutomergeError) -> Void
     ) throws(AutomergeError) {
@@ -82,7 +82,7 @@ extension DocumentChunk {
     }
 
     /// Every stored op row, in stored order (convenient for small documents and tests).
-    public func storedOps(limits: DocumentLimits = .default) throws(AutomergeError) -> [DocumentOpRow] {
+    package func storedOps(limits: DocumentLimits = .default) throws(AutomergeError) -> [DocumentOpRow] {
         var rows: [DocumentOpRow] = []
         try forEachStoredOp(limits: limits) { (row: DocumentOpRow) throws(AutomergeError) in rows.append(row) }
         return rows

@@ -1,12 +1,12 @@
 /// A decoded document chunk prefix (docs/binary-format.md §5.1) with its columns inflated, ready to be
 /// rebuilt into the original changes.
-public struct DocumentChunk: Sendable {
+package struct DocumentChunk: Sendable {
     /// Every actor of the document, sorted by bytes.
-    public let actors: [ActorId]
+    package let actors: [ActorId]
     /// The document's heads, sorted.
-    public let heads: [ChangeHash]
+    package let heads: [ChangeHash]
     /// For each head, the row of that head in the change columns (absent in legacy files).
-    public let headIndexes: [Int]?
+    package let headIndexes: [Int]?
     let changeColumns: [ColumnSpec: ColumnBytes]
     let opColumns: [ColumnSpec: ColumnBytes]
 
@@ -18,19 +18,19 @@ public struct DocumentChunk: Sendable {
     }
 
     /// Just the heads of a document chunk: nothing else is decoded or inflated.
-    public static func heads(of chunk: DocumentChunkBytes) throws(AutomergeError) -> [ChangeHash] {
+    package static func heads(of chunk: DocumentChunkBytes) throws(AutomergeError) -> [ChangeHash] {
         var reader = ByteReader(chunk.bytes, range: chunk.bodyRange)
         _ = try reader.readActorArray("actors")
         return try reader.readHashArray("heads")
     }
 
-    public init(_ chunk: DocumentChunkBytes) throws(AutomergeError) {
+    package init(_ chunk: DocumentChunkBytes) throws(AutomergeError) {
         var inflation = InflationBudget(.storage)
         try self.init(chunk, inflation: &inflation)
     }
 
     /// Decodes the chunk, its columns inflating within `inflation` (shared with the rest of the input).
-    public init(_ chunk: DocumentChunkBytes, inflation: inout InflationBudget) throws(AutomergeError) {
+    package init(_ chunk: DocumentChunkBytes, inflation: inout InflationBudget) throws(AutomergeError) {
         var reader = ByteReader(chunk.bytes, range: chunk.bodyRange)
         actors = try reader.readActorArray("actors")
         heads = try reader.readHashArray("heads")
@@ -81,7 +81,7 @@ public struct DocumentChunk: Sendable {
 }
 
 /// A change rebuilt from a document, with the metadata the change graph needs.
-public struct RebuiltChange: Sendable {
-    public let chunk: ChangeChunk
-    public let metadata: ChangeMetadata
+package struct RebuiltChange: Sendable {
+    package let chunk: ChangeChunk
+    package let metadata: ChangeMetadata
 }

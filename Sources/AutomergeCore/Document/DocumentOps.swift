@@ -440,21 +440,21 @@ struct DocumentOps {
 
 /// Bounds on what a document may make this process allocate. Real documents are far below the
 /// defaults; hostile run lengths hit them instead of exhausting memory.
-public struct DocumentLimits: Sendable {
-    public var maximumChanges: Int
-    public var maximumOps: Int
+package struct DocumentLimits: Sendable {
+    package var maximumChanges: Int
+    package var maximumOps: Int
     /// The most ops a rebuild holds at once: a larger document's op columns are read once per batch
     /// of changes that own at most this many (see `DocumentOps`). About 64 bytes per op.
-    public var batchOps: Int
+    package var batchOps: Int
 
-    public init(maximumChanges: Int, maximumOps: Int, batchOps: Int = DocumentLimits.defaultBatchOps) {
+    package init(maximumChanges: Int, maximumOps: Int, batchOps: Int = DocumentLimits.defaultBatchOps) {
         self.maximumChanges = maximumChanges
         self.maximumOps = maximumOps
         self.batchOps = batchOps
     }
 
     /// 2^17 ops: a batch of about 8 MB, and a few passes for a document of a million ops.
-    public static let defaultBatchOps = 1 << 17
+    package static let defaultBatchOps = 1 << 17
 
-    public static let `default` = DocumentLimits(maximumChanges: 1 << 24, maximumOps: 1 << 26)
+    package static let `default` = DocumentLimits(maximumChanges: 1 << 24, maximumOps: 1 << 26)
 }

@@ -4,11 +4,11 @@
 /// Edits apply at once and accumulate in an open change until `commit(message:time:)` encodes
 /// it canonically. Merging commits any open change first, so local ops are never interleaved
 /// with remote ones.
-public struct AutomergeDocument: Sendable {
-    public private(set) var graph: ChangeGraph
-    public private(set) var opSet: OpSet
+package struct AutomergeDocument: Sendable {
+    package private(set) var graph: ChangeGraph
+    package private(set) var opSet: OpSet
     /// The author of local changes.
-    public let actor: ActorId
+    package let actor: ActorId
     private var pending: [PendingOp] = []
     private var pendingStartOp: UInt64 = 0
 
@@ -29,7 +29,7 @@ public struct AutomergeDocument: Sendable {
     }
 
     /// An empty document.
-    public init(actor: ActorId) {
+    package init(actor: ActorId) {
         self.actor = actor
         graph = ChangeGraph()
         opSet = OpSet()
@@ -38,7 +38,7 @@ public struct AutomergeDocument: Sendable {
     /// Loads any concatenation of document and change chunks (docs/binary-format.md §5.6). A leading document
     /// chunk is read straight into the op set; the changes after it are applied in the graph's
     /// causal order. Changes with missing deps stay queued in the graph.
-    public init(loading bytes: [UInt8], actor: ActorId) throws(AutomergeError) {
+    package init(loading bytes: [UInt8], actor: ActorId) throws(AutomergeError) {
         self.actor = actor
         var graph = ChangeGraph()
         try graph.load(bytes)
@@ -59,10 +59,10 @@ public struct AutomergeDocument: Sendable {
     }
 
     /// The current heads (of committed changes), sorted.
-    public var heads: [ChangeHash] { graph.heads }
+    package var heads: [ChangeHash] { graph.heads }
 
     /// The JSON view now, or at earlier `heads`.
-    public func json(at heads: [ChangeHash]? = nil) -> AutomergeJSON {
+    package func json(at heads: [ChangeHash]? = nil) -> AutomergeJSON {
         opSet.json(at: heads.map { graph.clock(at: $0) })
     }
 
@@ -73,7 +73,7 @@ public struct AutomergeDocument: Sendable {
     /// applied before it stay (in both the graph and the op set), it and the rest are dropped,
     /// so the graph and the op set always agree.
     @discardableResult
-    public mutating func apply(_ chunks: [ChangeChunk]) throws(AutomergeError) -> ChangeGraph.AddResult {
+    package mutating func apply(_ chunks: [ChangeChunk]) throws(AutomergeError) -> ChangeGraph.AddResult {
         commit()
         var decoded: [ChangeHash: Change] = [:]
         for chunk in chunks { decoded[chunk.hash] = try Change(chunk: chunk) }
@@ -100,10 +100,10 @@ public struct AutomergeDocument: Sendable {
     }
 
     /// Every committed change, in causal order.
-    public var changes: [ChangeChunk] { graph.chunks(for: graph.allHashes) }
+    package var changes: [ChangeChunk] { graph.chunks(for: graph.allHashes) }
 
     /// Committed changes that `heads` do not include, in causal order.
-    public func changes(since heads: [ChangeHash]) -> [ChangeChunk] { graph.chunks(for: graph.changes(notAncestorsOf: heads)) }
+    package func changes(since heads: [ChangeHash]) -> [ChangeChunk] { graph.chunks(for: graph.changes(notAncestorsOf: heads)) }
 
     // MARK: Local edits
 
@@ -144,20 +144,20 @@ public struct AutomergeDocument: Sendable {
     }
 
     /// Sets a map key to a scalar (overwriting every current value).
-    public mutating func put(_ map: ObjId, key: String, _ value: ScalarValue) throws(AutomergeError) {
+    package mutating func put(_ map: ObjId, key: String, _ value: ScalarValue) throws(AutomergeError) {
         let index = try object(map, [.map])
         _ = applyLocal(object: index, key: .map(key), action: .put, value: value, preds: currentValues(index, key))
     }
 
     /// Sets a map key to a new empty object and returns it.
     @discardableResult
-    public mutating func putObject(_ map: ObjId, key: String, _ kind: ObjectKind) throws(AutomergeError) -> ObjId {
+    package mutating func putObject(_ map: ObjId, key: String, _ kind: ObjectKind) throws(AutomergeError) -> ObjId {
         let index = try object(map, [.map])
         return .id(applyLocal(object: index, key: .map(key), action: kind.makeAction, preds: currentValues(index, key)))
     }
 
     /// Deletes a map key (no-op when it has no value).
-    public mutating func delete(_ map: ObjId, key: String) throws(AutomergeError) {
+    package mutating func delete(_ map: ObjId, key: String) throws(AutomergeError) {
         let index = try object(map, [.map])
         let preds = currentValues(index, key)
         guard !preds.isEmpty else { return }
@@ -165,7 +165,7 @@ public struct AutomergeDocument: Sendable {
     }
 
     /// Increments the counter at a map key.
-    public mutating func increment(_ map: ObjId, key: String, by delta: Int64) throws(AutomergeError) {
+    package mutating func increment(_ map: ObjId, key: String, by delta: Int64) throws(AutomergeError) {
         let index = try object(map, [.map])
         let counters = currentValues(index, key).filter { opSet.ops[Int($0)].value.isCounter }
         guard !counters.isEmpty else { throw .invalidOp("key \(key) holds no counter") }
@@ -191,20 +191,20 @@ public struct AutomergeDocument: Sendable {
     }
 
     /// Inserts a scalar into a list or text at `position` (0 … length).
-    public mutating func insert(_ list: ObjId, at position: Int, _ value: ScalarValue) throws(AutomergeError) {
+    package mutating func insert(_ list: ObjId, at position: Int, _ value: ScalarValue) throws(AutomergeError) {
         let index = try object(list, [.list, .text])
         _ = applyLocal(object: index, key: try insertKey(index, at: position), insert: true, action: .put, value: value, preds: [])
     }
 
     /// Inserts a new empty object into a list and returns it.
     @discardableResult
-    public mutating func insertObject(_ list: ObjId, at position: Int, _ kind: ObjectKind) throws(AutomergeError) -> ObjId {
+    package mutating func insertObject(_ list: ObjId, at position: Int, _ kind: ObjectKind) throws(AutomergeError) -> ObjId {
         let index = try object(list, [.list])
         return .id(applyLocal(object: index, key: try insertKey(index, at: position), insert: true, action: kind.makeAction, preds: []))
     }
 
     /// Overwrites the element at `position` of a list.
-    public mutating func put(_ list: ObjId, at position: Int, _ value: ScalarValue) throws(AutomergeError) {
+    package mutating func put(_ list: ObjId, at position: Int, _ value: ScalarValue) throws(AutomergeError) {
         let index = try object(list, [.list, .text])
         let target = try element(index, at: position)
         let preds = opSet.elementValues(target, clock: nil)
@@ -212,7 +212,7 @@ public struct AutomergeDocument: Sendable {
     }
 
     /// Deletes the element at `position` of a list or text.
-    public mutating func delete(_ list: ObjId, at position: Int) throws(AutomergeError) {
+    package mutating func delete(_ list: ObjId, at position: Int) throws(AutomergeError) {
         let index = try object(list, [.list, .text])
         let target = try element(index, at: position)
         let preds = opSet.elementValues(target, clock: nil)
@@ -220,7 +220,7 @@ public struct AutomergeDocument: Sendable {
     }
 
     /// Increments the counter at `position` of a list.
-    public mutating func increment(_ list: ObjId, at position: Int, by delta: Int64) throws(AutomergeError) {
+    package mutating func increment(_ list: ObjId, at position: Int, by delta: Int64) throws(AutomergeError) {
         let index = try object(list, [.list])
         let target = try element(index, at: position)
         let counters = opSet.elementValues(target, clock: nil).filter { opSet.ops[Int($0)].value.isCounter }
@@ -230,7 +230,7 @@ public struct AutomergeDocument: Sendable {
 
     /// Replaces `deleteCount` characters of a text at `position` with `text`, one element per
     /// Unicode scalar value (positions count elements, i.e. scalars).
-    public mutating func splice(_ textObject: ObjId, at position: Int, delete deleteCount: Int, insert text: String) throws(AutomergeError) {
+    package mutating func splice(_ textObject: ObjId, at position: Int, delete deleteCount: Int, insert text: String) throws(AutomergeError) {
         let index = try object(textObject, [.text, .list])
         guard deleteCount >= 0, position >= 0, position + deleteCount <= opSet.visibleLength(object: index) else {
             throw .invalidOp("splice \(position)+\(deleteCount) is out of bounds")
@@ -244,7 +244,7 @@ public struct AutomergeDocument: Sendable {
     /// Ends the open change: encodes it canonically (deps = heads, next seq, startOp after
     /// every op seen) and adds it to the graph. Returns nil when there was nothing to commit.
     @discardableResult
-    public mutating func commit(message: String? = nil, time: Int64 = 0) -> ChangeChunk? {
+    package mutating func commit(message: String? = nil, time: Int64 = 0) -> ChangeChunk? {
         guard !pending.isEmpty else { return nil }
         var others: Set<ActorId> = []
         func note(_ id: ExId?) { if let id, id.actor != actor { others.insert(id.actor) } }

@@ -1,4 +1,4 @@
-import ByteEncodings
+package import ByteEncodings
 
 extension AutomergeError {
     /// The Automerge error for a failed LEB128 read of the field `what`.

@@ -1,7 +1,7 @@
 /// Everything that can be wrong with Automerge bytes, with messages a user can act on.
 ///
 /// Parsers never trap on input-derived data: every malformed input ends in one of these.
-public indirect enum AutomergeError: Error, Equatable, Sendable, CustomStringConvertible {
+package indirect enum AutomergeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The input ended inside a value (`what` names the value being read).
     case unexpectedEnd(what: String)
     /// A LEB128 integer used more bytes than its shortest form.
@@ -47,7 +47,7 @@ public indirect enum AutomergeError: Error, Equatable, Sendable, CustomStringCon
     /// Where the error happened in a concatenation of chunks.
     case inChunk(index: Int, offset: Int, AutomergeError)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unexpectedEnd(let what): return "unexpected end of data while reading \(what)"
         case .overlongLEB128: return "LEB128 integer is not in its shortest form"
@@ -76,7 +76,7 @@ public indirect enum AutomergeError: Error, Equatable, Sendable, CustomStringCon
     }
 
     /// The error without chunk-position context.
-    public var underlying: AutomergeError {
+    package var underlying: AutomergeError {
         if case .inChunk(_, _, let error) = self { return error.underlying }
         return self
     }

@@ -3,14 +3,13 @@ import ByteEncodings
 /// A change hash: the SHA-256 of a change chunk. Ordered by bytes, as every hash list in
 /// the format is sorted that way. Stored as four big-endian words so that hashing and
 /// comparison are cheap.
-public struct ChangeHash: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let w0: UInt64
-    public let w1: UInt64
-    public let w2: UInt64
-    public let w3: UInt64
+package struct ChangeHash: Hashable, Comparable, Sendable, CustomStringConvertible {
+    package let w0: UInt64
+    package let w1: UInt64
+    package let w2: UInt64
+    package let w3: UInt64
 
     /// Reads 32 bytes at `offset`; the caller has checked bounds.
-    @inlinable
     init(_ bytes: [UInt8], at offset: Int) {
         func word(_ start: Int) -> UInt64 {
             var value: UInt64 = 0
@@ -35,37 +34,36 @@ public struct ChangeHash: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     /// A hash from exactly 32 bytes.
-    public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
+    package init?<C: Collection>(bytes: C) where C.Element == UInt8 {
         let array = Array(bytes)
         guard array.count == 32 else { return nil }
         self.init(array, at: 0)
     }
 
     /// A hash from 64 hex digits (either case).
-    public init?(hex: String) {
+    package init?(hex: String) {
         guard let bytes = Hex.decode(hex), bytes.count == 32 else { return nil }
         self.init(bytes, at: 0)
     }
 
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         var result: [UInt8] = []
         result.reserveCapacity(32)
         append(to: &result)
         return result
     }
 
-    @inlinable
-    public func append(to output: inout [UInt8]) {
+    package func append(to output: inout [UInt8]) {
         for word in [w0, w1, w2, w3] {
             for shift in stride(from: 56, through: 0, by: -8) { output.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
         }
     }
 
     /// Lowercase hex, as Automerge shows hashes.
-    public var hex: String { Hex.encode(bytes) }
-    public var description: String { hex }
+    package var hex: String { Hex.encode(bytes) }
+    package var description: String { hex }
 
-    public static func < (lhs: ChangeHash, rhs: ChangeHash) -> Bool {
+    package static func < (lhs: ChangeHash, rhs: ChangeHash) -> Bool {
         if lhs.w0 != rhs.w0 { return lhs.w0 < rhs.w0 }
         if lhs.w1 != rhs.w1 { return lhs.w1 < rhs.w1 }
         if lhs.w2 != rhs.w2 { return lhs.w2 < rhs.w2 }
@@ -73,7 +71,7 @@ public struct ChangeHash: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     /// The first four bytes as stored in a chunk header.
-    public var checksum: (UInt8, UInt8, UInt8, UInt8) {
+    package var checksum: (UInt8, UInt8, UInt8, UInt8) {
         (UInt8(w0 >> 56), UInt8(truncatingIfNeeded: w0 >> 48), UInt8(truncatingIfNeeded: w0 >> 40), UInt8(truncatingIfNeeded: w0 >> 32))
     }
 
@@ -86,18 +84,18 @@ public struct ChangeHash: Hashable, Comparable, Sendable, CustomStringConvertibl
 }
 
 /// An actor id: arbitrary bytes (usually 16 random bytes), ordered lexicographically.
-public struct ActorId: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let bytes: [UInt8]
+package struct ActorId: Hashable, Comparable, Sendable, CustomStringConvertible {
+    package let bytes: [UInt8]
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    package init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    public init?(hex: String) {
+    package init?(hex: String) {
         guard let bytes = Hex.decode(hex) else { return nil }
         self.bytes = bytes
     }
 
-    public var hex: String { Hex.encode(bytes) }
-    public var description: String { hex }
+    package var hex: String { Hex.encode(bytes) }
+    package var description: String { hex }
 
-    public static func < (lhs: ActorId, rhs: ActorId) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+    package static func < (lhs: ActorId, rhs: ActorId) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
 }

@@ -45,17 +45,17 @@ extension ChangeGraph {
     }
 
     /// Hashes of the applied changes that are not ancestors of `heads`, in topological order.
-    public func changes(notAncestorsOf heads: [ChangeHash]) -> [ChangeHash] {
+    package func changes(notAncestorsOf heads: [ChangeHash]) -> [ChangeHash] {
         indexesNotAncestors(of: heads).map { hashes[$0] }
     }
 
     /// Whether `hash` is `target` or one of its ancestors.
-    public func isAncestorOrEqual(_ hash: ChangeHash, of targets: [ChangeHash]) -> Bool {
+    package func isAncestorOrEqual(_ hash: ChangeHash, of targets: [ChangeHash]) -> Bool {
         ancestors(of: targets).contains(hash)
     }
 
     /// Every applied change that `heads` depend on (including `heads`), as hashes.
-    public func ancestors(of heads: [ChangeHash]) -> Set<ChangeHash> {
+    package func ancestors(of heads: [ChangeHash]) -> Set<ChangeHash> {
         var result: Set<ChangeHash> = []
         var stack = heads.compactMap { indexByHash[$0] }
         var visited = Set(stack)
@@ -68,7 +68,7 @@ extension ChangeGraph {
 
     /// Walking back from `heads` through queued changes, the hashes we have neither applied
     /// nor queued: what to ask a peer for (sorted).
-    public func missingDeps(from heads: [ChangeHash]) -> [ChangeHash] {
+    package func missingDeps(from heads: [ChangeHash]) -> [ChangeHash] {
         var missing: Set<ChangeHash> = []
         var visited: Set<ChangeHash> = []
         var stack = heads
@@ -84,12 +84,12 @@ extension ChangeGraph {
     }
 
     /// Deps of queued changes that are neither applied nor queued (sorted).
-    public var missingDeps: [ChangeHash] {
+    package var missingDeps: [ChangeHash] {
         waiting.keys.filter { !contains($0) && queued[$0] == nil }.sorted()
     }
 
     /// The raw chunks of the given applied changes (unknown hashes skipped).
-    public func chunks(for hashes: [ChangeHash]) -> [ChangeChunk] { hashes.compactMap { chunk(for: $0) } }
+    package func chunks(for hashes: [ChangeHash]) -> [ChangeChunk] { hashes.compactMap { chunk(for: $0) } }
 }
 
 /// A binary max-heap of change indexes.

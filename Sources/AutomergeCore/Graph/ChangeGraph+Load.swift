@@ -1,12 +1,12 @@
 extension ChangeGraph {
     /// What `load` found.
-    public struct LoadSummary: Sendable, Equatable {
-        public var chunks = ChunkCounts()
+    package struct LoadSummary: Sendable, Equatable {
+        package var chunks = ChunkCounts()
         /// Changes in the input (document changes count once per rebuilt change).
-        public var changesRead = 0
-        public var result = AddResult()
+        package var changesRead = 0
+        package var result = AddResult()
         /// What rebuilding the document chunks held, by its own accounting.
-        public var rebuild = DocumentChunk.RebuildStatistics()
+        package var rebuild = DocumentChunk.RebuildStatistics()
     }
 
     /// Loads any concatenation of document and change chunks (docs/binary-format.md §5.6): a document chunk is
@@ -19,7 +19,7 @@ extension ChangeGraph {
     /// - Parameter inflation: what compressed changes and document columns may inflate to, per
     ///   stream and for the whole input (`.syncMessage` for what a peer sent).
     @discardableResult
-    public mutating func load(
+    package mutating func load(
         _ bytes: [UInt8],
         validation: ChangeValidation = .full,
         limits: DocumentLimits = .default,
@@ -101,7 +101,7 @@ extension ChangeGraph {
 }
 
 /// How thoroughly incoming change chunks are checked.
-public enum ChangeValidation: Sendable {
+package enum ChangeValidation: Sendable {
     /// Decode every op (actions, values, columns), as the reference does on load: nothing a
     /// JavaScript peer would reject is ever stored or forwarded.
     case full

@@ -3,7 +3,7 @@
 ///
 /// Changes are applied only once their deps are present, so the order of application is a
 /// topological order; a change's index in that order is used throughout as its identity.
-public struct ChangeGraph: Sendable {
+package struct ChangeGraph: Sendable {
     private(set) var hashes: [ChangeHash] = []
     private(set) var indexByHash: [ChangeHash: Int32] = [:]
     private(set) var actors: [ActorId] = []
@@ -22,11 +22,11 @@ public struct ChangeGraph: Sendable {
     private(set) var nodeMessage: [Int32] = []
     private(set) var messages: [String] = []
     /// Whether the raw bytes of applied changes are kept (a relay needs them; `inspect` does not).
-    public let retainsChanges: Bool
+    package let retainsChanges: Bool
     /// Whether the bytes of changes loaded from a document chunk into an empty graph are kept. A
     /// server does not keep them: the stored document holds them, and they are rebuilt from it on
     /// the rare occasions a peer needs a few (changes applied later keep their bytes).
-    public let retainsDocumentChanges: Bool
+    package let retainsDocumentChanges: Bool
     private(set) var headSet: Set<Int32> = []
 
     /// Changes waiting for deps, and for each missing hash the queued changes that wait on it.
@@ -44,33 +44,33 @@ public struct ChangeGraph: Sendable {
     private(set) var queueOrder: [ChangeHash] = []
     private var queuePosition: [ChangeHash: Int] = [:]
 
-    public init(retainingChanges: Bool = true, retainingDocumentChanges: Bool = true) {
+    package init(retainingChanges: Bool = true, retainingDocumentChanges: Bool = true) {
         retainsChanges = retainingChanges
         retainsDocumentChanges = retainingDocumentChanges
     }
 
     /// Whether the bytes of an applied change are held (false for unknown hashes).
-    public func hasBytes(for hash: ChangeHash) -> Bool {
+    package func hasBytes(for hash: ChangeHash) -> Bool {
         guard retainsChanges, let index = indexByHash[hash] else { return false }
         return store.isResident(Int(index))
     }
 
     /// The number of applied changes.
-    public var count: Int { hashes.count }
+    package var count: Int { hashes.count }
     /// The number of changes waiting for missing deps.
-    public var queuedCount: Int { queued.count }
+    package var queuedCount: Int { queued.count }
     /// The document's heads, sorted by bytes.
-    public var heads: [ChangeHash] { headSet.map { hashes[Int($0)] }.sorted() }
+    package var heads: [ChangeHash] { headSet.map { hashes[Int($0)] }.sorted() }
     /// Every distinct author of an applied change.
-    public var actorCount: Int { actors.count }
+    package var actorCount: Int { actors.count }
     /// All applied change hashes in application (topological) order.
-    public var allHashes: [ChangeHash] { hashes }
+    package var allHashes: [ChangeHash] { hashes }
 
-    public func contains(_ hash: ChangeHash) -> Bool { indexByHash[hash] != nil }
-    public func isQueued(_ hash: ChangeHash) -> Bool { queued[hash] != nil }
+    package func contains(_ hash: ChangeHash) -> Bool { indexByHash[hash] != nil }
+    package func isQueued(_ hash: ChangeHash) -> Bool { queued[hash] != nil }
 
     /// The raw chunk of an applied change (nil when unknown or when bytes are not retained).
-    public func chunk(for hash: ChangeHash) -> ChangeChunk? {
+    package func chunk(for hash: ChangeHash) -> ChangeChunk? {
         guard retainsChanges, let index = indexByHash[hash] else { return nil }
         return chunk(at: Int(index))
     }
@@ -85,7 +85,7 @@ public struct ChangeGraph: Sendable {
     }
 
     /// Metadata of an applied change.
-    public func metadata(for hash: ChangeHash) -> ChangeMetadata? {
+    package func metadata(for hash: ChangeHash) -> ChangeMetadata? {
         guard let found = indexByHash[hash] else { return nil }
         let index = Int(found)
         return ChangeMetadata(
@@ -111,7 +111,7 @@ public struct ChangeGraph: Sendable {
     }
 
     /// The deps of an applied change.
-    public func deps(of hash: ChangeHash) -> [ChangeHash]? {
+    package func deps(of hash: ChangeHash) -> [ChangeHash]? {
         guard let index = indexByHash[hash] else { return nil }
         return deps(at: Int(index)).map { hashes[Int($0)] }
     }
@@ -123,25 +123,25 @@ public struct ChangeGraph: Sendable {
 
 extension ChangeGraph {
     /// The outcome of adding changes.
-    public struct AddResult: Sendable, Equatable {
+    package struct AddResult: Sendable, Equatable {
         /// Hashes applied by this call (including queued changes it unblocked), in order.
-        public var applied: [ChangeHash] = []
+        package var applied: [ChangeHash] = []
         /// Changes that were already known (applied or queued).
-        public var duplicates = 0
+        package var duplicates = 0
         /// Changes newly queued because deps are missing.
-        public var queued = 0
+        package var queued = 0
     }
 
     /// Adds one change chunk (see `add(_:)` for a batch).
     @discardableResult
-    public mutating func add(_ chunk: ChangeChunk) throws(AutomergeError) -> AddResult {
+    package mutating func add(_ chunk: ChangeChunk) throws(AutomergeError) -> AddResult {
         try add([chunk])
     }
 
     /// Adds a batch of change chunks atomically: every chunk is parsed and checked against the
     /// graph (and the batch) for a conflicting (actor, seq) before anything is applied.
     @discardableResult
-    public mutating func add(_ chunks: [ChangeChunk], validation: ChangeValidation = .full) throws(AutomergeError) -> AddResult {
+    package mutating func add(_ chunks: [ChangeChunk], validation: ChangeValidation = .full) throws(AutomergeError) -> AddResult {
         var batch: [QueuedChange] = []
         batch.reserveCapacity(chunks.count)
         for chunk in chunks { batch.append(try QueuedChange(chunk, validation: validation)) }
@@ -150,7 +150,7 @@ extension ChangeGraph {
 
     /// Adds changes rebuilt from a document (metadata already known).
     @discardableResult
-    public mutating func add(rebuilt: [RebuiltChange]) throws(AutomergeError) -> AddResult {
+    package mutating func add(rebuilt: [RebuiltChange]) throws(AutomergeError) -> AddResult {
         try add(validated: rebuilt.map { QueuedChange(chunk: $0.chunk, metadata: $0.metadata) })
     }
 
@@ -316,15 +316,15 @@ extension ChangeGraph {
 extension ChangeGraph {
     /// What the graph holds in memory, by its own accounting (array and table capacities, not the
     /// process's RSS): the index over the changes, and the change bytes it keeps.
-    public struct Footprint: Sendable, Equatable {
+    package struct Footprint: Sendable, Equatable {
         /// Hashes, lookup tables, per-change metadata, deps, actors, messages and the orphan queue's tables.
-        public var index: Int
+        package var index: Int
         /// Change bytes held: resident change chunks and queued orphans.
-        public var changeBytes: Int
-        public var total: Int { index + changeBytes }
+        package var changeBytes: Int
+        package var total: Int { index + changeBytes }
     }
 
-    public var footprint: Footprint {
+    package var footprint: Footprint {
         func array<T>(_ values: [T]) -> Int { values.capacity * MemoryLayout<T>.stride }
         // A hashed table keeps capacity/0.75 buckets (a power of two), each with key, value and a bit.
         func table<K, V>(_ values: [K: V]) -> Int {

@@ -4,7 +4,7 @@
 /// with members in the order given, for tool output that documents its field order (`inspect`).
 /// Both write exact 64-bit integers, doubles in JavaScript's shortest round-trip form, non-finite
 /// doubles as `null`, and non-ASCII characters unescaped.
-public indirect enum AutomergeJSON: Sendable, Equatable {
+package indirect enum AutomergeJSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -15,10 +15,10 @@ public indirect enum AutomergeJSON: Sendable, Equatable {
     /// Members in any order: they are sorted when written.
     case object([(String, AutomergeJSON)])
 
-    public static func == (lhs: AutomergeJSON, rhs: AutomergeJSON) -> Bool { lhs.serialized() == rhs.serialized() }
+    package static func == (lhs: AutomergeJSON, rhs: AutomergeJSON) -> Bool { lhs.serialized() == rhs.serialized() }
 
     /// The JSON text in the fixtures' layout, with a final newline.
-    public func serialized() -> String {
+    package func serialized() -> String {
         var output: [UInt8] = []
         write(to: &output, indent: 0)
         output.append(0x0a)
@@ -26,7 +26,7 @@ public indirect enum AutomergeJSON: Sendable, Equatable {
     }
 
     /// The JSON text on one line, no spaces, members in the order given, no final newline.
-    public func compactLine() -> String {
+    package func compactLine() -> String {
         var output: [UInt8] = []
         write(to: &output, indent: nil)
         return String(decoding: output, as: UTF8.self)

@@ -2,7 +2,7 @@ extension OpSet {
     /// The JSON view of the document (the reference's `toJS`): maps as objects, lists as
     /// arrays, text as strings, counters as their value, timestamps in milliseconds, bytes as
     /// arrays of numbers, only the winner of a conflict. `clock` nil = the current state.
-    public func json(at clock: VectorClock? = nil) -> AutomergeJSON {
+    package func json(at clock: VectorClock? = nil) -> AutomergeJSON {
         json(object: 0, clock: opClock(clock))
     }
 

@@ -1,10 +1,10 @@
 /// A mark over a range of a text: `start` and `end` count UTF-16 code units, as JavaScript
 /// positions do.
-public struct TextMark: Equatable, Sendable {
-    public var name: String
-    public var value: ScalarValue
-    public var start: Int
-    public var end: Int
+package struct TextMark: Equatable, Sendable {
+    package var name: String
+    package var value: ScalarValue
+    package var start: Int
+    package var end: Int
 }
 
 extension OpSet {
@@ -14,7 +14,7 @@ extension OpSet {
     /// mark, the mark-end op whose id is the begin's counter + 1 (same actor) deactivates it.
     /// For each name the active mark with the highest op id wins; a null value is no mark.
     /// Adjacent characters with the same winning value form one range; empty ranges are dropped.
-    public func marks(_ object: ObjId, at clock: VectorClock? = nil) -> [TextMark] {
+    package func marks(_ object: ObjId, at clock: VectorClock? = nil) -> [TextMark] {
         guard let index = objectIndex(object), objects[Int(index)].kind.isSequence else { return [] }
         let clock = opClock(clock)
         var active: [Int32: [Int32]] = [:]  // name → begin ops, unsorted

@@ -1,27 +1,27 @@
 /// An op id with its full actor, as readers see it ("COUNTER@ACTORHEX").
-public struct ExId: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public var counter: UInt64
-    public var actor: ActorId
+package struct ExId: Hashable, Comparable, Sendable, CustomStringConvertible {
+    package var counter: UInt64
+    package var actor: ActorId
 
-    public init(counter: UInt64, actor: ActorId) {
+    package init(counter: UInt64, actor: ActorId) {
         self.counter = counter
         self.actor = actor
     }
 
-    public var description: String { "\(counter)@\(actor.hex)" }
+    package var description: String { "\(counter)@\(actor.hex)" }
 
     /// Lamport order: counter, then actor bytes.
-    public static func < (lhs: ExId, rhs: ExId) -> Bool {
+    package static func < (lhs: ExId, rhs: ExId) -> Bool {
         lhs.counter != rhs.counter ? lhs.counter < rhs.counter : lhs.actor < rhs.actor
     }
 }
 
 /// An object: the root map, or the object created by an op.
-public enum ObjId: Hashable, Sendable, CustomStringConvertible {
+package enum ObjId: Hashable, Sendable, CustomStringConvertible {
     case root
     case id(ExId)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .root: return "_root"
         case .id(let id): return id.description
@@ -30,15 +30,15 @@ public enum ObjId: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A value read from a document. Counters read as `.counter(current value)`.
-public enum DocumentValue: Equatable, Sendable {
+package enum DocumentValue: Equatable, Sendable {
     case scalar(ScalarValue)
     case object(ObjId, ObjectKind)
 }
 
 /// One of the values of a property, with the op that set it.
-public struct ValueWithId: Equatable, Sendable {
-    public var id: ExId
-    public var value: DocumentValue
+package struct ValueWithId: Equatable, Sendable {
+    package var id: ExId
+    package var value: DocumentValue
 }
 
 /// Reading the state, now (`clock` nil) or at the heads a `VectorClock` describes
@@ -63,7 +63,7 @@ extension OpSet {
     }
 
     /// Whether the op set holds the op (deletes are not held): tells a change already applied.
-    public func containsOp(_ id: ExId) -> Bool {
+    package func containsOp(_ id: ExId) -> Bool {
         guard id.counter <= UInt64(UInt32.max), let actor = knownActor(id.actor) else { return false }
         return opIndex[Self.pack(UInt32(id.counter), actor)] != nil
     }
@@ -83,13 +83,13 @@ extension OpSet {
     }
 
     /// The kind of an object, nil when it does not exist (at `clock`).
-    public func objectKind(_ object: ObjId, at clock: VectorClock? = nil) -> ObjectKind? {
+    package func objectKind(_ object: ObjId, at clock: VectorClock? = nil) -> ObjectKind? {
         guard let index = objectIndex(object), objectExists(index, clock: opClock(clock)) else { return nil }
         return objects[Int(index)].kind
     }
 
     /// The keys of a map that have a value, sorted by UTF-8 bytes.
-    public func keys(_ object: ObjId, at clock: VectorClock? = nil) -> [String] {
+    package func keys(_ object: ObjId, at clock: VectorClock? = nil) -> [String] {
         guard let index = objectIndex(object) else { return [] }
         let clock = opClock(clock)
         return visibleKeys(index, clock: clock).map { strings[Int($0)] }
@@ -106,14 +106,14 @@ extension OpSet {
 
     /// Every value of a map key, in Lamport order of the ops that set them: more than one is a
     /// conflict, and the last one wins.
-    public func getAll(_ object: ObjId, key: String, at clock: VectorClock? = nil) -> [ValueWithId] {
+    package func getAll(_ object: ObjId, key: String, at clock: VectorClock? = nil) -> [ValueWithId] {
         guard let index = objectIndex(object), let keyIndex = stringIndex[.map(key)] else { return [] }
         let clock = opClock(clock)
         return keyValues(object: index, key: keyIndex, clock: clock).map { ValueWithId(id: exId($0), value: value(of: $0, clock: clock)) }
     }
 
     /// The winning value of a map key.
-    public func get(_ object: ObjId, key: String, at clock: VectorClock? = nil) -> DocumentValue? {
+    package func get(_ object: ObjId, key: String, at clock: VectorClock? = nil) -> DocumentValue? {
         getAll(object, key: key, at: clock).last?.value
     }
 
@@ -127,14 +127,14 @@ extension OpSet {
     }
 
     /// The number of visible elements of a list or text.
-    public func length(_ object: ObjId, at clock: VectorClock? = nil) -> Int {
+    package func length(_ object: ObjId, at clock: VectorClock? = nil) -> Int {
         guard let index = objectIndex(object), objects[Int(index)].kind.isSequence else { return 0 }
         if clock == nil { return visibleLength(object: index) }
         return visibleElements(index, clock: opClock(clock)).count
     }
 
     /// Every value of each visible element of a list or text (last = winner).
-    public func elements(_ object: ObjId, at clock: VectorClock? = nil) -> [[ValueWithId]] {
+    package func elements(_ object: ObjId, at clock: VectorClock? = nil) -> [[ValueWithId]] {
         guard let index = objectIndex(object), objects[Int(index)].kind.isSequence else { return [] }
         let clock = opClock(clock)
         return visibleElements(index, clock: clock).map { element in
@@ -143,7 +143,7 @@ extension OpSet {
     }
 
     /// Every value of the element at `index`.
-    public func getAll(_ object: ObjId, index position: Int, at clock: VectorClock? = nil) -> [ValueWithId] {
+    package func getAll(_ object: ObjId, index position: Int, at clock: VectorClock? = nil) -> [ValueWithId] {
         guard let index = objectIndex(object), objects[Int(index)].kind.isSequence, position >= 0 else { return [] }
         let opClock = opClock(clock)
         let element: Int32?
@@ -159,7 +159,7 @@ extension OpSet {
 
     /// The text of a text object (or a list): string elements concatenated, any other value
     /// as U+FFFC, as the reference does.
-    public func text(_ object: ObjId, at clock: VectorClock? = nil) -> String {
+    package func text(_ object: ObjId, at clock: VectorClock? = nil) -> String {
         guard let index = objectIndex(object) else { return "" }
         return text(index, clock: opClock(clock))
     }

@@ -6,7 +6,7 @@ extension OpSet {
     /// Atomic: every reference (object, element, pred) is checked before anything changes, so
     /// a change that names ops this set does not have throws `.invalidOp` and leaves the set
     /// as it was (apart from learning the change's actors).
-    public mutating func apply(_ change: Change) throws(AutomergeError) {
+    package mutating func apply(_ change: Change) throws(AutomergeError) {
         // Every author is in the document's actor table, even of a change without ops.
         var local: [Int32] = [internActor(change.actor)]
         guard !change.ops.isEmpty else { return }

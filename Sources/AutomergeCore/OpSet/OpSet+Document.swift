@@ -5,7 +5,7 @@ extension OpSet {
     /// and are appended, and successor lists are given. The rows are trusted to be in document
     /// order (as the reference trusts them); references to objects or elements that do not
     /// exist yet are refused with `.invalidDocument`.
-    public init(document: DocumentChunk, limits: DocumentLimits = .default) throws(AutomergeError) {
+    package init(document: DocumentChunk, limits: DocumentLimits = .default) throws(AutomergeError) {
         self.init()
         for actor in document.actors {
             guard knownActor(actor) == nil else { throw .invalidDocument("actor \(actor.hex) appears twice") }

@@ -10,7 +10,7 @@ extension OpSet {
     /// Deletes are not ops: they appear only in `succ`, which lists every successor (deletes,
     /// overwrites, increments) in Lamport order. Actor indexes refer to `documentActors`
     /// (sorted by bytes). The row passed to `body` is reused: copy what must outlive the call.
-    public func forEachDocumentOp(_ body: (DocumentOpRow) throws(AutomergeError) -> Void) throws(AutomergeError) {
+    package func forEachDocumentOp(_ body: (DocumentOpRow) throws(AutomergeError) -> Void) throws(AutomergeError) {
         var row = DocumentOpRow.scratch
         var succScratch: [(UInt32, Int32)] = []
         func emit(_ index: Int32, object: ObjectId, key: Key) throws(AutomergeError) {
@@ -79,7 +79,7 @@ extension OpSet {
     }
 
     /// Every stored op in document order (convenient for small documents and tests).
-    public func documentOps() -> [DocumentOpRow] {
+    package func documentOps() -> [DocumentOpRow] {
         var rows: [DocumentOpRow] = []
         try? forEachDocumentOp { (row: DocumentOpRow) throws(AutomergeError) in rows.append(row) }
         return rows

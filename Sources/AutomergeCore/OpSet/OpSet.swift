@@ -11,7 +11,7 @@
 ///
 /// Ids are kept compactly: actors are numbered in order of first appearance (`actors`), and
 /// Lamport comparisons use each actor's rank by bytes (`actorRank`).
-public struct OpSet: Sendable {
+package struct OpSet: Sendable {
     private(set) var actors: [ActorId] = []
     private var actorIndex: [ActorId: Int32] = [:]
     /// Position of each actor in byte order (for Lamport comparison and the sorted table).
@@ -29,15 +29,15 @@ public struct OpSet: Sendable {
     var strings: [String] = []
     var stringIndex: [Key: Int32] = [:]
     /// The largest op counter seen: a local change starts after it.
-    public private(set) var maxOp: UInt64 = 0
+    package private(set) var maxOp: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
     /// The number of stored (non-delete) ops.
-    public var opCount: Int { ops.count }
+    package var opCount: Int { ops.count }
 
     /// Every actor seen, sorted by bytes: the actor table of `forEachDocumentOp`.
-    public var documentActors: [ActorId] {
+    package var documentActors: [ActorId] {
         var sorted = [ActorId](repeating: ActorId([]), count: actors.count)
         for (index, actor) in actors.enumerated() { sorted[Int(actorRank[index])] = actor }
         return sorted
@@ -87,7 +87,7 @@ public struct OpSet: Sendable {
 }
 
 /// The kind of an Automerge object.
-public enum ObjectKind: Sendable, Equatable {
+package enum ObjectKind: Sendable, Equatable {
     case map, list, text, table
 
     var isSequence: Bool { self == .list || self == .text }

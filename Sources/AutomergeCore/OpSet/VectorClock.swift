@@ -1,17 +1,17 @@
 /// The largest op counter per actor among the changes that some heads include: what decides
 /// whether an op is part of a historical state.
-public struct VectorClock: Sendable, Equatable {
-    public var maxOps: [ActorId: UInt64]
+package struct VectorClock: Sendable, Equatable {
+    package var maxOps: [ActorId: UInt64]
 
-    public init(_ maxOps: [ActorId: UInt64] = [:]) { self.maxOps = maxOps }
+    package init(_ maxOps: [ActorId: UInt64] = [:]) { self.maxOps = maxOps }
 
-    public subscript(actor: ActorId) -> UInt64 { maxOps[actor] ?? 0 }
+    package subscript(actor: ActorId) -> UInt64 { maxOps[actor] ?? 0 }
 }
 
 extension ChangeGraph {
     /// The clock of `heads`: every applied change that is an ancestor of, or equal to, one of
     /// `heads`, reduced to each actor's largest op counter. Unknown hashes are ignored.
-    public func clock(at heads: [ChangeHash]) -> VectorClock {
+    package func clock(at heads: [ChangeHash]) -> VectorClock {
         var maxOps = [UInt64](repeating: 0, count: actors.count)
         var stack = heads.compactMap { indexByHash[$0] }
         var visited = Set(stack)

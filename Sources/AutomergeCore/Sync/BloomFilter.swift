@@ -4,28 +4,28 @@
 ///
 /// Decoding is stricter than the reference, which would divide by zero on `m = 0` and
 /// silently drop trailing bytes: a filter that decodes here re-encodes to the same bytes.
-public struct BloomFilter: Sendable, Equatable {
+package struct BloomFilter: Sendable, Equatable {
     /// What current writers use: about 1% false positives.
-    public static let defaultBitsPerEntry: UInt32 = 10
-    public static let defaultProbes: UInt32 = 7
+    package static let defaultBitsPerEntry: UInt32 = 10
+    package static let defaultProbes: UInt32 = 7
     /// More probes than any writer would use; bounds the work `contains` does per hash.
-    public static let maximumProbes: UInt32 = 64
+    package static let maximumProbes: UInt32 = 64
     /// Keeps `m = 8 × bytes` below 2^31 so probe sums never overflow the reference's u32 maths.
-    public static let maximumBitBytes = 1 << 28
+    package static let maximumBitBytes = 1 << 28
 
-    public let numEntries: UInt32
-    public let bitsPerEntry: UInt32
-    public let numProbes: UInt32
+    package let numEntries: UInt32
+    package let bitsPerEntry: UInt32
+    package let numProbes: UInt32
     /// Bit *p* is bit `p & 7` (LSB first) of byte `p >> 3`.
-    public let bits: [UInt8]
+    package let bits: [UInt8]
 
     /// The filter with no entries: serialises to no bytes and contains nothing.
-    public static let empty = BloomFilter(hashes: [ChangeHash]())
+    package static let empty = BloomFilter(hashes: [ChangeHash]())
 
     /// A filter over `hashes` with the writer defaults (10 bits per entry, 7 probes).
     /// Duplicates count as entries, as in the reference. (Beyond ~214 million entries the bit
     /// array would pass `maximumBitBytes`; no document gets near that, so it is only clamped.)
-    public init<S: Sequence>(hashes: S) where S.Element == ChangeHash {
+    package init<S: Sequence>(hashes: S) where S.Element == ChangeHash {
         let all = Array(hashes)
         numEntries = UInt32(clamping: all.count)
         bitsPerEntry = Self.defaultBitsPerEntry
@@ -47,7 +47,7 @@ public struct BloomFilter: Sendable, Equatable {
     /// Rejects, with `.invalidSyncMessage`: parameters over 32 bits, zero entries written
     /// explicitly (writers send empty bytes instead), a bit array that is empty or not exactly
     /// `ceil(numEntries × bitsPerEntry / 8)` bytes, and probe counts outside 1...64.
-    public init(decoding bytes: [UInt8]) throws(AutomergeError) {
+    package init(decoding bytes: [UInt8]) throws(AutomergeError) {
         if bytes.isEmpty {
             self = .empty
             return
@@ -76,10 +76,10 @@ public struct BloomFilter: Sendable, Equatable {
         bits = try reader.readBytes(expected, "Bloom filter bits")
     }
 
-    public var isEmpty: Bool { numEntries == 0 }
+    package var isEmpty: Bool { numEntries == 0 }
 
     /// The serialised form: empty for an empty filter.
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         guard !isEmpty else { return [] }
         var writer = ByteWriter(capacity: bits.count + 8)
         writer.writeULEB(UInt64(numEntries))
@@ -90,7 +90,7 @@ public struct BloomFilter: Sendable, Equatable {
     }
 
     /// Whether `hash` may be in the set (false positives possible, false negatives not).
-    public func contains(_ hash: ChangeHash) -> Bool {
+    package func contains(_ hash: ChangeHash) -> Bool {
         guard !isEmpty, !bits.isEmpty else { return false }
         for probe in probes(for: hash) where bits[Int(probe >> 3)] & (1 << (probe & 7)) == 0 {
             return false

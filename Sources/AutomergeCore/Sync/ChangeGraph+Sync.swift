@@ -7,7 +7,7 @@ extension ChangeGraph {
     /// costs a replay of every change. Without it, or when it returns nil, the reply is the
     /// concatenation of every change chunk in topological order: valid V2 content that any V2
     /// reader loads, though several times larger.
-    public func generateSyncMessage(
+    package func generateSyncMessage(
         _ state: inout SyncState,
         wholeDocument: (() -> [UInt8]?)? = nil
     ) -> SyncMessage? {
@@ -17,7 +17,7 @@ extension ChangeGraph {
     /// The changes the next message to this peer would carry, and whether as the whole document:
     /// lets a caller fetch what the graph does not hold first (the stored document, or the bytes
     /// of changes kept only in it) and pass them in.
-    public func plannedChanges(_ state: SyncState) -> (hashes: [ChangeHash], wholeDocument: Bool) {
+    package func plannedChanges(_ state: SyncState) -> (hashes: [ChangeHash], wholeDocument: Bool) {
         let (hashes, whole) = selectChanges(state)
         return (hashes, whole && state.peerSupportsV2 && count > 0)
     }
@@ -41,7 +41,7 @@ extension ChangeGraph {
     /// `generateSyncMessage` where a whole-document reply carries `storedDocument` when given (the
     /// stored snapshot and incrementals as they are), else what `wholeDocument` returns, else every
     /// change chunk. Chunks the graph does not hold are taken from `supplied`.
-    public func generateSyncMessage(
+    package func generateSyncMessage(
         _ state: inout SyncState,
         storedDocument: [UInt8]?,
         supplied: [ChangeHash: ChangeChunk] = [:],
@@ -137,26 +137,26 @@ extension ChangeGraph {
     }
 
     /// What applying a sync message did.
-    public struct SyncReceiveResult: Sendable, Equatable {
+    package struct SyncReceiveResult: Sendable, Equatable {
         /// Changes applied (in order), including queued ones they unblocked.
-        public var applied: [ChangeHash] = []
+        package var applied: [ChangeHash] = []
         /// Changes now waiting for missing deps.
-        public var queued = 0
+        package var queued = 0
         /// The received chunks as they arrived (when any was new).
-        public var received: [UInt8]?
+        package var received: [UInt8]?
         /// Every chunk in `received` is new (applied or queued) and uncompressed: it can go to disk as
         /// it is, copied no further.
-        public var receivedIsExact = false
+        package var receivedIsExact = false
         /// `received` is a whole document (a document chunk first, possibly followed by change
         /// chunks) loaded into an empty graph: it can be stored as the snapshot unchanged.
-        public var receivedWholeDocument = false
+        package var receivedWholeDocument = false
     }
 
     /// Applies a message from the peer whose state is `state` (docs/sync-protocol.md §6). Changes are applied
     /// atomically: a malformed change rejects the whole message and leaves graph and state
     /// unchanged.
     @discardableResult
-    public mutating func receiveSyncMessage(_ state: inout SyncState, _ message: SyncMessage) throws(AutomergeError) -> SyncReceiveResult {
+    package mutating func receiveSyncMessage(_ state: inout SyncState, _ message: SyncMessage) throws(AutomergeError) -> SyncReceiveResult {
         let beforeHeads = heads
         var result = SyncReceiveResult()
         let hasChanges = !message.changes.isEmpty

@@ -4,7 +4,7 @@ extension SyncMessage {
     /// Parses a sync message strictly: an unknown type byte, a truncation, a count larger than
     /// the remaining input, an overlong LEB or a malformed Bloom filter is an error. The only
     /// tolerance is the trailer (see `SyncTrailer`), whose bytes are kept verbatim.
-    public static func decode(_ bytes: [UInt8]) throws(AutomergeError) -> SyncMessage {
+    package static func decode(_ bytes: [UInt8]) throws(AutomergeError) -> SyncMessage {
         var reader = ByteReader(bytes)
         let typeByte = try reader.readByte("sync message type")
         guard let version = Version(rawValue: typeByte) else {
@@ -39,7 +39,7 @@ extension SyncMessage {
 
     /// The wire form. Fields are written in the order held, so callers that build messages
     /// must sort `heads`, `need` and `lastSync` themselves (decoded messages re-encode exactly).
-    public func encode() -> [UInt8] {
+    package func encode() -> [UInt8] {
         var capacity = 1 + 10 + 32 * (heads.count + need.count) + 20 + (trailer?.rawBytes.count ?? 0)
         for entry in have { capacity += 20 + 32 * entry.lastSync.count + entry.bloom.bits.count }
         for change in changes { capacity += 10 + change.count }

@@ -4,28 +4,28 @@
 /// (hash order as received, raw change entries, the trailer's raw bytes), so a relay can
 /// forward or store a message without re-encoding drift. Semantics (sorting heads, what to put
 /// in `changes`) belong to the sync state machine, not here.
-public struct SyncMessage: Sendable, Equatable {
+package struct SyncMessage: Sendable, Equatable {
     /// The first byte. V2 (0x43) may carry a whole saved document in `changes`; old readers
     /// reject it, so it is only sent to peers whose trailer said they support it.
-    public enum Version: UInt8, Sendable, Equatable {
+    package enum Version: UInt8, Sendable, Equatable {
         case v1 = 0x42
         case v2 = 0x43
     }
 
-    public var version: Version
+    package var version: Version
     /// The sender's current heads (writers sort them).
-    public var heads: [ChangeHash]
+    package var heads: [ChangeHash]
     /// Changes the sender asks for by hash.
-    public var need: [ChangeHash]
+    package var need: [ChangeHash]
     /// What the sender already has; current writers send zero or one entry.
-    public var have: [SyncHave]
+    package var have: [SyncHave]
     /// Raw entries. V1: one change chunk each. V2: at most one blob of chunks (possibly a
     /// whole document). Receivers should concatenate them and parse a chunk stream.
-    public var changes: [[UInt8]]
+    package var changes: [[UInt8]]
     /// The optional flags/capabilities trailer; `nil` means a pre-2.1.8 sender.
-    public var trailer: SyncTrailer?
+    package var trailer: SyncTrailer?
 
-    public init(
+    package init(
         version: Version = .v1,
         heads: [ChangeHash] = [],
         need: [ChangeHash] = [],
@@ -42,18 +42,18 @@ public struct SyncMessage: Sendable, Equatable {
     }
 
     /// Any trailer at all means the peer understands V2 messages (docs/sync-protocol.md §2).
-    public var senderSupportsV2: Bool { trailer != nil }
+    package var senderSupportsV2: Bool { trailer != nil }
 
     /// The flags in the trailer; empty without one.
-    public var flags: SyncFlags { trailer?.flags ?? [] }
+    package var flags: SyncFlags { trailer?.flags ?? [] }
 }
 
 /// A summary of the changes the sender has: everything since `lastSync`, as a Bloom filter.
-public struct SyncHave: Sendable, Equatable {
-    public var lastSync: [ChangeHash]
-    public var bloom: BloomFilter
+package struct SyncHave: Sendable, Equatable {
+    package var lastSync: [ChangeHash]
+    package var bloom: BloomFilter
 
-    public init(lastSync: [ChangeHash] = [], bloom: BloomFilter = .empty) {
+    package init(lastSync: [ChangeHash] = [], bloom: BloomFilter = .empty) {
         self.lastSync = lastSync
         self.bloom = bloom
     }
@@ -61,16 +61,16 @@ public struct SyncHave: Sendable, Equatable {
 
 /// Flags carried by the JS ≥ 3.2.6 trailer: bytes with the high bit set contribute their low
 /// seven bits.
-public struct SyncFlags: OptionSet, Sendable, Hashable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+package struct SyncFlags: OptionSet, Sendable, Hashable {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// The receiver should clear its `sentHashes`.
-    public static let syncReset = SyncFlags(rawValue: 1 << 0)
+    package static let syncReset = SyncFlags(rawValue: 1 << 0)
     /// The sender ignores incoming changes.
-    public static let readOnly = SyncFlags(rawValue: 1 << 1)
+    package static let readOnly = SyncFlags(rawValue: 1 << 1)
     /// The sender understands `syncReset`.
-    public static let supportsSyncReset = SyncFlags(rawValue: 1 << 2)
+    package static let supportsSyncReset = SyncFlags(rawValue: 1 << 2)
 }
 
 /// The bytes after the `changes` field (docs/sync-protocol.md §2), kept raw so every historical form
@@ -81,21 +81,21 @@ public struct SyncFlags: OptionSet, Sendable, Hashable {
 /// It must start with a uLEB length L followed by L bytes (the payload). Anything after the
 /// payload is kept in `rawBytes` and otherwise ignored, as the reference ignores it; that leaves
 /// room for future extensions without breaking the round trip.
-public struct SyncTrailer: Sendable, Equatable {
+package struct SyncTrailer: Sendable, Equatable {
     /// Everything after the `changes` field, exactly as received.
-    public let rawBytes: [UInt8]
+    package let rawBytes: [UInt8]
     /// The L bytes after the length prefix.
-    public let payload: [UInt8]
+    package let payload: [UInt8]
 
     /// Parses a trailer from the bytes that follow `changes`.
-    public init(rawBytes: [UInt8]) throws(AutomergeError) {
+    package init(rawBytes: [UInt8]) throws(AutomergeError) {
         var reader = ByteReader(rawBytes)
         payload = try reader.readLengthPrefixedBytes("sync message trailer")
         self.rawBytes = rawBytes
     }
 
     /// A trailer whose raw form is exactly `length ‖ payload`.
-    public init(payload: [UInt8]) {
+    package init(payload: [UInt8]) {
         var writer = ByteWriter(capacity: payload.count + 2)
         writer.writeLengthPrefixed(payload)
         self.rawBytes = writer.bytes
@@ -103,21 +103,21 @@ public struct SyncTrailer: Sendable, Equatable {
     }
 
     /// `02 01 02`: what JS 2.1.8 – 3.2.5 send (capabilities MessageV1 and MessageV2).
-    public static let legacyCapabilities = SyncTrailer(payload: [0x01, 0x02])
+    package static let legacyCapabilities = SyncTrailer(payload: [0x01, 0x02])
 
     /// `02 02 (0x80 | flags)`: what JS ≥ 3.2.6 send. The leading 0x02 (MessageV2) keeps
     /// 2.1.8 – 3.2.5 readers recognising a V2-capable peer.
-    public static func current(_ flags: SyncFlags) -> SyncTrailer {
+    package static func current(_ flags: SyncFlags) -> SyncTrailer {
         SyncTrailer(payload: [0x02, 0x80 | (flags.rawValue & 0x7f)])
     }
 
     /// Payload bytes < 0x80 are legacy capability codes and carry no flags.
-    public var flags: SyncFlags {
+    package var flags: SyncFlags {
         var bits: UInt8 = 0
         for byte in payload where byte & 0x80 != 0 { bits |= byte & 0x7f }
         return SyncFlags(rawValue: bits)
     }
 
     /// Legacy capability codes (payload bytes < 0x80): 1 = MessageV1, 2 = MessageV2.
-    public var legacyCapabilityCodes: [UInt8] { payload.filter { $0 & 0x80 == 0 } }
+    package var legacyCapabilityCodes: [UInt8] { payload.filter { $0 & 0x80 == 0 } }
 }

@@ -3,12 +3,12 @@ import ByteEncodings
 /// Persistence of a peer's sync state (docs/sync-protocol.md §4): only `sharedHeads` survives, as
 /// `0x43 ‖ hash array`. (0x43 is also the V2 message type; the two are never mixed up because
 /// states and messages are stored in different places.)
-public enum SyncStateCodec {
+package enum SyncStateCodec {
     /// The first byte of an encoded sync state.
-    public static let typeByte: UInt8 = 0x43
+    package static let typeByte: UInt8 = 0x43
 
     /// Encodes the shared heads, sorted by bytes as every hash list in the format is.
-    public static func encode(sharedHeads: [ChangeHash]) -> [UInt8] {
+    package static func encode(sharedHeads: [ChangeHash]) -> [UInt8] {
         var writer = ByteWriter(capacity: 2 + 32 * sharedHeads.count)
         writer.writeByte(typeByte)
         writer.writeHashArray(sharedHeads.sorted())
@@ -22,7 +22,7 @@ public enum SyncStateCodec {
     /// stops parsing there, and tolerating them lets a state written by a future version that
     /// appends fields still load. Unsorted heads are accepted as stored (the reference does not
     /// check either); `encode` sorts them again.
-    public static func decode(_ bytes: [UInt8]) throws(AutomergeError) -> [ChangeHash] {
+    package static func decode(_ bytes: [UInt8]) throws(AutomergeError) -> [ChangeHash] {
         var reader = ByteReader(bytes)
         let first = try reader.readByte("sync state type")
         guard first == typeByte else {

@@ -4,19 +4,19 @@
 /// Hostile input cannot make it allocate more than the input size (declared lengths and element counts are
 /// checked against the remaining bytes first) or recurse deeper than `maxDepth`; all work is linear in the
 /// input length.
-public struct CBORDecoder: Sendable {
+package struct CBORDecoder: Sendable {
     /// Maximum nesting of arrays, maps and tags. The protocol needs 4 (`newHeads` → entry → `heads`).
-    public var maxDepth: Int
+    package var maxDepth: Int
     /// Maximum input size in bytes; the reference `ws` server allows 100 MiB messages.
-    public var maxInputSize: Int
+    package var maxInputSize: Int
 
-    public init(maxDepth: Int = 64, maxInputSize: Int = 256 * 1024 * 1024) {
+    package init(maxDepth: Int = 64, maxInputSize: Int = 256 * 1024 * 1024) {
         self.maxDepth = maxDepth
         self.maxInputSize = maxInputSize
     }
 
     /// Decodes exactly one item; bytes after it are an error.
-    public func decode(_ bytes: [UInt8]) throws(CBORError) -> CBORValue {
+    package func decode(_ bytes: [UInt8]) throws(CBORError) -> CBORValue {
         guard bytes.count <= maxInputSize else { throw .inputTooLarge(size: bytes.count, limit: maxInputSize) }
         var cursor = Cursor(bytes: bytes, maxDepth: maxDepth)
         let value = try cursor.readItem(depth: 0)
@@ -27,7 +27,7 @@ public struct CBORDecoder: Sendable {
     }
 
     /// Convenience for the default limits.
-    public static func decode(_ bytes: [UInt8]) throws(CBORError) -> CBORValue {
+    package static func decode(_ bytes: [UInt8]) throws(CBORError) -> CBORValue {
         try CBORDecoder().decode(bytes)
     }
 }

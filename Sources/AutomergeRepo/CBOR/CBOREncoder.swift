@@ -3,9 +3,9 @@
 /// The defaults follow the spec's advice for bytes going to JS peers: an integer above 32 bits is written
 /// as float64 (what cbor-x itself does for such numbers), never as a `0x1b` 64-bit head, which cbor-x
 /// would decode into a `BigInt`.
-public struct CBOREncoder: Sendable {
+package struct CBOREncoder: Sendable {
     /// How map heads are written.
-    public enum MapHeaderStyle: Sendable, Hashable {
+    package enum MapHeaderStyle: Sendable, Hashable {
         /// Shortest form (`a5` for five entries). Any CBOR decoder, cbor-x included, accepts it.
         case shortest
         /// Always a 16-bit count (`b9 00 05`), as cbor-x writes maps; reproduces the reference server's
@@ -14,22 +14,22 @@ public struct CBOREncoder: Sendable {
     }
 
     /// How an integer that does not fit in 32 bits is written.
-    public enum LargeIntegerStyle: Sendable, Hashable {
+    package enum LargeIntegerStyle: Sendable, Hashable {
         /// As float64, like cbor-x; values above 2^53 lose precision, as they would in JS anyway.
         case float64
         /// As a 64-bit CBOR integer (`0x1b` / `0x3b`), for non-JS consumers.
         case integer
     }
 
-    public var mapHeaderStyle: MapHeaderStyle
-    public var largeIntegerStyle: LargeIntegerStyle
+    package var mapHeaderStyle: MapHeaderStyle
+    package var largeIntegerStyle: LargeIntegerStyle
 
-    public init(mapHeaderStyle: MapHeaderStyle = .shortest, largeIntegerStyle: LargeIntegerStyle = .float64) {
+    package init(mapHeaderStyle: MapHeaderStyle = .shortest, largeIntegerStyle: LargeIntegerStyle = .float64) {
         self.mapHeaderStyle = mapHeaderStyle
         self.largeIntegerStyle = largeIntegerStyle
     }
 
-    public func encode(_ value: CBORValue) -> [UInt8] {
+    package func encode(_ value: CBORValue) -> [UInt8] {
         var output: [UInt8] = []
         append(value, to: &output)
         return output

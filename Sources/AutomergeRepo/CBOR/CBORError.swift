@@ -1,5 +1,5 @@
 /// Everything that can be wrong with CBOR input. Offsets are byte positions in the decoded buffer.
-public enum CBORError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum CBORError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The input ended inside an item that needed `needed` more bytes.
     case unexpectedEnd(offset: Int, needed: Int)
     /// Additional information 28–30 is reserved in RFC 8949 and never well-formed.
@@ -23,7 +23,7 @@ public enum CBORError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The whole input is larger than the decoder accepts.
     case inputTooLarge(size: Int, limit: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unexpectedEnd(let offset, let needed):
             return "CBOR input ended at byte \(offset) but \(needed) more byte(s) were needed: the message is truncated"

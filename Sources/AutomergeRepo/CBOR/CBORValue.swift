@@ -3,7 +3,7 @@
 /// Maps keep their entries in wire order (cbor-x writes keys in JS insertion order, and the reference
 /// server's field order is part of what we reproduce). Floats keep their encoded width so that a value
 /// re-encodes to the same bytes.
-public indirect enum CBORValue: Sendable, Hashable {
+package indirect enum CBORValue: Sendable, Hashable {
     /// Major type 0: an unsigned integer.
     case unsigned(UInt64)
     /// Major type 1: the integer `-1 - n`, stored as `n` so the full range fits.
@@ -36,54 +36,54 @@ public indirect enum CBORValue: Sendable, Hashable {
 }
 
 /// One key/value pair of a CBOR map.
-public struct CBORMapEntry: Sendable, Hashable {
-    public var key: CBORValue
-    public var value: CBORValue
+package struct CBORMapEntry: Sendable, Hashable {
+    package var key: CBORValue
+    package var value: CBORValue
 
-    public init(key: CBORValue, value: CBORValue) {
+    package init(key: CBORValue, value: CBORValue) {
         self.key = key
         self.value = value
     }
 
     /// Convenience for the usual text-keyed entry.
-    public init(_ key: String, _ value: CBORValue) {
+    package init(_ key: String, _ value: CBORValue) {
         self.init(key: .text(key), value: value)
     }
 }
 
 extension CBORValue {
     /// The text of a `.text` value.
-    public var textValue: String? {
+    package var textValue: String? {
         if case .text(let string) = self { return string }
         return nil
     }
 
     /// The bytes of a `.bytes` value.
-    public var bytesValue: [UInt8]? {
+    package var bytesValue: [UInt8]? {
         if case .bytes(let bytes) = self { return bytes }
         return nil
     }
 
     /// The elements of an `.array` value.
-    public var arrayValue: [CBORValue]? {
+    package var arrayValue: [CBORValue]? {
         if case .array(let items) = self { return items }
         return nil
     }
 
     /// The entries of a `.map` value.
-    public var mapEntries: [CBORMapEntry]? {
+    package var mapEntries: [CBORMapEntry]? {
         if case .map(let entries) = self { return entries }
         return nil
     }
 
     /// The value of a `.bool`.
-    public var boolValue: Bool? {
+    package var boolValue: Bool? {
         if case .bool(let flag) = self { return flag }
         return nil
     }
 
     /// `null` and `undefined` both mean "absent" to JS code (`x ?? default`), so callers treat them alike.
-    public var isNullOrUndefined: Bool {
+    package var isNullOrUndefined: Bool {
         switch self {
         case .null, .undefined: return true
         default: return false
@@ -91,7 +91,7 @@ extension CBORValue {
     }
 
     /// Any numeric item as a `Double`; JS has a single number type, so an integer and a float are equivalent.
-    public var numericValue: Double? {
+    package var numericValue: Double? {
         switch self {
         case .unsigned(let n): return Double(n)
         case .negative(let n): return -1 - Double(n)
@@ -103,7 +103,7 @@ extension CBORValue {
     }
 
     /// A short name of the item's kind, for error messages.
-    public var kindName: String {
+    package var kindName: String {
         switch self {
         case .unsigned: return "unsigned integer"
         case .negative: return "negative integer"
@@ -121,7 +121,7 @@ extension CBORValue {
     }
 
     /// The last value stored under text key `key` in a map (JS object semantics: a later duplicate wins).
-    public subscript(key: String) -> CBORValue? {
+    package subscript(key: String) -> CBORValue? {
         guard let entries = mapEntries else { return nil }
         for entry in entries.reversed() where entry.key == .text(key) {
             return entry.value

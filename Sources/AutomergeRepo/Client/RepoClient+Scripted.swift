@@ -1,26 +1,26 @@
-import AutomergeCore
+package import AutomergeCore
 
 /// Scripted mode: the test says what to send and reads every reply.
 extension RepoClient {
     /// Sends `join` (with this client's storage id and protocol versions) and returns the first reply.
-    public func join(within timeout: Duration = .seconds(5)) async throws -> RepoMessage {
+    package func join(within timeout: Duration = .seconds(5)) async throws -> RepoMessage {
         await send(.join(joinMessage))
         return try await next(within: timeout)
     }
 
-    public func send(_ message: RepoMessage) async { await connection?.send(message.encoded()) }
-    public func sendRaw(_ bytes: [UInt8]) async { await connection?.send(bytes) }
+    package func send(_ message: RepoMessage) async { await connection?.send(message.encoded()) }
+    package func sendRaw(_ bytes: [UInt8]) async { await connection?.send(bytes) }
 
     /// Every message received and not yet read, oldest first. Over a link that delivers inline
     /// (an in-memory one) this is exactly what the server has said so far: no waiting.
-    public func received() throws -> [RepoMessage] {
+    package func received() throws -> [RepoMessage] {
         let frames = inbox
         inbox.removeAll()
         return try frames.map { try RepoMessage(decoding: $0) }
     }
 
     /// The next message, waiting for it up to `timeout` (a bound for a failing test, not a pause).
-    public func next(within timeout: Duration = .seconds(5)) async throws -> RepoMessage {
+    package func next(within timeout: Duration = .seconds(5)) async throws -> RepoMessage {
         if inbox.isEmpty { await waitForFrame(within: timeout) }
         guard !inbox.isEmpty else { throw NoReply(peerId: peerId) }
         return try RepoMessage(decoding: inbox.removeFirst())
@@ -28,7 +28,7 @@ extension RepoClient {
 
     /// Every message up to and including the first that `last` accepts: waits for what a test
     /// expects instead of for a quiet window, which a loaded machine can stretch.
-    public func collect(until last: @Sendable (RepoMessage) -> Bool, within timeout: Duration = .seconds(10)) async throws -> [RepoMessage] {
+    package func collect(until last: @Sendable (RepoMessage) -> Bool, within timeout: Duration = .seconds(10)) async throws -> [RepoMessage] {
         let deadline = ContinuousClock.now + timeout
         var messages: [RepoMessage] = []
         while true {
@@ -40,14 +40,14 @@ extension RepoClient {
 
     /// Messages until none arrives for `quiet`: for a real socket, where a reply's arrival cannot
     /// be awaited otherwise. In-memory tests read `received()` instead.
-    public func drain(quiet: Duration = .milliseconds(200)) async -> [RepoMessage] {
+    package func drain(quiet: Duration = .milliseconds(200)) async -> [RepoMessage] {
         var messages: [RepoMessage] = []
         while let message = try? await next(within: quiet) { messages.append(message) }
         return messages
     }
 
     /// Returns once a frame is waiting (or the connection closed, or `timeout` passed).
-    public func waitForFrame(within timeout: Duration = .seconds(5)) async {
+    package func waitForFrame(within timeout: Duration = .seconds(5)) async {
         guard inbox.isEmpty, connection != nil else { return }
         nextWaiterId += 1
         let id = nextWaiterId
@@ -68,7 +68,7 @@ extension RepoClient {
     /// Runs the sync protocol for one document until neither side has anything to say: sends our
     /// message, applies the server's replies, again. Other messages that arrive meanwhile are kept
     /// in `otherMessages`. Over an in-memory link (replies delivered inline) it takes no time.
-    public func sync(_ id: DocumentId, asRequest: Bool = false, rounds: Int = 20) async throws {
+    package func sync(_ id: DocumentId, asRequest: Bool = false, rounds: Int = 20) async throws {
         var first = true
         for _ in 0..<rounds {
             var sentSomething = false
@@ -99,7 +99,7 @@ extension RepoClient {
 extension RepoClient {
     /// Replaces our copy of a document (a graph built elsewhere, and optionally the sync state that
     /// goes with it); the sync state is kept when none is given.
-    public func setDocument(_ id: DocumentId, graph: ChangeGraph, syncState: SyncState? = nil) {
+    package func setDocument(_ id: DocumentId, graph: ChangeGraph, syncState: SyncState? = nil) {
         var document = documents[id] ?? Document()
         document.graph = graph
         document.saved = nil

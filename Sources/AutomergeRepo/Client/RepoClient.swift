@@ -1,4 +1,4 @@
-import AutomergeCore
+package import AutomergeCore
 
 /// The client side of the protocol, built from the same pieces as the server's repo: a change
 /// graph and a sync state per document, the `join` handshake, `request`/`sync` messages. One
@@ -9,33 +9,33 @@ import AutomergeCore
 /// - `.scripted`: does nothing by itself. The test sends messages (`join()`, `send`, `sendRaw`,
 ///   `sync(_:)`) and reads what arrived (`received()`, `next()`, `collect(until:)`), so it can
 ///   check the server's every reply, also to malformed input.
-public actor RepoClient: RepoEndpoint {
-    public enum Mode: Sendable {
+package actor RepoClient: RepoEndpoint {
+    package enum Mode: Sendable {
         case automatic
         case scripted
     }
 
-    nonisolated public let peerId: String
-    nonisolated public let storageId: String?
-    nonisolated public let mode: Mode
+    nonisolated package let peerId: String
+    nonisolated package let storageId: String?
+    nonisolated package let mode: Mode
     /// The versions offered in `join` (nil: the field is left out).
-    nonisolated public let protocolVersions: [String]?
+    nonisolated package let protocolVersions: [String]?
     var connection: (any RepoConnection)?
     private var connectionId: RepoConnectionID?
     var serverPeerId: String?
     var documents: [DocumentId: Document] = [:]
     /// Documents the server said it does not have.
-    public private(set) var unavailable: Set<DocumentId> = []
+    package private(set) var unavailable: Set<DocumentId> = []
     /// `error` messages received.
-    public private(set) var errors: [String] = []
+    package private(set) var errors: [String] = []
     /// Scripted mode: frames received and not yet read, oldest first.
     var inbox: [[UInt8]] = []
     var inboxWaiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
     var nextWaiterId: UInt64 = 0
     /// Scripted mode: messages other than the document's `sync` that arrived during `sync(_:)`.
-    public internal(set) var otherMessages: [RepoMessage] = []
+    package internal(set) var otherMessages: [RepoMessage] = []
     /// True once the connection was closed (by either side).
-    public private(set) var wasDisconnected = false
+    package private(set) var wasDisconnected = false
 
     struct Document {
         var graph = ChangeGraph()
@@ -50,32 +50,32 @@ public actor RepoClient: RepoEndpoint {
     private var waiters: [DocumentId: [(heads: Set<ChangeHash>, continuation: CheckedContinuation<Void, any Error>)]] = [:]
 
     /// The connection closed while a task was waiting for the server.
-    public struct Disconnected: Error, CustomStringConvertible {
-        public var description: String { "the connection to the server closed" }
+    package struct Disconnected: Error, CustomStringConvertible {
+        package var description: String { "the connection to the server closed" }
     }
 
     /// Scripted mode: nothing arrived in time.
-    public struct NoReply: Error, CustomStringConvertible {
-        public let peerId: String
-        public var description: String { "no message for \(peerId)" }
+    package struct NoReply: Error, CustomStringConvertible {
+        package let peerId: String
+        package var description: String { "no message for \(peerId)" }
     }
 
-    public init(peerId: String, storageId: String? = nil, mode: Mode = .automatic, protocolVersions: [String]? = ["1"]) {
+    package init(peerId: String, storageId: String? = nil, mode: Mode = .automatic, protocolVersions: [String]? = ["1"]) {
         self.peerId = peerId
         self.storageId = storageId
         self.mode = mode
         self.protocolVersions = protocolVersions
     }
 
-    public var isJoined: Bool { serverPeerId != nil }
+    package var isJoined: Bool { serverPeerId != nil }
     /// True while a connection is open.
-    public var isConnected: Bool { connection != nil }
+    package var isConnected: Bool { connection != nil }
 
-    public func heads(of id: DocumentId) -> [ChangeHash] { documents[id]?.graph.heads ?? [] }
-    public func changeCount(of id: DocumentId) -> Int { documents[id]?.graph.count ?? 0 }
+    package func heads(of id: DocumentId) -> [ChangeHash] { documents[id]?.graph.heads ?? [] }
+    package func changeCount(of id: DocumentId) -> Int { documents[id]?.graph.count ?? 0 }
 
     /// Adds locally made changes to a document and (automatic mode) tells the server.
-    public func apply(_ chunks: [ChangeChunk], to id: DocumentId) async throws {
+    package func apply(_ chunks: [ChangeChunk], to id: DocumentId) async throws {
         var document = documents[id] ?? Document()
         try document.graph.add(chunks)
         document.saved = nil
@@ -84,7 +84,7 @@ public actor RepoClient: RepoEndpoint {
     }
 
     /// Makes one change on our copy of a document: `key` in the root map set to `value`, by `actor`.
-    public func change(_ id: DocumentId, key: String, value: Int64, actor: ActorId) async throws {
+    package func change(_ id: DocumentId, key: String, value: Int64, actor: ActorId) async throws {
         let graph = documents[id]?.graph ?? ChangeGraph()
         let seq = UInt64(graph.allHashes.compactMap { graph.metadata(for: $0) }.filter { $0.actor == actor }.count + 1)
         let maxOp = graph.allHashes.compactMap { graph.metadata(for: $0)?.maxOp }.max() ?? 0
@@ -101,7 +101,7 @@ public actor RepoClient: RepoEndpoint {
 
     /// Opens a saved document (any concatenation of chunks, e.g. an `.automerge` file) as `id` and
     /// offers it to the server; a server that lacks it is sent these bytes unchanged.
-    public func open(_ bytes: [UInt8], as id: DocumentId) async throws {
+    package func open(_ bytes: [UInt8], as id: DocumentId) async throws {
         var document = Document()
         try document.graph.load(bytes)
         document.saved = bytes
@@ -110,17 +110,17 @@ public actor RepoClient: RepoEndpoint {
     }
 
     /// Asks the server for a document we do not have.
-    public func request(_ id: DocumentId) async {
+    package func request(_ id: DocumentId) async {
         if documents[id] == nil { documents[id] = Document(wanted: true) }
         await offer(id)
     }
 
     /// The graph of a document (to build changes on top of it).
-    public func graph(of id: DocumentId) -> ChangeGraph { documents[id]?.graph ?? ChangeGraph() }
+    package func graph(of id: DocumentId) -> ChangeGraph { documents[id]?.graph ?? ChangeGraph() }
 
     // MARK: RepoEndpoint
 
-    public func connect(_ connection: any RepoConnection) async -> RepoConnectionID {
+    package func connect(_ connection: any RepoConnection) async -> RepoConnectionID {
         let id = RepoConnectionID(rawValue: (connectionId?.rawValue ?? 0) + 1)
         self.connection = connection
         connectionId = id
@@ -143,7 +143,7 @@ public actor RepoClient: RepoEndpoint {
         )
     }
 
-    public func receive(_ frame: [UInt8], from id: RepoConnectionID) async {
+    package func receive(_ frame: [UInt8], from id: RepoConnectionID) async {
         guard id == connectionId else { return }
         if mode == .scripted {
             inbox.append(frame)
@@ -179,7 +179,7 @@ public actor RepoClient: RepoEndpoint {
         }
     }
 
-    public func disconnect(_ id: RepoConnectionID) {
+    package func disconnect(_ id: RepoConnectionID) {
         guard id == connectionId else { return }
         connection = nil
         serverPeerId = nil
@@ -193,7 +193,7 @@ public actor RepoClient: RepoEndpoint {
 
     /// Waits until the server's heads for a document include all of `heads` (the server
     /// advertises heads only once the changes are durable).
-    public func waitUntilServerHas(_ heads: [ChangeHash], in id: DocumentId) async throws {
+    package func waitUntilServerHas(_ heads: [ChangeHash], in id: DocumentId) async throws {
         if Set(documents[id]?.state.theirHeads ?? []).isSuperset(of: heads) || covered(heads, by: documents[id]?.state.theirHeads ?? [], in: id) {
             return
         }
@@ -219,7 +219,7 @@ public actor RepoClient: RepoEndpoint {
     }
 
     /// Closes the connection to the server.
-    public func close() async { await connection?.close() }
+    package func close() async { await connection?.close() }
 
     /// Automatic mode: sends what the server needs to hear about a document, if anything.
     private func offer(_ id: DocumentId) async {

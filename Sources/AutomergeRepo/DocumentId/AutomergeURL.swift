@@ -1,23 +1,23 @@
-import AutomergeCore
+package import AutomergeCore
 
 /// `automerge:<documentId>[#<head>|<head>…]`, as built and parsed by automerge-repo 2.x.
 ///
 /// Heads in the fragment are bs58check-encoded 32-byte change hashes; an empty fragment means an empty
 /// heads list. The 2.6 path suffix (`automerge:<id>/seg…`) is not accepted. URLs never travel in protocol
 /// fields, only bare document ids do.
-public struct AutomergeURL: Hashable, Sendable, CustomStringConvertible {
-    public static let scheme = "automerge:"
+package struct AutomergeURL: Hashable, Sendable, CustomStringConvertible {
+    package static let scheme = "automerge:"
 
-    public let documentId: DocumentId
+    package let documentId: DocumentId
     /// `nil` without a fragment; `[]` for a bare `#`.
-    public let heads: [ChangeHash]?
+    package let heads: [ChangeHash]?
 
-    public init(documentId: DocumentId, heads: [ChangeHash]? = nil) {
+    package init(documentId: DocumentId, heads: [ChangeHash]? = nil) {
         self.documentId = documentId
         self.heads = heads
     }
 
-    public init(_ string: String) throws(DocumentIdError) {
+    package init(_ string: String) throws(DocumentIdError) {
         guard string.hasPrefix(Self.scheme) else { throw .notAnAutomergeURL }
         let rest = string.dropFirst(Self.scheme.count)
         let parts = rest.split(separator: "#", omittingEmptySubsequences: false)
@@ -37,7 +37,7 @@ public struct AutomergeURL: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         guard let heads else { return documentId.url }
         return documentId.url + "#" + heads.map { Base58Check.encode($0.bytes) }.joined(separator: "|")
     }

@@ -7,18 +7,18 @@ import ByteEncodings
 /// JS accepts any bs58check payload length (custom `idFactory`s exist); this server deliberately accepts
 /// only 16-byte ids, like automerge-repo-swift, because the id becomes a directory name. Construction is
 /// the validation: a `DocumentId` value is always safe to turn into a storage path.
-public struct DocumentId: Hashable, Comparable, Sendable, CustomStringConvertible {
+package struct DocumentId: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The 16 payload bytes.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
     /// The bs58check string used on the wire and in storage keys.
-    public let string: String
+    package let string: String
 
-    public static let byteCount = 16
+    package static let byteCount = 16
     /// bs58check of 16 + 4 bytes is at most 28 characters; anything longer cannot be valid.
-    public static let maxStringLength = 28
+    package static let maxStringLength = 28
 
     /// Parses and validates a bs58check id (alphabet, checksum, 16-byte payload).
-    public init(_ string: String) throws(DocumentIdError) {
+    package init(_ string: String) throws(DocumentIdError) {
         guard !string.isEmpty else { throw .empty }
         let payload = try Base58Check.decode(string, maxLength: Self.maxStringLength)
         guard payload.count == Self.byteCount else { throw .wrongPayloadLength(payload.count) }
@@ -28,14 +28,14 @@ public struct DocumentId: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     /// Wraps 16 raw bytes.
-    public init(bytes: [UInt8]) throws(DocumentIdError) {
+    package init(bytes: [UInt8]) throws(DocumentIdError) {
         guard bytes.count == Self.byteCount else { throw .wrongPayloadLength(bytes.count) }
         self.bytes = bytes
         self.string = Base58Check.encode(bytes)
     }
 
     /// The pre-1.0 form, a hyphenated UUID string, which JS's `interpretAsDocumentId` still converts.
-    public init(uuidString: String) throws(DocumentIdError) {
+    package init(uuidString: String) throws(DocumentIdError) {
         let hex = String(uuidString.filter { $0 != "-" })
         let groups = uuidString.split(separator: "-", omittingEmptySubsequences: false).map(\.count)
         guard groups == [8, 4, 4, 4, 12], let bytes = Hex.decode(hex), bytes.count == Self.byteCount else { throw .invalidUUID }
@@ -43,12 +43,12 @@ public struct DocumentId: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     /// A fresh random id shaped like JS's `uuid.v4` bytes (version 4, RFC 4122 variant).
-    public static func random() -> DocumentId {
+    package static func random() -> DocumentId {
         var generator = SystemRandomNumberGenerator()
         return random(using: &generator)
     }
 
-    public static func random<G: RandomNumberGenerator>(using generator: inout G) -> DocumentId {
+    package static func random<G: RandomNumberGenerator>(using generator: inout G) -> DocumentId {
         var bytes = (0..<byteCount).map { _ in UInt8.random(in: 0...255, using: &generator) }
         bytes[6] = (bytes[6] & 0x0f) | 0x40
         bytes[8] = (bytes[8] & 0x3f) | 0x80
@@ -61,7 +61,7 @@ public struct DocumentId: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     /// The hyphenated UUID form of the bytes.
-    public var uuidString: String {
+    package var uuidString: String {
         let hex = Hex.encode(bytes)
         let characters = Array(hex)
         let cuts = [0, 8, 12, 16, 20, 32]
@@ -69,9 +69,9 @@ public struct DocumentId: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     /// `automerge:<id>`.
-    public var url: String { "automerge:\(string)" }
+    package var url: String { "automerge:\(string)" }
 
-    public var description: String { string }
+    package var description: String { string }
 
-    public static func < (lhs: DocumentId, rhs: DocumentId) -> Bool { lhs.string < rhs.string }
+    package static func < (lhs: DocumentId, rhs: DocumentId) -> Bool { lhs.string < rhs.string }
 }

@@ -1,5 +1,5 @@
 /// Why a string is not a usable document id, Base58 value or automerge URL.
-public enum DocumentIdError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum DocumentIdError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The string is empty.
     case empty
     /// Longer than the accepted maximum (ids become directory names; decoding is quadratic).
@@ -21,7 +21,7 @@ public enum DocumentIdError: Error, Equatable, Sendable, CustomStringConvertible
     /// Not a hyphenated UUID string.
     case invalidUUID
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .empty: return "document id is empty"
         case .tooLong(let length, let limit): return "document id is \(length) characters long; at most \(limit) are accepted"

@@ -1,10 +1,10 @@
 /// `doc-unavailable`: neither the sender nor any peer it asked has the document.
-public struct DocUnavailableMessage: Hashable, Sendable {
-    public var senderId: String
-    public var targetId: String
-    public var documentId: String
+package struct DocUnavailableMessage: Hashable, Sendable {
+    package var senderId: String
+    package var targetId: String
+    package var documentId: String
 
-    public init(senderId: String, targetId: String, documentId: String) {
+    package init(senderId: String, targetId: String, documentId: String) {
         self.senderId = senderId
         self.targetId = targetId
         self.documentId = documentId

@@ -2,14 +2,14 @@
 ///
 /// `request` carries the same fields and additionally means "I do not have this document; tell me if
 /// you do not either". `documentId` stays a string here; validate it with `DocumentId` before use.
-public struct DocumentSyncMessage: Hashable, Sendable {
-    public var senderId: String
-    public var targetId: String
-    public var documentId: String
+package struct DocumentSyncMessage: Hashable, Sendable {
+    package var senderId: String
+    package var targetId: String
+    package var documentId: String
     /// An Automerge sync message (first byte 0x42 for v1, 0x43 for v2).
-    public var data: [UInt8]
+    package var data: [UInt8]
 
-    public init(senderId: String, targetId: String, documentId: String, data: [UInt8]) {
+    package init(senderId: String, targetId: String, documentId: String, data: [UInt8]) {
         self.senderId = senderId
         self.targetId = targetId
         self.documentId = documentId

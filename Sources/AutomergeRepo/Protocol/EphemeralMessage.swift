@@ -2,17 +2,17 @@
 ///
 /// A relaying server keeps every field but `targetId` exactly as received, and de-duplicates on
 /// (senderId, sessionId, count): JS clients echo what they receive back to the server.
-public struct EphemeralMessage: Hashable, Sendable {
-    public var senderId: String
-    public var targetId: String
-    public var documentId: String
+package struct EphemeralMessage: Hashable, Sendable {
+    package var senderId: String
+    package var targetId: String
+    package var documentId: String
     /// Per-session counter; arrives as an unsigned integer (or a float, were it ever above 32 bits).
-    public var count: UInt64
-    public var sessionId: String
+    package var count: UInt64
+    package var sessionId: String
     /// The payload, itself CBOR encoded by the sender; a relay need not decode it.
-    public var data: [UInt8]
+    package var data: [UInt8]
 
-    public init(senderId: String, targetId: String, documentId: String, count: UInt64, sessionId: String, data: [UInt8]) {
+    package init(senderId: String, targetId: String, documentId: String, count: UInt64, sessionId: String, data: [UInt8]) {
         self.senderId = senderId
         self.targetId = targetId
         self.documentId = documentId

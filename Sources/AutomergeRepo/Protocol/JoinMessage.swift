@@ -1,13 +1,13 @@
 /// `join`: the first message a client sends.
-public struct JoinMessage: Hashable, Sendable {
-    public var senderId: String
+package struct JoinMessage: Hashable, Sendable {
+    package var senderId: String
     /// Absent from 1.0.x clients. Also read from `metadata`, the key the protocol README uses.
-    public var peerMetadata: PeerMetadata?
+    package var peerMetadata: PeerMetadata?
     /// `nil` when missing (pre-versioning clients: treat as `["1"]`). automerge-repo-swift sends the plain
     /// string `"1"`, which is read as `["1"]` (the JS server's `.includes("1")` accepts both).
-    public var supportedProtocolVersions: [String]?
+    package var supportedProtocolVersions: [String]?
 
-    public init(senderId: String, peerMetadata: PeerMetadata?, supportedProtocolVersions: [String]?) {
+    package init(senderId: String, peerMetadata: PeerMetadata?, supportedProtocolVersions: [String]?) {
         self.senderId = senderId
         self.peerMetadata = peerMetadata
         self.supportedProtocolVersions = supportedProtocolVersions
@@ -15,7 +15,7 @@ public struct JoinMessage: Hashable, Sendable {
 
     /// Whether the client can speak protocol `version`; a join without a version list predates versioning
     /// and speaks "1".
-    public func supports(version: String) -> Bool {
+    package func supports(version: String) -> Bool {
         guard let versions = supportedProtocolVersions else { return version == "1" }
         return versions.contains(version)
     }

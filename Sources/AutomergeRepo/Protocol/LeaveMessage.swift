@@ -1,8 +1,8 @@
 /// `leave`: sent by 1.x clients before they disconnect.
-public struct LeaveMessage: Hashable, Sendable {
-    public var senderId: String
+package struct LeaveMessage: Hashable, Sendable {
+    package var senderId: String
 
-    public init(senderId: String) { self.senderId = senderId }
+    package init(senderId: String) { self.senderId = senderId }
 
     init(fields: MessageFields) throws(RepoMessageError) {
         senderId = try fields.text("senderId")

@@ -1,11 +1,11 @@
 /// `peer`: the server's answer to `join`.
-public struct PeerMessage: Hashable, Sendable {
-    public var senderId: String
-    public var peerMetadata: PeerMetadata
-    public var selectedProtocolVersion: String
-    public var targetId: String
+package struct PeerMessage: Hashable, Sendable {
+    package var senderId: String
+    package var peerMetadata: PeerMetadata
+    package var selectedProtocolVersion: String
+    package var targetId: String
 
-    public init(senderId: String, peerMetadata: PeerMetadata, selectedProtocolVersion: String = "1", targetId: String) {
+    package init(senderId: String, peerMetadata: PeerMetadata, selectedProtocolVersion: String = "1", targetId: String) {
         self.senderId = senderId
         self.peerMetadata = peerMetadata
         self.selectedProtocolVersion = selectedProtocolVersion

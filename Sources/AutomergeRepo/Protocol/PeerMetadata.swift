@@ -1,12 +1,12 @@
 /// What a peer tells about itself in `join` / `peer`.
-public struct PeerMetadata: Hashable, Sendable {
+package struct PeerMetadata: Hashable, Sendable {
     /// The peer's storage id (a UUID string) when it has storage; sync state is persisted under it.
-    public var storageId: String?
+    package var storageId: String?
     /// True for peers without storage; their sync state is never persisted. An absent value (an adapter
     /// connected without metadata sends `{}`) reads as `false`, as it is falsy in JS.
-    public var isEphemeral: Bool
+    package var isEphemeral: Bool
 
-    public init(storageId: String?, isEphemeral: Bool) {
+    package init(storageId: String?, isEphemeral: Bool) {
         self.storageId = storageId
         self.isEphemeral = isEphemeral
     }

@@ -3,28 +3,28 @@
 /// The README says `timestamp` is a uint and heads are base64; the captures show float64 timestamps and
 /// bs58check heads from 2.x (hex from 1.x). Fixtures win: timestamps are read from either numeric form and
 /// heads are kept as opaque strings.
-public struct RemoteHeadsChangedMessage: Hashable, Sendable {
+package struct RemoteHeadsChangedMessage: Hashable, Sendable {
     /// One `newHeads` entry.
-    public struct Entry: Hashable, Sendable {
-        public var storageId: String
-        public var heads: [String]
+    package struct Entry: Hashable, Sendable {
+        package var storageId: String
+        package var heads: [String]
         /// Milliseconds since the epoch on the node that observed the heads.
-        public var timestamp: Double
+        package var timestamp: Double
 
-        public init(storageId: String, heads: [String], timestamp: Double) {
+        package init(storageId: String, heads: [String], timestamp: Double) {
             self.storageId = storageId
             self.heads = heads
             self.timestamp = timestamp
         }
     }
 
-    public var senderId: String
-    public var targetId: String
-    public var documentId: String
+    package var senderId: String
+    package var targetId: String
+    package var documentId: String
     /// In wire order.
-    public var newHeads: [Entry]
+    package var newHeads: [Entry]
 
-    public init(senderId: String, targetId: String, documentId: String, newHeads: [Entry]) {
+    package init(senderId: String, targetId: String, documentId: String, newHeads: [Entry]) {
         self.senderId = senderId
         self.targetId = targetId
         self.documentId = documentId

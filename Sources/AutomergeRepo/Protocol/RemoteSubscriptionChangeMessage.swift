@@ -2,13 +2,13 @@
 ///
 /// The README calls `remove` required; the JS code sends it as CBOR `undefined` in a subscribe-only
 /// message (fixtures win), so both lists are optional.
-public struct RemoteSubscriptionChangeMessage: Hashable, Sendable {
-    public var senderId: String
-    public var targetId: String
-    public var add: [String]?
-    public var remove: [String]?
+package struct RemoteSubscriptionChangeMessage: Hashable, Sendable {
+    package var senderId: String
+    package var targetId: String
+    package var add: [String]?
+    package var remove: [String]?
 
-    public init(senderId: String, targetId: String, add: [String]?, remove: [String]?) {
+    package init(senderId: String, targetId: String, add: [String]?, remove: [String]?) {
         self.senderId = senderId
         self.targetId = targetId
         self.add = add

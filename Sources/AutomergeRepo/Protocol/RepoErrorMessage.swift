@@ -1,12 +1,12 @@
 /// `error`: the sender closes the connection afterwards.
 ///
 /// The protocol README and samod send only `{type, message}`; the JS server adds `senderId` and `targetId`.
-public struct RepoErrorMessage: Hashable, Sendable {
-    public var senderId: String?
-    public var message: String
-    public var targetId: String?
+package struct RepoErrorMessage: Hashable, Sendable {
+    package var senderId: String?
+    package var message: String
+    package var targetId: String?
 
-    public init(senderId: String?, message: String, targetId: String?) {
+    package init(senderId: String?, message: String, targetId: String?) {
         self.senderId = senderId
         self.message = message
         self.targetId = targetId

@@ -1,5 +1,5 @@
 /// One automerge-repo WebSocket message (protocol "1", identical in automerge-repo 1.x and 2.x).
-public enum RepoMessage: Hashable, Sendable {
+package enum RepoMessage: Hashable, Sendable {
     case join(JoinMessage)
     case peer(PeerMessage)
     case leave(LeaveMessage)
@@ -15,7 +15,7 @@ public enum RepoMessage: Hashable, Sendable {
     case unknown(type: String, entries: [CBORMapEntry])
 
     /// The wire names of the known types.
-    public enum Kind: String, Sendable, CaseIterable {
+    package enum Kind: String, Sendable, CaseIterable {
         case join
         case peer
         case leave
@@ -29,7 +29,7 @@ public enum RepoMessage: Hashable, Sendable {
     }
 
     /// Decodes one WebSocket binary message.
-    public init(decoding bytes: [UInt8], decoder: CBORDecoder = CBORDecoder()) throws(RepoMessageError) {
+    package init(decoding bytes: [UInt8], decoder: CBORDecoder = CBORDecoder()) throws(RepoMessageError) {
         let value: CBORValue
         do {
             value = try decoder.decode(bytes)
@@ -40,7 +40,7 @@ public enum RepoMessage: Hashable, Sendable {
     }
 
     /// Interprets a decoded item. Optional fields may be absent, `null` or `undefined`; unknown keys are ignored.
-    public init(cbor value: CBORValue) throws(RepoMessageError) {
+    package init(cbor value: CBORValue) throws(RepoMessageError) {
         guard case .map(let entries) = value else { throw .notAMap(found: value.kindName) }
         let untyped = MessageFields(messageType: "", entries: entries)
         guard case .text(let type)? = untyped.optional("type") else { throw .missingType }
@@ -64,7 +64,7 @@ public enum RepoMessage: Hashable, Sendable {
     }
 
     /// The `type` field.
-    public var type: String {
+    package var type: String {
         switch self {
         case .join: return Kind.join.rawValue
         case .peer: return Kind.peer.rawValue
@@ -81,7 +81,7 @@ public enum RepoMessage: Hashable, Sendable {
     }
 
     /// The author's peer id, when the message has one.
-    public var senderId: String? {
+    package var senderId: String? {
         switch self {
         case .join(let m): return m.senderId
         case .peer(let m): return m.senderId
@@ -97,7 +97,7 @@ public enum RepoMessage: Hashable, Sendable {
     }
 
     /// The recipient's peer id, when the message has one.
-    public var targetId: String? {
+    package var targetId: String? {
         switch self {
         case .join, .leave: return nil
         case .peer(let m): return m.targetId
@@ -113,7 +113,7 @@ public enum RepoMessage: Hashable, Sendable {
 
     /// The unvalidated `documentId` string of document-scoped messages; parse it with `DocumentId` before
     /// it touches storage.
-    public var documentId: String? {
+    package var documentId: String? {
         switch self {
         case .sync(let m), .request(let m): return m.documentId
         case .docUnavailable(let m): return m.documentId
@@ -124,7 +124,7 @@ public enum RepoMessage: Hashable, Sendable {
     }
 
     /// The message as a CBOR map, fields in the order the JS reference sends them.
-    public var cbor: CBORValue {
+    package var cbor: CBORValue {
         switch self {
         case .join(let m): return .map(m.entries)
         case .peer(let m): return .map(m.entries)
@@ -142,7 +142,7 @@ public enum RepoMessage: Hashable, Sendable {
 
     /// The bytes of one WebSocket binary message. The default encoder writes shortest-form map heads,
     /// which every CBOR decoder accepts; `CBOREncoder(mapHeaderStyle: .cborX)` reproduces cbor-x's bytes.
-    public func encoded(with encoder: CBOREncoder = CBOREncoder()) -> [UInt8] {
+    package func encoded(with encoder: CBOREncoder = CBOREncoder()) -> [UInt8] {
         encoder.encode(cbor)
     }
 }

@@ -2,7 +2,7 @@
 ///
 /// Errors name the message type where it is known, so a server can tolerate broken messages of types it
 /// ignores anyway (remote-heads gossip) instead of dropping the connection.
-public enum RepoMessageError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum RepoMessageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The bytes are not one well-formed CBOR item.
     case cbor(CBORError)
     /// The item is not a map (every message is one CBOR map).
@@ -17,14 +17,14 @@ public enum RepoMessageError: Error, Equatable, Sendable, CustomStringConvertibl
     case invalidNumber(messageType: String, field: String)
 
     /// The message type the error is about, if it got that far.
-    public var messageType: String? {
+    package var messageType: String? {
         switch self {
         case .cbor, .notAMap, .missingType: return nil
         case .missingField(let type, _), .wrongFieldType(let type, _, _, _), .invalidNumber(let type, _): return type
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .cbor(let error): return "invalid CBOR: \(error)"
         case .notAMap(let found): return "message must be a CBOR map with text keys, found \(found)"

@@ -1,12 +1,12 @@
 /// A joined peer as the documents see it: where to send, and what it told us in `join`.
-public struct PeerLink: Sendable {
-    public let peerId: String
-    public let connectionId: RepoConnectionID
-    public let connection: any RepoConnection
+package struct PeerLink: Sendable {
+    package let peerId: String
+    package let connectionId: RepoConnectionID
+    package let connection: any RepoConnection
     /// The peer's storage id, when it has storage and is not ephemeral: sync states are
     /// persisted under it.
-    public let storageId: String?
-    public let isEphemeral: Bool
+    package let storageId: String?
+    package let isEphemeral: Bool
 
     /// Where this peer's sync states persist, if anywhere.
     var persistentStorageId: String? {

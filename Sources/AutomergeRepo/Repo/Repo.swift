@@ -1,20 +1,20 @@
-import AutomergeCore
-import Logging
+package import AutomergeCore
+package import Logging
 
 /// An automerge-repo peer that serves documents to the peers connected to it: the handshake,
 /// one sync session per (document, peer), storage, doc-unavailable answers and ephemeral
 /// relaying. Transport-agnostic: transports drive it through `RepoEndpoint`.
-public actor Repo: RepoEndpoint {
-    public struct Configuration: Sendable {
+package actor Repo: RepoEndpoint {
+    package struct Configuration: Sendable {
         /// Our peer id, sent in `peer` replies.
-        public var peerId: String
-        public var sharePolicy: SharePolicy
+        package var peerId: String
+        package var sharePolicy: SharePolicy
         /// How long changes are batched before they are sent to a document's other peers.
-        public var syncDebounce: Duration
+        package var syncDebounce: Duration
         /// The clock the debounce sleeps on; tests pass one they advance by hand.
-        public var clock: any Clock<Duration>
+        package var clock: any Clock<Duration>
 
-        public init(
+        package init(
             peerId: String,
             sharePolicy: SharePolicy = .announceLoaded,
             syncDebounce: Duration = .milliseconds(100),
@@ -27,7 +27,7 @@ public actor Repo: RepoEndpoint {
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let storage: (any RepoStorage)?
     private let logger: Logger
     private let metrics: RepoMetrics
@@ -51,7 +51,7 @@ public actor Repo: RepoEndpoint {
     ///   - logger: where the repo logs, labelled by its creator (the server passes its own).
     ///   - metrics: where documents-loaded and storage-write figures go, under the creator's names
     ///     (none by default).
-    public init(
+    package init(
         configuration: Configuration,
         storage: (any RepoStorage)?,
         logger: Logger = Logger(label: "automerge-repo"),
@@ -64,7 +64,7 @@ public actor Repo: RepoEndpoint {
     }
 
     /// The storage id advertised in `peer` replies (nil without storage).
-    public func storageId() async throws -> String? {
+    package func storageId() async throws -> String? {
         if let storageIdentifier { return storageIdentifier }
         guard let storage else { return nil }
         let id = try await storage.storageId()
@@ -74,14 +74,14 @@ public actor Repo: RepoEndpoint {
 
     // MARK: RepoEndpoint
 
-    public func connect(_ connection: any RepoConnection) -> RepoConnectionID {
+    package func connect(_ connection: any RepoConnection) -> RepoConnectionID {
         nextConnection += 1
         let id = RepoConnectionID(rawValue: nextConnection)
         connections[id] = ConnectionState(connection: connection)
         return id
     }
 
-    public func receive(_ frame: [UInt8], from id: RepoConnectionID) async {
+    package func receive(_ frame: [UInt8], from id: RepoConnectionID) async {
         guard let state = connections[id] else { return }
         let message: RepoMessage
         do {
@@ -121,7 +121,7 @@ public actor Repo: RepoEndpoint {
         }
     }
 
-    public func disconnect(_ id: RepoConnectionID) async {
+    package func disconnect(_ id: RepoConnectionID) async {
         guard let state = connections.removeValue(forKey: id) else { return }
         guard let peer = state.peer else { return }
         if connectionByPeer[peer.peerId] == id { connectionByPeer[peer.peerId] = nil }
@@ -173,7 +173,7 @@ public actor Repo: RepoEndpoint {
     /// Asks every peer that joins from now on for this document (a `request` while we lack it, a
     /// `sync` otherwise). Some clients never offer their documents on their
     /// own, so this is how a group's root document reaches the server (docs/repo-protocol.md §4.5).
-    public func requestOnJoin(_ id: DocumentId) {
+    package func requestOnJoin(_ id: DocumentId) {
         requestedOnJoin.insert(id)
     }
 
@@ -233,19 +233,19 @@ public actor Repo: RepoEndpoint {
     }
 
     /// Sessions in the ephemeral de-duplication table (tests and diagnostics).
-    public var ephemeralSessionsTracked: Int { ephemeralSeen.count }
+    package var ephemeralSessionsTracked: Int { ephemeralSeen.count }
 
     /// The documents currently in memory.
-    public var loadedDocuments: [DocumentId] { Array(documents.keys) }
+    package var loadedDocuments: [DocumentId] { Array(documents.keys) }
 
     /// The heads of a loaded document (tests and diagnostics).
-    public func heads(of id: DocumentId) async -> [ChangeHash]? {
+    package func heads(of id: DocumentId) async -> [ChangeHash]? {
         guard let document = documents[id] else { return nil }
         return await document.heads
     }
 
     /// Sends every pending message (at shutdown).
-    public func flush() async {
+    package func flush() async {
         for document in documents.values { await document.flush() }
     }
 

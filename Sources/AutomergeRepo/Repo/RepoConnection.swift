@@ -1,6 +1,6 @@
 /// One connection to a remote peer, as a transport provides it. The repo speaks to peers only
 /// through this seam, so it runs the same over WebSockets and in memory (tests).
-public protocol RepoConnection: Sendable {
+package protocol RepoConnection: Sendable {
     /// Sends one protocol message (encoded CBOR) to the peer. Messages are delivered in order.
     func send(_ bytes: [UInt8]) async
     /// Closes the connection after the messages already sent.
@@ -8,15 +8,15 @@ public protocol RepoConnection: Sendable {
 }
 
 /// Identifies a connection inside a repo for its whole life.
-public struct RepoConnectionID: Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: UInt64
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    public var description: String { "connection-\(rawValue)" }
+package struct RepoConnectionID: Hashable, Sendable, CustomStringConvertible {
+    package let rawValue: UInt64
+    package init(rawValue: UInt64) { self.rawValue = rawValue }
+    package var description: String { "connection-\(rawValue)" }
 }
 
 /// What a transport drives: it registers each new connection, hands over every binary frame,
 /// and reports when the connection ends.
-public protocol RepoEndpoint: Sendable {
+package protocol RepoEndpoint: Sendable {
     func connect(_ connection: any RepoConnection) async -> RepoConnectionID
     func receive(_ frame: [UInt8], from connection: RepoConnectionID) async
     func disconnect(_ connection: RepoConnectionID) async

@@ -1,21 +1,21 @@
-import Metrics
+package import Metrics
 
 /// The repo's metrics. Built from an explicit factory and names so a server (or a test) can send them
 /// to its own registry under its own names; the repo layer names nothing itself.
 ///
 /// Each repo (one per group) updates the same series: gauges move by increments, never by `set`, so
 /// several repos add up instead of overwriting each other.
-public struct RepoMetrics: Sendable {
+package struct RepoMetrics: Sendable {
     /// The names of the repo's series, chosen by whoever creates the repo.
-    public struct Labels: Sendable, Equatable {
+    package struct Labels: Sendable, Equatable {
         /// Gauge: documents currently held in memory.
-        public var documentsLoaded: String
+        package var documentsLoaded: String
         /// Timer: wall-clock time of each durable write (changes or a sync state).
-        public var storageWrite: String
+        package var storageWrite: String
         /// Counter: stored chunk files found unreadable when a document was loaded.
-        public var unreadableChunks: String
+        package var unreadableChunks: String
 
-        public init(documentsLoaded: String, storageWrite: String, unreadableChunks: String) {
+        package init(documentsLoaded: String, storageWrite: String, unreadableChunks: String) {
             self.documentsLoaded = documentsLoaded
             self.storageWrite = storageWrite
             self.unreadableChunks = unreadableChunks
@@ -23,7 +23,7 @@ public struct RepoMetrics: Sendable {
 
         /// `<prefix>_documents_loaded`, `<prefix>_storage_write_seconds` and
         /// `<prefix>_storage_unreadable_chunks_total`.
-        public init(prefix: String) {
+        package init(prefix: String) {
             self.init(
                 documentsLoaded: "\(prefix)_documents_loaded",
                 storageWrite: "\(prefix)_storage_write_seconds",
@@ -32,7 +32,7 @@ public struct RepoMetrics: Sendable {
         }
     }
 
-    public let labels: Labels
+    package let labels: Labels
     /// Documents currently held in memory (across every repo using this factory).
     let documentsLoaded: Meter
     /// Wall-clock time of each durable write (changes or a sync state) to storage.
@@ -40,7 +40,7 @@ public struct RepoMetrics: Sendable {
     /// Stored chunk files found unreadable when a document was loaded (each load counts them again).
     let unreadableChunks: Counter
 
-    public init(labels: Labels, factory: any MetricsFactory = MetricsSystem.factory) {
+    package init(labels: Labels, factory: any MetricsFactory = MetricsSystem.factory) {
         self.labels = labels
         documentsLoaded = Meter(label: labels.documentsLoaded, factory: factory)
         storageWrite = CoreMetrics.Timer(label: labels.storageWrite, factory: factory)
@@ -48,7 +48,7 @@ public struct RepoMetrics: Sendable {
     }
 
     /// Metrics nobody reads: the default for a repo whose creator asks for none.
-    public static var disabled: RepoMetrics {
+    package static var disabled: RepoMetrics {
         RepoMetrics(labels: Labels(prefix: "disabled"), factory: NOOPMetricsHandler.instance)
     }
 

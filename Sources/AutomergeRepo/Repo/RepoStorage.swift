@@ -1,11 +1,11 @@
-import AutomergeCore
+package import AutomergeCore
 
 /// What the repo needs from storage. The NodeFS-compatible store implements it for the
 /// server; `InMemoryRepoStorage` serves tests and storage-less peers.
 ///
 /// The repo calls it for one document at a time (its sync path is serialised per document), so
 /// implementations need no per-document lock of their own.
-public protocol RepoStorage: Sendable {
+package protocol RepoStorage: Sendable {
     /// The stable id this storage advertises to peers (created once).
     func storageId() async throws -> String
     /// Every stored chunk of a document, loaded; nil when nothing is stored.
@@ -32,30 +32,30 @@ public protocol RepoStorage: Sendable {
 }
 
 /// Storage in memory: nothing survives the process.
-public actor InMemoryRepoStorage: RepoStorage {
+package actor InMemoryRepoStorage: RepoStorage {
     private let id: String
     private var documents: [DocumentId: [UInt8]] = [:]
     private var syncStates: [String: [UInt8]] = [:]
     /// How many times changes were saved (tests use it to check durability ordering).
-    public private(set) var saveCount = 0
+    package private(set) var saveCount = 0
 
-    public init(storageId: String = "in-memory") { id = storageId }
+    package init(storageId: String = "in-memory") { id = storageId }
 
-    public func storageId() -> String { id }
+    package func storageId() -> String { id }
 
-    public func loadDocument(_ id: DocumentId) throws -> LoadedDocument? {
+    package func loadDocument(_ id: DocumentId) throws -> LoadedDocument? {
         guard let bytes = documents[id] else { return nil }
         var graph = ChangeGraph()
         try graph.load(bytes, validation: .metadata)
         return LoadedDocument(graph: graph)
     }
 
-    public func saveChanges(_ chunks: [ChangeChunk], of id: DocumentId) {
+    package func saveChanges(_ chunks: [ChangeChunk], of id: DocumentId) {
         saveCount += 1
         for chunk in chunks { documents[id, default: []].append(contentsOf: chunk.bytes) }
     }
 
-    public func saveReceived(_ bytes: [UInt8], isWholeDocument: Bool, heads: [ChangeHash], of id: DocumentId) {
+    package func saveReceived(_ bytes: [UInt8], isWholeDocument: Bool, heads: [ChangeHash], of id: DocumentId) {
         saveCount += 1
         if isWholeDocument {
             documents[id] = bytes + (documents[id] ?? [])
@@ -64,23 +64,23 @@ public actor InMemoryRepoStorage: RepoStorage {
         }
     }
 
-    public func storedDocument(_ id: DocumentId) -> [UInt8]? { documents[id] }
+    package func storedDocument(_ id: DocumentId) -> [UInt8]? { documents[id] }
 
-    public func changes(_ hashes: [ChangeHash], of id: DocumentId) throws -> [ChangeChunk] {
+    package func changes(_ hashes: [ChangeHash], of id: DocumentId) throws -> [ChangeChunk] {
         guard let graph = try loadDocument(id)?.graph else { return [] }
         return graph.chunks(for: hashes)
     }
 
-    public func loadSyncState(of id: DocumentId, peer storageId: String) -> [UInt8]? { syncStates[id.string + "/" + storageId] }
+    package func loadSyncState(of id: DocumentId, peer storageId: String) -> [UInt8]? { syncStates[id.string + "/" + storageId] }
 
-    public func saveSyncState(_ bytes: [UInt8], of id: DocumentId, peer storageId: String) {
+    package func saveSyncState(_ bytes: [UInt8], of id: DocumentId, peer storageId: String) {
         syncStates[id.string + "/" + storageId] = bytes
     }
 
-    public func release(_ id: DocumentId) {}
+    package func release(_ id: DocumentId) {}
 
-    public func storedDocumentAndHeads(_ id: DocumentId) -> (bytes: [UInt8], heads: [ChangeHash])? { nil }
+    package func storedDocumentAndHeads(_ id: DocumentId) -> (bytes: [UInt8], heads: [ChangeHash])? { nil }
 
     /// The raw bytes stored for a document (tests).
-    public func storedBytes(of id: DocumentId) -> [UInt8]? { documents[id] }
+    package func storedBytes(of id: DocumentId) -> [UInt8]? { documents[id] }
 }

@@ -1,5 +1,5 @@
 /// Which documents a repo offers to peers that did not ask for them.
-public enum SharePolicy: Sendable {
+package enum SharePolicy: Sendable {
     /// Offer every document loaded in memory to every peer when it connects, as the original
     /// Groundmist server did (its clients rely on it).
     case announceLoaded

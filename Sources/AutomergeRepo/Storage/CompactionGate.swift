@@ -1,16 +1,16 @@
 /// Lets one compaction run at a time: a compaction holds a whole document's history in memory while it
 /// rebuilds the snapshot, so two at once would double the process's peak. Waiters go in FIFO order.
-public actor CompactionGate {
+package actor CompactionGate {
     /// The gate every `DocumentStore` uses unless given another: one per process.
-    public static let shared = CompactionGate()
+    package static let shared = CompactionGate()
 
     private var held = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
     /// The most compactions ever running at once (tests check it stays 1).
-    public private(set) var peakConcurrency = 0
+    package private(set) var peakConcurrency = 0
     private var current = 0
 
-    public init() {}
+    package init() {}
 
     func acquire() async {
         if held {

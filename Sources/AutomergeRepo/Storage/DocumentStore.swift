@@ -1,5 +1,5 @@
-import AutomergeCore
-import Logging
+package import AutomergeCore
+package import Logging
 
 /// The one write policy for documents, over any `StorageAdapter`, in the layout and with the compaction
 /// rule of the JS `StorageSubsystem` (docs/storage.md §3, §4).
@@ -17,9 +17,9 @@ import Logging
 /// (`DocumentSynchronizer`), appends never conflict (each is a new file named by its bytes), and a load
 /// never misses a change a compaction moved: it lists the incrementals before the snapshots, and a
 /// compaction's snapshot is durable before it deletes anything.
-public actor DocumentStore {
+package actor DocumentStore {
     /// JS compacts while the snapshot is smaller than this (`#shouldCompact`).
-    public static let smallSnapshotBytes = 1024
+    package static let smallSnapshotBytes = 1024
 
     private struct Record {
         var snapshots: [StorageKey: Int] = [:]
@@ -41,7 +41,7 @@ public actor DocumentStore {
         }
     }
 
-    public let storage: any StorageAdapter
+    package let storage: any StorageAdapter
     private let gate: CompactionGate
     private var records: [DocumentId: Record] = [:]
     private var unreadable: [DocumentId: [StorageKey]] = [:]
@@ -59,7 +59,7 @@ public actor DocumentStore {
     ///   - compactionDelay: how long a due compaction waits before it starts. A document being
     ///     written to is then compacted once per delay rather than after every save (a small
     ///     document is due after each one), which is most of the server's work under load.
-    public init(
+    package init(
         storage: any StorageAdapter,
         gate: CompactionGate = .shared,
         compactionDelay: Duration = .zero,
@@ -75,7 +75,7 @@ public actor DocumentStore {
 
     /// Every snapshot, then every incremental chunk, as one concatenation (docs/storage.md §4); nil when the
     /// document has no chunks. See `load(_:)` for what happens to unreadable files.
-    public func loadDocument(_ id: DocumentId) async throws(StorageError) -> ChangeGraph? {
+    package func loadDocument(_ id: DocumentId) async throws(StorageError) -> ChangeGraph? {
         guard let loaded = try await load(id) else { return nil }
         guard !loaded.isUnavailable else {
             throw .corruptDocument(documentId: id.string, detail: "no stored chunk could be read")
@@ -89,7 +89,7 @@ public actor DocumentStore {
     /// If the concatenation does not load (e.g. a file truncated by a JS server crash: NodeFS writes in
     /// place), the files are loaded one by one and the unreadable ones skipped and reported; they stay
     /// on disk and are never deleted by compaction. When none loads the result is empty and unavailable.
-    public func load(_ id: DocumentId) async throws(StorageError) -> LoadedDocument? {
+    package func load(_ id: DocumentId) async throws(StorageError) -> LoadedDocument? {
         let files = try await storedFiles(id)
         guard !files.isEmpty else {
             records[id] = Record()
@@ -123,13 +123,13 @@ public actor DocumentStore {
     }
 
     /// Chunk files the last load of the document could not read.
-    public func unreadableChunks(_ id: DocumentId) -> [StorageKey] { unreadable[id] ?? [] }
+    package func unreadableChunks(_ id: DocumentId) -> [StorageKey] { unreadable[id] ?? [] }
 
     /// The stored chunks as they are, for a peer that needs the whole document (docs/sync-protocol.md §1: a V2 entry may
     /// be a document chunk followed by change chunks): the snapshots first, then the incrementals.
     /// Files the last load could not read, or whose chunk checksums fail, are left out. Nil when nothing
     /// usable is stored.
-    public func storedDocument(_ id: DocumentId) async throws(StorageError) -> [UInt8]? {
+    package func storedDocument(_ id: DocumentId) async throws(StorageError) -> [UInt8]? {
         let skip = Set(unreadable[id] ?? [])
         var bytes: [UInt8] = []
         for file in try await storedFiles(id) where !skip.contains(file.key) && Self.chunksAreIntact(file.bytes) {
@@ -141,7 +141,7 @@ public actor DocumentStore {
     /// The chunks of the wanted changes, taken from the stored files: change chunks as stored,
     /// changes inside a document chunk rebuilt from it byte-exact in one streaming pass that keeps
     /// only the wanted ones. Off this actor; nothing of the pass stays once it returns.
-    public func changes(_ hashes: [ChangeHash], of id: DocumentId) async throws(StorageError) -> [ChangeChunk] {
+    package func changes(_ hashes: [ChangeHash], of id: DocumentId) async throws(StorageError) -> [ChangeChunk] {
         let wanted = Set(hashes)
         guard !wanted.isEmpty else { return [] }
         let skip = Set(unreadable[id] ?? [])
@@ -176,7 +176,7 @@ public actor DocumentStore {
     /// alone (no change rebuilt): the snapshot's heads, plus the incremental changes, minus every
     /// change an incremental depends on. Nil unless the layout is the plain one (one snapshot, first;
     /// then change chunks) and every file reads: the caller then loads the document in full.
-    public func storedDocumentAndHeads(_ id: DocumentId) async throws(StorageError) -> (bytes: [UInt8], heads: [ChangeHash])? {
+    package func storedDocumentAndHeads(_ id: DocumentId) async throws(StorageError) -> (bytes: [UInt8], heads: [ChangeHash])? {
         guard unreadable[id] == nil else { return nil }
         let files = try await storedFiles(id)
         guard files.first?.kind == .snapshot, files.filter({ $0.kind == .snapshot }).count == 1 else { return nil }
@@ -273,7 +273,7 @@ public actor DocumentStore {
     /// Makes `chunks` durable as one `incremental/<sha256 of the bytes>` file (their concatenation:
     /// each change's bytes are copied once, into that buffer), then queues a compaction in the
     /// background when the JS rule says so. Returns once the file is durable.
-    public func save(_ id: DocumentId, chunks: [ChangeChunk]) async throws(StorageError) {
+    package func save(_ id: DocumentId, chunks: [ChangeChunk]) async throws(StorageError) {
         guard !chunks.isEmpty else { return }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(chunks.reduce(0) { $0 + $1.bytes.count })
@@ -284,7 +284,7 @@ public actor DocumentStore {
     /// Makes received chunks durable as they arrived: a whole document (a document chunk first) as
     /// `snapshot/<snapshotName(heads)>`, byte-identical to what the peer sent; change chunks as an
     /// incremental. Then queues a compaction when the JS rule says so.
-    public func saveReceived(_ id: DocumentId, bytes: [UInt8], isWholeDocument: Bool, heads: [ChangeHash]) async throws(StorageError) {
+    package func saveReceived(_ id: DocumentId, bytes: [UInt8], isWholeDocument: Bool, heads: [ChangeHash]) async throws(StorageError) {
         guard !bytes.isEmpty else { return }
         if isWholeDocument {
             let key = try Self.key(id, .snapshot, NodeFSKeyHash.snapshotName(heads: heads))
@@ -299,7 +299,7 @@ public actor DocumentStore {
     }
 
     /// Whether the JS rule asks for a compaction of what this store knows of the document.
-    public func shouldCompact(_ id: DocumentId) -> Bool { (records[id] ?? Record()).shouldCompact }
+    package func shouldCompact(_ id: DocumentId) -> Bool { (records[id] ?? Record()).shouldCompact }
 
     private func scheduleCompaction(_ id: DocumentId) {
         guard queuedCompactions.insert(id).inserted else { return }
@@ -331,7 +331,7 @@ public actor DocumentStore {
     }
 
     /// Waits until every compaction queued so far has finished (tests, shutdown).
-    public func waitForCompactions() async {
+    package func waitForCompactions() async {
         while let task = running.first {
             running.removeFirst()
             await task.value
@@ -339,7 +339,7 @@ public actor DocumentStore {
     }
 
     /// The error of the last background compaction of a document, if it failed (kept until the next).
-    public func lastCompactionFailure(_ id: DocumentId) -> StorageError? { compactionFailures[id] }
+    package func lastCompactionFailure(_ id: DocumentId) -> StorageError? { compactionFailures[id] }
 
     /// Rewrites the document's stored chunks as one snapshot: what the reference's `save()` writes (one
     /// compressed document chunk, plus any queued orphan changes), or, when the changes do not form a
@@ -349,7 +349,7 @@ public actor DocumentStore {
     /// and checked before any file it replaces is deleted, so a crash at any step leaves at worst
     /// harmless duplicates. Unreadable files are never deleted. Waits for the process's compaction gate.
     @discardableResult
-    public func compact(_ id: DocumentId) async throws(StorageError) -> Bool {
+    package func compact(_ id: DocumentId) async throws(StorageError) -> Bool {
         await gate.acquire()
         do throws(StorageError) {
             let written = try await compactHoldingGate(id)
@@ -423,14 +423,14 @@ public actor DocumentStore {
     }
 
     /// Deletes the document's snapshots, incrementals and sync states, as JS `removeDoc` does.
-    public func removeDocument(_ id: DocumentId) async throws(StorageError) {
+    package func removeDocument(_ id: DocumentId) async throws(StorageError) {
         for kind in StorageChunkKind.allCases { try await storage.removeRange(.prefix(id, kind)) }
         records[id] = nil
         unreadable[id] = nil
     }
 
     /// Drops what this store remembers of a document no one holds (its next load reads the files again).
-    public func forget(_ id: DocumentId) {
+    package func forget(_ id: DocumentId) {
         guard !queuedCompactions.contains(id) else { return }
         records[id] = nil
         unreadable[id] = nil
@@ -440,13 +440,13 @@ public actor DocumentStore {
     // MARK: Sync state
 
     /// The encoded sync state saved for a remote peer's storage id (validated as a file name).
-    public func loadSyncState(_ id: DocumentId, storageId: String) async throws(StorageError) -> [UInt8]? {
+    package func loadSyncState(_ id: DocumentId, storageId: String) async throws(StorageError) -> [UInt8]? {
         try await storage.load(Self.key(id, .syncState, storageId))
     }
 
     /// Written atomically but not flushed: a sync state lost in a crash costs one more Bloom round,
     /// and one that does not decode is ignored.
-    public func saveSyncState(_ id: DocumentId, storageId: String, bytes: [UInt8]) async throws(StorageError) {
+    package func saveSyncState(_ id: DocumentId, storageId: String, bytes: [UInt8]) async throws(StorageError) {
         try await storage.saveUnflushed(Self.key(id, .syncState, storageId), bytes)
     }
 
@@ -462,14 +462,14 @@ public actor DocumentStore {
 }
 
 /// A document as loaded from storage.
-public struct LoadedDocument: Sendable {
-    public var graph: ChangeGraph
+package struct LoadedDocument: Sendable {
+    package var graph: ChangeGraph
     /// Chunk files that could not be read (left on disk for inspection).
-    public var unreadableChunks: [StorageKey]
+    package var unreadableChunks: [StorageKey]
     /// Files exist but none could be read: the document must not be served as empty.
-    public var isUnavailable: Bool
+    package var isUnavailable: Bool
 
-    public init(graph: ChangeGraph, unreadableChunks: [StorageKey] = [], isUnavailable: Bool = false) {
+    package init(graph: ChangeGraph, unreadableChunks: [StorageKey] = [], isUnavailable: Bool = false) {
         self.graph = graph
         self.unreadableChunks = unreadableChunks
         self.isUnavailable = isUnavailable

@@ -1,4 +1,4 @@
-import Metrics
+package import Metrics
 
 #if canImport(Glibc)
 import Glibc
@@ -17,9 +17,9 @@ import Darwin
 /// A failure in a round fails every write of that round under the same storage root (none of them
 /// is acknowledged, though some may be on disk: a harmless duplicate of nothing acknowledged);
 /// writes under other roots are unaffected. The rounds run on `BlockingIO`'s threads.
-public actor GroupCommit {
+package actor GroupCommit {
     /// How a round's files are made durable.
-    public enum FlushMode: String, Sendable, CaseIterable {
+    package enum FlushMode: String, Sendable, CaseIterable {
         /// `fsync` each file before its rename, then each directory that received a file, once.
         case files
         /// Linux `syncfs`: write and close every temporary file, one `syncfs`, rename them all, one
@@ -31,7 +31,7 @@ public actor GroupCommit {
     /// The coordinator every `NodeFSStorage` uses unless given another: one per process. Its flush
     /// mode starts as `GROUNDMIST_STORAGE_FLUSH` from the process environment (`auto` when unset); the
     /// server sets it from its configuration (which includes `.env`) before it opens any storage.
-    public static let shared = GroupCommit(mode: FlushMode.fromEnvironment())
+    package static let shared = GroupCommit(mode: FlushMode.fromEnvironment())
 
     /// One file to make durable.
     struct Request: Sendable {
@@ -59,26 +59,26 @@ public actor GroupCommit {
     }
 
     /// Totals since the coordinator was made (what its metrics count, readable by tests).
-    public struct Totals: Sendable, Equatable {
-        public var rounds = 0
-        public var writes = 0
-        public var files = 0
-        public var fsyncs = 0
+    package struct Totals: Sendable, Equatable {
+        package var rounds = 0
+        package var writes = 0
+        package var files = 0
+        package var fsyncs = 0
     }
 
-    public private(set) var mode: FlushMode
+    package private(set) var mode: FlushMode
     private let metrics: CommitMetrics
     private var pending: [(Request, CheckedContinuation<Result<Committed, StorageError>, Never>)] = []
     private var roundInFlight = false
-    public private(set) var totals = Totals()
+    package private(set) var totals = Totals()
 
-    public init(mode: FlushMode = .files, metricsFactory: (any MetricsFactory)? = nil) {
+    package init(mode: FlushMode = .files, metricsFactory: (any MetricsFactory)? = nil) {
         self.mode = mode
         metrics = CommitMetrics(factory: metricsFactory ?? MetricsSystem.factory)
     }
 
     /// Changes how the next rounds flush (the server applies its configured mode at start).
-    public func setMode(_ mode: FlushMode) { self.mode = mode }
+    package func setMode(_ mode: FlushMode) { self.mode = mode }
 
     /// Makes `request` durable in the next round; returns once that round's flush succeeded.
     func commit(_ request: Request) async throws(StorageError) -> Committed {
@@ -128,7 +128,7 @@ public actor GroupCommit {
 extension GroupCommit.FlushMode {
     /// `GROUNDMIST_STORAGE_FLUSH`: `files`, `syncfs`, or `auto` (also when unset or empty).
     /// Returns nil for anything else.
-    public static func parse(_ text: String) -> Self? {
+    package static func parse(_ text: String) -> Self? {
         switch text.lowercased().split(whereSeparator: \.isWhitespace).joined() {
         case "", "auto": return automatic()
         case "files": return .files
@@ -141,7 +141,7 @@ extension GroupCommit.FlushMode {
     /// errors (Linux 5.8 and later), `files` everywhere else. `syncfs` takes two flushes a round
     /// whatever its size, where `files` takes one per file; on this project's 2-core benchmark it tripled
     /// throughput under many concurrent writers.
-    public static func automatic() -> Self {
+    package static func automatic() -> Self {
         #if canImport(Glibc)
         guard let (major, minor) = kernelVersion() else { return .files }
         return (major, minor) >= (5, 8) ? .fileSystem : .files

@@ -1,4 +1,4 @@
-import AutomergeCore
+package import AutomergeCore
 import ByteEncodings
 import Crypto
 
@@ -6,26 +6,26 @@ import Crypto
 ///
 /// Readers treat names as opaque; matching the JS names matters because compaction must not delete the
 /// snapshot it has just written, which JS recognises by name.
-public enum NodeFSKeyHash {
+package enum NodeFSKeyHash {
     /// Snapshot name: lowercase hex SHA-256 of the heads' lowercase hex strings concatenated, no separators,
     /// in the order given (Automerge returns heads sorted).
-    public static func snapshotName(hexHeads: [String]) -> String {
+    package static func snapshotName(hexHeads: [String]) -> String {
         sha256Hex(Array(hexHeads.joined().utf8))
     }
 
     /// Snapshot name for heads as hashes; sorted first, as `A.getHeads` returns them.
-    public static func snapshotName(heads: [ChangeHash]) -> String {
+    package static func snapshotName(heads: [ChangeHash]) -> String {
         snapshotName(hexHeads: heads.sorted().map(\.hex))
     }
 
     /// Incremental name: lowercase hex SHA-256 of exactly the bytes written to the file.
-    public static func incrementalName(for chunk: [UInt8]) -> String {
+    package static func incrementalName(for chunk: [UInt8]) -> String {
         sha256Hex(chunk)
     }
 
     /// Whether a name looks like one of ours (64 lowercase hex digits); lenient readers skip other files,
     /// e.g. `.DS_Store`, under `snapshot/` and `incremental/`.
-    public static func isHashName(_ name: String) -> Bool {
+    package static func isHashName(_ name: String) -> Bool {
         name.utf8.count == 64 && name.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 

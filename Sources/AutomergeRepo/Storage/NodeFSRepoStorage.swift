@@ -1,20 +1,20 @@
-import AutomergeCore
-import Foundation
+package import AutomergeCore
+package import Foundation
 
 /// The repo's storage in a directory laid out as `@automerge/automerge-repo-storage-nodefs`
 /// lays it out, so a data directory from the Node server works unchanged (and back).
-public struct NodeFSRepoStorage: RepoStorage {
-    public let files: NodeFSStorage
-    public let documents: DocumentStore
+package struct NodeFSRepoStorage: RepoStorage {
+    package let files: NodeFSStorage
+    package let documents: DocumentStore
 
     /// How long the server lets a due compaction wait, so the saves meanwhile share it.
-    public static let defaultCompactionDelay: Duration = .milliseconds(500)
+    package static let defaultCompactionDelay: Duration = .milliseconds(500)
 
     /// - Parameters:
     ///   - compactionGate: limits compactions to one at a time (the process's gate by default).
     ///   - commits: the group-commit coordinator durable writes join (the process's by default).
     ///   - compactionDelay: how long a due compaction waits before it starts.
-    public init(
+    package init(
         directory: URL,
         compactionGate: CompactionGate = .shared,
         commits: GroupCommit = .shared,
@@ -29,36 +29,36 @@ public struct NodeFSRepoStorage: RepoStorage {
         documents = DocumentStore(storage: files, gate: compactionGate, compactionDelay: Self.defaultCompactionDelay)
     }
 
-    public func storageId() async throws -> String { try await files.storageId() }
+    package func storageId() async throws -> String { try await files.storageId() }
 
-    public func loadDocument(_ id: DocumentId) async throws -> LoadedDocument? { try await documents.load(id) }
+    package func loadDocument(_ id: DocumentId) async throws -> LoadedDocument? { try await documents.load(id) }
 
     /// One incremental file, durable on return; a compaction, when due, runs later in the background.
-    public func saveChanges(_ chunks: [ChangeChunk], of id: DocumentId) async throws {
+    package func saveChanges(_ chunks: [ChangeChunk], of id: DocumentId) async throws {
         try await documents.save(id, chunks: chunks)
     }
 
-    public func saveReceived(_ bytes: [UInt8], isWholeDocument: Bool, heads: [ChangeHash], of id: DocumentId) async throws {
+    package func saveReceived(_ bytes: [UInt8], isWholeDocument: Bool, heads: [ChangeHash], of id: DocumentId) async throws {
         try await documents.saveReceived(id, bytes: bytes, isWholeDocument: isWholeDocument, heads: heads)
     }
 
-    public func storedDocument(_ id: DocumentId) async throws -> [UInt8]? { try await documents.storedDocument(id) }
+    package func storedDocument(_ id: DocumentId) async throws -> [UInt8]? { try await documents.storedDocument(id) }
 
-    public func storedDocumentAndHeads(_ id: DocumentId) async throws -> (bytes: [UInt8], heads: [ChangeHash])? {
+    package func storedDocumentAndHeads(_ id: DocumentId) async throws -> (bytes: [UInt8], heads: [ChangeHash])? {
         try await documents.storedDocumentAndHeads(id)
     }
 
-    public func changes(_ hashes: [ChangeHash], of id: DocumentId) async throws -> [ChangeChunk] {
+    package func changes(_ hashes: [ChangeHash], of id: DocumentId) async throws -> [ChangeChunk] {
         try await documents.changes(hashes, of: id)
     }
 
-    public func loadSyncState(of id: DocumentId, peer storageId: String) async throws -> [UInt8]? {
+    package func loadSyncState(of id: DocumentId, peer storageId: String) async throws -> [UInt8]? {
         try await documents.loadSyncState(id, storageId: storageId)
     }
 
-    public func saveSyncState(_ bytes: [UInt8], of id: DocumentId, peer storageId: String) async throws {
+    package func saveSyncState(_ bytes: [UInt8], of id: DocumentId, peer storageId: String) async throws {
         try await documents.saveSyncState(id, storageId: storageId, bytes: bytes)
     }
 
-    public func release(_ id: DocumentId) async { await documents.forget(id) }
+    package func release(_ id: DocumentId) async { await documents.forget(id) }
 }

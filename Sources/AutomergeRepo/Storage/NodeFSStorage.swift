@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// A `StorageAdapter` over a directory in the NodeFS layout (docs/storage.md §1), so the JS reference server's data
 /// directory can be used as is, and the reverse.
@@ -15,18 +15,18 @@ import Foundation
 ///
 /// There is no cache (NodeFS keeps one that is never evicted): the directory is the only truth. Like
 /// NodeFS, a single writer per directory is assumed; there is no locking.
-public actor NodeFSStorage: StorageAdapter {
+package actor NodeFSStorage: StorageAdapter {
     /// The folder for in-flight writes, directly below the root and outside every key's path.
-    public static let temporaryFolderName = ".tmp"
+    package static let temporaryFolderName = ".tmp"
 
-    public nonisolated let root: URL
+    package nonisolated let root: URL
     private nonisolated let files: Files
     private let commits: GroupCommit
     private var cachedStorageId: String?
 
     /// Opens (creating if needed) a storage directory and removes temp files left by a crash.
     /// - Parameter commits: the group-commit coordinator its durable writes join (the process's by default).
-    public init(directory: URL, commits: GroupCommit = .shared) throws(StorageError) {
+    package init(directory: URL, commits: GroupCommit = .shared) throws(StorageError) {
         try self.init(directory: directory, fileSystem: PosixFileSystem(), commits: commits)
     }
 
@@ -49,18 +49,18 @@ public actor NodeFSStorage: StorageAdapter {
 
     // MARK: StorageAdapter
 
-    public func load(_ key: StorageKey) async throws(StorageError) -> [UInt8]? {
+    package func load(_ key: StorageKey) async throws(StorageError) -> [UInt8]? {
         let files = files
         return try await BlockingIO.run { () throws(StorageError) in try files.load(key) }
     }
 
-    public func save(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
+    package func save(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
         let components = key.pathComponents
         _ = try await commits.commit(request(directory: files.path(components.dropLast()), target: .file(path: files.path(components)), bytes))
     }
 
     /// Joins the next group-commit round; appends to the same document in one round share a file.
-    public func saveIncremental(_ id: DocumentId, _ bytes: [UInt8]) async throws(StorageError) -> (key: StorageKey, byteCount: Int) {
+    package func saveIncremental(_ id: DocumentId, _ bytes: [UInt8]) async throws(StorageError) -> (key: StorageKey, byteCount: Int) {
         let directoryKey: StorageKey
         do throws(StorageKeyError) {
             directoryKey = try StorageKey.chunk(id, .incremental, name: NodeFSKeyHash.incrementalName(for: bytes))
@@ -78,26 +78,26 @@ public actor NodeFSStorage: StorageAdapter {
     }
 
     /// Writes and flushes the file on its own, beside the group-commit rounds rather than in one.
-    public func saveInBackground(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
+    package func saveInBackground(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
         let files = files
         let syncs = try await BlockingIO.run { () throws(StorageError) in try files.writeAtomically(key.pathComponents, bytes) }
         await commits.countBackgroundFsyncs(syncs)
     }
 
-    public func remove(_ key: StorageKey) async throws(StorageError) {
+    package func remove(_ key: StorageKey) async throws(StorageError) {
         let files = files
         let syncs = try await BlockingIO.run { () throws(StorageError) in try files.remove(key.pathComponents) }
         await commits.countBackgroundFsyncs(syncs)
     }
 
     /// Temporary file, write, rename; no fsync and no group-commit round.
-    public func saveUnflushed(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
+    package func saveUnflushed(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
         let files = files
         try await BlockingIO.run { () throws(StorageError) in try files.writeUnflushed(key.pathComponents, bytes) }
     }
 
     /// Unlinks every file, then syncs each directory that lost one, once.
-    public func removeInBackground(_ keys: [StorageKey]) async throws(StorageError) {
+    package func removeInBackground(_ keys: [StorageKey]) async throws(StorageError) {
         guard !keys.isEmpty else { return }
         let files = files
         let syncs = try await BlockingIO.run { () throws(StorageError) in try files.remove(keys.map(\.pathComponents)) }
@@ -107,13 +107,13 @@ public actor NodeFSStorage: StorageAdapter {
     /// Every regular file at or below the prefix's directory whose path is a valid key. Dot-files and
     /// dot-folders (including `.tmp`), symbolic links and names that are not valid key components are
     /// skipped. Sorted by path, so results are deterministic (NodeFS returns directory-listing order).
-    public func loadRange(_ prefix: StorageKey) async throws(StorageError) -> [(StorageKey, [UInt8])] {
+    package func loadRange(_ prefix: StorageKey) async throws(StorageError) -> [(StorageKey, [UInt8])] {
         let files = files
         return try await BlockingIO.run { () throws(StorageError) in try files.loadRange(prefix.pathComponents) }.map { ($0.key, $0.bytes) }
     }
 
     /// Deletes the prefix's directory recursively (or the file, if the prefix names one).
-    public func removeRange(_ prefix: StorageKey) async throws(StorageError) {
+    package func removeRange(_ prefix: StorageKey) async throws(StorageError) {
         let files = files
         try await BlockingIO.run { () throws(StorageError) in try files.removeRange(prefix.pathComponents) }
     }
@@ -123,7 +123,7 @@ public actor NodeFSStorage: StorageAdapter {
     /// This directory's storage id: the text of `st/orage-adapter-id`, created once as a lowercase
     /// UUID v4 (36 characters, no newline), which is what the JS `StorageSubsystem.id()` writes and what
     /// the fixtures hold. The text is used verbatim, as JS does.
-    public func storageId() async throws(StorageError) -> String {
+    package func storageId() async throws(StorageError) -> String {
         if let cachedStorageId { return cachedStorageId }
         let key = StorageKey.storageAdapterId
         let id: String

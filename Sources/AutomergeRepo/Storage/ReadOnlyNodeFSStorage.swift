@@ -1,5 +1,5 @@
 import AutomergeCore
-import Foundation
+package import Foundation
 
 /// A NodeFS-layout directory opened for reading only, for tools that read a data directory a server
 /// may be running on (`export`).

@@ -6,13 +6,13 @@
 /// - `remove` of a missing key is not an error.
 /// - `loadRange` / `removeRange` cover every key whose path lies at or below the prefix's path, i.e.
 ///   whose components start with the prefix's components.
-public protocol StorageAdapter: Sendable {
+package protocol StorageAdapter: Sendable {
     func load(_ key: StorageKey) async throws(StorageError) -> [UInt8]?
     func save(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError)
     func remove(_ key: StorageKey) async throws(StorageError)
     func loadRange(_ prefix: StorageKey) async throws(StorageError) -> [(StorageKey, [UInt8])]
     func removeRange(_ prefix: StorageKey) async throws(StorageError)
-    /// Makes change chunks of a document durable as an incremental file (spec §5.3) and returns the
+    /// Makes change chunks of a document durable as an incremental file (docs/storage.md §3) and returns the
     /// file's key and size. An adapter may put appends to the same document that are made durable
     /// together into one file (named, as JS names it, by the hash of all its bytes).
     func saveIncremental(_ id: DocumentId, _ bytes: [UInt8]) async throws(StorageError) -> (key: StorageKey, byteCount: Int)
@@ -28,7 +28,7 @@ public protocol StorageAdapter: Sendable {
 }
 
 extension StorageAdapter {
-    public func saveIncremental(_ id: DocumentId, _ bytes: [UInt8]) async throws(StorageError) -> (key: StorageKey, byteCount: Int) {
+    package func saveIncremental(_ id: DocumentId, _ bytes: [UInt8]) async throws(StorageError) -> (key: StorageKey, byteCount: Int) {
         let key: StorageKey
         do throws(StorageKeyError) {
             key = try StorageKey.chunk(id, .incremental, name: NodeFSKeyHash.incrementalName(for: bytes))
@@ -39,15 +39,15 @@ extension StorageAdapter {
         return (key, bytes.count)
     }
 
-    public func saveInBackground(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
+    package func saveInBackground(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
         try await save(key, bytes)
     }
 
-    public func saveUnflushed(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
+    package func saveUnflushed(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
         try await save(key, bytes)
     }
 
-    public func removeInBackground(_ keys: [StorageKey]) async throws(StorageError) {
+    package func removeInBackground(_ keys: [StorageKey]) async throws(StorageError) {
         for key in keys { try await remove(key) }
     }
 }

@@ -1,5 +1,5 @@
 /// Why a storage operation failed. Paths are included (they are not secret) so an operator can act.
-public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A file-system call failed: which call, on which path, and the `errno` text.
     case io(operation: String, path: String, errno: Int32, reason: String)
     /// A key or key component (document id, chunk name, remote storage id) cannot become a path.
@@ -13,7 +13,7 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The graph was built without retaining change bytes, so it cannot be written.
     case graphWithoutChangeBytes(documentId: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .io(let operation, let path, let errno, let reason):
             return "\(operation) failed for \(path): \(reason) (errno \(errno))"

@@ -3,13 +3,13 @@
 /// NodeFS stores `[k0, k1, …, kn]` at `<first 2 chars of k0>/<rest of k0>/<k1>/…/<kn>`, with the components
 /// used verbatim. Every component is validated on construction (no separators, dot segments or control
 /// characters), so a `StorageKey` can always be turned into a path below the base directory.
-public struct StorageKey: Hashable, Sendable, CustomStringConvertible {
-    public let components: [String]
+package struct StorageKey: Hashable, Sendable, CustomStringConvertible {
+    package let components: [String]
 
     /// File names are limited to 255 bytes on common file systems.
-    public static let maxComponentBytes = 255
+    package static let maxComponentBytes = 255
 
-    public init(_ components: [String]) throws(StorageKeyError) {
+    package init(_ components: [String]) throws(StorageKeyError) {
         guard let first = components.first else { throw .emptyKey }
         for (index, component) in components.enumerated() {
             try Self.validate(component, index: index)
@@ -23,23 +23,23 @@ public struct StorageKey: Hashable, Sendable, CustomStringConvertible {
 
     /// Rebuilds the key from a path relative to the base directory, as NodeFS `loadRange` does: split on
     /// `/`, then join the first two segments back into the first component.
-    public init(relativePath: String) throws(StorageKeyError) {
+    package init(relativePath: String) throws(StorageKeyError) {
         let segments = relativePath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard segments.count >= 2, segments[0].utf16.count == 2 else { throw .invalidPath(relativePath) }
         try self.init([segments[0] + segments[1]] + segments.dropFirst(2))
     }
 
     /// `["storage-adapter-id"]`, stored at `st/orage-adapter-id`: this repo's storage id as UUID text.
-    public static let storageAdapterId = StorageKey(unchecked: ["storage-adapter-id"])
+    package static let storageAdapterId = StorageKey(unchecked: ["storage-adapter-id"])
 
     /// `[documentId, kind, name]`; `name` is a key hash (see `NodeFSKeyHash`) or, for sync state, the remote
     /// peer's storage id, which comes from the network and is validated here.
-    public static func chunk(_ documentId: DocumentId, _ kind: StorageChunkKind, name: String) throws(StorageKeyError) -> StorageKey {
+    package static func chunk(_ documentId: DocumentId, _ kind: StorageChunkKind, name: String) throws(StorageKeyError) -> StorageKey {
         try StorageKey([documentId.string, kind.rawValue, name])
     }
 
     /// `[documentId]` or `[documentId, kind]`: the prefix `loadRange` / `removeRange` take.
-    public static func prefix(_ documentId: DocumentId, _ kind: StorageChunkKind? = nil) -> StorageKey {
+    package static func prefix(_ documentId: DocumentId, _ kind: StorageChunkKind? = nil) -> StorageKey {
         StorageKey(unchecked: [documentId.string] + (kind.map { [$0.rawValue] } ?? []))
     }
 
@@ -49,23 +49,23 @@ public struct StorageKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The path segments below the base directory.
-    public var pathComponents: [String] {
+    package var pathComponents: [String] {
         let (head, rest) = Self.split(components[0])
         return [head, rest] + components.dropFirst()
     }
 
     /// The `/`-separated path below the base directory.
-    public var relativePath: String { pathComponents.joined(separator: "/") }
+    package var relativePath: String { pathComponents.joined(separator: "/") }
 
     /// The document, chunk kind and name when this is a `[documentId, kind, name]` key.
-    public var documentChunk: (documentId: DocumentId, kind: StorageChunkKind, name: String)? {
+    package var documentChunk: (documentId: DocumentId, kind: StorageChunkKind, name: String)? {
         guard components.count == 3, let kind = StorageChunkKind(rawValue: components[1]),
             let documentId = try? DocumentId(components[0])
         else { return nil }
         return (documentId, kind, components[2])
     }
 
-    public var description: String { "[" + components.joined(separator: ", ") + "]" }
+    package var description: String { "[" + components.joined(separator: ", ") + "]" }
 
     /// Splits after 2 UTF-16 units, as JS `slice(0, 2)` does (the caller ensured they are ASCII).
     private static func split(_ first: String) -> (String, String) {
@@ -89,7 +89,7 @@ public struct StorageKey: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The second component of a document key.
-public enum StorageChunkKind: String, Sendable, CaseIterable {
+package enum StorageChunkKind: String, Sendable, CaseIterable {
     /// `A.save(doc)`, named by the heads hash.
     case snapshot
     /// `A.saveSince(doc, lastSavedHeads)`, named by the SHA-256 of its bytes.

@@ -1,5 +1,5 @@
 /// Why an array of strings cannot be used as a NodeFS storage key (and so must never become a path).
-public enum StorageKeyError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum StorageKeyError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A key needs at least one component.
     case emptyKey
     /// A component is the empty string.
@@ -16,7 +16,7 @@ public enum StorageKeyError: Error, Equatable, Sendable, CustomStringConvertible
     /// A relative path that does not have at least the two directory levels of the first component.
     case invalidPath(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .emptyKey: return "storage key has no components"
         case .emptyComponent(let index): return "storage key component \(index) is empty"

@@ -1,4 +1,4 @@
-import AutomergeCore
+package import AutomergeCore
 
 /// How the stored chunk files of a document become one change graph (docs/storage.md §4): all of them
 /// as one concatenation, and when that does not load (a file truncated by a crash of the JS server,

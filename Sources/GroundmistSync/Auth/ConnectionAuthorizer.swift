@@ -1,37 +1,37 @@
-import AutomergeRepo
-import Logging
+package import AutomergeRepo
+package import Logging
 
 /// Decides WebSocket upgrades: the seam where the server's modes differ for connections. The
 /// development mode (`DevelopmentAuthorizer`) lets local apps reach its one repo; the
 /// authenticated mode (`SyncTokenAuthorizer`) goes sync token → session → the group's repo.
-public protocol ConnectionAuthorizer: Sendable {
+package protocol ConnectionAuthorizer: Sendable {
     /// Decides before anything is upgraded; a refusal's reason is logged and counted here, never a token.
     func authorize(_ request: UpgradeRequest) async -> UpgradeDecision
 }
 
 /// What an upgrade request offers for its authorisation.
-public struct UpgradeRequest: Sendable {
+package struct UpgradeRequest: Sendable {
     /// The request target, whose `?token=` may carry the sync token.
-    public var target: String
+    package var target: String
     /// Every `Authorization` header value.
-    public var authorization: [String]
+    package var authorization: [String]
     /// Every `Origin` header value.
-    public var origins: [String]
+    package var origins: [String]
 
-    public init(target: String, authorization: [String] = [], origins: [String] = []) {
+    package init(target: String, authorization: [String] = [], origins: [String] = []) {
         self.target = target
         self.authorization = authorization
         self.origins = origins
     }
 }
 
-public enum UpgradeDecision: Sendable {
+package enum UpgradeDecision: Sendable {
     case accept(AcceptedConnection)
     case refuse(UpgradeRefusal)
 }
 
 /// Why an upgrade was refused, as far as the client is told (`RefusedUpgrade` writes the answer).
-public enum UpgradeRefusal: Sendable, Equatable {
+package enum UpgradeRefusal: Sendable, Equatable {
     /// No valid, approved sync token (401).
     case unauthorized
     /// A web page the development server does not serve (403).
@@ -40,15 +40,15 @@ public enum UpgradeRefusal: Sendable, Equatable {
 
 /// An upgrade the authorizer agreed to: where the connection's messages go, and how the open
 /// connection is tracked.
-public struct AcceptedConnection: Sendable {
-    public let endpoint: any RepoEndpoint
+package struct AcceptedConnection: Sendable {
+    package let endpoint: any RepoEndpoint
     /// Added to the connection's log lines (its session, when there is one).
-    public let logMetadata: Logger.Metadata
+    package let logMetadata: Logger.Metadata
     /// Registers the open connection with what closes it (so that revoking its session or the
     /// expiry of its token ends it) and returns what unregisters it when it ends.
     let register: @Sendable (_ close: @escaping @Sendable () -> Void) async -> @Sendable () async -> Void
 
-    public init(endpoint: any RepoEndpoint, logMetadata: Logger.Metadata = [:]) {
+    package init(endpoint: any RepoEndpoint, logMetadata: Logger.Metadata = [:]) {
         self.init(endpoint: endpoint, logMetadata: logMetadata) { _ in {} }
     }
 

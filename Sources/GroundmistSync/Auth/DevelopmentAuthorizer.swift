@@ -1,22 +1,22 @@
 import ATProto
-import AutomergeRepo
-import Logging
+package import AutomergeRepo
+package import Logging
 
 /// The development mode's authorizer: no authentication, every connection reaches one repo. Only
 /// web pages of local apps may connect (`GROUNDMIST_DEV_ORIGINS`), and the server listens on
 /// loopback only (`checkListening`).
-public struct DevelopmentAuthorizer: ConnectionAuthorizer {
-    public let endpoint: any RepoEndpoint
+package struct DevelopmentAuthorizer: ConnectionAuthorizer {
+    package let endpoint: any RepoEndpoint
     let hardening: HardeningConfiguration
     let logger: Logger
 
-    public init(endpoint: any RepoEndpoint, hardening: HardeningConfiguration, logger: Logger) {
+    package init(endpoint: any RepoEndpoint, hardening: HardeningConfiguration, logger: Logger) {
         self.endpoint = endpoint
         self.hardening = hardening
         self.logger = logger
     }
 
-    public func authorize(_ request: UpgradeRequest) async -> UpgradeDecision {
+    package func authorize(_ request: UpgradeRequest) async -> UpgradeDecision {
         guard hardening.allowsDevelopmentUpgrade(origins: request.origins) else {
             logger.notice(
                 "WebSocket refused: origin not allowed in development mode (set GROUNDMIST_DEV_ORIGINS to allow it)",

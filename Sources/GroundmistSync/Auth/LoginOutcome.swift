@@ -1,7 +1,7 @@
-import AutomergeRepo
+package import AutomergeRepo
 
 /// What a login decided, independent of HTTP (`AuthenticateRoutes` maps it to a response).
-public enum LoginOutcome: Sendable, Equatable {
+package enum LoginOutcome: Sendable, Equatable {
     /// The session may connect at once.
     case approved(LoginGrant)
     /// The session waits for `groundmist-sync sessions approve`; its token is refused until then.
@@ -11,11 +11,11 @@ public enum LoginOutcome: Sendable, Equatable {
 
 /// A login's outcome and the DPoP nonce that goes with it: every answer to a DPoP request carries a
 /// fresh one (docs/auth.md §4.4), refusals included; nil for other requests.
-public struct LoginResult: Sendable, Equatable {
-    public var outcome: LoginOutcome
-    public var dpopNonce: String?
+package struct LoginResult: Sendable, Equatable {
+    package var outcome: LoginOutcome
+    package var dpopNonce: String?
 
-    public init(_ outcome: LoginOutcome, dpopNonce: String? = nil) {
+    package init(_ outcome: LoginOutcome, dpopNonce: String? = nil) {
         self.outcome = outcome
         self.dpopNonce = dpopNonce
     }
@@ -23,22 +23,22 @@ public struct LoginResult: Sendable, Equatable {
 
 /// The sync token a login earned and the root document to tell the app about. Printing or dumping
 /// it never shows the token.
-public struct LoginGrant: Sendable, Equatable, CustomStringConvertible, CustomReflectable {
-    public var token: String
-    public var rootDocUrl: AutomergeURL?
+package struct LoginGrant: Sendable, Equatable, CustomStringConvertible, CustomReflectable {
+    package var token: String
+    package var rootDocUrl: AutomergeURL?
 
-    public init(token: String, rootDocUrl: AutomergeURL?) {
+    package init(token: String, rootDocUrl: AutomergeURL?) {
         self.token = token
         self.rootDocUrl = rootDocUrl
     }
 
-    public var description: String { "LoginGrant(token: …, rootDocUrl: \(rootDocUrl?.description ?? "nil"))" }
-    public var customMirror: Mirror { Mirror(self, children: ["rootDocUrl": rootDocUrl as Any], displayStyle: .struct) }
+    package var description: String { "LoginGrant(token: …, rootDocUrl: \(rootDocUrl?.description ?? "nil"))" }
+    package var customMirror: Mirror { Mirror(self, children: ["rootDocUrl": rootDocUrl as Any], displayStyle: .struct) }
 }
 
 /// Why a login was refused, what the client is told, and how it may retry.
-public struct LoginRefusal: Error, Sendable, Equatable {
-    public enum Reason: Sendable, Equatable {
+package struct LoginRefusal: Error, Sendable, Equatable {
+    package enum Reason: Sendable, Equatable {
         /// A malformed request: several `Authorization` headers, an unknown scheme, a bad body or DPoP proof header.
         case invalidRequest
         /// No credentials at all.
@@ -60,13 +60,13 @@ public struct LoginRefusal: Error, Sendable, Equatable {
         case serverError
     }
 
-    public var reason: Reason
+    package var reason: Reason
     /// For the client; never contains a token or internals.
-    public var message: String
+    package var message: String
     /// The `WWW-Authenticate` challenge telling the client which credentials to send.
-    public var challenge: String?
+    package var challenge: String?
 
-    public init(_ reason: Reason, _ message: String, challenge: String? = nil) {
+    package init(_ reason: Reason, _ message: String, challenge: String? = nil) {
         self.reason = reason
         self.message = message
         self.challenge = challenge

@@ -1,4 +1,5 @@
 import ATProto
+import AutomergeRepo
 import Foundation
 import Logging
 

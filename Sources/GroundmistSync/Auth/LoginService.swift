@@ -7,7 +7,7 @@ import Logging
 /// the DPoP login of today's apps (`DPoP`, docs/auth.md §5) — creates or reuses a session,
 /// registers the root document and mints a sync token. `AuthenticateRoutes` maps the outcome to
 /// the response the original server sent.
-public struct LoginService: Sendable, CustomStringConvertible {
+package struct LoginService: Sendable, CustomStringConvertible {
     let configuration: AuthenticationConfiguration
     let sessions: SessionStore
     let tokens: SyncTokens
@@ -61,7 +61,7 @@ public struct LoginService: Sendable, CustomStringConvertible {
     }
 
     /// Never prints the configuration (which holds the secret key).
-    public var description: String { "LoginService(owner: \(configuration.ownerDID))" }
+    package var description: String { "LoginService(owner: \(configuration.ownerDID))" }
 
     /// Decides one login.
     ///
@@ -71,7 +71,7 @@ public struct LoginService: Sendable, CustomStringConvertible {
     ///   - path: the request target, appended to `PUBLIC_URL` for the DPoP `htu` check.
     ///   - userAgent: the request's `User-Agent`, recorded (sanitised) on pending sessions.
     ///   - remoteAddress: where the request came from, recorded (sanitised) on pending sessions.
-    public func login(
+    package func login(
         authorization: [String],
         proofs: [String],
         method: String,

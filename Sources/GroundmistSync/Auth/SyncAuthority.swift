@@ -1,31 +1,31 @@
-import ATProto
-import AutomergeRepo
+package import ATProto
+package import AutomergeRepo
 import Foundation
-import Logging
-import Metrics
+package import Logging
+package import Metrics
 
 /// The authenticated mode, assembled: the state it keeps (sessions, tokens, group repos, root
 /// documents, open connections) and the services built on it — `logins` answers
 /// `POST /authenticate`, `connections` decides WebSocket upgrades and `watcher` closes the
 /// connections of revoked sessions and expired tokens.
-public struct SyncAuthority: Sendable, CustomStringConvertible, CustomReflectable {
-    public let configuration: AuthenticationConfiguration
-    public let sessions: SessionStore
-    public let tokens: SyncTokens
-    public let groups: GroupRepositories
-    public let roots: RootDocumentRegistry
-    public let liveConnections: LiveConnections
+package struct SyncAuthority: Sendable, CustomStringConvertible, CustomReflectable {
+    package let configuration: AuthenticationConfiguration
+    package let sessions: SessionStore
+    package let tokens: SyncTokens
+    package let groups: GroupRepositories
+    package let roots: RootDocumentRegistry
+    package let liveConnections: LiveConnections
     /// Group → repo, asking joining peers for the group's root document.
-    public let groupRouter: GroupRouter
-    public let logins: LoginService
-    public let connections: SyncTokenAuthorizer
-    public let watcher: SessionWatcher
+    package let groupRouter: GroupRouter
+    package let logins: LoginService
+    package let connections: SyncTokenAuthorizer
+    package let watcher: SessionWatcher
 
     /// - Parameters:
     ///   - resolver: resolves the owner's DID document (a caching network resolver in production).
     ///   - clock: one clock for every time check, so tests can pin time.
     ///   - metrics: the factory for `groundmist_auth_failures_total` and the repos' metrics; nil uses `MetricsSystem`.
-    public init(
+    package init(
         configuration: AuthenticationConfiguration,
         dataDirectory: String,
         resolver: any DIDResolver,
@@ -73,6 +73,6 @@ public struct SyncAuthority: Sendable, CustomStringConvertible, CustomReflectabl
     }
 
     /// Short, and without the configuration tree: whatever prints the authority never prints the key.
-    public var description: String { "SyncAuthority(owner: \(configuration.ownerDID))" }
-    public var customMirror: Mirror { Mirror(self, children: ["owner": configuration.ownerDID.string], displayStyle: .struct) }
+    package var description: String { "SyncAuthority(owner: \(configuration.ownerDID))" }
+    package var customMirror: Mirror { Mirror(self, children: ["owner": configuration.ownerDID.string], displayStyle: .struct) }
 }

@@ -1,21 +1,22 @@
-import ATProto
-import AutomergeRepo
-import Foundation
+package import ATProto
+package import AutomergeRepo
+package import Foundation
+import JWTKit
 import Logging
 
 /// A WebSocket the server agreed to upgrade: its session and the one group repo it may reach.
-public struct ConnectionGrant: Sendable {
-    public let session: Session
-    public let group: NamespacePrefix
-    public let repo: Repo
+package struct ConnectionGrant: Sendable {
+    package let session: Session
+    package let group: NamespacePrefix
+    package let repo: Repo
     /// When the token expires: the session watcher closes the connection then.
-    public let expires: Date
+    package let expires: Date
 }
 
 /// The authenticated mode's authorizer: sync token (`?token=` or `Authorization: Bearer`) →
 /// approved session → the token's group repo (docs/auth.md §9). Accepted connections are
 /// registered in `LiveConnections`, so revoking their session closes them.
-public struct SyncTokenAuthorizer: ConnectionAuthorizer {
+package struct SyncTokenAuthorizer: ConnectionAuthorizer {
     let sessions: SessionStore
     let tokens: SyncTokens
     let groups: GroupRouter
@@ -25,7 +26,7 @@ public struct SyncTokenAuthorizer: ConnectionAuthorizer {
     let failures: AuthFailureCounter
     let logger: Logger
 
-    public func authorize(_ request: UpgradeRequest) async -> UpgradeDecision {
+    package func authorize(_ request: UpgradeRequest) async -> UpgradeDecision {
         guard let grant = await authorize(target: request.target, authorization: request.authorization) else {
             return .refuse(.unauthorized)
         }
@@ -40,7 +41,7 @@ public struct SyncTokenAuthorizer: ConnectionAuthorizer {
 
     /// Decides an upgrade from its sync token. Returns nil to refuse; the reason is logged and
     /// counted, never the token.
-    public func authorize(target: String, authorization: [String]) async -> ConnectionGrant? {
+    package func authorize(target: String, authorization: [String]) async -> ConnectionGrant? {
         let token = Self.queryParameter("token", in: target) ?? Self.bearerToken(authorization)
         guard let token, !token.isEmpty else { return refuse(.tokenMissing) }
         let claims: SyncTokenClaims

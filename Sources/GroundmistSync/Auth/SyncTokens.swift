@@ -1,26 +1,26 @@
-import ATProto
-import Foundation
-import JWTKit
+package import ATProto
+package import Foundation
+package import JWTKit
 
 /// Claims of a sync token: the HS256 JWT `/authenticate` returns and the WebSocket accepts.
 ///
 /// Clients treat it as opaque (docs/auth.md §6); only this server reads it.
-public struct SyncTokenClaims: JWTPayload {
+package struct SyncTokenClaims: JWTPayload {
     /// The owner DID.
-    public var did: String
+    package var did: String
     /// The session id; the token is only as good as its session's status.
-    public var sid: String
+    package var sid: String
     /// The namespace prefix the token may sync.
-    public var group: String
-    public var iat: IssuedAtClaim
-    public var exp: ExpirationClaim
+    package var group: String
+    package var iat: IssuedAtClaim
+    package var exp: ExpirationClaim
 
     /// Expiry is checked by `SyncTokens.verify` against the injectable clock.
-    public func verify(using algorithm: some JWTAlgorithm) async throws {}
+    package func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
 /// Why a sync token was refused; the raw value is the metric and log reason.
-public enum SyncTokenError: String, Error, Sendable, Equatable, CaseIterable {
+package enum SyncTokenError: String, Error, Sendable, Equatable, CaseIterable {
     case malformed = "token_malformed"
     case badSignature = "token_bad_signature"
     case expired = "token_expired"
@@ -28,12 +28,12 @@ public enum SyncTokenError: String, Error, Sendable, Equatable, CaseIterable {
 }
 
 /// Mints and checks sync tokens with `GROUNDMIST_SYNC_SECRET_KEY`. A new secret invalidates every token.
-public struct SyncTokens: Sendable, CustomStringConvertible, CustomReflectable {
+package struct SyncTokens: Sendable, CustomStringConvertible, CustomReflectable {
     private let keys: JWTKeyCollection
-    public let ownerDID: String
+    package let ownerDID: String
     private let clock: any AuthClock
 
-    public init(secret: Secret, ownerDID: String, clock: any AuthClock = SystemClock()) async {
+    package init(secret: Secret, ownerDID: String, clock: any AuthClock = SystemClock()) async {
         keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret.bytes), digestAlgorithm: .sha256)
         self.ownerDID = ownerDID
@@ -41,12 +41,12 @@ public struct SyncTokens: Sendable, CustomStringConvertible, CustomReflectable {
     }
 
     /// The key collection holds the secret: never printed or reflected.
-    public var description: String { "SyncTokens(owner: \(ownerDID))" }
-    public var customMirror: Mirror { Mirror(self, children: ["ownerDID": ownerDID], displayStyle: .struct) }
+    package var description: String { "SyncTokens(owner: \(ownerDID))" }
+    package var customMirror: Mirror { Mirror(self, children: ["ownerDID": ownerDID], displayStyle: .struct) }
 
     /// - Parameter expires: the token's expiry; defaults to the session's. A pending session's token
     ///   outlives the session's short approval window, so the app keeps it once approved.
-    public func mint(session: Session, expires: Date? = nil) async throws -> String {
+    package func mint(session: Session, expires: Date? = nil) async throws -> String {
         let claims = SyncTokenClaims(
             did: ownerDID,
             sid: session.id,
@@ -58,7 +58,7 @@ public struct SyncTokens: Sendable, CustomStringConvertible, CustomReflectable {
     }
 
     /// Checks form, algorithm, signature, expiry and owner. The session status is the caller's job.
-    public func verify(_ token: String) async throws(SyncTokenError) -> SyncTokenClaims {
+    package func verify(_ token: String) async throws(SyncTokenError) -> SyncTokenClaims {
         // jwt-kit does not pin the algorithm by itself: refuse anything but HS256 first (`none`, RS/ES confusion).
         guard let jws = try? CompactJWS(token), jws.header["alg"] == .string("HS256") else { throw .malformed }
         let claims: SyncTokenClaims

@@ -1,24 +1,24 @@
-import AutomergeRepo
+package import AutomergeRepo
 import HummingbirdWSClient
-import Logging
+package import Logging
 import NIOWebSocket
 
 /// How a client connection ended, as told by the server's close frame.
-public struct RepoWebSocketClose: Sendable, Equatable {
+package struct RepoWebSocketClose: Sendable, Equatable {
     /// WebSocket close code (1000 is a normal close).
-    public let code: UInt16
-    public let reason: String?
+    package let code: UInt16
+    package let reason: String?
 }
 
 /// Connects a client-side repo to a sync server over `ws://`: the endpoint gets a `RepoConnection`
 /// for the outbound side and every binary message the server sends.
-public struct RepoWebSocketClient: Sendable {
-    public let url: String
-    public let endpoint: any RepoEndpoint
-    public let maxMessageSize: Int
-    public let logger: Logger
+package struct RepoWebSocketClient: Sendable {
+    package let url: String
+    package let endpoint: any RepoEndpoint
+    package let maxMessageSize: Int
+    package let logger: Logger
 
-    public init(
+    package init(
         url: String,
         endpoint: any RepoEndpoint,
         maxMessageSize: Int = ServerConfiguration.defaultMaxMessageSize,
@@ -33,7 +33,7 @@ public struct RepoWebSocketClient: Sendable {
     /// Connects, runs until either side closes, and reports the disconnect to the endpoint.
     /// Returns the server's close frame, if it sent one. Cancel the task to stop early.
     @discardableResult
-    public func run() async throws -> RepoWebSocketClose? {
+    package func run() async throws -> RepoWebSocketClose? {
         let endpoint = endpoint
         let maxMessageSize = maxMessageSize
         let logger = logger

@@ -1,4 +1,4 @@
-import ATProto
+package import ATProto
 import Foundation
 
 /// How the server treats DPoP logins — the login of today's Groundmist apps
@@ -6,7 +6,7 @@ import Foundation
 /// (docs/auth.md §5). Set by `GROUNDMIST_LEGACY_AUTH` / `--legacy-auth`: the variable, the flag, the
 /// `LegacyAuthDisabled` error name and the `legacy_auth_disabled` metric reason keep their old
 /// spelling because deployments, apps and dashboards depend on it.
-public enum DPoPLoginMode: String, Sendable, Equatable, CaseIterable {
+package enum DPoPLoginMode: String, Sendable, Equatable, CaseIterable {
     /// The session waits until the owner runs `groundmist-sync sessions approve ID` (default).
     case approve
     /// The session is approved at once, as the original server did; anyone who can forge a token-shaped
@@ -17,35 +17,35 @@ public enum DPoPLoginMode: String, Sendable, Equatable, CaseIterable {
 }
 
 /// Settings of the authenticated mode, present exactly when `ATPROTO_DID` is set.
-public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConvertible {
+package struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// Apps the Groundmist project publishes; used when `GROUNDMIST_ALLOWED_ORIGINS` is unset.
-    public static let defaultAllowedOrigins = ["https://library.groundmist.xyz", "https://editor.groundmist.xyz"]
-    public static let defaultPLCURL = "https://plc.directory"
+    package static let defaultAllowedOrigins = ["https://library.groundmist.xyz", "https://editor.groundmist.xyz"]
+    package static let defaultPLCURL = "https://plc.directory"
     /// 30 days: the apps reconnect with the same token for as long as a tab stays open.
-    public static let defaultTokenLifetime: Double = 30 * 24 * 3600
+    package static let defaultTokenLifetime: Double = 30 * 24 * 3600
     /// The fragment of the service DID the apps ask their PDS for tokens to (`aud`).
-    public static let serviceID = "groundmist_sync"
+    package static let serviceID = "groundmist_sync"
     /// The XRPC method a service-auth token must be bound to (`lxm`).
-    public static let authenticateMethod = "xyz.groundmist.sync.authenticate"
+    package static let authenticateMethod = "xyz.groundmist.sync.authenticate"
 
     /// The only account allowed in.
-    public var ownerDID: DID
+    package var ownerDID: DID
     /// HMAC key for sync tokens: the UTF-8 bytes of the variable, as the original server used it.
     /// Held as a `Secret`, so printing the configuration (or any service holding it) shows a redaction.
-    public var secretKey: Secret
+    package var secretKey: Secret
     /// Public origin, e.g. `https://sync.example.com`, without a trailing slash.
-    public var publicURL: String
+    package var publicURL: String
     /// Browser origins allowed by CORS; `["*"]` reflects any origin (the original's behaviour).
-    public var allowedOrigins: [String]
+    package var allowedOrigins: [String]
     /// DPoP logins: approve, trust or off (`GROUNDMIST_LEGACY_AUTH`).
-    public var dpopLogin: DPoPLoginMode
-    public var plcURL: String
+    package var dpopLogin: DPoPLoginMode
+    package var plcURL: String
     /// Sync token lifetime, in seconds.
-    public var tokenLifetime: Double
+    package var tokenLifetime: Double
     /// Proxies whose `X-Forwarded-For` names the client recorded on a login (`GROUNDMIST_TRUSTED_PROXIES`).
-    public var trustedProxies: TrustedProxies
+    package var trustedProxies: TrustedProxies
 
-    public init(
+    package init(
         ownerDID: DID,
         secretKey: Secret,
         publicURL: String,
@@ -66,12 +66,12 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
     }
 
     /// One short line; the secret key is never part of it.
-    public var description: String {
+    package var description: String {
         "AuthenticationConfiguration(owner: \(ownerDID), publicURL: \(publicURL), dpopLogin: \(dpopLogin.rawValue), secretKey: \(secretKey))"
     }
 
     /// `did:web:<host>` (with `%3A<port>` for a non-default port) for `PUBLIC_URL`.
-    public var serviceDID: String {
+    package var serviceDID: String {
         guard let origin = Self.parseOrigin(publicURL) else { return "did:web:invalid" }
         var identifier = origin.host
         if let port = origin.port { identifier += "%3A\(port)" }
@@ -79,7 +79,7 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
     }
 
     /// Whether a browser origin may call the API.
-    public func allows(origin: String) -> Bool {
+    package func allows(origin: String) -> Bool {
         allowedOrigins.contains("*") || allowedOrigins.contains(origin.lowercased())
     }
 
@@ -160,7 +160,7 @@ public struct AuthenticationConfiguration: Sendable, Equatable, CustomStringConv
     }
 
     /// `30d`, `12h`, `90m`, `3600s` or a bare number of seconds; at least one second.
-    public static func parseDuration(_ text: String) -> Double? {
+    package static func parseDuration(_ text: String) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         guard let last = trimmed.last else { return nil }
         let multipliers: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]

@@ -1,7 +1,7 @@
 /// Parses `.env` files: `KEY=VALUE` lines, `#` comments, optional `export `, and single or double
 /// quotes (double quotes understand `\n`, `\"` and `\\`). Later lines override earlier ones.
-public enum DotEnv {
-    public static func parse(_ contents: String, path: String = ".env") throws(ConfigurationError) -> [String: String] {
+package enum DotEnv {
+    package static func parse(_ contents: String, path: String = ".env") throws(ConfigurationError) -> [String: String] {
         var values: [String: String] = [:]
         var problems: [ConfigurationProblem] = []
         // "\r\n" is a single Character, so splitting on isNewline handles LF and CRLF files alike.

@@ -2,21 +2,21 @@ import Foundation
 
 /// Limits that keep strangers from holding the server's resources, and which web pages may open
 /// a development-mode WebSocket.
-public struct HardeningConfiguration: Sendable, Equatable {
+package struct HardeningConfiguration: Sendable, Equatable {
     /// A connection silent this long is closed (`GROUNDMIST_HTTP_IDLE_TIMEOUT`). WebSockets answer
     /// the server's pings, so a live one is never idle this long.
-    public static let defaultIdleTimeout: Duration = .seconds(60)
+    package static let defaultIdleTimeout: Duration = .seconds(60)
     /// A connection must finish its first request's headers this soon after connecting
     /// (`GROUNDMIST_HTTP_HEADER_TIMEOUT`): a slow trickle of header bytes cannot hold it.
-    public static let defaultHeaderTimeout: Duration = .seconds(15)
+    package static let defaultHeaderTimeout: Duration = .seconds(15)
 
-    public var idleTimeout: Duration
-    public var headerTimeout: Duration
+    package var idleTimeout: Duration
+    package var headerTimeout: Duration
     /// Browser origins, besides loopback ones, allowed to open a development-mode WebSocket
     /// (`GROUNDMIST_DEV_ORIGINS`, normalised like `GROUNDMIST_ALLOWED_ORIGINS`); `*` allows any.
-    public var developmentOrigins: [String]
+    package var developmentOrigins: [String]
 
-    public init(
+    package init(
         idleTimeout: Duration = HardeningConfiguration.defaultIdleTimeout,
         headerTimeout: Duration = HardeningConfiguration.defaultHeaderTimeout,
         developmentOrigins: [String] = []
@@ -29,7 +29,7 @@ public struct HardeningConfiguration: Sendable, Equatable {
     /// Whether a development-mode WebSocket upgrade with these `Origin` values may proceed: no
     /// Origin (a native client), a loopback origin (a local app), or one listed. Any web page can
     /// otherwise open a socket to localhost and read every document other local apps have open.
-    public func allowsDevelopmentUpgrade(origins: [String]) -> Bool {
+    package func allowsDevelopmentUpgrade(origins: [String]) -> Bool {
         guard let origin = origins.first else { return true }
         guard origins.count == 1 else { return false }
         if developmentOrigins.contains("*") { return true }

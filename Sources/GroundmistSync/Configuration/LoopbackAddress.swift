@@ -8,8 +8,8 @@ import Darwin
 
 /// Decides whether a bind host is reachable only from this machine: the whole risk of running
 /// without authentication hangs on this answer, so anything unrecognised counts as non-loopback.
-public enum LoopbackAddress {
-    public static func isLoopback(_ host: String) -> Bool {
+package enum LoopbackAddress {
+    package static func isLoopback(_ host: String) -> Bool {
         var host = host.lowercased()
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         if host == "localhost" { return true }

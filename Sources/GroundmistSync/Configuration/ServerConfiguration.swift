@@ -1,44 +1,44 @@
 import ATProto
-import AutomergeRepo
+package import AutomergeRepo
 import Foundation
-import Logging
+package import Logging
 
 /// Everything the server needs to start, resolved from defaults, `.env`, the environment and flags.
-public struct ServerConfiguration: Sendable, Equatable {
+package struct ServerConfiguration: Sendable, Equatable {
     /// 64 MiB: whole documents travel in one sync message, so the limit must be far above the 16 KiB WebSocket default.
-    public static let defaultMaxMessageSize = 64 * 1024 * 1024
-    public static let defaultHost = "127.0.0.1"
-    public static let defaultPort = 3031
-    public static let defaultDataDirectory = ".data"
+    package static let defaultMaxMessageSize = 64 * 1024 * 1024
+    package static let defaultHost = "127.0.0.1"
+    package static let defaultPort = 3031
+    package static let defaultDataDirectory = ".data"
 
     /// Interface to bind. Only loopback addresses are accepted in development mode, which has no authentication.
-    public var host: String
+    package var host: String
     /// TCP port; 0 asks the system for a free port (tests).
-    public var port: Int
+    package var port: Int
     /// Root of the NodeFS-compatible document store.
-    public var dataDirectory: String
+    package var dataDirectory: String
     /// Largest WebSocket message (and frame) accepted or sent, in bytes.
-    public var maxMessageSize: Int
+    package var maxMessageSize: Int
     /// How often the server pings each peer (the JS server uses 5 s).
-    public var pingInterval: Duration
-    public var logLevel: Logger.Level
+    package var pingInterval: Duration
+    package var logLevel: Logger.Level
     /// Escape hatch for binding beyond loopback without authentication (tests only; no variable sets it).
-    public var allowUnauthenticatedNonLoopback: Bool
+    package var allowUnauthenticatedNonLoopback: Bool
     /// Authentication settings; nil runs the local development mode (loopback only, no authentication).
-    public var authentication: AuthenticationConfiguration?
+    package var authentication: AuthenticationConfiguration?
     /// Per-connection queue and fragmentation bounds (`GROUNDMIST_MAX_*` variables).
-    public var connectionLimits = ConnectionLimits.default
+    package var connectionLimits = ConnectionLimits.default
     /// Connection deadlines and the development-mode origins (`HardeningConfiguration`).
-    public var hardening = HardeningConfiguration()
+    package var hardening = HardeningConfiguration()
     /// `GROUNDMIST_REQUIRE_AUTH=1` (`serve --require-auth`): refuse to start rather than fall back to
     /// the development mode. The systemd unit and the Docker image set it, so a missing or
     /// incomplete configuration stops the service instead of serving without authentication.
-    public var requireAuthentication: Bool
+    package var requireAuthentication: Bool
     /// `GROUNDMIST_STORAGE_FLUSH`: how a group-commit round is made durable (`auto` picks `syncfs` on
     /// Linux 5.8+, `files` elsewhere).
-    public var storageFlush: GroupCommit.FlushMode = .automatic()
+    package var storageFlush: GroupCommit.FlushMode = .automatic()
 
-    public init(
+    package init(
         host: String = ServerConfiguration.defaultHost,
         port: Int = ServerConfiguration.defaultPort,
         dataDirectory: String = ServerConfiguration.defaultDataDirectory,
@@ -60,10 +60,10 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     /// A peer that has not answered a ping by the time the next one is due is dropped, so the pong
     /// timeout equals the ping interval (hummingbird-websocket's auto-ping works this way).
-    public var pongTimeout: Duration { pingInterval }
+    package var pongTimeout: Duration { pingInterval }
 
     /// The URL clients use to reach this server.
-    public var webSocketURL: String {
+    package var webSocketURL: String {
         let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         return "ws://\(shownHost):\(port)"
     }
@@ -72,7 +72,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// (`AuthenticationConfiguration`) from the environment, falling back to a
     /// `.env` file (the environment wins), then to the defaults. Every problem is reported at once.
     /// - Parameter overrides: command-line flags, as variables; they win over the environment.
-    public static func load(
+    package static func load(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         dotEnvPath: String? = ".env",
         overrides: [String: String] = [:]
@@ -82,7 +82,7 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     /// The merged variables (`.env`, then the environment, then `overrides`), unvalidated; for
     /// commands that need only a few of them.
-    public static func loadValues(
+    package static func loadValues(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         dotEnvPath: String? = ".env",
         overrides: [String: String] = [:]
@@ -103,7 +103,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 
     /// Validates the recognised keys of `values`; unknown keys are ignored.
-    public static func parse(_ values: [String: String]) throws(ConfigurationError) -> ServerConfiguration {
+    package static func parse(_ values: [String: String]) throws(ConfigurationError) -> ServerConfiguration {
         var configuration = ServerConfiguration()
         var problems: [ConfigurationProblem] = []
         if let host = values["HOST"] {
@@ -154,7 +154,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 
     /// `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off` (any case); empty is off.
-    public static func parseSwitch(_ text: String) -> Bool? {
+    package static func parseSwitch(_ text: String) -> Bool? {
         switch text.trimmingCharacters(in: .whitespaces).lowercased() {
         case "1", "true", "yes", "on": return true
         case "", "0", "false", "no", "off": return false
@@ -163,7 +163,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 
     /// Accepts a decimal port 0…65535; anything else (signs, spaces, hex) is a typo worth reporting.
-    public static func parsePort(_ text: String) -> Int? {
+    package static func parsePort(_ text: String) -> Int? {
         guard !text.isEmpty, text.count <= 5, text.allSatisfy({ $0.isASCII && $0.isNumber }),
             let value = Int(text), (0...65535).contains(value)
         else { return nil }
@@ -172,7 +172,7 @@ public struct ServerConfiguration: Sendable, Equatable {
 }
 
 /// One thing wrong with the configuration, with a message that says how to fix it.
-public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
+package enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
     case invalidPort(String)
     case emptyHost
     case emptyDataDirectory
@@ -196,7 +196,7 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
     case invalidStorageFlush(String)
     case authenticationRequired
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidPort(let value):
             return "PORT must be a whole number from 0 to 65535 (got \"\(value)\")"
@@ -251,12 +251,12 @@ public enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// All the problems found in one configuration, so a user fixes them in one pass.
-public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let problems: [ConfigurationProblem]
+package struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let problems: [ConfigurationProblem]
 
-    public init(_ problems: [ConfigurationProblem]) { self.problems = problems }
+    package init(_ problems: [ConfigurationProblem]) { self.problems = problems }
 
-    public var description: String {
+    package var description: String {
         "invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -11,13 +13,13 @@ import Darwin
 /// A client can put anything in `X-Forwarded-For`; only entries appended by a proxy we trust are
 /// facts. Behind Caddy on the same host the peer is loopback (the default). In Docker the peer is
 /// the bridge gateway or the Caddy container, so that network must be listed, e.g. `172.16.0.0/12`.
-public struct TrustedProxies: Sendable, Equatable, CustomStringConvertible {
+package struct TrustedProxies: Sendable, Equatable, CustomStringConvertible {
     /// One address range: the first `prefixLength` bits of `network` (4 or 16 bytes).
-    public struct Range: Sendable, Equatable, CustomStringConvertible {
-        public let network: [UInt8]
-        public let prefixLength: Int
+    package struct Range: Sendable, Equatable, CustomStringConvertible {
+        package let network: [UInt8]
+        package let prefixLength: Int
 
-        public func contains(_ address: [UInt8]) -> Bool {
+        package func contains(_ address: [UInt8]) -> Bool {
             guard address.count == network.count else { return false }
             var remaining = prefixLength
             for index in network.indices where remaining > 0 {
@@ -29,29 +31,29 @@ public struct TrustedProxies: Sendable, Equatable, CustomStringConvertible {
             return true
         }
 
-        public var description: String {
+        package var description: String {
             TrustedProxies.format(network) + "/\(prefixLength)"
         }
     }
 
-    public let ranges: [Range]
+    package let ranges: [Range]
 
-    public init(ranges: [Range]) { self.ranges = ranges }
+    package init(ranges: [Range]) { self.ranges = ranges }
 
     /// 127.0.0.0/8 and ::1: a proxy on the same machine.
-    public static let loopback = TrustedProxies(ranges: [
+    package static let loopback = TrustedProxies(ranges: [
         Range(network: [127, 0, 0, 0], prefixLength: 8),
         Range(network: Array(repeating: 0, count: 15) + [1], prefixLength: 128),
     ])
 
     /// Trusts nobody: `X-Forwarded-For` is ignored (the server faces the internet directly).
-    public static let none = TrustedProxies(ranges: [])
+    package static let none = TrustedProxies(ranges: [])
 
-    public var description: String { ranges.isEmpty ? "none" : ranges.map(\.description).joined(separator: ",") }
+    package var description: String { ranges.isEmpty ? "none" : ranges.map(\.description).joined(separator: ",") }
 
     /// Parses a comma-separated list of addresses and CIDR ranges (`127.0.0.1`, `10.0.0.0/8`,
     /// `fd00::/8`); `none` trusts nobody. Returns the first bad entry on failure.
-    public static func parse(_ text: String) -> Result<TrustedProxies, BadEntry> {
+    package static func parse(_ text: String) -> Result<TrustedProxies, BadEntry> {
         let entries = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if entries.count == 1, entries[0].lowercased() == "none" { return .success(.none) }
         var ranges: [Range] = []
@@ -72,12 +74,12 @@ public struct TrustedProxies: Sendable, Equatable, CustomStringConvertible {
         return .success(TrustedProxies(ranges: ranges))
     }
 
-    public struct BadEntry: Error, Equatable {
-        public let entry: String
+    package struct BadEntry: Error, Equatable {
+        package let entry: String
     }
 
     /// Whether `ip` (textual IPv4 or IPv6; IPv4-mapped IPv6 counts as IPv4) is a trusted proxy.
-    public func contains(_ ip: String) -> Bool {
+    package func contains(_ ip: String) -> Bool {
         guard let address = Self.parseAddress(ip) else { return false }
         let candidates = [address] + (Self.unmappedIPv4(address).map { [$0] } ?? [])
         return ranges.contains { range in candidates.contains { range.contains($0) } }
@@ -86,7 +88,7 @@ public struct TrustedProxies: Sendable, Equatable, CustomStringConvertible {
     /// The client's address: walking `X-Forwarded-For` from the right (the entry the nearest proxy
     /// appended), past every trusted proxy, to the first address that is not one. The peer itself
     /// when it is not a trusted proxy, or when the header holds nothing usable.
-    public func clientAddress(peer: String, forwardedFor: [String]) -> String {
+    package func clientAddress(peer: String, forwardedFor: [String]) -> String {
         guard contains(peer) else { return peer }
         let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         var client = peer

@@ -1,5 +1,5 @@
-import ATProto
-import Foundation
+package import ATProto
+package import Foundation
 
 /// Where a lexicon group's repo lives: `DATA_DIR/<segments of the group joined by '/'>`, the
 /// original server's layout (`xyz.groundmist.library` → `DATA_DIR/xyz/groundmist/library`); no

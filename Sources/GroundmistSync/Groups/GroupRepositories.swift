@@ -1,13 +1,13 @@
-import ATProto
-import AutomergeRepo
-import Foundation
-import Logging
+package import ATProto
+package import AutomergeRepo
+package import Foundation
+package import Logging
 
 /// One repo per lexicon group, stored at `DATA_DIR/<segments joined by '/'>` as the original server
 /// laid it out, so existing data directories keep working. Repos are created on first use — by
 /// `/authenticate` or by a WebSocket after a restart — and live as long as the server.
-public actor GroupRepositories {
-    public let dataDirectory: String
+package actor GroupRepositories {
+    package let dataDirectory: String
     private let sharePolicy: SharePolicy
     private let logger: Logger
     private let metrics: RepoMetrics
@@ -17,7 +17,7 @@ public actor GroupRepositories {
     /// How many times a group's storage was opened (once per group), for tests.
     private(set) var storagesOpened = 0
 
-    public init(dataDirectory: String, sharePolicy: SharePolicy = .announceLoaded, logger: Logger, metrics: RepoMetrics = RepoMetrics()) {
+    package init(dataDirectory: String, sharePolicy: SharePolicy = .announceLoaded, logger: Logger, metrics: RepoMetrics = RepoMetrics()) {
         self.dataDirectory = dataDirectory
         self.sharePolicy = sharePolicy
         self.logger = logger
@@ -25,13 +25,13 @@ public actor GroupRepositories {
     }
 
     /// The folder of a group (`GroupDirectory`'s rule).
-    public nonisolated func directory(for group: NamespacePrefix) -> URL {
+    package nonisolated func directory(for group: NamespacePrefix) -> URL {
         GroupDirectory.url(for: group, in: dataDirectory)
     }
 
     /// The group's repo, opened on first use. Concurrent first calls share one open: a second
     /// `NodeFSRepoStorage` on the same folder would delete the first one's temporary files.
-    public func repo(for group: NamespacePrefix) async throws -> Repo {
+    package func repo(for group: NamespacePrefix) async throws -> Repo {
         if let existing = repos[group] { return existing }
         if let opening = opening[group] { return try await opening.value }
         let task = Task { try await open(group) }
@@ -61,9 +61,9 @@ public actor GroupRepositories {
     }
 
     /// Every open repo, for flushing at shutdown.
-    public var openRepos: [Repo] { Array(repos.values) }
+    package var openRepos: [Repo] { Array(repos.values) }
 
-    public func flush() async {
+    package func flush() async {
         for repo in repos.values { await repo.flush() }
     }
 }

@@ -1,18 +1,18 @@
-import ATProto
-import AutomergeRepo
+package import ATProto
+package import AutomergeRepo
 
 /// Routes a group to its repo: opens the group's repository on first use and has joining peers
 /// asked for the group's root document, if one is registered.
-public struct GroupRouter: Sendable {
-    public let repositories: GroupRepositories
-    public let roots: RootDocumentRegistry
+package struct GroupRouter: Sendable {
+    package let repositories: GroupRepositories
+    package let roots: RootDocumentRegistry
 
-    public init(repositories: GroupRepositories, roots: RootDocumentRegistry) {
+    package init(repositories: GroupRepositories, roots: RootDocumentRegistry) {
         self.repositories = repositories
         self.roots = roots
     }
 
-    public func repo(for group: NamespacePrefix) async throws -> Repo {
+    package func repo(for group: NamespacePrefix) async throws -> Repo {
         let repo = try await repositories.repo(for: group)
         if let root = await roots.root(of: group.string) { await repo.requestOnJoin(root.documentId) }
         return repo

@@ -1,26 +1,26 @@
-import AutomergeRepo
+package import AutomergeRepo
 import Foundation
 
 /// The root document of each group (`rootDocUrl`), persisted in `DATA_DIR/.groundmist/roots.json`.
 ///
 /// The first URL submitted for a group wins and is returned to every later caller, so all of an
 /// owner's devices converge on one root (the original kept this map in memory, keyed by client).
-public actor RootDocumentRegistry {
+package actor RootDocumentRegistry {
     static let fileName = "roots.json"
-    public let directory: StateDirectory
+    package let directory: StateDirectory
     private var roots: [String: String]
 
-    public init(dataDirectory: String) throws(StateFileError) {
+    package init(dataDirectory: String) throws(StateFileError) {
         directory = StateDirectory(dataDirectory: dataDirectory)
         roots = try Self.load(directory)
     }
 
-    public func root(of group: String) -> AutomergeURL? {
+    package func root(of group: String) -> AutomergeURL? {
         roots[group].flatMap { try? AutomergeURL($0) }
     }
 
     /// Stores `url` unless the group already has a root; returns the group's root either way.
-    public func register(_ url: AutomergeURL, for group: String) throws(StateFileError) -> AutomergeURL {
+    package func register(_ url: AutomergeURL, for group: String) throws(StateFileError) -> AutomergeURL {
         let directory = directory
         let candidate = url.description
         var winner = candidate

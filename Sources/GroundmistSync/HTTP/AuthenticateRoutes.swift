@@ -1,3 +1,4 @@
+import AutomergeRepo
 import HTTPTypes
 import Hummingbird
 import NIOCore

@@ -1,11 +1,11 @@
-import AutomergeRepo
-import Logging
+package import AutomergeRepo
+package import Logging
 
 /// The two ways to start the server, by mode.
 extension GroundmistServer {
     /// The development server: every connection reaches `endpoint`, unauthenticated, loopback only.
     /// - Throws: when the configuration would expose the unauthenticated server beyond loopback.
-    public init(
+    package init(
         configuration: ServerConfiguration,
         endpoint: any RepoEndpoint,
         logger: Logger = Logger(label: "groundmist-sync"),
@@ -22,7 +22,7 @@ extension GroundmistServer {
     }
 
     /// The authenticated server: binding beyond loopback is allowed.
-    public init(
+    package init(
         configuration: ServerConfiguration,
         authority: SyncAuthority,
         logger: Logger = Logger(label: "groundmist-sync"),

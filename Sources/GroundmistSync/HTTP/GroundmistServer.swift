@@ -1,28 +1,29 @@
 import AutomergeRepo
-import Hummingbird
+package import Hummingbird
 import HummingbirdWebSocket
-import Logging
+package import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// The Groundmist HTTP + WebSocket server. What differs between the development and the
 /// authenticated mode — who may connect, extra routes and services — comes from its `ServerMode`;
 /// the repo is reached only through `RepoEndpoint`, so the transport can be tested with any endpoint.
-public struct GroundmistServer: Sendable {
-    public static let developmentModeBanner = "development mode: no authentication, loopback only"
-    public static let rootText = "Groundmist personal sync server is running"
+package struct GroundmistServer: Sendable {
+    package static let developmentModeBanner = "development mode: no authentication, loopback only"
+    package static let rootText = "Groundmist personal sync server is running"
 
-    public let configuration: ServerConfiguration
-    public let mode: ServerMode
-    public let logger: Logger
-    public let metrics: GroundmistMetrics
+    package let configuration: ServerConfiguration
+    package let mode: ServerMode
+    package let logger: Logger
+    package let metrics: GroundmistMetrics
     private let onShutdown: @Sendable () async -> Void
 
     /// - Parameter onShutdown: runs once on graceful shutdown (SIGINT/SIGTERM or cancellation), after
     ///   the HTTP server has stopped and every WebSocket has been closed; the repos flush here.
     /// - Parameter metrics: the registry `GET /metrics` serves; give the repos `metrics.repo` too.
     /// - Throws: when the mode refuses the configuration, or the message size is out of range.
-    public init(
+    package init(
         configuration: ServerConfiguration,
         mode: ServerMode,
         logger: Logger = Logger(label: "groundmist-sync"),
@@ -43,7 +44,7 @@ public struct GroundmistServer: Sendable {
 
     /// Builds the application without running it.
     /// - Parameter onServerRunning: receives the bound port (useful with port 0).
-    public func makeApplication(
+    package func makeApplication(
         onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let configuration = configuration
@@ -79,7 +80,7 @@ public struct GroundmistServer: Sendable {
     }
 
     /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
-    public func run() async throws {
+    package func run() async throws {
         for warning in mode.startupWarnings { logger.warning("\(warning)") }
         try await makeApplication().runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }

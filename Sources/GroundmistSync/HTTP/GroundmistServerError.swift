@@ -1,11 +1,11 @@
 /// Why the server refused to start.
-public enum GroundmistServerError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum GroundmistServerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Development mode (no `ATPROTO_DID`) on a non-loopback interface. The server does have an
     /// authenticated mode; the message says how to turn it on.
     case nonLoopbackWithoutAuthentication(host: String)
     case invalidMaxMessageSize(Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .nonLoopbackWithoutAuthentication(let host):
             return

@@ -1,13 +1,13 @@
-import AutomergeRepo
+package import AutomergeRepo
 import Hummingbird
-import Logging
+package import Logging
 import ServiceLifecycle
 
 /// How the server runs: who may connect, and what it serves and runs besides the WebSocket. Built
 /// by `development(…)` or `authenticated(…)`; the server itself never asks which.
-public struct ServerMode: Sendable {
+package struct ServerMode: Sendable {
     /// Decides every WebSocket upgrade.
-    public let authorizer: any ConnectionAuthorizer
+    package let authorizer: any ConnectionAuthorizer
     /// Adds the mode's middleware and routes, before the server's own (`/`, `/healthz`, `/metrics`).
     let extendRouter: @Sendable (Router<GroundmistRequestContext>) -> Void
     /// Run beside the HTTP server.
@@ -32,7 +32,7 @@ public struct ServerMode: Sendable {
     }
 
     /// Development: no authentication, every connection reaches `endpoint`, loopback only.
-    public static func development(endpoint: any RepoEndpoint, hardening: HardeningConfiguration, logger: Logger) -> ServerMode {
+    package static func development(endpoint: any RepoEndpoint, hardening: HardeningConfiguration, logger: Logger) -> ServerMode {
         ServerMode(
             authorizer: DevelopmentAuthorizer(endpoint: endpoint, hardening: hardening, logger: logger),
             startupWarnings: [GroundmistServer.developmentModeBanner],
@@ -42,7 +42,7 @@ public struct ServerMode: Sendable {
 
     /// Authenticated: logins at `/authenticate` with CORS, a sync token for every WebSocket, which
     /// reaches its group's repo only; revocations are watched. Binding beyond loopback is allowed.
-    public static func authenticated(_ authority: SyncAuthority) -> ServerMode {
+    package static func authenticated(_ authority: SyncAuthority) -> ServerMode {
         var warnings: [String] = []
         if authority.configuration.dpopLogin == .trust {
             warnings.append(

@@ -1,38 +1,38 @@
-import ATProto
+package import ATProto
 
 /// The `reason` label of `groundmist_auth_failures_total`: every value the server emits, and the
 /// series `GroundmistMetrics` creates up front (at 0). One type for both, so they cannot drift.
-public struct AuthFailureReason: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: String
-    public init(rawValue: String) { self.rawValue = rawValue }
-    public var description: String { rawValue }
+package struct AuthFailureReason: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    package let rawValue: String
+    package init(rawValue: String) { self.rawValue = rawValue }
+    package var description: String { rawValue }
 
     // `/authenticate`
-    public static let invalidRequest = Self(rawValue: "invalid_request")
-    public static let missingCredentials = Self(rawValue: "missing_credentials")
-    public static let invalidBody = Self(rawValue: "invalid_body")
+    package static let invalidRequest = Self(rawValue: "invalid_request")
+    package static let missingCredentials = Self(rawValue: "missing_credentials")
+    package static let invalidBody = Self(rawValue: "invalid_body")
     /// A DPoP login while `GROUNDMIST_LEGACY_AUTH=off`. The value keeps its old "legacy" spelling:
     /// dashboards and alerts select on it.
-    public static let dpopLoginDisabled = Self(rawValue: "legacy_auth_disabled")
-    public static let invalidDPoPProof = Self(rawValue: "invalid_dpop_proof")
-    public static let invalidAccessToken = Self(rawValue: "invalid_access_token")
+    package static let dpopLoginDisabled = Self(rawValue: "legacy_auth_disabled")
+    package static let invalidDPoPProof = Self(rawValue: "invalid_dpop_proof")
+    package static let invalidAccessToken = Self(rawValue: "invalid_access_token")
     /// A new pending DPoP login refused by the per-address or global rate limit.
-    public static let rateLimited = Self(rawValue: "rate_limited")
+    package static let rateLimited = Self(rawValue: "rate_limited")
     // WebSocket upgrade
-    public static let tokenMissing = Self(rawValue: "token_missing")
-    public static let sessionUnknown = Self(rawValue: "session_unknown")
-    public static let sessionPending = Self(rawValue: "session_pending")
-    public static let sessionRevoked = Self(rawValue: "session_revoked")
-    public static let wrongGroup = Self(rawValue: "wrong_group")
+    package static let tokenMissing = Self(rawValue: "token_missing")
+    package static let sessionUnknown = Self(rawValue: "session_unknown")
+    package static let sessionPending = Self(rawValue: "session_pending")
+    package static let sessionRevoked = Self(rawValue: "session_revoked")
+    package static let wrongGroup = Self(rawValue: "wrong_group")
 
     /// A refused service-auth token, by its XRPC error name in snake case (`BadJwtIss` → `bad_jwt_iss`).
-    public init(_ name: ServiceAuthError.Name) { rawValue = Self.snakeCase(name.rawValue) }
+    package init(_ name: ServiceAuthError.Name) { rawValue = Self.snakeCase(name.rawValue) }
 
     /// A refused sync token (`token_expired`, `token_bad_signature`, …).
-    public init(_ error: SyncTokenError) { rawValue = error.rawValue }
+    package init(_ error: SyncTokenError) { rawValue = error.rawValue }
 
     /// Every reason the server can emit, each once (service auth's `InvalidRequest` is also ours).
-    public static var all: [AuthFailureReason] {
+    package static var all: [AuthFailureReason] {
         let every: [AuthFailureReason] =
             [
                 .invalidRequest, .missingCredentials, .invalidBody, .dpopLoginDisabled, .invalidDPoPProof, .invalidAccessToken,

@@ -1,7 +1,7 @@
-import AutomergeRepo
+package import AutomergeRepo
 import CoreMetrics
 import Metrics
-import Prometheus
+package import Prometheus
 
 /// The server's metrics and the Prometheus registry `GET /metrics` renders.
 ///
@@ -10,21 +10,21 @@ import Prometheus
 /// use their own registry. The executable also bootstraps the global system with the same
 /// factory (`bootstrapGlobalMetricsSystem()`), so metrics emitted elsewhere through
 /// `CoreMetrics.Counter(label:)` end up on the same page.
-public struct GroundmistMetrics: Sendable {
-    public static let connectionsLabel = "groundmist_websocket_connections"
-    public static let messagesLabel = "groundmist_sync_messages_total"
-    public static let bytesLabel = "groundmist_sync_bytes_total"
-    public static let authFailuresLabel = "groundmist_auth_failures_total"
+package struct GroundmistMetrics: Sendable {
+    package static let connectionsLabel = "groundmist_websocket_connections"
+    package static let messagesLabel = "groundmist_sync_messages_total"
+    package static let bytesLabel = "groundmist_sync_bytes_total"
+    package static let authFailuresLabel = "groundmist_auth_failures_total"
 
     /// Why an authentication attempt failed, as the `reason` label of `groundmist_auth_failures_total`.
     /// Created up front so the series exist (at 0) before the first failure; the same list the
     /// server emits from (`AuthFailureReason`).
-    public static var knownAuthFailureReasons: [String] { AuthFailureReason.all.map(\.rawValue) }
+    package static var knownAuthFailureReasons: [String] { AuthFailureReason.all.map(\.rawValue) }
 
-    public let registry: PrometheusCollectorRegistry
-    public let factory: PrometheusMetricsFactory
+    package let registry: PrometheusCollectorRegistry
+    package let factory: PrometheusMetricsFactory
     /// Handed to each `Repo` so documents loaded and storage writes land in `registry`.
-    public let repo: RepoMetrics
+    package let repo: RepoMetrics
 
     let connections: CoreMetrics.Meter
     let messagesIn: CoreMetrics.Counter
@@ -32,7 +32,7 @@ public struct GroundmistMetrics: Sendable {
     let bytesIn: CoreMetrics.Counter
     let bytesOut: CoreMetrics.Counter
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         // Storage writes are fsync-bound: from sub-millisecond (page cache) to seconds (slow disks).
@@ -55,12 +55,12 @@ public struct GroundmistMetrics: Sendable {
 
     /// Makes this registry the process-wide metrics backend. Call once, at start-up, before any
     /// metric is created through the global system (the executable does; tests must not).
-    public func bootstrapGlobalMetricsSystem() {
+    package func bootstrapGlobalMetricsSystem() {
         MetricsSystem.bootstrap(factory)
     }
 
     /// Counts one refused authentication (`reason` is a short, fixed word, never request data).
-    public func recordAuthFailure(reason: AuthFailureReason) {
+    package func recordAuthFailure(reason: AuthFailureReason) {
         CoreMetrics.Counter(label: Self.authFailuresLabel, dimensions: [("reason", reason.rawValue)], factory: factory).increment()
     }
 
@@ -78,7 +78,7 @@ public struct GroundmistMetrics: Sendable {
     }
 
     /// The Prometheus text exposition format (version 0.0.4) of everything in the registry.
-    public func exposition() -> [UInt8] {
+    package func exposition() -> [UInt8] {
         registry.emitToBuffer()
     }
 }

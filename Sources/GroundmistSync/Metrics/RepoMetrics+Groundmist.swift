@@ -1,16 +1,16 @@
-import AutomergeRepo
-import Metrics
+package import AutomergeRepo
+package import Metrics
 
 extension RepoMetrics.Labels {
     /// The server's names for the repo's series: `groundmist_documents_loaded`,
     /// `groundmist_storage_write_seconds`, `groundmist_storage_unreadable_chunks_total` (the README's
     /// metrics table; dashboards depend on them).
-    public static let groundmist = RepoMetrics.Labels(prefix: "groundmist")
+    package static let groundmist = RepoMetrics.Labels(prefix: "groundmist")
 }
 
 extension RepoMetrics {
     /// The repo's metrics under the server's names.
-    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+    package init(factory: any MetricsFactory = MetricsSystem.factory) {
         self.init(labels: .groundmist, factory: factory)
     }
 }

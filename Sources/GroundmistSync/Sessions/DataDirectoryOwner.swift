@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+package import Glibc
 #elseif canImport(Musl)
 import Musl
 #elseif canImport(Darwin)
@@ -8,10 +8,10 @@ import Darwin
 
 /// Guards the CLI against `sudo groundmist-sync sessions …`: run as root on a data directory the
 /// service user owns, it would leave root-owned 0600 state files the server can no longer read.
-public enum DataDirectoryOwner {
+package enum DataDirectoryOwner {
     /// Why the command must not run, or nil when it may: refused when the effective user is root
     /// and the data directory exists and belongs to someone else.
-    public static func refusalForRoot(dataDirectory: String, effectiveUID: uid_t = geteuid()) -> String? {
+    package static func refusalForRoot(dataDirectory: String, effectiveUID: uid_t = geteuid()) -> String? {
         guard effectiveUID == 0 else { return nil }
         var info = stat()
         guard stat(dataDirectory, &info) == 0, info.st_uid != 0 else { return nil }

@@ -1,12 +1,12 @@
 import Foundation
 
 /// The open WebSockets of each session, so revoking a session drops them at once.
-public actor LiveConnections {
+package actor LiveConnections {
     private var closers: [String: [UInt64: @Sendable () -> Void]] = [:]
     private var expiries: [UInt64: (session: String, expires: Date)] = [:]
     private var nextID: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
     /// Registers a connection; `close` ends it. Returns the handle for `remove`.
     /// - Parameter expires: when its token expires (`closeExpired` ends it then); nil for never.
@@ -24,9 +24,9 @@ public actor LiveConnections {
     }
 
     /// Sessions with at least one open connection.
-    public var sessionIDs: [String] { Array(closers.keys) }
+    package var sessionIDs: [String] { Array(closers.keys) }
 
-    public func count(of session: String) -> Int { closers[session]?.count ?? 0 }
+    package func count(of session: String) -> Int { closers[session]?.count ?? 0 }
 
     /// Closes every connection of the session.
     func closeAll(of session: String) {

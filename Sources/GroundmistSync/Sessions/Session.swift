@@ -1,16 +1,16 @@
-import Foundation
+package import Foundation
 
 /// One login: the group it may sync, how it was authenticated and whether the owner allows it.
 /// Sync tokens name their session, so changing its status takes effect on every token at once.
-public struct Session: Codable, Sendable, Equatable {
-    public enum Status: String, Codable, Sendable, CaseIterable {
+package struct Session: Codable, Sendable, Equatable {
+    package enum Status: String, Codable, Sendable, CaseIterable {
         /// Waiting for `groundmist-sync sessions approve ID` (DPoP logins).
         case pending
         case approved
         case revoked
     }
 
-    public enum Method: String, Codable, Sendable {
+    package enum Method: String, Codable, Sendable {
         /// A verified ATProto service-auth JWT.
         case serviceAuth = "service-auth"
         /// An app's DPoP-bound PDS access token, which the server cannot verify.
@@ -19,28 +19,28 @@ public struct Session: Codable, Sendable, Equatable {
         case cli
     }
 
-    public let id: String
+    package let id: String
     /// The namespace prefix (NSID order, lower case) whose repo the session may sync.
-    public let group: String
-    public let method: Method
+    package let group: String
+    package let method: Method
     /// The app's self-declared client id (unverified), when known.
-    public var clientId: String?
+    package var clientId: String?
     /// RFC 7638 thumbprint of the DPoP key, so repeated logins from one app reuse the session.
-    public var keyThumbprint: String?
+    package var keyThumbprint: String?
     /// The `rootDocUrl` a pending login submitted. Registered only once the session is approved
     /// and connects, so an unapproved login cannot claim a group's root document.
-    public var rootDocUrl: String?
+    package var rootDocUrl: String?
     /// The login's `User-Agent` (unverified, sanitised), to help the owner recognise the device.
-    public var userAgent: String?
+    package var userAgent: String?
     /// The address the login came from (the proxy's `X-Forwarded-For` when the peer is loopback).
-    public var remoteAddress: String?
-    public let created: Date
-    public var lastSeen: Date?
+    package var remoteAddress: String?
+    package let created: Date
+    package var lastSeen: Date?
     /// When the newest token of this session expires.
-    public var expires: Date
-    public var status: Status
+    package var expires: Date
+    package var status: Status
 
-    public init(
+    package init(
         id: String,
         group: String,
         method: Method,
@@ -69,7 +69,7 @@ public struct Session: Codable, Sendable, Equatable {
     }
 
     /// A fresh random id: 16 hex characters, short enough to type in `sessions approve`.
-    public static func makeID() -> String {
+    package static func makeID() -> String {
         (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 }

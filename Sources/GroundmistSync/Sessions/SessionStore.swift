@@ -1,12 +1,12 @@
-import Foundation
+package import Foundation
 
 /// Why a session command failed.
-public enum SessionStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum SessionStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(String)
     case storage(StateFileError)
     case corrupt(path: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .notFound(let id): "no session with id \(id); run `groundmist-sync sessions list` to see them"
         case .storage(let error): "cannot update the session store: \(error)"
@@ -26,28 +26,28 @@ public enum SessionStoreError: Error, Sendable, Equatable, CustomStringConvertib
 /// where `sessions list` and `sessions approve` read them. Approving or revoking one moves it into
 /// `sessions.json`, which wins over `pending.json` for the same id. A pending login started less
 /// than `pendingWriteInterval` before the server stops may be lost; the app logs in again.
-public actor SessionStore {
+package actor SessionStore {
     static let fileName = "sessions.json"
     static let pendingFileName = "pending.json"
     /// `pending.json` is rewritten at most this often (seconds), however many logins arrive; the
     /// first change after a quiet spell is written at once, so `sessions list` shows it.
-    public static let pendingWriteInterval: TimeInterval = 1
+    package static let pendingWriteInterval: TimeInterval = 1
     /// Expired or revoked sessions are dropped this long after they stopped mattering.
     static let retention: TimeInterval = 7 * 24 * 3600
     /// How long a login may wait for `sessions approve`. Unapproved logins cost the owner nothing
     /// to ignore, so they go away on their own (and are not kept for `retention`).
-    public static let pendingLifetime: TimeInterval = 24 * 3600
+    package static let pendingLifetime: TimeInterval = 24 * 3600
     /// At most this many pending sessions: anyone with a DPoP key can create one, so one more
     /// evicts an old one instead of growing the file without limit — from the address holding the
     /// most, so a flood from one address evicts only its own.
-    public static let maximumPending = 20
+    package static let maximumPending = 20
     /// At most this many pending sessions per source address (an IPv6 /64 counts as one address):
     /// a fourth from the same address evicts that address's oldest, never another's.
-    public static let maximumPendingPerAddress = 3
+    package static let maximumPendingPerAddress = 3
     /// A pending session's approval window is pushed back by repeated logins only in steps of this.
     static let pendingRewriteInterval: TimeInterval = 3600
 
-    public let directory: StateDirectory
+    package let directory: StateDirectory
     private var sessions: [String: Session] = [:]
     private var fingerprint: String?
     /// Pending logins (not in `sessions.json`): this process's, or read from `pending.json`.
@@ -60,7 +60,7 @@ public actor SessionStore {
     private(set) var fileWrites = (sessions: 0, pending: 0)
     private let now: @Sendable () -> Date
 
-    public init(dataDirectory: String, now: @escaping @Sendable () -> Date = { Date() }) throws(SessionStoreError) {
+    package init(dataDirectory: String, now: @escaping @Sendable () -> Date = { Date() }) throws(SessionStoreError) {
         directory = StateDirectory(dataDirectory: dataDirectory)
         self.now = now
         let loaded = try Self.load(directory)
@@ -73,14 +73,14 @@ public actor SessionStore {
     }
 
     /// Every session, oldest first.
-    public func all() -> [Session] {
+    package func all() -> [Session] {
         let current = now()
         var merged = sessions
         for (id, session) in pending where merged[id] == nil && session.expires > current { merged[id] = session }
         return merged.values.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
     }
 
-    public func session(_ id: String) -> Session? {
+    package func session(_ id: String) -> Session? {
         if let session = sessions[id] { return session }
         guard let session = pending[id], session.expires > now() else { return nil }
         return session
@@ -89,7 +89,7 @@ public actor SessionStore {
     /// Re-reads the files if another process changed them, and writes `pending.json` if it is due
     /// (`flushPendingIfDue`); returns true when `sessions.json` had changed.
     @discardableResult
-    public func reloadIfChanged() throws(SessionStoreError) -> Bool {
+    package func reloadIfChanged() throws(SessionStoreError) -> Bool {
         let changed = directory.fingerprint(Self.fileName) != fingerprint
         if changed {
             let loaded = try Self.load(directory)
@@ -111,7 +111,7 @@ public actor SessionStore {
     /// Creates and persists a session. Client-supplied labels are sanitised (`Session.sanitized`);
     /// a pending session lives at most `pendingLifetime` and may evict older pending ones
     /// (`createReportingEvictions`).
-    public func create(
+    package func create(
         group: String,
         method: Session.Method,
         status: Session.Status,
@@ -138,7 +138,7 @@ public actor SessionStore {
     /// `create`, also returning the pending sessions it evicted to make room, so the caller can
     /// log each one: beyond `maximumPendingPerAddress` from the new session's address, that
     /// address's oldest; beyond `maximumPending` in all, the oldest of the address holding the most.
-    public func createReportingEvictions(
+    package func createReportingEvictions(
         group: String,
         method: Session.Method,
         status: Session.Status,
@@ -213,7 +213,7 @@ public actor SessionStore {
     }
 
     /// The live (not revoked, not expired) DPoP session of this key and group, if any.
-    public func reusable(keyThumbprint: String, group: String) -> Session? {
+    package func reusable(keyThumbprint: String, group: String) -> Session? {
         let current = now()
         return (Array(sessions.values) + pending.values.filter { sessions[$0.id] == nil }).first {
             $0.method == .dpop && $0.keyThumbprint == keyThumbprint && $0.group == group && $0.status != .revoked && $0.expires > current
@@ -222,7 +222,7 @@ public actor SessionStore {
 
     /// Extends a session to a newly issued token's expiry (a pending one by `pendingLifetime` at
     /// most), and records what a repeated login submitted; nil leaves a field as it was.
-    public func extend(
+    package func extend(
         _ id: String,
         until expires: Date,
         rootDocUrl: String? = nil,
@@ -252,16 +252,16 @@ public actor SessionStore {
     }
 
     /// Forgets a pending login's `rootDocUrl` once it has been registered.
-    public func clearRootDocUrl(_ id: String) throws(SessionStoreError) {
+    package func clearRootDocUrl(_ id: String) throws(SessionStoreError) {
         _ = try modify(id) { $0.rootDocUrl = nil }
     }
 
-    public func setStatus(_ id: String, _ status: Session.Status) throws(SessionStoreError) -> Session {
+    package func setStatus(_ id: String, _ status: Session.Status) throws(SessionStoreError) -> Session {
         try modify(id) { $0.status = status }
     }
 
     /// Records a successful connection.
-    public func touch(_ id: String) throws(SessionStoreError) {
+    package func touch(_ id: String) throws(SessionStoreError) {
         let seen = Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down))
         _ = try modify(id) { $0.lastSeen = seen }
     }
@@ -361,7 +361,7 @@ extension SessionStore {
 
     /// Writes `pending.json` if pending logins changed and it was last written at least
     /// `pendingWriteInterval` ago. The server calls it on every session poll (`reloadIfChanged`).
-    public func flushPendingIfDue() throws(SessionStoreError) {
+    package func flushPendingIfDue() throws(SessionStoreError) {
         guard pendingDirty else { return }
         let current = now()
         if let last = lastPendingWrite, current >= last, current.timeIntervalSince(last) < Self.pendingWriteInterval { return }

@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// Polls the session file once a second, so `sessions revoke` run from another process drops the
 /// session's live connections without a restart (approvals are read on the next connection), and
 /// closes connections whose token has expired.
-public struct SessionWatcher: Service, CustomStringConvertible {
+package struct SessionWatcher: Service, CustomStringConvertible {
     let sessions: SessionStore
     let reloader: SessionReloader
     let liveConnections: LiveConnections
@@ -15,9 +15,9 @@ public struct SessionWatcher: Service, CustomStringConvertible {
     var interval: Duration = .seconds(1)
 
     /// The service lifecycle logs each service's description: name it, never print its state.
-    public var description: String { "SessionWatcher" }
+    package var description: String { "SessionWatcher" }
 
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await dropUnapprovedConnections()
@@ -28,7 +28,7 @@ public struct SessionWatcher: Service, CustomStringConvertible {
 
     /// Closes the live connections of every session that is no longer approved, and every
     /// connection whose token has expired.
-    public func dropUnapprovedConnections() async {
+    package func dropUnapprovedConnections() async {
         await reloader.reload()
         await liveConnections.closeExpired(now: Date(timeIntervalSince1970: clock.now()))
         for id in await liveConnections.sessionIDs {

@@ -3,6 +3,10 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+// With MemberImportVisibility, Glibc struct members (stat, timespec) belong to whichever of
+// Foundation's C modules included the header first, which varies between builds: import both.
+import CDispatch
+import CoreFoundation
 #elseif canImport(Musl)
 import Musl
 #elseif canImport(Darwin)
@@ -10,11 +14,11 @@ import Darwin
 #endif
 
 /// Why the server's own state (sessions, root documents) could not be read or written.
-public struct StateFileError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let path: String
-    public let reason: String
+package struct StateFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let path: String
+    package let reason: String
 
-    public var description: String { "\(path): \(reason)" }
+    package var description: String { "\(path): \(reason)" }
 }
 
 /// `DATA_DIR/.groundmist`: the server's own small JSON files. A dot-directory can never collide
@@ -24,11 +28,11 @@ public struct StateFileError: Error, Sendable, Equatable, CustomStringConvertibl
 /// Writes are crash-safe (temporary file, fsync, rename, fsync of the directory), and every
 /// read-modify-write runs under an exclusive `flock`, so the server and a CLI command in another
 /// process never lose each other's updates.
-public struct StateDirectory: Sendable {
-    public static let name = ".groundmist"
-    public let path: String
+package struct StateDirectory: Sendable {
+    package static let name = ".groundmist"
+    package let path: String
 
-    public init(dataDirectory: String) {
+    package init(dataDirectory: String) {
         path = URL(fileURLWithPath: dataDirectory, isDirectory: true).appendingPathComponent(Self.name).path
     }
 

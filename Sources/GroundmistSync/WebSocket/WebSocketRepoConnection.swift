@@ -42,7 +42,7 @@ enum ConnectionLimitViolation: Sendable, Equatable {
 /// the repo never waits on a slow socket; a dedicated writer task drains the queue. The queue is
 /// bounded in bytes (`ConnectionLimits.maxQueuedOutboundBytes`): a peer that stops reading is closed
 /// instead of growing it.
-public final class WebSocketRepoConnection: RepoConnection {
+package final class WebSocketRepoConnection: RepoConnection {
     private struct State {
         var closing = false
         /// Queued and not yet written.
@@ -72,12 +72,12 @@ public final class WebSocketRepoConnection: RepoConnection {
     }
 
     /// Queues one binary message. Dropped once the connection is closing.
-    public func send(_ bytes: [UInt8]) async {
+    package func send(_ bytes: [UInt8]) async {
         enqueue(.message(bytes))
     }
 
     /// Sends a normal close frame after every message queued before it.
-    public func close() async {
+    package func close() async {
         close(code: .normalClosure, reason: nil)
     }
 

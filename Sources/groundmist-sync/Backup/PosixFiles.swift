@@ -2,6 +2,10 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+// With MemberImportVisibility, Glibc struct members (stat, timespec) belong to whichever of
+// Foundation's C modules included the header first, which varies between builds: import both.
+import CDispatch
+import CoreFoundation
 #elseif canImport(Musl)
 import Musl
 #elseif canImport(Darwin)

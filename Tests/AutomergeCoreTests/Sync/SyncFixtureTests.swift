@@ -1,5 +1,6 @@
 import ByteEncodings
 import Crypto
+import Foundation
 import Testing
 
 @testable import AutomergeCore

@@ -1,5 +1,6 @@
 import ATProto
 import Foundation
+import NIOCore
 import TestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import ATProto
 import AutomergeCore
 import AutomergeRepo
+import Crypto
 import Foundation
 import TestSupport
 import Testing

@@ -2,6 +2,7 @@ import ATProto
 import AutomergeRepo
 import Foundation
 import HTTPTypes
+import HummingbirdCore
 import Logging
 import TestSupport
 import Testing

@@ -1,6 +1,7 @@
 import ATProto
 import AutomergeRepo
 import Foundation
+import JWTKit
 import NIOCore
 import TestSupport
 import Testing

@@ -1,5 +1,6 @@
 import AutomergeRepo
 import Foundation
+import Logging
 import Testing
 
 @testable import GroundmistSync

@@ -1,3 +1,4 @@
+import ATProto
 import Foundation
 import NIOCore
 import Testing

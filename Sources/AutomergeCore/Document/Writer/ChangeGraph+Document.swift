@@ -1,15 +1,15 @@
 /// The change half of a document chunk, derived from a change graph: what `DocumentWriter`
 /// needs besides the op rows.
-public struct DocumentChangeTable: Sendable {
+package struct DocumentChangeTable: Sendable {
     /// Every author, sorted by bytes: the document's actor table. Op rows must index into it.
-    public var actors: [ActorId]
+    package var actors: [ActorId]
     /// One row per applied change, in the graph's application order.
-    public var changes: [DocumentChangeRow]
+    package var changes: [DocumentChangeRow]
     /// The graph's heads with their rows.
-    public var heads: [DocumentHead]
+    package var heads: [DocumentHead]
 
     /// The index of `actor` in `actors`, or nil when it authored no change.
-    public func actorIndex(of actor: ActorId) -> Int? {
+    package func actorIndex(of actor: ActorId) -> Int? {
         var low = 0
         var high = actors.count
         while low < high {
@@ -30,7 +30,7 @@ extension ChangeGraph {
     /// batches with missing deps are applied in the reference's batch order (`add`).
     /// Dep indexes are written in the order of the deps' sorted hashes. Extra bytes are read
     /// from the stored chunks (empty when the graph does not retain change bytes).
-    public func documentChangeTable() throws(AutomergeError) -> DocumentChangeTable {
+    package func documentChangeTable() throws(AutomergeError) -> DocumentChangeTable {
         let order = actors.indices.sorted { actors[$0] < actors[$1] }
         var rank = [Int](repeating: 0, count: actors.count)
         for (position, index) in order.enumerated() { rank[index] = position }
@@ -60,7 +60,7 @@ extension ChangeGraph {
 
     /// The changes waiting for missing deps, as raw type-1 chunks in the reference's queue
     /// order (arrival order, except that taking a change out moves the last one into its place).
-    public var orphanChunks: [ChangeChunk] { queueOrder.compactMap { queued[$0]?.chunk } }
+    package var orphanChunks: [ChangeChunk] { queueOrder.compactMap { queued[$0]?.chunk } }
 
     /// What the reference's `save()` writes (docs/binary-format.md §5.6): one document chunk holding every
     /// applied change and the given op rows, followed by the raw chunk of every queued orphan
@@ -68,7 +68,7 @@ extension ChangeGraph {
     ///
     /// `ops` are the document's op rows in document order, with actor indexes into
     /// `table.actors` (see `DocumentOpRow`); `table` defaults to `documentChangeTable()`.
-    public func save(
+    package func save(
         ops: some Sequence<DocumentOpRow>,
         table given: DocumentChangeTable? = nil,
         compression: DocumentWriter.Compression = .reference

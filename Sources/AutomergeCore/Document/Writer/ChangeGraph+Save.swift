@@ -1,7 +1,7 @@
 extension ChangeGraph {
     /// The op set of every applied change, built by applying them in the graph's order (a
     /// causal order). Needs the change bytes (`retainsChanges`).
-    public func makeOpSet() throws(AutomergeError) -> OpSet {
+    package func makeOpSet() throws(AutomergeError) -> OpSet {
         guard retainsChanges else { throw .invalidDocument("this change graph keeps no change bytes to build a document from") }
         var opSet = OpSet()
         for hash in allHashes {
@@ -16,7 +16,7 @@ extension ChangeGraph {
     /// queued orphan change. `opSet` must hold exactly the graph's applied changes.
     ///
     /// Rows stream from the op set into the writer: no array of rows is built.
-    public func save(opSet: OpSet, compression: DocumentWriter.Compression = .reference) throws(AutomergeError) -> [UInt8] {
+    package func save(opSet: OpSet, compression: DocumentWriter.Compression = .reference) throws(AutomergeError) -> [UInt8] {
         let table = try documentChangeTable()
         var writer = try DocumentWriter(actors: table.actors)
         for row in table.changes { try writer.append(row) }
@@ -44,7 +44,7 @@ extension ChangeGraph {
     }
 
     /// `save(opSet:)` with the op set built from the graph's own changes.
-    public func saveDocument(compression: DocumentWriter.Compression = .reference) throws(AutomergeError) -> [UInt8] {
+    package func saveDocument(compression: DocumentWriter.Compression = .reference) throws(AutomergeError) -> [UInt8] {
         try save(opSet: makeOpSet(), compression: compression)
     }
 }
@@ -64,7 +64,7 @@ extension DocumentOpRow {
 
 extension AutomergeDocument {
     /// The whole document as the reference's `save()` writes it.
-    public func save(compression: DocumentWriter.Compression = .reference) throws(AutomergeError) -> [UInt8] {
+    package func save(compression: DocumentWriter.Compression = .reference) throws(AutomergeError) -> [UInt8] {
         try graph.save(opSet: opSet, compression: compression)
     }
 }

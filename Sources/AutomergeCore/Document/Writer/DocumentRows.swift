@@ -2,25 +2,25 @@
 ///
 /// Actor indexes refer to the document's actor table, which is sorted by bytes. `startOp` is not
 /// stored: readers recover it from the ops (docs/binary-format.md §5.5).
-public struct DocumentChangeRow: Sendable, Equatable {
+package struct DocumentChangeRow: Sendable, Equatable {
     /// The author: an index into the document's sorted actor table.
-    public var actor: Int
+    package var actor: Int
     /// 1, 2, 3 … per actor; each actor's rows appear in seq order.
-    public var seq: UInt64
+    package var seq: UInt64
     /// The counter of the change's last op (startOp − 1 for a change without ops). Never
     /// decreases from one change of an actor to the next.
-    public var maxOp: UInt64
+    package var maxOp: UInt64
     /// The author's timestamp as written in the change.
-    public var time: Int64
+    package var time: Int64
     /// nil when the change has no message. Kept apart from "" so stored rows round-trip exactly.
-    public var message: String?
+    package var message: String?
     /// Row indexes of the change's dependencies, all earlier rows, **in the order of the deps'
     /// sorted hashes** (not row order): that is how the reference writes them.
-    public var dependencies: [Int]
+    package var dependencies: [Int]
     /// Bytes after the change's op columns (always empty from today's writers).
-    public var extraBytes: [UInt8]
+    package var extraBytes: [UInt8]
 
-    public init(
+    package init(
         actor: Int,
         seq: UInt64,
         maxOp: UInt64,
@@ -38,7 +38,7 @@ public struct DocumentChangeRow: Sendable, Equatable {
         self.extraBytes = extraBytes
     }
 
-    public static func == (lhs: DocumentChangeRow, rhs: DocumentChangeRow) -> Bool {
+    package static func == (lhs: DocumentChangeRow, rhs: DocumentChangeRow) -> Bool {
         let sameMessage: Bool
         switch (lhs.message, rhs.message) {
         case (nil, nil): sameMessage = true
@@ -64,33 +64,33 @@ public struct DocumentChangeRow: Sendable, Equatable {
 ///    by op id.
 ///
 /// Delete ops are never rows: a delete exists only as a successor of the ops it removed.
-public struct DocumentOpRow: Sendable, Equatable {
+package struct DocumentOpRow: Sendable, Equatable {
     /// `.root` or the object created by op `.op(id)`.
-    public var object: ObjectId
+    package var object: ObjectId
     /// A map key, a sequence element (the element's insert op id), or `.head` for an insert at
     /// the start of a sequence.
-    public var key: Key
+    package var key: Key
     /// The op's id: its Lamport counter and author.
-    public var id: OpId
+    package var id: OpId
     /// True when the op inserts a new sequence element (its id becomes the element id).
-    public var insert: Bool
+    package var insert: Bool
     /// Never `.delete` in a document.
-    public var action: Action
+    package var action: Action
     /// The value of a put, the initial value of a counter, the delta of an increment, a mark's
     /// value; `.null` otherwise.
-    public var value: ScalarValue
+    package var value: ScalarValue
     /// The ops that overwrote, deleted or incremented this one, in stored order (the reference
     /// sorts them by op id: counter, then actor bytes).
-    public var successors: [OpId]
+    package var successors: [OpId]
     /// The mark "expand" flag (mark ops only).
-    public var expand: Bool
+    package var expand: Bool
     /// The name of a mark-begin op; nil otherwise.
-    public var markName: String?
+    package var markName: String?
 
     /// A row to overwrite field by field, for readers that hand out one reused row per op.
     static var scratch: DocumentOpRow { DocumentOpRow(object: .root, key: .head, id: OpId(counter: 0, actor: 0), action: .put) }
 
-    public init(
+    package init(
         object: ObjectId,
         key: Key,
         id: OpId,
@@ -112,7 +112,7 @@ public struct DocumentOpRow: Sendable, Equatable {
         self.markName = markName
     }
 
-    public static func == (lhs: DocumentOpRow, rhs: DocumentOpRow) -> Bool {
+    package static func == (lhs: DocumentOpRow, rhs: DocumentOpRow) -> Bool {
         let sameMarkName: Bool
         switch (lhs.markName, rhs.markName) {
         case (nil, nil): sameMarkName = true
@@ -125,11 +125,11 @@ public struct DocumentOpRow: Sendable, Equatable {
 }
 
 /// A document head and the row of its change in the change columns.
-public struct DocumentHead: Sendable, Equatable {
-    public var hash: ChangeHash
-    public var row: Int
+package struct DocumentHead: Sendable, Equatable {
+    package var hash: ChangeHash
+    package var row: Int
 
-    public init(hash: ChangeHash, row: Int) {
+    package init(hash: ChangeHash, row: Int) {
         self.hash = hash
         self.row = row
     }

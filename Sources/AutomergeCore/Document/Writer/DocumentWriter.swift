@@ -15,9 +15,9 @@ import Crypto
 /// The writer checks what a reader of the chunk checks (actor indexes, per-actor seq and maxOp
 /// order, dep rows that point backwards, counters within the reference's u32 range, head rows),
 /// so its output always parses; it does not check CRDT consistency such as document order.
-public struct DocumentWriter: Sendable {
+package struct DocumentWriter: Sendable {
     /// How the columns are stored.
-    public enum Compression: Sendable, Equatable {
+    package enum Compression: Sendable, Equatable {
         /// Every column as is (`saveNoCompress`).
         case none
         /// Raw DEFLATE for every column of at least `threshold` bytes (`save`: 256), with the
@@ -25,14 +25,14 @@ public struct DocumentWriter: Sendable {
         case deflate(threshold: Int)
 
         /// What the reference's `save()` does.
-        public static let reference = Compression.deflate(threshold: 256)
+        package static let reference = Compression.deflate(threshold: 256)
     }
 
     /// The document's actor table, sorted by bytes.
-    public let actors: [ActorId]
+    package let actors: [ActorId]
     /// Rows appended so far.
-    public private(set) var changeCount = 0
-    public private(set) var opCount = 0
+    package private(set) var changeCount = 0
+    package private(set) var opCount = 0
 
     private var lastSeq: [UInt64]
     private var lastMaxOp: [UInt64]
@@ -66,7 +66,7 @@ public struct DocumentWriter: Sendable {
 
     /// Starts a document with this actor table, which must be sorted by bytes without repeats
     /// (every actor index in the rows refers to it).
-    public init(actors: [ActorId]) throws(AutomergeError) {
+    package init(actors: [ActorId]) throws(AutomergeError) {
         for index in actors.indices.dropFirst() where !(actors[index - 1] < actors[index]) {
             throw .invalidDocument("actor table not sorted by bytes at index \(index)")
         }
@@ -78,7 +78,7 @@ public struct DocumentWriter: Sendable {
     /// Appends the next change row. Rows must be in a topological order: deps are earlier rows,
     /// each actor's seqs increase and its maxOps never decrease. A row that throws leaves the
     /// writer unchanged.
-    public mutating func append(_ change: DocumentChangeRow) throws(AutomergeError) {
+    package mutating func append(_ change: DocumentChangeRow) throws(AutomergeError) {
         let row = changeCount
         try checkActor(change.actor, "change \(row)")
         guard change.seq > lastSeq[change.actor], change.seq <= UInt64(UInt32.max) else {
@@ -106,7 +106,7 @@ public struct DocumentWriter: Sendable {
 
     /// Appends the next op row (rows must come in document order, docs/binary-format.md §5.4). A row that
     /// throws leaves the writer unchanged.
-    public mutating func append(_ op: DocumentOpRow) throws(AutomergeError) {
+    package mutating func append(_ op: DocumentOpRow) throws(AutomergeError) {
         let row = opCount
         if case .op(let id) = op.object { try checkId(id, "object of op \(row)") }
         if case .element(let id) = op.key { try checkId(id, "key of op \(row)") }
@@ -156,7 +156,7 @@ public struct DocumentWriter: Sendable {
 
     /// Assembles the chunk: header, actors, heads (sorted by hash), column metadata and data,
     /// then one head index per head. `heads` name the changes no other change depends on.
-    public consuming func finish(heads: [DocumentHead], compression: Compression) throws(AutomergeError) -> [UInt8] {
+    package consuming func finish(heads: [DocumentHead], compression: Compression) throws(AutomergeError) -> [UInt8] {
         let sortedHeads = heads.sorted { $0.hash < $1.hash }
         for (index, head) in sortedHeads.enumerated() {
             guard head.row >= 0, head.row < changeCount else {
@@ -211,7 +211,7 @@ public struct DocumentWriter: Sendable {
     }
 
     /// Writes a whole document in one call.
-    public static func write(
+    package static func write(
         actors: [ActorId],
         changes: some Sequence<DocumentChangeRow>,
         ops: some Sequence<DocumentOpRow>,

@@ -4,22 +4,22 @@
 /// Writing them back with `DocumentWriter` reproduces the reference's chunk byte for byte
 /// (uncompressed), which is what proves the writer canonical. It is also the way to re-save a
 /// stored document without an op set, e.g. to change its compression.
-public struct StoredDocument: Sendable {
+package struct StoredDocument: Sendable {
     /// The actor table, sorted by bytes.
-    public var actors: [ActorId]
+    package var actors: [ActorId]
     /// The heads as stored (sorted).
-    public var heads: [ChangeHash]
+    package var heads: [ChangeHash]
     /// The row of each head, in the order of `heads`; nil for legacy files without them.
-    public var headRows: [Int]?
-    public var changes: [DocumentChangeRow]
-    public var ops: [DocumentOpRow]
+    package var headRows: [Int]?
+    package var changes: [DocumentChangeRow]
+    package var ops: [DocumentOpRow]
 
     /// The heads with their rows, as `DocumentWriter.finish` takes them (nil for legacy files).
-    public var documentHeads: [DocumentHead]? {
+    package var documentHeads: [DocumentHead]? {
         headRows.map { rows in zip(heads, rows).map { DocumentHead(hash: $0, row: $1) } }
     }
 
-    public init(actors: [ActorId], heads: [ChangeHash], headRows: [Int]?, changes: [DocumentChangeRow], ops: [DocumentOpRow]) {
+    package init(actors: [ActorId], heads: [ChangeHash], headRows: [Int]?, changes: [DocumentChangeRow], ops: [DocumentOpRow]) {
         self.actors = actors
         self.heads = heads
         self.headRows = headRows
@@ -28,7 +28,7 @@ public struct StoredDocument: Sendable {
     }
 
     /// Reads the first chunk of `bytes`, which must be a document chunk.
-    public init(bytes: [UInt8], limits: DocumentLimits = .default) throws(AutomergeError) {
+    package init(bytes: [UInt8], limits: DocumentLimits = .default) throws(AutomergeError) {
         var reader = ChunkReader(bytes)
         guard case .document(let chunk)? = try reader.next() else {
             throw .invalidDocument("the first chunk is not a document chunk")
@@ -37,7 +37,7 @@ public struct StoredDocument: Sendable {
     }
 
     /// Decodes every row of a parsed document chunk (columns already inflated).
-    public init(_ document: DocumentChunk, limits: DocumentLimits = .default) throws(AutomergeError) {
+    package init(_ document: DocumentChunk, limits: DocumentLimits = .default) throws(AutomergeError) {
         actors = document.actors
         heads = document.heads
         // With no heads there are no head indexes to tell a legacy file from a current one.
@@ -52,7 +52,7 @@ public struct StoredDocument: Sendable {
     }
 
     /// Writes the rows back as a document chunk.
-    public func write(compression: DocumentWriter.Compression = .reference) throws(AutomergeError) -> [UInt8] {
+    package func write(compression: DocumentWriter.Compression = .reference) throws(AutomergeError) -> [UInt8] {
         guard let documentHeads else { throw .invalidDocument("legacy document without head indexes: the head rows are unknown") }
         return try DocumentWriter.write(actors: actors, changes: changes, ops: ops, heads: documentHeads, compression: compression)
     }
