@@ -82,6 +82,8 @@ struct ServeCommand: AsyncParsableCommand {
         metrics.bootstrapGlobalMetricsSystem()
         // Before any storage opens: the configured flush (which may come from `.env`) for every round.
         await GroupCommit.shared.setMode(configuration.storageFlush)
+        // The durable-write series under the server's names (`groundmist_storage_fsyncs_total`, …).
+        await GroupCommit.shared.setMetricsPrefix("groundmist")
         logger.debug("storage flush", metadata: ["mode": "\(configuration.storageFlush.rawValue)"])
         let directory = URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true)
         do {
@@ -138,7 +140,10 @@ struct ServeCommand: AsyncParsableCommand {
     ) async throws -> ServeMode {
         let storage: NodeFSRepoStorage
         do {
-            storage = try NodeFSRepoStorage(directory: URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true))
+            storage = try NodeFSRepoStorage(
+                directory: URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true),
+                logger: Logger(label: "groundmist.storage")
+            )
             _ = try await storage.storageId()
         } catch {
             throw ServeError(description: "cannot use the data directory \(configuration.dataDirectory): \(error)")

@@ -1,4 +1,4 @@
-package import ByteEncodings
+import ByteEncodings
 
 /// A value that can live in an RLE column.
 package protocol RLEValue: Sendable {

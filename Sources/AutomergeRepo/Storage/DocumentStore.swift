@@ -63,7 +63,7 @@ package actor DocumentStore {
         storage: any StorageAdapter,
         gate: CompactionGate = .shared,
         compactionDelay: Duration = .zero,
-        logger: Logger = Logger(label: "groundmist.storage")
+        logger: Logger = Logger(label: "automerge-repo.storage")
     ) {
         self.storage = storage
         self.gate = gate

@@ -67,14 +67,22 @@ package actor GroupCommit {
     }
 
     package private(set) var mode: FlushMode
-    private let metrics: CommitMetrics
+    private var metrics: CommitMetrics
+    private let metricsFactory: any MetricsFactory
     private var pending: [(Request, CheckedContinuation<Result<Committed, StorageError>, Never>)] = []
     private var roundInFlight = false
     package private(set) var totals = Totals()
 
     package init(mode: FlushMode = .files, metricsFactory: (any MetricsFactory)? = nil) {
         self.mode = mode
-        metrics = CommitMetrics(factory: metricsFactory ?? MetricsSystem.factory)
+        self.metricsFactory = metricsFactory ?? MetricsSystem.factory
+        metrics = CommitMetrics(factory: self.metricsFactory)
+    }
+
+    /// Names the metrics `<prefix>_storage_…` from now on (the server passes its own prefix at start,
+    /// before any storage opens).
+    package func setMetricsPrefix(_ prefix: String) {
+        metrics = CommitMetrics(prefix: prefix, factory: metricsFactory)
     }
 
     /// Changes how the next rounds flush (the server applies its configured mode at start).
@@ -175,12 +183,11 @@ extension GroupCommit.FlushMode {
     }
 }
 
-/// The storage metrics of group commit.
+/// The storage metrics of group commit: `<prefix>_storage_fsyncs_total`,
+/// `<prefix>_storage_commit_rounds_total`, `…_writes_total` and `…_files_total`. The prefix is the
+/// application's (`GroupCommit.setMetricsPrefix`); the repo layer names no application.
 struct CommitMetrics: Sendable {
-    static let fsyncsLabel = "groundmist_storage_fsyncs_total"
-    static let roundsLabel = "groundmist_storage_commit_rounds_total"
-    static let writesLabel = "groundmist_storage_commit_writes_total"
-    static let filesLabel = "groundmist_storage_commit_files_total"
+    static let defaultPrefix = "automerge_repo"
 
     /// Every `fsync`/`syncfs` a durable write made (files, directories, file systems).
     let fsyncs: Counter
@@ -191,11 +198,11 @@ struct CommitMetrics: Sendable {
     /// Files written by the rounds (appends to one document in one round share a file).
     let files: Counter
 
-    init(factory: any MetricsFactory) {
-        fsyncs = Counter(label: Self.fsyncsLabel, factory: factory)
-        rounds = Counter(label: Self.roundsLabel, factory: factory)
-        writes = Counter(label: Self.writesLabel, factory: factory)
-        files = Counter(label: Self.filesLabel, factory: factory)
+    init(prefix: String = CommitMetrics.defaultPrefix, factory: any MetricsFactory) {
+        fsyncs = Counter(label: "\(prefix)_storage_fsyncs_total", factory: factory)
+        rounds = Counter(label: "\(prefix)_storage_commit_rounds_total", factory: factory)
+        writes = Counter(label: "\(prefix)_storage_commit_writes_total", factory: factory)
+        files = Counter(label: "\(prefix)_storage_commit_files_total", factory: factory)
     }
 
     func record(writes: Int, files: Int, fsyncs: Int) {

@@ -1,5 +1,6 @@
 package import AutomergeCore
 package import Foundation
+package import Logging
 
 /// The repo's storage in a directory laid out as `@automerge/automerge-repo-storage-nodefs`
 /// lays it out, so a data directory from the Node server works unchanged (and back).
@@ -14,14 +15,16 @@ package struct NodeFSRepoStorage: RepoStorage {
     ///   - compactionGate: limits compactions to one at a time (the process's gate by default).
     ///   - commits: the group-commit coordinator durable writes join (the process's by default).
     ///   - compactionDelay: how long a due compaction waits before it starts.
+    ///   - logger: where compaction and damaged-file warnings go (the application names it).
     package init(
         directory: URL,
         compactionGate: CompactionGate = .shared,
         commits: GroupCommit = .shared,
-        compactionDelay: Duration = NodeFSRepoStorage.defaultCompactionDelay
+        compactionDelay: Duration = NodeFSRepoStorage.defaultCompactionDelay,
+        logger: Logger = Logger(label: "automerge-repo.storage")
     ) throws(StorageError) {
         files = try NodeFSStorage(directory: directory, commits: commits)
-        documents = DocumentStore(storage: files, gate: compactionGate, compactionDelay: compactionDelay)
+        documents = DocumentStore(storage: files, gate: compactionGate, compactionDelay: compactionDelay, logger: logger)
     }
 
     init(files: NodeFSStorage, compactionGate: CompactionGate) {
