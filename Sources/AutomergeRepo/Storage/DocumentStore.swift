@@ -97,24 +97,13 @@ package actor DocumentStore {
             return nil
         }
         // The changes inside the snapshot keep no bytes in memory: they are rebuilt from it on demand.
-        var graph = ChangeGraph(retainingDocumentChanges: false)
-        var loaded = files
-        var skipped: [StorageKey] = []
-        do throws(AutomergeError) {
-            // Our own storage (or the JS server's) is trusted input: header checks only, as `ChangeValidation` advises.
-            try graph.load(files.flatMap(\.bytes), validation: .metadata)
-        } catch {
-            graph = ChangeGraph(retainingDocumentChanges: false)
-            loaded = []
-            for file in files {
-                do throws(AutomergeError) {
-                    try graph.load(file.bytes, validation: .metadata)
-                    loaded.append(file)
-                } catch {
-                    skipped.append(file.key)
-                }
-            }
+        // Our own storage (or the JS server's) is trusted input: header checks only, as `ChangeValidation` advises.
+        let outcome = StoredChunkLoader.load(files.map(\.bytes), validation: .metadata) {
+            ChangeGraph(retainingDocumentChanges: false)
         }
+        let graph = outcome.graph
+        let loaded = outcome.loaded.map { files[$0] }
+        let skipped = outcome.skipped.map { files[$0].key }
         var record = Record()
         for file in loaded { record.add(file) }
         records[id] = record
