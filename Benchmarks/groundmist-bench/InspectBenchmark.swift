@@ -50,7 +50,7 @@ enum Benchmark {
         let materialised = clock.now
         let saved = try document.save()
         let savedAt = clock.now
-        let uncompressed = try document.save(compression: .none)
+        _ = try document.save(compression: .none)
         let uncompressedAt = clock.now
         // Incremental use: one new local change on the loaded document, then save again (the op
         // set is updated in place; nothing is replayed).

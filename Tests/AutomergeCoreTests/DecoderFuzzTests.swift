@@ -286,7 +286,7 @@ import Testing
         let first = ChangeGraphTests.change(ChangeGraphTests.carol, seq: 1)
         let second = ChangeGraphTests.change(ChangeGraphTests.carol, seq: 2, deps: [first.hash], startOp: 2)
         let orphan = ChangeGraphTests.change(ChangeGraphTests.alice, seq: 7, deps: [ChangeGraphTests.change(ChangeGraphTests.alice, seq: 6).hash])
-        try? graph.add([first, second, orphan])
+        _ = try? graph.add([first, second, orphan])
         return graph
     }
 

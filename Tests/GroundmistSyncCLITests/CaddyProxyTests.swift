@@ -114,7 +114,7 @@ struct CaddyProxyTests {
         try caddyfile.write(to: directory.appendingPathComponent("Caddyfile"))
 
         let logURL = directory.appendingPathComponent("caddy.log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let proxy = Process()
         proxy.executableURL = URL(fileURLWithPath: caddy)
         proxy.arguments = ["run", "--adapter", "caddyfile", "--config", directory.appendingPathComponent("Caddyfile").path]

@@ -42,7 +42,7 @@ import Testing
         let directory = try temporaryDirectory("serve-log-level")
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("output.log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let transport = AsyncHTTPTransport(timeout: .seconds(10))
         var credentials: [String] = []
         do {

@@ -6,7 +6,7 @@ enum AuthorizationScheme: Sendable, Equatable {
 
     /// The scheme of `header` (case-insensitive, up to the first space); nil for any other scheme.
     init?(header: String) {
-        switch header.prefix { $0 != " " }.lowercased() {
+        switch header.prefix(while: { $0 != " " }).lowercased() {
         case "bearer": self = .bearer
         case "dpop": self = .dpop
         default: return nil

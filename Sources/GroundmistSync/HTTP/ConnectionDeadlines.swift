@@ -143,16 +143,17 @@ struct DeadlineChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let idle = TimeAmount(idleTimeout)
         let header = TimeAmount(headerTimeout)
-        return channel.eventLoop.makeCompletedFuture { () -> ConnectionDeadlineHandler in
+        // The handler lives on the channel's event loop; `NIOLoopBound` carries it between the futures.
+        return channel.eventLoop.makeCompletedFuture { () -> NIOLoopBound<ConnectionDeadlineHandler> in
             let deadlines = ConnectionDeadlineHandler(idleTimeout: idle, headerTimeout: header)
             try channel.pipeline.syncOperations.addHandler(deadlines)
-            return deadlines
+            return NIOLoopBound(deadlines, eventLoop: channel.eventLoop)
         }.flatMap { deadlines in
             inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
                 // Right after the HTTP/1 decoder, which `inner` has just added.
                 let pipeline = channel.pipeline.syncOperations
                 if let decoder = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) {
-                    try pipeline.addHandler(RequestHeaderDeadlineHandler(deadlines: deadlines), position: .after(decoder))
+                    try pipeline.addHandler(RequestHeaderDeadlineHandler(deadlines: deadlines.value), position: .after(decoder))
                 }
                 return value
             }

@@ -320,10 +320,8 @@ package actor SessionStore {
                 fingerprint = directory.fingerprint(Self.fileName)
                 settlePending()
             }
-        } catch let error as StateFileError {
-            throw .storage(error)
         } catch {
-            throw .storage(StateFileError(path: directory.filePath(Self.fileName), reason: "\(error)"))
+            throw .storage(error)
         }
     }
 
