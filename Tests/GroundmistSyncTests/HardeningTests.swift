@@ -337,23 +337,23 @@ import Testing
         configuration.hardening = HardeningConfiguration(idleTimeout: .seconds(2), headerTimeout: .seconds(1))
         try await withLiveServer(configuration: configuration, endpoint: RecordingEndpoint()) { port in
             // Silent: closed by the header deadline.
-            let silent = try await withTimeout(.seconds(10), "silent connection closed") { try await Self.secondsUntilClosed(port: port) }
+            let silent = try await withTimeout(.seconds(90), "silent connection closed") { try await Self.secondsUntilClosed(port: port) }
             #expect(silent < 5)
             // Header bytes trickled in, never finished.
             let trickle = Array(repeating: "X-Slow: 1\r\n", count: 30)
-            let slow = try await withTimeout(.seconds(10), "slow-header connection closed") {
+            let slow = try await withTimeout(.seconds(90), "slow-header connection closed") {
                 try await Self.secondsUntilClosed(port: port, chunks: ["GET / HTTP/1.1\r\n"] + trickle)
             }
             #expect(slow < 5)
             // A finished request, then silence on the kept-alive connection: closed by the idle timeout.
-            let idle = try await withTimeout(.seconds(10), "idle keep-alive connection closed") {
+            let idle = try await withTimeout(.seconds(90), "idle keep-alive connection closed") {
                 try await Self.secondsUntilClosed(port: port, chunks: ["GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"])
             }
             #expect(idle < 6)
             // A finished request, then a second one on the same connection whose headers trickle
             // in, never finished (each byte keeps the idle timeout away): closed by the header
             // deadline, which applies to every request, not only the first.
-            let secondSlow = try await withTimeout(.seconds(15), "slow second request closed") {
+            let secondSlow = try await withTimeout(.seconds(90), "slow second request closed") {
                 try await Self.secondsUntilClosed(port: port, chunks: ["GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "GET / HTTP/1.1\r\n"] + trickle)
             }
             #expect(secondSlow < 5)

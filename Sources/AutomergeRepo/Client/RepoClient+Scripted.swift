@@ -1,9 +1,12 @@
 package import AutomergeCore
 
 /// Scripted mode: the test says what to send and reads every reply.
+///
+/// The default waits are long: they bound a hang, and a test suite running every suite at once on
+/// a 2-core machine can keep a reply's task waiting for a minute. A reply that comes returns at once.
 extension RepoClient {
     /// Sends `join` (with this client's storage id and protocol versions) and returns the first reply.
-    package func join(within timeout: Duration = .seconds(5)) async throws -> RepoMessage {
+    package func join(within timeout: Duration = .seconds(60)) async throws -> RepoMessage {
         await send(.join(joinMessage))
         return try await next(within: timeout)
     }
@@ -20,7 +23,7 @@ extension RepoClient {
     }
 
     /// The next message, waiting for it up to `timeout` (a bound for a failing test, not a pause).
-    package func next(within timeout: Duration = .seconds(5)) async throws -> RepoMessage {
+    package func next(within timeout: Duration = .seconds(60)) async throws -> RepoMessage {
         if inbox.isEmpty { await waitForFrame(within: timeout) }
         guard !inbox.isEmpty else { throw NoReply(peerId: peerId) }
         return try RepoMessage(decoding: inbox.removeFirst())
@@ -28,7 +31,7 @@ extension RepoClient {
 
     /// Every message up to and including the first that `last` accepts: waits for what a test
     /// expects instead of for a quiet window, which a loaded machine can stretch.
-    package func collect(until last: @Sendable (RepoMessage) -> Bool, within timeout: Duration = .seconds(10)) async throws -> [RepoMessage] {
+    package func collect(until last: @Sendable (RepoMessage) -> Bool, within timeout: Duration = .seconds(90)) async throws -> [RepoMessage] {
         let deadline = ContinuousClock.now + timeout
         var messages: [RepoMessage] = []
         while true {

@@ -42,7 +42,7 @@ import Testing
         let port = try await withLiveServer(endpoint: RecordingEndpoint()) { port in port }
         let client = RepoWebSocketClient(url: "ws://127.0.0.1:\(port)", endpoint: RecordingEndpoint(), logger: quietLogger)
         await #expect(throws: (any Error).self) {
-            try await withTimeout(.seconds(10), "connect to a closed port") { try await client.run() }
+            try await withTimeout(.seconds(90), "connect to a closed port") { try await client.run() }
         }
     }
 }

@@ -56,7 +56,7 @@ import Testing
                     try await a.apply([Self.change(on: await a.graph(of: document), actor: actorA, key: "a", value: Int64(value))], to: document)
                     try await b.apply([Self.change(on: await b.graph(of: document), actor: actorB, key: "b", value: Int64(value))], to: document)
                 }
-                try await eventually("both converge", within: .seconds(10)) {
+                try await eventually("both converge") {
                     let headsA = await a.heads(of: document)
                     let headsB = await b.heads(of: document)
                     let countA = await a.changeCount(of: document)

@@ -259,7 +259,7 @@ private let echo: @Sendable ([UInt8]) -> [[UInt8]] = { [[replyMarker] + $0] }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = server.makeApplication { portContinuation.yield($0) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: quietLogger))
-        try await withTimeout(.seconds(20), "graceful shutdown") {
+        try await withTimeout(.seconds(90), "graceful shutdown") {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
                     defer { portContinuation.finish() }
