@@ -1,6 +1,7 @@
 import ByteEncodings
 import Crypto
 import Foundation
+import TestSupport
 import Testing
 
 @testable import AutomergeCore

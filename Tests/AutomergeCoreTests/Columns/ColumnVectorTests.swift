@@ -1,5 +1,6 @@
 import ByteEncodings
 import Foundation
+import TestSupport
 import Testing
 
 @testable import AutomergeCore

@@ -1,4 +1,5 @@
 import ByteEncodings
+import TestSupport
 import Testing
 
 @testable import AutomergeCore
@@ -253,19 +254,8 @@ import Testing
     }
 }
 
-/// A small deterministic generator so random tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
+    /// A random change hash (32 bytes from four draws).
     mutating func nextHash() -> ChangeHash {
         var bytes: [UInt8] = []
         for _ in 0..<4 { withUnsafeBytes(of: next()) { bytes.append(contentsOf: $0) } }

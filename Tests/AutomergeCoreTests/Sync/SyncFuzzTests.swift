@@ -1,4 +1,5 @@
 import ByteEncodings
+import TestSupport
 import Testing
 
 @testable import AutomergeCore

@@ -1,5 +1,6 @@
 import AutomergeCore
 import ByteEncodings
+import TestSupport
 import Testing
 
 @testable import AutomergeRepo

@@ -1,5 +1,6 @@
 import AutomergeCore
 import ByteEncodings
+import TestSupport
 
 @testable import AutomergeRepo
 
@@ -41,19 +42,6 @@ func cborMismatch(_ value: CBORValue, _ json: JSONValue, path: String = "$") -> 
         return nil
     default:
         return "\(path): \(value.kindName) vs \(json)"
-    }
-}
-
-/// Deterministic generator so that a failing mutation can be reproduced from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }
 
