@@ -149,7 +149,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ServeError(description: "cannot use the data directory \(configuration.dataDirectory): \(error)")
         }
         let repo = Repo(
-            configuration: .init(peerId: "groundmist-sync", sharePolicy: policy),
+            configuration: configuration.repoLimits.configuration(peerId: "groundmist-sync", sharePolicy: policy),
             storage: storage,
             logger: logger,
             metrics: metrics.repo
@@ -178,7 +178,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger: Logger
     ) async throws -> ServeMode {
         let transport = AsyncHTTPTransport()
-        let resolver = CachingDIDResolver(upstream: NetworkDIDResolver(transport: transport, plcURL: authentication.plcURL), logger: logger)
+        let resolver = authentication.didResolver(transport: transport, logger: logger)
         let authority: SyncAuthority
         do {
             authority = try await SyncAuthority(
@@ -186,6 +186,7 @@ struct ServeCommand: AsyncParsableCommand {
                 dataDirectory: configuration.dataDirectory,
                 resolver: resolver,
                 sharePolicy: policy,
+                repoLimits: configuration.repoLimits,
                 logger: logger
             )
         } catch {

@@ -144,16 +144,50 @@ import Testing
                 statuses.append(response.status.code)
             }
             // Rate-limited: only a burst got through, the rest were refused without a file write.
-            #expect(statuses.filter { $0 == 200 }.count == PendingLoginLimiter.burstPerAddress)
-            #expect(statuses.filter { $0 == 429 }.count == 30 - PendingLoginLimiter.burstPerAddress)
+            #expect(statuses.filter { $0 == 200 }.count == LoginLimits.default.newPendingPerAddress.burst)
+            #expect(statuses.filter { $0 == 429 }.count == 30 - LoginLimits.default.newPendingPerAddress.burst)
             // Capped per address, and the owner's pending login from elsewhere survived.
             #expect(await authority.sessions.session(ownerSession.id) != nil)
             let strangers = await authority.sessions.all().filter { $0.remoteAddress == "203.0.113.9" }
-            #expect(strangers.count == SessionStore.maximumPendingPerAddress)
+            #expect(strangers.count == LoginLimits.default.maximumPendingPerAddress)
             // Every eviction was logged.
             let evictions = text.lines.filter { $0.contains("pending login evicted") }
-            #expect(evictions.count == PendingLoginLimiter.burstPerAddress - SessionStore.maximumPendingPerAddress)
+            #expect(evictions.count == LoginLimits.default.newPendingPerAddress.burst - LoginLimits.default.maximumPendingPerAddress)
             #expect(evictions.allSatisfy { $0.contains("203.0.113.9") })
+        }
+    }
+
+    /// The same flood against configured limits (`GROUNDMIST_PENDING_LOGIN_RATE`,
+    /// `GROUNDMIST_MAX_PENDING_LOGINS_PER_ADDRESS`, `GROUNDMIST_MAX_PENDING_LOGINS`).
+    @Test func configuredPendingLoginLimitsApply() async throws {
+        let owner = try TestOwner()
+        let text = LogCapture()
+        let limits = LoginLimits(
+            maximumPending: 3,
+            maximumPendingPerAddress: 1,
+            newPendingPerAddress: .init(burst: 2, interval: 3600),
+            newPendingTotal: .init(burst: 100, interval: 1)
+        )
+        try await withTemporaryDirectory { dataDirectory in
+            let authority = try await makeAuthority(
+                owner: owner,
+                dataDirectory: dataDirectory,
+                loginLimits: limits,
+                logger: text.logger(level: .info)
+            )
+            var statuses: [Int] = []
+            for _ in 0..<4 {
+                statuses.append(try await Self.dpopLogin(authority, app: TestDPoPApp(), owner: owner, address: "203.0.113.9").status.code)
+            }
+            // Two admitted (the configured burst), two refused; one kept (the per-address cap).
+            #expect(statuses == [200, 200, 429, 429])
+            #expect(await authority.sessions.all().filter { $0.remoteAddress == "203.0.113.9" }.count == 1)
+            #expect(text.lines.filter { $0.contains("pending login evicted") }.count == 1)
+            // Three addresses more: the pool holds three in all.
+            for index in 1...3 {
+                #expect(try await Self.dpopLogin(authority, app: TestDPoPApp(), owner: owner, address: "198.51.100.\(index)").status == 200)
+            }
+            #expect(await authority.sessions.all().filter { $0.status == .pending }.count == 3)
         }
     }
 
@@ -195,7 +229,7 @@ import Testing
             }
             let owner = try await pending("198.51.100.2")
             // 19 addresses with one pending each, then a second from one of them: the pool is full.
-            for index in 0..<(SessionStore.maximumPending - 1) { _ = try await pending("192.0.2.\(index)") }
+            for index in 0..<(LoginLimits.default.maximumPending - 1) { _ = try await pending("192.0.2.\(index)") }
             let next = try await pending("192.0.2.5")
             // The pool was full: the fullest address (192.0.2.5, now holding two) gave up its own oldest.
             #expect(next.evicted.count == 1)
@@ -208,17 +242,31 @@ import Testing
         }
     }
 
+    @Test func pendingLoginLimiterUsesItsConfiguredRates() async throws {
+        let clock = ManualClock(1_700_000_000)
+        let limiter = PendingLoginLimiter(perAddress: .init(burst: 1, interval: 30), total: .init(burst: 3, interval: 600), clock: clock)
+        #expect(await limiter.admit(address: "203.0.113.1") == nil)
+        #expect(await limiter.admit(address: "203.0.113.1") == 30)
+        clock.advance(by: 30)
+        #expect(await limiter.admit(address: "203.0.113.1") == nil)
+        #expect(await limiter.admit(address: "203.0.113.2") == nil)
+        // The total burst (3) is spent, less the 30 s refill (0.05 of a login): a new address
+        // waits most of the total's interval.
+        let wait = try #require(await limiter.admit(address: "203.0.113.3"))
+        #expect(wait > 560 && wait < 580)
+    }
+
     @Test func pendingLoginLimiterRefillsAndHasAGlobalCap() async throws {
         let clock = ManualClock(1_700_000_000)
         let limiter = PendingLoginLimiter(clock: clock)
-        for _ in 0..<PendingLoginLimiter.burstPerAddress { #expect(await limiter.admit(address: "203.0.113.1") == nil) }
+        for _ in 0..<LoginLimits.default.newPendingPerAddress.burst { #expect(await limiter.admit(address: "203.0.113.1") == nil) }
         let wait = try #require(await limiter.admit(address: "203.0.113.1"))
-        #expect(wait > 0 && wait <= PendingLoginLimiter.refillIntervalPerAddress)
-        clock.advance(by: PendingLoginLimiter.refillIntervalPerAddress)
+        #expect(wait > 0 && wait <= LoginLimits.default.newPendingPerAddress.interval)
+        clock.advance(by: LoginLimits.default.newPendingPerAddress.interval)
         #expect(await limiter.admit(address: "203.0.113.1") == nil)
         // Many addresses: the global bucket runs dry.
         var refused = 0
-        for index in 0..<(PendingLoginLimiter.globalBurst + 5) where await limiter.admit(address: "198.51.100.\(index)") != nil {
+        for index in 0..<(LoginLimits.default.newPendingTotal.burst + 5) where await limiter.admit(address: "198.51.100.\(index)") != nil {
             refused += 1
         }
         #expect(refused > 0)

@@ -13,17 +13,28 @@ package actor Repo: RepoEndpoint {
         package var syncDebounce: Duration
         /// The clock the debounce sleeps on; tests pass one they advance by hand.
         package var clock: any Clock<Duration>
+        /// Ephemeral (sender, session) pairs remembered for de-duplication, and for how long
+        /// unseen (`EphemeralSeenTable`).
+        package var ephemeralSessions: Int
+        package var ephemeralLifetime: Duration
+
+        package static let defaultEphemeralSessions = EphemeralSeenTable.defaultCapacity
+        package static let defaultEphemeralLifetime = EphemeralSeenTable.defaultLifetime
 
         package init(
             peerId: String,
             sharePolicy: SharePolicy = .announceLoaded,
             syncDebounce: Duration = .milliseconds(100),
-            clock: any Clock<Duration> = ContinuousClock()
+            clock: any Clock<Duration> = ContinuousClock(),
+            ephemeralSessions: Int = Configuration.defaultEphemeralSessions,
+            ephemeralLifetime: Duration = Configuration.defaultEphemeralLifetime
         ) {
             self.peerId = peerId
             self.sharePolicy = sharePolicy
             self.syncDebounce = syncDebounce
             self.clock = clock
+            self.ephemeralSessions = ephemeralSessions
+            self.ephemeralLifetime = ephemeralLifetime
         }
     }
 
@@ -38,7 +49,7 @@ package actor Repo: RepoEndpoint {
     private var connectionByPeer: [String: RepoConnectionID] = [:]
     private var documents: [DocumentId: DocumentSynchronizer] = [:]
     /// Highest ephemeral `count` seen per (sender, session); bounded and expiring.
-    private var ephemeralSeen = EphemeralSeenTable()
+    private var ephemeralSeen: EphemeralSeenTable
     /// Documents every joining peer is asked for (see `requestOnJoin`).
     private var requestedOnJoin: Set<DocumentId> = []
 
@@ -61,6 +72,7 @@ package actor Repo: RepoEndpoint {
         self.storage = storage
         self.logger = logger
         self.metrics = metrics
+        ephemeralSeen = EphemeralSeenTable(capacity: configuration.ephemeralSessions, lifetime: configuration.ephemeralLifetime)
     }
 
     /// The storage id advertised in `peer` replies (nil without storage).

@@ -49,7 +49,11 @@ package struct LoginService: Sendable, CustomStringConvertible {
         serviceConfiguration.notIssuedBefore = clock.now() - 5
         serviceAuth = ServiceAuthVerifier(configuration: serviceConfiguration, resolver: resolver, clock: clock, logger: logger)
         nonces = DPoPNonces(clock: clock)
-        pendingLimiter = PendingLoginLimiter(clock: clock)
+        pendingLimiter = PendingLoginLimiter(
+            perAddress: configuration.loginLimits.newPendingPerAddress,
+            total: configuration.loginLimits.newPendingTotal,
+            clock: clock
+        )
         let verifier = DPoPVerifier(configuration: DPoPConfiguration(publicURL: configuration.publicURL), nonces: nonces, clock: clock)
         // Opaque `tok-…` tokens carry no claims at all; tolerable only when the owner approves each session.
         dpop = CompatibilityAuthenticator(

@@ -3,18 +3,16 @@ import ATProto
 /// Rate-limits new pending logins per source address (`Session.addressKey`) and in all, so
 /// strangers cannot turn logins into a stream of session-file rewrites, nor crowd out the
 /// owner's pending login from another address. A token bucket per address: `burst` at once, then
-/// one more every `refillInterval` seconds. Only logins that would create a new pending session
+/// one more every `interval` seconds (`LoginLimits`). Only logins that would create a new pending session
 /// are counted; the owner's approved sessions and repeated logins of one key never are.
 actor PendingLoginLimiter {
-    /// New pending logins one address may start at once …
-    static let burstPerAddress = 5
-    /// … and then one more per this many seconds.
-    static let refillIntervalPerAddress: Double = 120
-    /// New pending logins the whole server accepts at once, then one more per `globalRefillInterval`.
-    static let globalBurst = 20
-    static let globalRefillInterval: Double = 10
     /// At most this many addresses are remembered; full buckets are forgotten first.
     static let maximumAddresses = 10_000
+
+    /// New pending logins one address may start: `burst` at once, then one per `interval` s.
+    let perAddress: LoginLimits.Rate
+    /// New pending logins the whole server accepts.
+    let total: LoginLimits.Rate
 
     private struct Bucket {
         var tokens: Double
@@ -25,9 +23,15 @@ actor PendingLoginLimiter {
     private var global: Bucket
     private let clock: any AuthClock
 
-    init(clock: any AuthClock) {
+    init(
+        perAddress: LoginLimits.Rate = LoginLimits.default.newPendingPerAddress,
+        total: LoginLimits.Rate = LoginLimits.default.newPendingTotal,
+        clock: any AuthClock
+    ) {
+        self.perAddress = perAddress
+        self.total = total
         self.clock = clock
-        global = Bucket(tokens: Double(Self.globalBurst), updated: clock.now())
+        global = Bucket(tokens: Double(total.burst), updated: clock.now())
     }
 
     /// Takes one token for `address`; nil when allowed, else the seconds to wait.
@@ -35,17 +39,17 @@ actor PendingLoginLimiter {
         let now = clock.now()
         let key = Session.addressKey(address) ?? "unknown"
         var bucket = Self.refilled(
-            buckets[key] ?? Bucket(tokens: Double(Self.burstPerAddress), updated: now),
+            buckets[key] ?? Bucket(tokens: Double(perAddress.burst), updated: now),
             now: now,
-            capacity: Self.burstPerAddress,
-            interval: Self.refillIntervalPerAddress
+            capacity: perAddress.burst,
+            interval: perAddress.interval
         )
-        global = Self.refilled(global, now: now, capacity: Self.globalBurst, interval: Self.globalRefillInterval)
+        global = Self.refilled(global, now: now, capacity: total.burst, interval: total.interval)
         guard bucket.tokens >= 1 else {
             buckets[key] = bucket
-            return (1 - bucket.tokens) * Self.refillIntervalPerAddress
+            return (1 - bucket.tokens) * perAddress.interval
         }
-        guard global.tokens >= 1 else { return (1 - global.tokens) * Self.globalRefillInterval }
+        guard global.tokens >= 1 else { return (1 - global.tokens) * total.interval }
         bucket.tokens -= 1
         global.tokens -= 1
         buckets[key] = bucket
@@ -55,8 +59,8 @@ actor PendingLoginLimiter {
 
     private func forgetFullBuckets(now: Double) {
         buckets = buckets.filter {
-            Self.refilled($0.value, now: now, capacity: Self.burstPerAddress, interval: Self.refillIntervalPerAddress).tokens
-                < Double(Self.burstPerAddress)
+            Self.refilled($0.value, now: now, capacity: perAddress.burst, interval: perAddress.interval).tokens
+                < Double(perAddress.burst)
         }
         // Still too many (a wide flood): forget the least recently used, down to 90 % so the
         // next admissions do not sort again.

@@ -30,16 +30,22 @@ package struct SyncAuthority: Sendable, CustomStringConvertible, CustomReflectab
         dataDirectory: String,
         resolver: any DIDResolver,
         sharePolicy: SharePolicy = .announceLoaded,
+        repoLimits: RepoLimits = .default,
         clock: any AuthClock = SystemClock(),
         metrics: (any MetricsFactory)? = nil,
         logger: Logger
     ) async throws {
         self.configuration = configuration
-        sessions = try SessionStore(dataDirectory: dataDirectory, now: { Date(timeIntervalSince1970: clock.now()) })
+        sessions = try SessionStore(
+            dataDirectory: dataDirectory,
+            limits: configuration.loginLimits,
+            now: { Date(timeIntervalSince1970: clock.now()) }
+        )
         tokens = await SyncTokens(secret: configuration.secretKey, ownerDID: configuration.ownerDID.string, clock: clock)
         groups = GroupRepositories(
             dataDirectory: dataDirectory,
             sharePolicy: sharePolicy,
+            limits: repoLimits,
             logger: logger,
             metrics: metrics.map { RepoMetrics(factory: $0) } ?? RepoMetrics()
         )

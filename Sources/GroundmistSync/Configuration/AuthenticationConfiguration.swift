@@ -44,6 +44,8 @@ package struct AuthenticationConfiguration: Sendable, Equatable, CustomStringCon
     package var tokenLifetime: Double
     /// Proxies whose `X-Forwarded-For` names the client recorded on a login (`GROUNDMIST_TRUSTED_PROXIES`).
     package var trustedProxies: TrustedProxies
+    /// Pending-login caps and rates, and the DID cache (`GROUNDMIST_MAX_PENDING_LOGINS`, …).
+    package var loginLimits: LoginLimits
 
     package init(
         ownerDID: DID,
@@ -53,7 +55,8 @@ package struct AuthenticationConfiguration: Sendable, Equatable, CustomStringCon
         dpopLogin: DPoPLoginMode = .approve,
         plcURL: String = AuthenticationConfiguration.defaultPLCURL,
         tokenLifetime: Double = AuthenticationConfiguration.defaultTokenLifetime,
-        trustedProxies: TrustedProxies = .loopback
+        trustedProxies: TrustedProxies = .loopback,
+        loginLimits: LoginLimits = .default
     ) {
         self.ownerDID = ownerDID
         self.secretKey = secretKey
@@ -63,6 +66,7 @@ package struct AuthenticationConfiguration: Sendable, Equatable, CustomStringCon
         self.plcURL = plcURL
         self.tokenLifetime = tokenLifetime
         self.trustedProxies = trustedProxies
+        self.loginLimits = loginLimits
     }
 
     /// One short line; the secret key is never part of it.
@@ -122,6 +126,7 @@ package struct AuthenticationConfiguration: Sendable, Equatable, CustomStringCon
             case .failure(let bad): problems.append(.invalidTrustedProxy(bad.entry))
             }
         }
+        let loginLimits = LoginLimits.parse(values, problems: &problems)
         var publicURL: String?
         if let text = values["PUBLIC_URL"], !text.isEmpty {
             if let origin = parseOrigin(text) { publicURL = origin.normalized } else { problems.append(.invalidPublicURL(text)) }
@@ -155,7 +160,8 @@ package struct AuthenticationConfiguration: Sendable, Equatable, CustomStringCon
             dpopLogin: dpopLogin,
             plcURL: plcURL,
             tokenLifetime: tokenLifetime,
-            trustedProxies: trustedProxies
+            trustedProxies: trustedProxies,
+            loginLimits: loginLimits
         )
     }
 

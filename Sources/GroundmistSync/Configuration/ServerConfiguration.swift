@@ -7,6 +7,11 @@ package import Logging
 package struct ServerConfiguration: Sendable, Equatable {
     /// 64 MiB: whole documents travel in one sync message, so the limit must be far above the 16 KiB WebSocket default.
     package static let defaultMaxMessageSize = 64 * 1024 * 1024
+    /// Overrides `maxMessageSize`, in bytes.
+    static let maxMessageSizeVariable = "GROUNDMIST_MAX_MESSAGE_BYTES"
+    /// 64 KiB (below it a small document no longer fits one message) to 1 GiB (the WebSocket
+    /// layer's frame length must fit 32 bits, and no peer should make the server buffer more).
+    static let maxMessageSizeRange = (64 << 10)...(1 << 30)
     package static let defaultHost = "127.0.0.1"
     package static let defaultPort = 3031
     package static let defaultDataDirectory = ".data"
@@ -30,6 +35,8 @@ package struct ServerConfiguration: Sendable, Equatable {
     package var connectionLimits = ConnectionLimits.default
     /// Connection deadlines and the development-mode origins (`HardeningConfiguration`).
     package var hardening = HardeningConfiguration()
+    /// Bounds of each repo's tables (`GROUNDMIST_EPHEMERAL_*`).
+    package var repoLimits = RepoLimits.default
     /// `GROUNDMIST_REQUIRE_AUTH=1` (`serve --require-auth`): refuse to start rather than fall back to
     /// the development mode. The systemd unit and the Docker image set it, so a missing or
     /// incomplete configuration stops the service instead of serving without authentication.
@@ -131,6 +138,14 @@ package struct ServerConfiguration: Sendable, Equatable {
             }
         }
         configuration.connectionLimits = ConnectionLimits.parse(values, problems: &problems)
+        configuration.repoLimits = RepoLimits.parse(values, problems: &problems)
+        if let text = values[Self.maxMessageSizeVariable]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            if let size = Int(text), Self.maxMessageSizeRange.contains(size) {
+                configuration.maxMessageSize = size
+            } else {
+                problems.append(.invalidMessageSize(text))
+            }
+        }
         configuration.hardening = HardeningConfiguration.parse(values, problems: &problems)
         if let text = values["GROUNDMIST_REQUIRE_AUTH"] {
             switch parseSwitch(text) {
@@ -190,6 +205,8 @@ package enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible 
     case invalidTokenLifetime(String)
     case invalidLimit(name: String, value: String)
     case invalidTimeout(variable: String, value: String)
+    case invalidRate(variable: String, value: String)
+    case invalidMessageSize(String)
     case invalidDevelopmentOrigin(String)
     case invalidTrustedProxy(String)
     case invalidRequireAuth(String)
@@ -233,6 +250,10 @@ package enum ConfigurationProblem: Sendable, Equatable, CustomStringConvertible 
             return "\(name) must be a whole number above 0 (got \"\(value)\")"
         case .invalidTimeout(let variable, let value):
             return "\(variable) must be a duration like 60s or 2m (got \"\(value)\")"
+        case .invalidMessageSize(let value):
+            return "GROUNDMIST_MAX_MESSAGE_BYTES must be a number of bytes from 65536 to 1073741824 (got \"\(value)\")"
+        case .invalidRate(let variable, let value):
+            return "\(variable) must be a count and a duration like 5/2m: that many at once, then one per duration (got \"\(value)\")"
         case .invalidDevelopmentOrigin(let value):
             return "GROUNDMIST_DEV_ORIGINS must be a comma-separated list of origins like http://localhost:5173, or * (bad entry \"\(value)\")"
         case .invalidTrustedProxy(let value):

@@ -9,6 +9,7 @@ package import Logging
 package actor GroupRepositories {
     package let dataDirectory: String
     private let sharePolicy: SharePolicy
+    private let limits: RepoLimits
     private let logger: Logger
     private let metrics: RepoMetrics
     private var repos: [NamespacePrefix: Repo] = [:]
@@ -17,9 +18,16 @@ package actor GroupRepositories {
     /// How many times a group's storage was opened (once per group), for tests.
     private(set) var storagesOpened = 0
 
-    package init(dataDirectory: String, sharePolicy: SharePolicy = .announceLoaded, logger: Logger, metrics: RepoMetrics = RepoMetrics()) {
+    package init(
+        dataDirectory: String,
+        sharePolicy: SharePolicy = .announceLoaded,
+        limits: RepoLimits = .default,
+        logger: Logger,
+        metrics: RepoMetrics = RepoMetrics()
+    ) {
         self.dataDirectory = dataDirectory
         self.sharePolicy = sharePolicy
+        self.limits = limits
         self.logger = logger
         self.metrics = metrics
     }
@@ -51,7 +59,7 @@ package actor GroupRepositories {
         var repoLogger = logger
         repoLogger[metadataKey: "group"] = "\(group)"
         let repo = Repo(
-            configuration: .init(peerId: "storage-server-groundmist-sync-\(group)", sharePolicy: sharePolicy),
+            configuration: limits.configuration(peerId: "storage-server-groundmist-sync-\(group)", sharePolicy: sharePolicy),
             storage: storage,
             logger: repoLogger,
             metrics: metrics

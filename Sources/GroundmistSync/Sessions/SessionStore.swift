@@ -37,13 +37,12 @@ package actor SessionStore {
     /// How long a login may wait for `sessions approve`. Unapproved logins cost the owner nothing
     /// to ignore, so they go away on their own (and are not kept for `retention`).
     package static let pendingLifetime: TimeInterval = 24 * 3600
-    /// At most this many pending sessions: anyone with a DPoP key can create one, so one more
-    /// evicts an old one instead of growing the file without limit — from the address holding the
-    /// most, so a flood from one address evicts only its own.
-    package static let maximumPending = 20
-    /// At most this many pending sessions per source address (an IPv6 /64 counts as one address):
-    /// a fourth from the same address evicts that address's oldest, never another's.
-    package static let maximumPendingPerAddress = 3
+    /// At most `maximumPending` pending sessions: anyone with a DPoP key can create one, so one
+    /// more evicts an old one instead of growing without limit — from the address holding the
+    /// most, so a flood from one address evicts only its own. At most `maximumPendingPerAddress`
+    /// per source address (an IPv6 /64 counts as one address): one more from the same address
+    /// evicts that address's oldest, never another's.
+    package let pendingLimits: (maximumPending: Int, maximumPendingPerAddress: Int)
     /// A pending session's approval window is pushed back by repeated logins only in steps of this.
     static let pendingRewriteInterval: TimeInterval = 3600
 
@@ -60,8 +59,13 @@ package actor SessionStore {
     private(set) var fileWrites = (sessions: 0, pending: 0)
     private let now: @Sendable () -> Date
 
-    package init(dataDirectory: String, now: @escaping @Sendable () -> Date = { Date() }) throws(SessionStoreError) {
+    package init(
+        dataDirectory: String,
+        limits: LoginLimits = .default,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws(SessionStoreError) {
         directory = StateDirectory(dataDirectory: dataDirectory)
+        pendingLimits = (max(1, limits.maximumPending), max(1, limits.maximumPendingPerAddress))
         self.now = now
         let loaded = try Self.load(directory)
         sessions = loaded.sessions
@@ -171,14 +175,18 @@ package actor SessionStore {
         }
         let current = now()
         pending = pending.filter { $0.value.expires > current }
-        let evicted = Self.makeRoom(for: session, in: &pending)
+        let evicted = Self.makeRoom(for: session, in: &pending, limits: pendingLimits)
         pending[session.id] = session
         try pendingChanged()
         return (session, evicted)
     }
 
     /// Removes the pending sessions that must go before `newcomer` is added; returns them.
-    private static func makeRoom(for newcomer: Session, in sessions: inout [String: Session]) -> [Session] {
+    private static func makeRoom(
+        for newcomer: Session,
+        in sessions: inout [String: Session],
+        limits: (maximumPending: Int, maximumPendingPerAddress: Int)
+    ) -> [Session] {
         var evicted: [Session] = []
         func pendingByAge() -> [Session] {
             sessions.values.filter { $0.status == .pending }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
@@ -186,14 +194,14 @@ package actor SessionStore {
         let address = Session.addressKey(newcomer.remoteAddress)
         if let address {
             let own = pendingByAge().filter { Session.addressKey($0.remoteAddress) == address }
-            for old in own.prefix(max(0, own.count - maximumPendingPerAddress + 1)) {
+            for old in own.prefix(max(0, own.count - limits.maximumPendingPerAddress + 1)) {
                 sessions[old.id] = nil
                 evicted.append(old)
             }
         }
         while true {
             let pending = pendingByAge()
-            guard pending.count >= maximumPending else { break }
+            guard pending.count >= limits.maximumPending else { break }
             // The address holding the most pending sessions gives up its oldest; the newcomer's
             // own address first on a tie.
             let groups = Dictionary(grouping: pending) { Session.addressKey($0.remoteAddress) ?? "" }

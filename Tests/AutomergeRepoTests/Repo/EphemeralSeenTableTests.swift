@@ -61,4 +61,28 @@ import Testing
         }
         #expect(await repo.ephemeralSessionsTracked <= EphemeralSeenTable.defaultCapacity)
     }
+
+    /// The repo's configuration sets the table's capacity (`GROUNDMIST_EPHEMERAL_SESSIONS`).
+    @Test func repoTableTakesItsCapacityFromTheConfiguration() async throws {
+        let configuration = Repo.Configuration(peerId: "server", sharePolicy: .requestsOnly, ephemeralSessions: 40, ephemeralLifetime: .seconds(60))
+        let repo = Repo(configuration: configuration, storage: nil)
+        let client = await RepoClient.scripted(to: repo, peerId: "flooder")
+        _ = try await client.join()
+        let document = DocumentId.random()
+        var peak = 0
+        for index in 0..<200 {
+            let message = EphemeralMessage(
+                senderId: "flooder",
+                targetId: "server",
+                documentId: document.string,
+                count: 1,
+                sessionId: "s\(index)",
+                data: [0xa0]
+            )
+            await client.send(.ephemeral(message))
+            peak = max(peak, await repo.ephemeralSessionsTracked)
+        }
+        // Receiving is awaited to its end, so every message was counted: the table filled to its capacity and no further.
+        #expect(peak == 40)
+    }
 }

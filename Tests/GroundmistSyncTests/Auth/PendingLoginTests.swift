@@ -71,7 +71,7 @@ import Testing
             let store = try SessionStore(dataDirectory: dataDirectory, now: { Date(timeIntervalSince1970: clock.now()) })
             let approved = try await store.create(group: Self.group, method: .cli, status: .approved, lifetime: 30 * 86400)
             var pending: [Session] = []
-            for index in 0..<(SessionStore.maximumPending + 3) {
+            for index in 0..<(LoginLimits.default.maximumPending + 3) {
                 clock.advance(by: 1)
                 pending.append(
                     try await store.create(
@@ -84,7 +84,7 @@ import Testing
                 )
             }
             let remaining = await store.all()
-            #expect(remaining.filter { $0.status == .pending }.count == SessionStore.maximumPending)
+            #expect(remaining.filter { $0.status == .pending }.count == LoginLimits.default.maximumPending)
             // The oldest pending ones were evicted; the approved session was not touched.
             #expect(await store.session(pending[0].id) == nil)
             #expect(await store.session(pending[2].id) == nil)

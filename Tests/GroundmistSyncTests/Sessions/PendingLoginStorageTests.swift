@@ -46,7 +46,7 @@ import Testing
             #expect(await store.fileWrites.pending == 2, "nothing changed: nothing written")
             let cli = try SessionStore(dataDirectory: dataDirectory)
             let seen = await cli.all()
-            #expect(seen.filter { $0.status == .pending }.count == SessionStore.maximumPending)
+            #expect(seen.filter { $0.status == .pending }.count == LoginLimits.default.maximumPending)
             #expect(seen.contains { $0.id == approved.id })
             #expect(Self.fingerprint(dataDirectory, SessionStore.fileName) == sessionFile)
         }

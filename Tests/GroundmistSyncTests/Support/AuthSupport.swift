@@ -19,6 +19,7 @@ func makeAuthority(
     secret: String = testSecret,
     resolver: (any DIDResolver)? = nil,
     tokenLifetime: Double = AuthenticationConfiguration.defaultTokenLifetime,
+    loginLimits: LoginLimits = .default,
     clock: any AuthClock = SystemClock(),
     metrics: (any MetricsFactory)? = nil,
     logger: Logger = quietLogger
@@ -28,7 +29,8 @@ func makeAuthority(
         secretKey: Secret(text: secret),
         publicURL: testPublicURL,
         dpopLogin: dpopLogin,
-        tokenLifetime: tokenLifetime
+        tokenLifetime: tokenLifetime,
+        loginLimits: loginLimits
     )
     return try await SyncAuthority(
         configuration: configuration,
