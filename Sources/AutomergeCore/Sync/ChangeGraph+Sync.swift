@@ -156,7 +156,11 @@ extension ChangeGraph {
     /// atomically: a malformed change rejects the whole message and leaves graph and state
     /// unchanged.
     @discardableResult
-    package mutating func receiveSyncMessage(_ state: inout SyncState, _ message: SyncMessage) throws(AutomergeError) -> SyncReceiveResult {
+    package mutating func receiveSyncMessage(
+        _ state: inout SyncState,
+        _ message: SyncMessage,
+        inflation: InflationLimits = .syncMessage
+    ) throws(AutomergeError) -> SyncReceiveResult {
         let beforeHeads = heads
         var result = SyncReceiveResult()
         let hasChanges = !message.changes.isEmpty
@@ -172,7 +176,7 @@ extension ChangeGraph {
                 for entry in message.changes { stream.append(contentsOf: entry) }
             }
             let wasEmpty = count == 0 && queuedCount == 0
-            let summary = try load(stream, inflation: .syncMessage)
+            let summary = try load(stream, inflation: inflation)
             result.applied = summary.result.applied
             result.queued = summary.result.queued
             if !(result.applied.isEmpty && result.queued == 0) {

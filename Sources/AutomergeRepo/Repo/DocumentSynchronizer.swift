@@ -15,6 +15,8 @@ actor DocumentSynchronizer {
     private let debounce: Duration
     private let clock: any Clock<Duration>
     private let metrics: RepoMetrics
+    /// How far a peer's compressed changes may inflate (`Repo.Configuration.inflation`).
+    private let inflation: InflationLimits
     private let mutex = AsyncMutex()
 
     private var graph: ChangeGraph
@@ -45,10 +47,12 @@ actor DocumentSynchronizer {
         debounce: Duration,
         clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger,
-        metrics: RepoMetrics = .disabled
+        metrics: RepoMetrics = .disabled,
+        inflation: InflationLimits = .syncMessage
     ) {
         self.id = id
         self.metrics = metrics
+        self.inflation = inflation
         self.repoPeerId = repoPeerId
         self.storage = storage
         self.debounce = debounce
@@ -97,7 +101,7 @@ actor DocumentSynchronizer {
         let headsBefore = graph.heads
         let result: ChangeGraph.SyncReceiveResult
         do {
-            result = try graph.receiveSyncMessage(&peer.syncState, message)
+            result = try graph.receiveSyncMessage(&peer.syncState, message, inflation: inflation)
         } catch {
             return .failure(.invalidSyncMessage(error))
         }

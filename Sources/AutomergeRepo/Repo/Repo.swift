@@ -17,6 +17,9 @@ package actor Repo: RepoEndpoint {
         /// unseen (`EphemeralSeenTable`).
         package var ephemeralSessions: Int
         package var ephemeralLifetime: Duration
+        /// How far the compressed changes in one peer's sync message may inflate, per change and
+        /// in all; checked while inflating.
+        package var inflation: InflationLimits
 
         package static let defaultEphemeralSessions = EphemeralSeenTable.defaultCapacity
         package static let defaultEphemeralLifetime = EphemeralSeenTable.defaultLifetime
@@ -27,7 +30,8 @@ package actor Repo: RepoEndpoint {
             syncDebounce: Duration = .milliseconds(100),
             clock: any Clock<Duration> = ContinuousClock(),
             ephemeralSessions: Int = Configuration.defaultEphemeralSessions,
-            ephemeralLifetime: Duration = Configuration.defaultEphemeralLifetime
+            ephemeralLifetime: Duration = Configuration.defaultEphemeralLifetime,
+            inflation: InflationLimits = .syncMessage
         ) {
             self.peerId = peerId
             self.sharePolicy = sharePolicy
@@ -35,6 +39,7 @@ package actor Repo: RepoEndpoint {
             self.clock = clock
             self.ephemeralSessions = ephemeralSessions
             self.ephemeralLifetime = ephemeralLifetime
+            self.inflation = inflation
         }
     }
 
@@ -229,7 +234,8 @@ package actor Repo: RepoEndpoint {
             debounce: configuration.syncDebounce,
             clock: configuration.clock,
             logger: logger,
-            metrics: metrics
+            metrics: metrics,
+            inflation: configuration.inflation
         )
         documents[id] = document
         metrics.documentLoaded()

@@ -1,3 +1,4 @@
+package import AutomergeCore
 package import AutomergeRepo
 import Foundation
 
@@ -9,20 +10,26 @@ package struct RepoLimits: Sendable, Equatable {
     package var ephemeralSessions: Int
     /// An ephemeral session unseen this long is forgotten.
     package var ephemeralLifetime: Duration
+    /// How far the compressed changes of one sync message may inflate: per change, and in all.
+    package var inflation: InflationLimits
 
     package init(
         ephemeralSessions: Int = Repo.Configuration.defaultEphemeralSessions,
-        ephemeralLifetime: Duration = Repo.Configuration.defaultEphemeralLifetime
+        ephemeralLifetime: Duration = Repo.Configuration.defaultEphemeralLifetime,
+        inflation: InflationLimits = .syncMessage
     ) {
         self.ephemeralSessions = ephemeralSessions
         self.ephemeralLifetime = ephemeralLifetime
+        self.inflation = inflation
     }
 
     package static let `default` = RepoLimits()
 
     package static let variables = (
         ephemeralSessions: "GROUNDMIST_EPHEMERAL_SESSIONS",
-        ephemeralLifetime: "GROUNDMIST_EPHEMERAL_LIFETIME"
+        ephemeralLifetime: "GROUNDMIST_EPHEMERAL_LIFETIME",
+        inflatedChange: "GROUNDMIST_MAX_INFLATED_CHANGE_BYTES",
+        inflatedMessage: "GROUNDMIST_MAX_INFLATED_MESSAGE_BYTES"
     )
 
     /// A repo configuration with these limits.
@@ -31,20 +38,25 @@ package struct RepoLimits: Sendable, Equatable {
             peerId: peerId,
             sharePolicy: sharePolicy,
             ephemeralSessions: ephemeralSessions,
-            ephemeralLifetime: ephemeralLifetime
+            ephemeralLifetime: ephemeralLifetime,
+            inflation: inflation
         )
     }
 
     /// Reads the overrides from `values`; a bad value becomes a problem and keeps the default.
     static func parse(_ values: [String: String], problems: inout [ConfigurationProblem]) -> RepoLimits {
         var limits = RepoLimits()
-        if let text = values[variables.ephemeralSessions]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-            if let count = Int(text), count > 0 {
-                limits.ephemeralSessions = count
-            } else {
-                problems.append(.invalidLimit(name: variables.ephemeralSessions, value: text))
+        func count(_ name: String, into value: inout Int) {
+            guard let text = values[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return }
+            guard let parsed = Int(text), parsed > 0 else {
+                problems.append(.invalidLimit(name: name, value: text))
+                return
             }
+            value = parsed
         }
+        count(variables.ephemeralSessions, into: &limits.ephemeralSessions)
+        count(variables.inflatedChange, into: &limits.inflation.perStream)
+        count(variables.inflatedMessage, into: &limits.inflation.total)
         if let text = values[variables.ephemeralLifetime]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             if let seconds = AuthenticationConfiguration.parseDuration(text) {
                 limits.ephemeralLifetime = .milliseconds(Int64(seconds * 1000))

@@ -1,4 +1,5 @@
 import ATProto
+import AutomergeCore
 import AutomergeRepo
 import Foundation
 import Logging
@@ -72,11 +73,21 @@ import Testing
             "GROUNDMIST_EPHEMERAL_SESSIONS": "500",
             "GROUNDMIST_EPHEMERAL_LIFETIME": "1m",
             "GROUNDMIST_MAX_MESSAGE_BYTES": "1048576",
+            "GROUNDMIST_MAX_INFLATED_CHANGE_BYTES": "1000000",
+            "GROUNDMIST_MAX_INFLATED_MESSAGE_BYTES": "3000000",
         ])
-        #expect(configuration.repoLimits == RepoLimits(ephemeralSessions: 500, ephemeralLifetime: .seconds(60)))
+        #expect(
+            configuration.repoLimits
+                == RepoLimits(
+                    ephemeralSessions: 500,
+                    ephemeralLifetime: .seconds(60),
+                    inflation: InflationLimits(perStream: 1_000_000, total: 3_000_000)
+                )
+        )
         #expect(configuration.maxMessageSize == 1 << 20)
         let repo = configuration.repoLimits.configuration(peerId: "p", sharePolicy: .requestsOnly)
         #expect(repo.ephemeralSessions == 500 && repo.ephemeralLifetime == .seconds(60))
+        #expect(repo.inflation == InflationLimits(perStream: 1_000_000, total: 3_000_000))
         #expect(throws: ConfigurationError([.invalidMessageSize("1024")])) {
             try ServerConfiguration.parse(["GROUNDMIST_MAX_MESSAGE_BYTES": "1024"])
         }
@@ -101,7 +112,7 @@ import Testing
             else { continue }
             values[name] = String(body[body.index(after: equals)...])
         }
-        #expect(values.count == Self.authenticated.count + 12)
+        #expect(values.count == Self.authenticated.count + 14)
         let configuration = try ServerConfiguration.parse(values)
         #expect(configuration.authentication?.loginLimits == .default)
         #expect(configuration.repoLimits == .default)
