@@ -142,6 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             storage = try NodeFSRepoStorage(
                 directory: URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true),
+                compactionPolicy: .batched,
                 logger: Logger(label: "groundmist.storage")
             )
             _ = try await storage.storageId()
@@ -149,7 +150,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ServeError(description: "cannot use the data directory \(configuration.dataDirectory): \(error)")
         }
         let repo = Repo(
-            configuration: .init(peerId: "groundmist-sync", sharePolicy: policy),
+            configuration: .init(peerId: "groundmist-sync", sharePolicy: policy, syncStateInterval: Repo.Configuration.serverSyncStateInterval),
             storage: storage,
             logger: logger,
             metrics: metrics.repo

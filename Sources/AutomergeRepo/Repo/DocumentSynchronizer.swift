@@ -13,6 +13,8 @@ actor DocumentSynchronizer {
     private let storage: (any RepoStorage)?
     private let logger: Logger
     private let debounce: Duration
+    /// The least time between two writes of one peer's sync state (see `persistSyncState`).
+    private let syncStateInterval: Duration
     private let clock: any Clock<Duration>
     private let metrics: RepoMetrics
     private let mutex = AsyncMutex()
@@ -30,6 +32,8 @@ actor DocumentSynchronizer {
         var syncState: SyncState
         /// The shared heads last persisted for this peer.
         var persistedSharedHeads: [ChangeHash]?
+        /// When this connection last wrote the peer's sync state.
+        var persistedAt: ContinuousClock.Instant?
         var wantsDocument = false
     }
 
@@ -43,6 +47,7 @@ actor DocumentSynchronizer {
         repoPeerId: String,
         storage: (any RepoStorage)?,
         debounce: Duration,
+        syncStateInterval: Duration = .zero,
         clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger,
         metrics: RepoMetrics = .disabled
@@ -52,6 +57,7 @@ actor DocumentSynchronizer {
         self.repoPeerId = repoPeerId
         self.storage = storage
         self.debounce = debounce
+        self.syncStateInterval = syncStateInterval
         self.clock = clock
         self.logger = logger
         graph = Self.emptyGraph(storage)
@@ -67,7 +73,7 @@ actor DocumentSynchronizer {
     var isIdle: Bool {
         get async {
             // A pending flush has nothing to do once no peer is left.
-            guard peers.isEmpty else { return false }
+            guard peers.isEmpty, inbox.isEmpty, !draining else { return false }
             return await !mutex.isLocked
         }
     }
@@ -83,6 +89,41 @@ actor DocumentSynchronizer {
         let outcome = await receiveLocked(message, from: link, isRequest: isRequest)
         await mutex.unlock()
         try outcome.get()
+    }
+
+    /// A `sync`/`request` waiting its turn, and whom to tell once it is handled.
+    struct Inbound: Sendable {
+        var message: SyncMessage
+        var link: PeerLink
+        var isRequest: Bool
+        var handled: @Sendable (Result<Void, ReceiveError>) async -> Void
+    }
+
+    /// Messages submitted and not yet taken by `drain`, in order.
+    private var inbox: [Inbound] = []
+    private var draining = false
+
+    /// Queues a message: handled after every message submitted before it, by this document alone,
+    /// so a connection's messages to other documents need not wait for this one's durable write.
+    /// Returns at once; `handled` is called (off this document's order) when it is done.
+    func submit(_ inbound: Inbound) {
+        inbox.append(inbound)
+        guard !draining else { return }
+        draining = true
+        Task { await self.drain() }
+    }
+
+    private func drain() async {
+        while !inbox.isEmpty {
+            let next = inbox.removeFirst()
+            await mutex.lock()
+            let outcome = await receiveLocked(next.message, from: next.link, isRequest: next.isRequest)
+            await mutex.unlock()
+            // Not awaited: whoever is told may wait for other messages, never for this queue.
+            let handled = next.handled
+            Task { await handled(outcome) }
+        }
+        draining = false
     }
 
     private func receiveLocked(_ message: SyncMessage, from link: PeerLink, isRequest: Bool) async -> Result<Void, ReceiveError> {
@@ -248,7 +289,7 @@ actor DocumentSynchronizer {
         await mutex.lock()
         if peers[peerId]?.link.connectionId == connection {
             // Its sync state is normally written with the next flush: write it now.
-            await persistSyncState(of: peerId)
+            await persistSyncState(of: peerId, always: true)
             peers[peerId] = nil
         }
         await mutex.unlock()
@@ -286,8 +327,9 @@ actor DocumentSynchronizer {
     /// The peers that have this document open (for ephemeral relaying).
     func links() -> [PeerLink] { peers.values.map(\.link) }
 
-    /// Sends whatever each peer needs now; used after changes and at shutdown.
-    func flush() async {
+    /// Sends whatever each peer needs now; used after changes and (`final`: every sync state written
+    /// now) at shutdown.
+    func flush(final: Bool = false) async {
         await mutex.lock()
         flushScheduled = false
         for peerId in peers.keys.sorted() {
@@ -299,7 +341,7 @@ actor DocumentSynchronizer {
                 )
             }
             peers[peerId] = peer
-            await persistSyncState(of: peerId)
+            await persistSyncState(of: peerId, always: final)
         }
         await mutex.unlock()
     }
@@ -369,15 +411,23 @@ actor DocumentSynchronizer {
         return PeerState(link: link, syncState: state, persistedSharedHeads: persisted)
     }
 
-    private func persistSyncState(of peerId: String) async {
+    /// Writes the peer's sync state if its shared heads moved: at most once per `syncStateInterval`
+    /// (as the reference throttles them), unless `always` (the peer leaves, the server stops). A sync
+    /// state lost or stale after a crash costs one more Bloom round, nothing else.
+    private func persistSyncState(of peerId: String, always: Bool = false) async {
         guard var peer = peers[peerId], let storageId = peer.link.persistentStorageId, let storage,
             peer.persistedSharedHeads != peer.syncState.sharedHeads, graph.count > 0
         else { return }
         let start = ContinuousClock.now
+        if !always, let last = peer.persistedAt, start - last < syncStateInterval {
+            // Still due: the next flush, or the peer's leaving, writes it.
+            return
+        }
         do {
             defer { metrics.recordWrite(since: start) }
             try await storage.saveSyncState(peer.syncState.encode(), of: id, peer: storageId)
             peer.persistedSharedHeads = peer.syncState.sharedHeads
+            peer.persistedAt = start
             peers[peerId] = peer
         } catch {
             logger.warning("could not save a sync state", metadata: ["document": "\(id)", "error": "\(error)"])
