@@ -179,10 +179,14 @@ actor DocumentSynchronizer {
             await send(.docUnavailable(DocUnavailableMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string)), to: link)
         }
         // Sync states are an optimisation (a lost one costs one Bloom round): they are written
-        // with the debounced flush, not once per message.
-        let syncStateChanged = peer.persistedSharedHeads != peer.syncState.sharedHeads && peer.link.persistentStorageId != nil
+        // with the debounced flush, not once per message, and at most once per interval.
+        let syncStateDue =
+            peer.persistedSharedHeads != peer.syncState.sharedHeads && peer.link.persistentStorageId != nil
+            && peer.persistedAt.map { ContinuousClock.now - $0 >= syncStateInterval } != false
         peers[link.peerId] = peer
-        if graph.heads != headsBefore || syncStateChanged { scheduleFlush() }
+        // The sender has its answer already: the flush is for the document's other peers (and the
+        // sync state), so a document only one peer has open schedules none for new changes.
+        if (graph.heads != headsBefore && peers.count > 1) || syncStateDue { scheduleFlush() }
         return .success(())
     }
 
