@@ -367,7 +367,8 @@ package actor DocumentStore {
         guard !usable.isEmpty else { return nil }
         // Building the document replays every change: off this actor, so other documents keep saving.
         let inputs = usable.map(\.bytes)
-        let built = await Task.detached(priority: .background) { Self.buildSnapshot(inputs) }.value
+        // On the low-priority background thread: it holds no cooperative thread while it works.
+        let built = try await BlockingIO.runInBackground { Self.buildSnapshot(inputs) }
         guard let built else { return nil }
         usable.removeAll { built.unreadable.contains($0.bytes) }
         if built.unreadable.count > 0 {
