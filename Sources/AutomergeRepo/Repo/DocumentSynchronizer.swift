@@ -13,7 +13,7 @@ actor DocumentSynchronizer {
     private let storage: (any RepoStorage)?
     private let logger: Logger
     private let debounce: Duration
-    /// The least time between two writes of one peer's sync state (see `persistSyncState`).
+    /// About the time between two writes of one peer's sync state (see `persistSyncState`).
     private let syncStateInterval: Duration
     private let clock: any Clock<Duration>
     private let metrics: RepoMetrics
@@ -33,7 +33,8 @@ actor DocumentSynchronizer {
         /// The shared heads last persisted for this peer.
         var persistedSharedHeads: [ChangeHash]?
         /// When this connection last wrote the peer's sync state.
-        var persistedAt: ContinuousClock.Instant?
+        /// When this connection may next write the peer's sync state (nil: at once).
+        var nextPersist: ContinuousClock.Instant?
         var wantsDocument = false
     }
 
@@ -182,7 +183,7 @@ actor DocumentSynchronizer {
         // with the debounced flush, not once per message, and at most once per interval.
         let syncStateDue =
             peer.persistedSharedHeads != peer.syncState.sharedHeads && peer.link.persistentStorageId != nil
-            && peer.persistedAt.map { ContinuousClock.now - $0 >= syncStateInterval } != false
+            && peer.nextPersist.map { ContinuousClock.now >= $0 } != false
         peers[link.peerId] = peer
         // The sender has its answer already: the flush is for the document's other peers (and the
         // sync state), so a document only one peer has open schedules none for new changes.
@@ -415,7 +416,7 @@ actor DocumentSynchronizer {
         return PeerState(link: link, syncState: state, persistedSharedHeads: persisted)
     }
 
-    /// Writes the peer's sync state if its shared heads moved: at most once per `syncStateInterval`
+    /// Writes the peer's sync state if its shared heads moved: about once per `syncStateInterval`
     /// (as the reference throttles them), unless `always` (the peer leaves, the server stops). A sync
     /// state lost or stale after a crash costs one more Bloom round, nothing else.
     private func persistSyncState(of peerId: String, always: Bool = false) async {
@@ -423,7 +424,7 @@ actor DocumentSynchronizer {
             peer.persistedSharedHeads != peer.syncState.sharedHeads, graph.count > 0
         else { return }
         let start = ContinuousClock.now
-        if !always, let last = peer.persistedAt, start - last < syncStateInterval {
+        if !always, let next = peer.nextPersist, start < next {
             // Still due: the next flush, or the peer's leaving, writes it.
             return
         }
@@ -431,7 +432,9 @@ actor DocumentSynchronizer {
             defer { metrics.recordWrite(since: start) }
             try await storage.saveSyncState(peer.syncState.encode(), of: id, peer: storageId)
             peer.persistedSharedHeads = peer.syncState.sharedHeads
-            peer.persistedAt = start
+            // Spread over half to one and a half intervals: documents that started together do not
+            // all come due at once again.
+            peer.nextPersist = start + syncStateInterval * Double.random(in: 0.5...1.5)
             peers[peerId] = peer
         } catch {
             logger.warning("could not save a sync state", metadata: ["document": "\(id)", "error": "\(error)"])

@@ -11,8 +11,9 @@ package actor Repo: RepoEndpoint {
         package var sharePolicy: SharePolicy
         /// How long changes are batched before they are sent to a document's other peers.
         package var syncDebounce: Duration
-        /// The least time between two writes of one peer's sync state for one document (none by
-        /// default: at every debounced flush). It is also written when the peer leaves.
+        /// About the time between two writes of one peer's sync state for one document (each wait
+        /// is drawn from half to one and a half of it; none by default: at every debounced flush).
+        /// It is also written when the peer leaves.
         package var syncStateInterval: Duration
         /// The server's `syncStateInterval`: a busy document's sync states cost a file each per
         /// interval, not one per debounce.

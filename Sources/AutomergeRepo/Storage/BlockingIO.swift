@@ -16,6 +16,14 @@ enum BlockingIO {
         return pool
     }()
 
+    /// The group-commit rounds' own thread: a round (which every waiting peer waits for) never
+    /// queues behind other file work — loads, sync states, compaction's reads and writes.
+    static let commits: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
     /// One thread for compaction's CPU work (rebuilding a snapshot), at a lower OS priority: it takes
     /// no cooperative thread from the peers' sync work, and when the CPU is busy the kernel gives it
     /// what the peers leave (a compaction is never on anyone's acknowledgement path).
@@ -32,6 +40,11 @@ enum BlockingIO {
     /// Runs `body` on the pool and returns its result; a storage error comes back as itself.
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws(StorageError) -> T) async throws(StorageError) -> T {
         try await run(on: pool, body)
+    }
+
+    /// Runs a group-commit round on its own thread.
+    static func runRound<T: Sendable>(_ body: @escaping @Sendable () throws(StorageError) -> T) async throws(StorageError) -> T {
+        try await run(on: commits, body)
     }
 
     /// Runs CPU-heavy background work on the low-priority thread.
