@@ -25,11 +25,18 @@ package struct LoadGenerator: Sendable {
         package var changes: Int
         package var uploadSeconds: Double
         package var fetchSeconds: Double
+        /// Every change's round trip, in milliseconds.
         package var latencies: [Double]
+        /// The same without each document's first change (which also opens the document on both
+        /// sides): the steady state once every document is syncing.
+        package var laterLatencies: [Double] = []
         package var changesPerSecond: Double { Double(changes) / max(uploadSeconds, 1e-9) }
-        package func percentile(_ p: Double) -> Double {
-            guard !latencies.isEmpty else { return 0 }
-            let sorted = latencies.sorted()
+        package func percentile(_ p: Double) -> Double { Self.percentile(p, of: latencies) }
+        package func laterPercentile(_ p: Double) -> Double { Self.percentile(p, of: laterLatencies) }
+
+        static func percentile(_ p: Double, of values: [Double]) -> Double {
+            guard !values.isEmpty else { return 0 }
+            let sorted = values.sorted()
             return sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.down)))]
         }
     }
@@ -49,12 +56,12 @@ package struct LoadGenerator: Sendable {
     package func run() async throws -> Report {
         let clock = ContinuousClock()
         let uploadStart = clock.now
-        let results = try await withThrowingTaskGroup(of: ([DocumentId: [ChangeHash]], [Double]).self) { group in
+        let results = try await withThrowingTaskGroup(of: ([DocumentId: [ChangeHash]], [[Double]]).self) { group in
             for index in 0..<options.clients {
                 group.addTask { try await upload(client: index) }
             }
             var heads: [DocumentId: [ChangeHash]] = [:]
-            var latencies: [Double] = []
+            var latencies: [[Double]] = []
             for try await (clientHeads, clientLatencies) in group {
                 heads.merge(clientHeads) { first, _ in first }
                 latencies.append(contentsOf: clientLatencies)
@@ -68,11 +75,13 @@ package struct LoadGenerator: Sendable {
             changes: options.clients * options.documents * options.changes,
             uploadSeconds: uploadSeconds,
             fetchSeconds: Self.seconds(clock.now - fetchStart),
-            latencies: results.1
+            latencies: results.1.flatMap { $0 },
+            laterLatencies: results.1.flatMap { $0.dropFirst() }
         )
     }
 
-    private func upload(client index: Int) async throws -> ([DocumentId: [ChangeHash]], [Double]) {
+    /// Each document's round trips, in order.
+    private func upload(client index: Int) async throws -> ([DocumentId: [ChangeHash]], [[Double]]) {
         let client = RepoClient(peerId: "bench-client-\(index)", storageId: "bench-storage-\(index)")
         let actor = ActorId((0..<16).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) })
         return try await connected(client) {
@@ -93,10 +102,10 @@ package struct LoadGenerator: Sendable {
                     }
                 }
                 var heads: [DocumentId: [ChangeHash]] = [:]
-                var latencies: [Double] = []
+                var latencies: [[Double]] = []
                 for try await (document, documentHeads, documentLatencies) in group {
                     heads[document] = documentHeads
-                    latencies.append(contentsOf: documentLatencies)
+                    latencies.append(documentLatencies)
                 }
                 return (heads, latencies)
             }

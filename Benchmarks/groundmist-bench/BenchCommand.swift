@@ -73,11 +73,13 @@ struct BenchCommand: AsyncParsableCommand {
         var line =
             "clients=\(clients) documents=\(documents) changes=\(changes) total=\(report.changes) "
             + String(
-                format: "upload=%.2fs throughput=%.0f changes/s p50=%.2fms p99=%.2fms fetch=%.2fs",
+                format: "upload=%.2fs throughput=%.0f changes/s p50=%.2fms p99=%.2fms (after first change: p50=%.2fms p99=%.2fms) fetch=%.2fs",
                 report.uploadSeconds,
                 report.changesPerSecond,
                 report.percentile(0.5),
                 report.percentile(0.99),
+                report.laterPercentile(0.5),
+                report.laterPercentile(0.99),
                 report.fetchSeconds
             )
         if let server, let stats = ProcessStats(pid: server.processIdentifier) {

@@ -142,6 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             storage = try NodeFSRepoStorage(
                 directory: URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true),
+                compactionPolicy: .batched,
                 logger: Logger(label: "groundmist.storage")
             )
             _ = try await storage.storageId()

@@ -15,8 +15,8 @@ import TestSupport
 #endif
 
 /// Issue 13: `kill -9` of the real server, again and again at random moments, while several clients
-/// write to several documents. The documents are small, so a compaction follows nearly every save
-/// and many kills land in one (issue 10). After every kill: each change a client saw acknowledged
+/// write to several documents. The documents are small, so (with the server's batched compaction
+/// policy) one is compacted every 32 or so saves, and many kills land in a compaction (issue 10). After every kill: each change a client saw acknowledged
 /// is on disk, every stored file reads, the layout is NodeFS's; the next start (which must succeed)
 /// is the check that nothing left behind trips it. Rounds alternate the two flush modes.
 ///

@@ -76,8 +76,15 @@ package actor RepoClient: RepoEndpoint {
 
     /// Adds locally made changes to a document and (automatic mode) tells the server.
     package func apply(_ chunks: [ChangeChunk], to id: DocumentId) async throws {
-        var document = documents[id] ?? Document()
-        try document.graph.add(chunks)
+        // Taken out while it changes, so the graph is changed in place rather than copied (on a
+        // failure it goes back as the add left it).
+        var document = documents.removeValue(forKey: id) ?? Document()
+        do {
+            try document.graph.add(chunks)
+        } catch {
+            documents[id] = document
+            throw error
+        }
         document.saved = nil
         documents[id] = document
         await offer(id)
@@ -159,10 +166,11 @@ package actor RepoClient: RepoEndpoint {
         case .sync(let message):
             guard mode == .automatic else { return }
             guard let documentId = try? DocumentId(message.documentId), let decoded = try? SyncMessage.decode(message.data) else { return }
-            var document = documents[documentId] ?? Document()
+            var document = documents.removeValue(forKey: documentId) ?? Document()
             do {
                 try document.graph.receiveSyncMessage(&document.state, decoded)
             } catch {
+                documents[documentId] = document
                 errors.append("invalid sync message from the server: \(error)")
                 return
             }
@@ -209,9 +217,14 @@ package actor RepoClient: RepoEndpoint {
 
     private func resumeWaiters(_ id: DocumentId, serverHeads: [ChangeHash]) {
         guard var pending = waiters[id], !pending.isEmpty else { return }
-        let known = documents[id]?.graph.ancestors(of: serverHeads) ?? []
+        let direct = Set(serverHeads)
+        // Every ancestor is looked up only when a waiter's heads are not among the server's own.
+        var known: Set<ChangeHash>?
         pending.removeAll { waiter in
-            guard waiter.heads.isSubset(of: known) else { return false }
+            if !waiter.heads.isSubset(of: direct) {
+                if known == nil { known = documents[id]?.graph.ancestors(of: serverHeads) ?? [] }
+                guard waiter.heads.isSubset(of: known ?? []) else { return false }
+            }
             waiter.continuation.resume()
             return true
         }
@@ -223,11 +236,12 @@ package actor RepoClient: RepoEndpoint {
 
     /// Automatic mode: sends what the server needs to hear about a document, if anything.
     private func offer(_ id: DocumentId) async {
-        guard mode == .automatic, let connection, let serverPeerId, var document = documents[id] else { return }
-        guard let message = document.graph.generateSyncMessage(&document.state, storedDocument: document.saved) else { return }
+        guard mode == .automatic, let connection, let serverPeerId, var document = documents.removeValue(forKey: id) else { return }
+        let message = document.graph.generateSyncMessage(&document.state, storedDocument: document.saved)
         // `request` is for a document we lack and have not yet heard about from this peer.
         let isRequest = document.wanted && document.graph.count == 0 && document.state.sharedHeads.isEmpty
         documents[id] = document
+        guard let message else { return }
         let payload = DocumentSyncMessage(senderId: peerId, targetId: serverPeerId, documentId: id.string, data: message.encode())
         await connection.send((isRequest ? RepoMessage.request(payload) : RepoMessage.sync(payload)).encoded())
     }

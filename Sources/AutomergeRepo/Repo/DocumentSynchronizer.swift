@@ -13,6 +13,8 @@ actor DocumentSynchronizer {
     private let storage: (any RepoStorage)?
     private let logger: Logger
     private let debounce: Duration
+    /// About the time between two writes of one peer's sync state (see `persistSyncState`).
+    private let syncStateInterval: Duration
     private let clock: any Clock<Duration>
     private let metrics: RepoMetrics
     /// How far a peer's compressed changes may inflate (`Repo.Configuration.inflation`).
@@ -32,6 +34,9 @@ actor DocumentSynchronizer {
         var syncState: SyncState
         /// The shared heads last persisted for this peer.
         var persistedSharedHeads: [ChangeHash]?
+        /// When this connection last wrote the peer's sync state.
+        /// When this connection may next write the peer's sync state (nil: at once).
+        var nextPersist: ContinuousClock.Instant?
         var wantsDocument = false
     }
 
@@ -45,6 +50,7 @@ actor DocumentSynchronizer {
         repoPeerId: String,
         storage: (any RepoStorage)?,
         debounce: Duration,
+        syncStateInterval: Duration = .zero,
         clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger,
         metrics: RepoMetrics = .disabled,
@@ -56,6 +62,7 @@ actor DocumentSynchronizer {
         self.repoPeerId = repoPeerId
         self.storage = storage
         self.debounce = debounce
+        self.syncStateInterval = syncStateInterval
         self.clock = clock
         self.logger = logger
         graph = Self.emptyGraph(storage)
@@ -71,7 +78,7 @@ actor DocumentSynchronizer {
     var isIdle: Bool {
         get async {
             // A pending flush has nothing to do once no peer is left.
-            guard peers.isEmpty else { return false }
+            guard peers.isEmpty, inbox.isEmpty, !draining else { return false }
             return await !mutex.isLocked
         }
     }
@@ -87,6 +94,41 @@ actor DocumentSynchronizer {
         let outcome = await receiveLocked(message, from: link, isRequest: isRequest)
         await mutex.unlock()
         try outcome.get()
+    }
+
+    /// A `sync`/`request` waiting its turn, and whom to tell once it is handled.
+    struct Inbound: Sendable {
+        var message: SyncMessage
+        var link: PeerLink
+        var isRequest: Bool
+        var handled: @Sendable (Result<Void, ReceiveError>) async -> Void
+    }
+
+    /// Messages submitted and not yet taken by `drain`, in order.
+    private var inbox: [Inbound] = []
+    private var draining = false
+
+    /// Queues a message: handled after every message submitted before it, by this document alone,
+    /// so a connection's messages to other documents need not wait for this one's durable write.
+    /// Returns at once; `handled` is called (off this document's order) when it is done.
+    func submit(_ inbound: Inbound) {
+        inbox.append(inbound)
+        guard !draining else { return }
+        draining = true
+        Task { await self.drain() }
+    }
+
+    private func drain() async {
+        while !inbox.isEmpty {
+            let next = inbox.removeFirst()
+            await mutex.lock()
+            let outcome = await receiveLocked(next.message, from: next.link, isRequest: next.isRequest)
+            await mutex.unlock()
+            // Not awaited: whoever is told may wait for other messages, never for this queue.
+            let handled = next.handled
+            Task { await handled(outcome) }
+        }
+        draining = false
     }
 
     private func receiveLocked(_ message: SyncMessage, from link: PeerLink, isRequest: Bool) async -> Result<Void, ReceiveError> {
@@ -142,10 +184,14 @@ actor DocumentSynchronizer {
             await send(.docUnavailable(DocUnavailableMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string)), to: link)
         }
         // Sync states are an optimisation (a lost one costs one Bloom round): they are written
-        // with the debounced flush, not once per message.
-        let syncStateChanged = peer.persistedSharedHeads != peer.syncState.sharedHeads && peer.link.persistentStorageId != nil
+        // with the debounced flush, not once per message, and at most once per interval.
+        let syncStateDue =
+            peer.persistedSharedHeads != peer.syncState.sharedHeads && peer.link.persistentStorageId != nil
+            && peer.nextPersist.map { ContinuousClock.now >= $0 } != false
         peers[link.peerId] = peer
-        if graph.heads != headsBefore || syncStateChanged { scheduleFlush() }
+        // The sender has its answer already: the flush is for the document's other peers (and the
+        // sync state), so a document only one peer has open schedules none for new changes.
+        if (graph.heads != headsBefore && peers.count > 1) || syncStateDue { scheduleFlush() }
         return .success(())
     }
 
@@ -252,7 +298,7 @@ actor DocumentSynchronizer {
         await mutex.lock()
         if peers[peerId]?.link.connectionId == connection {
             // Its sync state is normally written with the next flush: write it now.
-            await persistSyncState(of: peerId)
+            await persistSyncState(of: peerId, always: true)
             peers[peerId] = nil
         }
         await mutex.unlock()
@@ -290,8 +336,9 @@ actor DocumentSynchronizer {
     /// The peers that have this document open (for ephemeral relaying).
     func links() -> [PeerLink] { peers.values.map(\.link) }
 
-    /// Sends whatever each peer needs now; used after changes and at shutdown.
-    func flush() async {
+    /// Sends whatever each peer needs now; used after changes and (`final`: every sync state written
+    /// now) at shutdown.
+    func flush(final: Bool = false) async {
         await mutex.lock()
         flushScheduled = false
         for peerId in peers.keys.sorted() {
@@ -303,7 +350,7 @@ actor DocumentSynchronizer {
                 )
             }
             peers[peerId] = peer
-            await persistSyncState(of: peerId)
+            await persistSyncState(of: peerId, always: final)
         }
         await mutex.unlock()
     }
@@ -373,15 +420,25 @@ actor DocumentSynchronizer {
         return PeerState(link: link, syncState: state, persistedSharedHeads: persisted)
     }
 
-    private func persistSyncState(of peerId: String) async {
+    /// Writes the peer's sync state if its shared heads moved: about once per `syncStateInterval`
+    /// (as the reference throttles them), unless `always` (the peer leaves, the server stops). A sync
+    /// state lost or stale after a crash costs one more Bloom round, nothing else.
+    private func persistSyncState(of peerId: String, always: Bool = false) async {
         guard var peer = peers[peerId], let storageId = peer.link.persistentStorageId, let storage,
             peer.persistedSharedHeads != peer.syncState.sharedHeads, graph.count > 0
         else { return }
         let start = ContinuousClock.now
+        if !always, let next = peer.nextPersist, start < next {
+            // Still due: the next flush, or the peer's leaving, writes it.
+            return
+        }
         do {
             defer { metrics.recordWrite(since: start) }
             try await storage.saveSyncState(peer.syncState.encode(), of: id, peer: storageId)
             peer.persistedSharedHeads = peer.syncState.sharedHeads
+            // Spread over half to one and a half intervals: documents that started together do not
+            // all come due at once again.
+            peer.nextPersist = start + syncStateInterval * Double.random(in: 0.5...1.5)
             peers[peerId] = peer
         } catch {
             logger.warning("could not save a sync state", metadata: ["document": "\(id)", "error": "\(error)"])

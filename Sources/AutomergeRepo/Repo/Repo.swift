@@ -11,6 +11,13 @@ package actor Repo: RepoEndpoint {
         package var sharePolicy: SharePolicy
         /// How long changes are batched before they are sent to a document's other peers.
         package var syncDebounce: Duration
+        /// About the time between two writes of one peer's sync state for one document (each wait
+        /// is drawn from half to one and a half of it; none by default: at every debounced flush).
+        /// It is also written when the peer leaves.
+        package var syncStateInterval: Duration
+        /// The server's `syncStateInterval`: a busy document's sync states cost a file each per
+        /// interval, not one per debounce.
+        package static let serverSyncStateInterval: Duration = .seconds(10)
         /// The clock the debounce sleeps on; tests pass one they advance by hand.
         package var clock: any Clock<Duration>
         /// Ephemeral (sender, session) pairs remembered for de-duplication, and for how long
@@ -28,6 +35,7 @@ package actor Repo: RepoEndpoint {
             peerId: String,
             sharePolicy: SharePolicy = .announceLoaded,
             syncDebounce: Duration = .milliseconds(100),
+            syncStateInterval: Duration = .zero,
             clock: any Clock<Duration> = ContinuousClock(),
             ephemeralSessions: Int = Configuration.defaultEphemeralSessions,
             ephemeralLifetime: Duration = Configuration.defaultEphemeralLifetime,
@@ -36,6 +44,7 @@ package actor Repo: RepoEndpoint {
             self.peerId = peerId
             self.sharePolicy = sharePolicy
             self.syncDebounce = syncDebounce
+            self.syncStateInterval = syncStateInterval
             self.clock = clock
             self.ephemeralSessions = ephemeralSessions
             self.ephemeralLifetime = ephemeralLifetime
@@ -98,36 +107,78 @@ package actor Repo: RepoEndpoint {
         return id
     }
 
+    /// Handles the frame completely before returning (its durable write and its answer included).
     package func receive(_ frame: [UInt8], from id: RepoConnectionID) async {
-        guard let state = connections[id] else { return }
+        let (handled, done) = AsyncStream<Never>.makeStream()
+        await accept(frame, from: id) { done.finish() }
+        for await _ in handled {}
+    }
+
+    /// Returns once the frame is accepted in order: a `sync`/`request` is then queued behind its
+    /// document's earlier messages and handled meanwhile, so one connection's writes to many
+    /// documents share the group-commit rounds instead of waiting for one round each. At most
+    /// `maxPipelinedMessages` (or `maxPipelinedBytes`) per connection are in flight; past that this
+    /// waits, and so does the transport's reader.
+    package func submit(_ frame: [UInt8], from id: RepoConnectionID) async {
+        await accept(frame, from: id, whenHandled: nil)
+    }
+
+    /// Messages of one connection in flight at once (accepted, not yet handled).
+    package static let maxPipelinedMessages = 64
+    /// Bytes of sync data of one connection in flight at once (one larger message is still accepted
+    /// alone).
+    package static let maxPipelinedBytes = 8 << 20
+
+    private func accept(_ frame: [UInt8], from id: RepoConnectionID, whenHandled: (@Sendable () -> Void)?) async {
+        guard let state = connections[id] else {
+            whenHandled?()
+            return
+        }
+        if case .handed = await dispatch(frame, state: state, from: id, whenHandled: whenHandled) { return }
+        whenHandled?()
+    }
+
+    private enum Dispatch {
+        /// Handled already.
+        case done
+        /// Queued: `whenHandled` is called later.
+        case handed
+    }
+
+    private func dispatch(
+        _ frame: [UInt8],
+        state: ConnectionState,
+        from id: RepoConnectionID,
+        whenHandled: (@Sendable () -> Void)?
+    ) async -> Dispatch {
         let message: RepoMessage
         do {
             message = try RepoMessage(decoding: frame)
         } catch {
             await fail(id, reason: "invalid message: \(error)")
-            return
+            return .done
         }
         guard let peer = state.peer else {
             guard case .join(let join) = message else {
                 await fail(id, reason: "expected a join message")
-                return
+                return .done
             }
             await handleJoin(join, on: id)
-            return
+            return .done
         }
         switch message {
         case .join, .peer:
             await fail(id, reason: "unexpected \(message.type) message")
         case .sync(let sync), .request(let sync):
             // Messages are accepted only from the peer that joined on this connection.
-            guard sync.senderId == peer.peerId else { return }
+            guard sync.senderId == peer.peerId else { return .done }
             if case .request = message {
-                await handleSync(sync, isRequest: true, from: peer)
+                return await handleSync(sync, isRequest: true, from: peer, whenHandled: whenHandled)
             } else {
-                await handleSync(sync, isRequest: false, from: peer)
+                return await handleSync(sync, isRequest: false, from: peer, whenHandled: whenHandled)
             }
         case .ephemeral(let ephemeral):
-            guard ephemeral.senderId == peer.peerId || connectionByPeer[ephemeral.senderId] == nil else { return }
+            guard ephemeral.senderId == peer.peerId || connectionByPeer[ephemeral.senderId] == nil else { return .done }
             await relay(ephemeral, from: peer)
         case .leave:
             await state.connection.close()
@@ -136,11 +187,14 @@ package actor Repo: RepoEndpoint {
             // Tolerated and ignored, as the reference server does.
             break
         }
+        return .done
     }
 
     package func disconnect(_ id: RepoConnectionID) async {
         guard let state = connections.removeValue(forKey: id) else { return }
         guard let peer = state.peer else { return }
+        // Its queued messages are handled first, as if they had been handled before it left.
+        await waitForPipeline(id) { $0.messages == 0 }
         if connectionByPeer[peer.peerId] == id { connectionByPeer[peer.peerId] = nil }
         for (documentId, document) in documents {
             await document.removePeer(peer.peerId, connection: id)
@@ -196,32 +250,74 @@ package actor Repo: RepoEndpoint {
 
     // MARK: Documents
 
-    private func handleSync(_ message: DocumentSyncMessage, isRequest: Bool, from peer: PeerLink) async {
+    private func handleSync(
+        _ message: DocumentSyncMessage,
+        isRequest: Bool,
+        from peer: PeerLink,
+        whenHandled: (@Sendable () -> Void)?
+    ) async -> Dispatch {
         let documentId: DocumentId
         do {
             documentId = try DocumentId(message.documentId)
         } catch {
             await fail(peer.connectionId, reason: "invalid document id", targetId: peer.peerId)
-            return
+            return .done
         }
         let syncMessage: SyncMessage
         do {
             syncMessage = try SyncMessage.decode(message.data)
         } catch {
             await fail(peer.connectionId, reason: "invalid sync message: \(error)", targetId: peer.peerId)
-            return
+            return .done
         }
-        let document = document(for: documentId)
-        do {
-            try await document.receive(syncMessage, from: peer, isRequest: isRequest)
-        } catch {
-            switch error {
-            case .invalidSyncMessage(let reason):
-                await fail(peer.connectionId, reason: "invalid sync message: \(reason)", targetId: peer.peerId)
-            case .storageFailure(let underlying):
-                logger.error("storage failure", metadata: ["document": "\(documentId)", "error": "\(underlying)"])
-                await fail(peer.connectionId, reason: "the server could not store the document", targetId: peer.peerId)
-            }
+        let id = peer.connectionId
+        let size = message.data.count
+        await waitForPipeline(id) { $0.messages == 0 || ($0.messages < Self.maxPipelinedMessages && $0.bytes + size <= Self.maxPipelinedBytes) }
+        // It may have closed meanwhile (a failed message of its own).
+        guard connections[id] != nil else { return .done }
+        pipelines[id, default: Pipeline()].messages += 1
+        pipelines[id, default: Pipeline()].bytes += size
+        let inbound = DocumentSynchronizer.Inbound(message: syncMessage, link: peer, isRequest: isRequest) { outcome in
+            await self.handled(outcome, documentId: documentId, peer: peer, size: size)
+            whenHandled?()
+        }
+        await document(for: documentId).submit(inbound)
+        return .handed
+    }
+
+    private func handled(_ outcome: Result<Void, DocumentSynchronizer.ReceiveError>, documentId: DocumentId, peer: PeerLink, size: Int) async {
+        let id = peer.connectionId
+        if var pipeline = pipelines.removeValue(forKey: id) {
+            pipeline.messages -= 1
+            pipeline.bytes -= size
+            let waiters = pipeline.waiters
+            pipeline.waiters = []
+            if pipeline.messages > 0 { pipelines[id] = pipeline }
+            for waiter in waiters { waiter.resume() }
+        }
+        guard case .failure(let error) = outcome else { return }
+        switch error {
+        case .invalidSyncMessage(let reason):
+            await fail(id, reason: "invalid sync message: \(reason)", targetId: peer.peerId)
+        case .storageFailure(let underlying):
+            logger.error("storage failure", metadata: ["document": "\(documentId)", "error": "\(underlying)"])
+            await fail(id, reason: "the server could not store the document", targetId: peer.peerId)
+        }
+    }
+
+    /// A connection's sync messages in flight (accepted, not yet handled).
+    private struct Pipeline {
+        var messages = 0
+        var bytes = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private var pipelines: [RepoConnectionID: Pipeline] = [:]
+
+    /// Waits until the connection's pipeline satisfies `ready` (an empty one always does).
+    private func waitForPipeline(_ id: RepoConnectionID, until ready: (Pipeline) -> Bool) async {
+        while let pipeline = pipelines[id], !ready(pipeline) {
+            await withCheckedContinuation { pipelines[id]?.waiters.append($0) }
         }
     }
 
@@ -232,6 +328,7 @@ package actor Repo: RepoEndpoint {
             repoPeerId: configuration.peerId,
             storage: storage,
             debounce: configuration.syncDebounce,
+            syncStateInterval: configuration.syncStateInterval,
             clock: configuration.clock,
             logger: logger,
             metrics: metrics,
@@ -262,9 +359,10 @@ package actor Repo: RepoEndpoint {
         return await document.heads
     }
 
-    /// Sends every pending message (at shutdown).
-    package func flush() async {
-        for document in documents.values { await document.flush() }
+    /// Sends every pending message and (`final`, at shutdown) writes every sync state now; what
+    /// the debounced flush does when not `final`.
+    package func flush(final: Bool = true) async {
+        for document in documents.values { await document.flush(final: final) }
     }
 
     // MARK: Ephemeral

@@ -38,6 +38,8 @@ package actor InMemoryRepoStorage: RepoStorage {
     private var syncStates: [String: [UInt8]] = [:]
     /// How many times changes were saved (tests use it to check durability ordering).
     package private(set) var saveCount = 0
+    /// How many times a sync state was written.
+    package private(set) var syncStateWrites = 0
 
     package init(storageId: String = "in-memory") { id = storageId }
 
@@ -74,6 +76,7 @@ package actor InMemoryRepoStorage: RepoStorage {
     package func loadSyncState(of id: DocumentId, peer storageId: String) -> [UInt8]? { syncStates[id.string + "/" + storageId] }
 
     package func saveSyncState(_ bytes: [UInt8], of id: DocumentId, peer storageId: String) {
+        syncStateWrites += 1
         syncStates[id.string + "/" + storageId] = bytes
     }
 

@@ -1,5 +1,9 @@
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where blocking file-system calls run: a small pool of dedicated threads, so an `fsync` that takes
 /// a second stalls one of them, not one of Swift's cooperative threads (two on a 2-core machine),
 /// which every actor in the process shares.
@@ -12,8 +16,49 @@ enum BlockingIO {
         return pool
     }()
 
+    /// The group-commit rounds' own thread: a round (which every waiting peer waits for) never
+    /// queues behind other file work — loads, sync states, compaction's reads and writes.
+    static let commits: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
+    /// One thread for compaction's CPU work (rebuilding a snapshot), at a lower OS priority: it takes
+    /// no cooperative thread from the peers' sync work, and when the CPU is busy the kernel gives it
+    /// what the peers leave (a compaction is never on anyone's acknowledgement path).
+    static let background: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
+    /// How much lower than the process the background thread runs (Linux `nice` steps: 5 gives it
+    /// about a third of a normal thread's share when both want the CPU, so it still progresses).
+    static let backgroundNiceness: Int32 = 5
+
     /// Runs `body` on the pool and returns its result; a storage error comes back as itself.
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws(StorageError) -> T) async throws(StorageError) -> T {
+        try await run(on: pool, body)
+    }
+
+    /// Runs a group-commit round on its own thread.
+    static func runRound<T: Sendable>(_ body: @escaping @Sendable () throws(StorageError) -> T) async throws(StorageError) -> T {
+        try await run(on: commits, body)
+    }
+
+    /// Runs CPU-heavy background work on the low-priority thread.
+    static func runInBackground<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws(StorageError) -> T {
+        try await run(on: background) { () throws(StorageError) -> T in
+            lowerThreadPriority()
+            return body()
+        }
+    }
+
+    private static func run<T: Sendable>(
+        on pool: NIOThreadPool,
+        _ body: @escaping @Sendable () throws(StorageError) -> T
+    ) async throws(StorageError) -> T {
         let outcome: Result<T, StorageError>
         do {
             outcome = try await pool.runIfActive { () -> Result<T, StorageError> in
@@ -28,5 +73,14 @@ enum BlockingIO {
             throw .io(operation: "schedule blocking I/O", path: "", errno: 0, reason: "\(error)")
         }
         return try outcome.get()
+    }
+
+    /// Lowers the calling thread's priority to `backgroundNiceness` (Linux, where `nice` is per
+    /// thread and `who` 0 names the calling thread; a no-op elsewhere and when already done).
+    private static func lowerThreadPriority() {
+        #if canImport(Glibc)
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        if getpriority(which, 0) < backgroundNiceness { _ = setpriority(which, 0, backgroundNiceness) }
+        #endif
     }
 }

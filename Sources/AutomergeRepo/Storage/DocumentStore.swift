@@ -1,12 +1,13 @@
 package import AutomergeCore
 package import Logging
 
-/// The one write policy for documents, over any `StorageAdapter`, in the layout and with the compaction
-/// rule of the JS `StorageSubsystem` (docs/storage.md §3, §4).
+/// The one write policy for documents, over any `StorageAdapter`, in the layout of the JS
+/// `StorageSubsystem` (docs/storage.md §3, §4), with its compaction rule or the server's batched one
+/// (`CompactionPolicy`).
 ///
 /// - `save` writes the new changes as one incremental file, durable on return: that is the only write on
 ///   a peer's path (it joins a group-commit round when the adapter has them, and may share its file
-///   with other changes to the document made durable in the same round). When the JS rule
+///   with other changes to the document made durable in the same round). When the policy
 ///   (`shouldCompact`) then holds, a compaction is queued in the background; nobody waits for it.
 /// - `compact` rebuilds the snapshot from the files on disk (not from anyone's in-memory graph), writes
 ///   it, checks it, and only then deletes exactly the files it was built from. Files written meanwhile
@@ -25,10 +26,12 @@ package actor DocumentStore {
         var snapshots: [StorageKey: Int] = [:]
         var incrementals: [StorageKey: Int] = [:]
 
-        /// JS `#shouldCompact`: snapshot total < 1 KiB, or incremental total ≥ snapshot total.
-        var shouldCompact: Bool {
-            let snapshot = snapshots.values.reduce(0, +)
-            return snapshot < DocumentStore.smallSnapshotBytes || incrementals.values.reduce(0, +) >= snapshot
+        func shouldCompact(_ policy: CompactionPolicy) -> Bool {
+            policy.isDue(
+                snapshotBytes: snapshots.values.reduce(0, +),
+                incrementalFiles: incrementals.count,
+                incrementalBytes: incrementals.values.reduce(0, +)
+            )
         }
 
         mutating func add(_ file: StoredFile) {
@@ -53,21 +56,26 @@ package actor DocumentStore {
 
     /// How long a compaction waits once due, so that the saves meanwhile share it (none by default).
     private let compactionDelay: Duration
+    /// When a document is due for compaction (the reference's rule by default).
+    package let compactionPolicy: CompactionPolicy
 
     /// - Parameters:
     ///   - gate: what limits compactions to one at a time (the process-wide gate by default).
     ///   - compactionDelay: how long a due compaction waits before it starts. A document being
     ///     written to is then compacted once per delay rather than after every save (a small
     ///     document is due after each one), which is most of the server's work under load.
+    ///   - compactionPolicy: when a document is due (`reference`, the JS rule, by default).
     package init(
         storage: any StorageAdapter,
         gate: CompactionGate = .shared,
         compactionDelay: Duration = .zero,
+        compactionPolicy: CompactionPolicy = .reference,
         logger: Logger = Logger(label: "automerge-repo.storage")
     ) {
         self.storage = storage
         self.gate = gate
         self.compactionDelay = compactionDelay
+        self.compactionPolicy = compactionPolicy
         self.logger = logger
     }
 
@@ -261,7 +269,7 @@ package actor DocumentStore {
 
     /// Makes `chunks` durable as one `incremental/<sha256 of the bytes>` file (their concatenation:
     /// each change's bytes are copied once, into that buffer), then queues a compaction in the
-    /// background when the JS rule says so. Returns once the file is durable.
+    /// background when the policy says so. Returns once the file is durable.
     package func save(_ id: DocumentId, chunks: [ChangeChunk]) async throws(StorageError) {
         guard !chunks.isEmpty else { return }
         var bytes: [UInt8] = []
@@ -272,7 +280,7 @@ package actor DocumentStore {
 
     /// Makes received chunks durable as they arrived: a whole document (a document chunk first) as
     /// `snapshot/<snapshotName(heads)>`, byte-identical to what the peer sent; change chunks as an
-    /// incremental. Then queues a compaction when the JS rule says so.
+    /// incremental. Then queues a compaction when the policy says so.
     package func saveReceived(_ id: DocumentId, bytes: [UInt8], isWholeDocument: Bool, heads: [ChangeHash]) async throws(StorageError) {
         guard !bytes.isEmpty else { return }
         if isWholeDocument {
@@ -284,11 +292,11 @@ package actor DocumentStore {
             let (key, byteCount) = try await storage.saveIncremental(id, bytes)
             records[id, default: Record()].incrementals[key] = byteCount
         }
-        if records[id]?.shouldCompact == true { scheduleCompaction(id) }
+        if records[id]?.shouldCompact(compactionPolicy) == true { scheduleCompaction(id) }
     }
 
-    /// Whether the JS rule asks for a compaction of what this store knows of the document.
-    package func shouldCompact(_ id: DocumentId) -> Bool { (records[id] ?? Record()).shouldCompact }
+    /// Whether the store's policy asks for a compaction of what this store knows of the document.
+    package func shouldCompact(_ id: DocumentId) -> Bool { (records[id] ?? Record()).shouldCompact(compactionPolicy) }
 
     private func scheduleCompaction(_ id: DocumentId) {
         guard queuedCompactions.insert(id).inserted else { return }
@@ -359,7 +367,8 @@ package actor DocumentStore {
         guard !usable.isEmpty else { return nil }
         // Building the document replays every change: off this actor, so other documents keep saving.
         let inputs = usable.map(\.bytes)
-        let built = await Task.detached(priority: .background) { Self.buildSnapshot(inputs) }.value
+        // On the low-priority background thread: it holds no cooperative thread while it works.
+        let built = try await BlockingIO.runInBackground { Self.buildSnapshot(inputs) }
         guard let built else { return nil }
         usable.removeAll { built.unreadable.contains($0.bytes) }
         if built.unreadable.count > 0 {

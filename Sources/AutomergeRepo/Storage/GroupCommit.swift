@@ -16,7 +16,8 @@ import Darwin
 ///
 /// A failure in a round fails every write of that round under the same storage root (none of them
 /// is acknowledged, though some may be on disk: a harmless duplicate of nothing acknowledged);
-/// writes under other roots are unaffected. The rounds run on `BlockingIO`'s threads.
+/// writes under other roots are unaffected. The rounds run on `BlockingIO`'s round thread, one
+/// after the other.
 package actor GroupCommit {
     /// How a round's files are made durable.
     package enum FlushMode: String, Sendable, CaseIterable {
@@ -115,7 +116,7 @@ package actor GroupCommit {
             let mode = mode
             let outcome: Round.Outcome
             do {
-                outcome = try await BlockingIO.run {
+                outcome = try await BlockingIO.runRound {
                     var round = Round(requests: requests, mode: mode)
                     return round.perform()
                 }

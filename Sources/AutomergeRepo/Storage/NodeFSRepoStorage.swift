@@ -15,21 +15,35 @@ package struct NodeFSRepoStorage: RepoStorage {
     ///   - compactionGate: limits compactions to one at a time (the process's gate by default).
     ///   - commits: the group-commit coordinator durable writes join (the process's by default).
     ///   - compactionDelay: how long a due compaction waits before it starts.
+    ///   - compactionPolicy: when a document is due (the reference's rule by default; the server
+    ///     passes `batched`: see `CompactionPolicy`).
     ///   - logger: where compaction and damaged-file warnings go (the application names it).
     package init(
         directory: URL,
         compactionGate: CompactionGate = .shared,
         commits: GroupCommit = .shared,
         compactionDelay: Duration = NodeFSRepoStorage.defaultCompactionDelay,
+        compactionPolicy: CompactionPolicy = .reference,
         logger: Logger = Logger(label: "automerge-repo.storage")
     ) throws(StorageError) {
         files = try NodeFSStorage(directory: directory, commits: commits)
-        documents = DocumentStore(storage: files, gate: compactionGate, compactionDelay: compactionDelay, logger: logger)
+        documents = DocumentStore(
+            storage: files,
+            gate: compactionGate,
+            compactionDelay: compactionDelay,
+            compactionPolicy: compactionPolicy,
+            logger: logger
+        )
     }
 
-    init(files: NodeFSStorage, compactionGate: CompactionGate) {
+    init(files: NodeFSStorage, compactionGate: CompactionGate, compactionPolicy: CompactionPolicy = .reference) {
         self.files = files
-        documents = DocumentStore(storage: files, gate: compactionGate, compactionDelay: Self.defaultCompactionDelay)
+        documents = DocumentStore(
+            storage: files,
+            gate: compactionGate,
+            compactionDelay: Self.defaultCompactionDelay,
+            compactionPolicy: compactionPolicy
+        )
     }
 
     package func storageId() async throws -> String { try await files.storageId() }

@@ -32,11 +32,12 @@ package struct RepoLimits: Sendable, Equatable {
         inflatedMessage: "GROUNDMIST_MAX_INFLATED_MESSAGE_BYTES"
     )
 
-    /// A repo configuration with these limits.
+    /// The server's repo configuration, with these limits (and the server's sync-state interval).
     package func configuration(peerId: String, sharePolicy: SharePolicy) -> Repo.Configuration {
         Repo.Configuration(
             peerId: peerId,
             sharePolicy: sharePolicy,
+            syncStateInterval: Repo.Configuration.serverSyncStateInterval,
             ephemeralSessions: ephemeralSessions,
             ephemeralLifetime: ephemeralLifetime,
             inflation: inflation

@@ -53,7 +53,7 @@ package actor GroupRepositories {
     private func open(_ group: NamespacePrefix) async throws -> Repo {
         let directory = directory(for: group)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let storage = try NodeFSRepoStorage(directory: directory, logger: Logger(label: "groundmist.storage"))
+        let storage = try NodeFSRepoStorage(directory: directory, compactionPolicy: .batched, logger: Logger(label: "groundmist.storage"))
         _ = try await storage.storageId()
         storagesOpened += 1
         var repoLogger = logger

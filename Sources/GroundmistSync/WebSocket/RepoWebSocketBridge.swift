@@ -56,7 +56,7 @@ enum RepoWebSocketBridge {
         let processor = Task {
             for await message in inbox {
                 let count = message.count
-                await endpoint.receive(message, from: id)
+                await endpoint.submit(message, from: id)
                 gate.release(count)
                 readLimiter?.release(count)
             }
