@@ -88,6 +88,7 @@ import Testing
         let repo = configuration.repoLimits.configuration(peerId: "p", sharePolicy: .requestsOnly)
         #expect(repo.ephemeralSessions == 500 && repo.ephemeralLifetime == .seconds(60))
         #expect(repo.inflation == InflationLimits(perStream: 1_000_000, total: 3_000_000))
+        #expect(repo.syncStateInterval == Repo.Configuration.serverSyncStateInterval)
         #expect(throws: ConfigurationError([.invalidMessageSize("1024")])) {
             try ServerConfiguration.parse(["GROUNDMIST_MAX_MESSAGE_BYTES": "1024"])
         }
