@@ -1,5 +1,9 @@
 #if canImport(Glibc)
 package import Glibc
+// With MemberImportVisibility, Glibc struct members (stat) belong to whichever of Foundation's C
+// modules included the header first, which varies between builds: import both.
+package import CDispatch
+package import CoreFoundation
 #elseif canImport(Musl)
 import Musl
 #elseif canImport(Darwin)
