@@ -95,7 +95,7 @@ actor DocumentSynchronizer {
         var peer = await peerState(for: link)
         if isRequest { peer.wantsDocument = true }
         let headsBefore = graph.heads
-        let result: ChangeGraph.SyncReceiveResult
+        var result: ChangeGraph.SyncReceiveResult
         do {
             result = try graph.receiveSyncMessage(&peer.syncState, message)
         } catch {
@@ -114,7 +114,10 @@ actor DocumentSynchronizer {
                     } else {
                         try await storage.saveChanges(applied, of: id)
                     }
+                    // Durable now: a large change is read back from storage when a peer needs it, not kept.
+                    graph.releaseLargeChangeBytes(result.applied)
                 }
+                result.received = nil
             } catch {
                 // The changes are not durable: forget them rather than ever acknowledge them.
                 graph = Self.emptyGraph(storage)

@@ -81,10 +81,12 @@ package actor Repo: RepoEndpoint {
         return id
     }
 
-    package func receive(_ frame: [UInt8], from id: RepoConnectionID) async {
+    package func receive(_ frame: consuming [UInt8], from id: RepoConnectionID) async {
         guard let state = connections[id] else { return }
         let message: RepoMessage
         do {
+            // The decoder takes the frame over: its bytes (a large change, or an 8 MiB ephemeral
+            // payload) are not held a second time while the message is handled.
             message = try RepoMessage(decoding: frame)
         } catch {
             await fail(id, reason: "invalid message: \(error)")
@@ -98,17 +100,17 @@ package actor Repo: RepoEndpoint {
             await handleJoin(join, on: id)
             return
         }
-        switch message {
+        let type = message.type
+        switch consume message {
         case .join, .peer:
-            await fail(id, reason: "unexpected \(message.type) message")
-        case .sync(let sync), .request(let sync):
+            await fail(id, reason: "unexpected \(type) message")
+        case .sync(let sync):
             // Messages are accepted only from the peer that joined on this connection.
             guard sync.senderId == peer.peerId else { return }
-            if case .request = message {
-                await handleSync(sync, isRequest: true, from: peer)
-            } else {
-                await handleSync(sync, isRequest: false, from: peer)
-            }
+            await handleSync(sync, isRequest: false, from: peer)
+        case .request(let sync):
+            guard sync.senderId == peer.peerId else { return }
+            await handleSync(sync, isRequest: true, from: peer)
         case .ephemeral(let ephemeral):
             guard ephemeral.senderId == peer.peerId || connectionByPeer[ephemeral.senderId] == nil else { return }
             await relay(ephemeral, from: peer)
@@ -179,7 +181,7 @@ package actor Repo: RepoEndpoint {
 
     // MARK: Documents
 
-    private func handleSync(_ message: DocumentSyncMessage, isRequest: Bool, from peer: PeerLink) async {
+    private func handleSync(_ message: consuming DocumentSyncMessage, isRequest: Bool, from peer: PeerLink) async {
         let documentId: DocumentId
         do {
             documentId = try DocumentId(message.documentId)
@@ -194,6 +196,8 @@ package actor Repo: RepoEndpoint {
             await fail(peer.connectionId, reason: "invalid sync message: \(error)", targetId: peer.peerId)
             return
         }
+        // The encoded form is not needed while the changes are verified and stored.
+        _ = consume message
         let document = document(for: documentId)
         do {
             try await document.receive(syncMessage, from: peer, isRequest: isRequest)

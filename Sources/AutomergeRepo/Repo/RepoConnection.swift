@@ -18,6 +18,8 @@ package struct RepoConnectionID: Hashable, Sendable, CustomStringConvertible {
 /// and reports when the connection ends.
 package protocol RepoEndpoint: Sendable {
     func connect(_ connection: any RepoConnection) async -> RepoConnectionID
-    func receive(_ frame: [UInt8], from connection: RepoConnectionID) async
+    /// Takes the frame over (`consuming`): an endpoint that has decoded it can let the bytes go
+    /// while it works on the message, instead of holding them until it returns.
+    func receive(_ frame: consuming [UInt8], from connection: RepoConnectionID) async
     func disconnect(_ connection: RepoConnectionID) async
 }

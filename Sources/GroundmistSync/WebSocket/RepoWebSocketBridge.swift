@@ -56,7 +56,8 @@ enum RepoWebSocketBridge {
         let processor = Task {
             for await message in inbox {
                 let count = message.count
-                await endpoint.receive(message, from: id)
+                // Handed over: the repo lets the bytes go once it has decoded them.
+                await endpoint.receive(consume message, from: id)
                 gate.release(count)
                 readLimiter?.release(count)
             }
