@@ -83,6 +83,11 @@ package actor Repo: RepoEndpoint {
 
     package func receive(_ frame: consuming [UInt8], from id: RepoConnectionID) async {
         guard let state = connections[id] else { return }
+        // A large message leaves large buffers freed behind it (frame, decoded copy, parsed changes),
+        // which glibc keeps: give them back, so that a peer sending one after another does not
+        // stack their pages up.
+        let size = frame.count
+        defer { if size >= MemoryRelease.threshold { MemoryRelease.trim() } }
         let message: RepoMessage
         do {
             // The decoder takes the frame over: its bytes (a large change, or an 8 MiB ephemeral
