@@ -21,6 +21,9 @@ actor DocumentSynchronizer {
     private var loaded = false
     private var peers: [String: PeerState] = [:]
     private var flushScheduled = false
+    /// Changes whose bytes go once the next flush has sent them to the document's peers (see
+    /// `ChangeGraph.releaseLargeChangeBytes`).
+    private var releaseAfterFlush: [ChangeHash] = []
     /// Chunk files exist but none could be read: the document is answered `doc-unavailable` rather
     /// than served as empty.
     private var unavailable = false
@@ -114,8 +117,13 @@ actor DocumentSynchronizer {
                     } else {
                         try await storage.saveChanges(applied, of: id)
                     }
-                    // Durable now: a large change is read back from storage when a peer needs it, not kept.
-                    graph.releaseLargeChangeBytes(result.applied)
+                    // Durable now: a large change is read back from storage when a peer needs it, not
+                    // kept; once the other peers have been sent it, if there are any.
+                    if peers.keys.allSatisfy({ $0 == link.peerId }) {
+                        graph.releaseLargeChangeBytes(result.applied)
+                    } else {
+                        releaseAfterFlush.append(contentsOf: result.applied)
+                    }
                 }
                 result.received = nil
             } catch {
@@ -303,6 +311,10 @@ actor DocumentSynchronizer {
             }
             peers[peerId] = peer
             await persistSyncState(of: peerId)
+        }
+        if !releaseAfterFlush.isEmpty {
+            graph.releaseLargeChangeBytes(releaseAfterFlush)
+            releaseAfterFlush = []
         }
         await mutex.unlock()
     }

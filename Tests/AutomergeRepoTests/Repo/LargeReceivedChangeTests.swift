@@ -41,4 +41,55 @@ import Testing
         let reply = try #require(try LargeDocumentTests.syncReplies(received).last)
         #expect(Set(reply.changes) == Set(chunks.map(\.bytes)))
     }
+
+    /// A peer already syncing the document gets the large changes in the fan-out (they are let go
+    /// only after it), and the document's later history still reaches a new peer.
+    @Test func peersAlreadySyncingGetALargeUploadInTheFanOut() async throws {
+        let server = try LargeDocumentTests.Server()
+        defer { server.directory.remove() }
+        let document = DocumentId.random()
+        var builder = DocumentBuilder(actorByte: 6)
+        for size in [100_000, 90_000] { try builder.addChange(payloadBytes: size) }
+        let chunks = builder.graph.allHashes.compactMap { builder.graph.chunk(for: $0) }
+
+        let watcher = await RepoClient.scripted(to: server.repo, peerId: "watcher")
+        _ = try await watcher.join()
+        let nothing = SyncMessage(version: .v1, heads: [], need: [], have: [SyncHave()], changes: [], trailer: nil)
+        await LargeDocumentTests.request(watcher, document, nothing)
+        _ = try await watcher.collect { if case .docUnavailable = $0 { true } else { false } }
+
+        let uploader = await RepoClient.scripted(to: server.repo, peerId: "uploader")
+        _ = try await uploader.join()
+        let upload = SyncMessage(version: .v1, heads: builder.graph.heads, need: [], have: [SyncHave()], changes: chunks.map(\.bytes))
+        await LargeDocumentTests.request(uploader, document, upload, asRequest: false)
+        let fanOut = try await watcher.collect { message in
+            guard case .sync(let sync) = message, let reply = try? SyncMessage.decode(sync.data) else { return false }
+            return !reply.changes.isEmpty
+        }
+        let delivered = try #require(try LargeDocumentTests.syncReplies(fanOut).last)
+        #expect(Set(delivered.changes) == Set(chunks.map(\.bytes)))
+
+        // After the fan-out the bytes are gone from memory; one more change and a new peer still
+        // gets the whole history.
+        try builder.addChange(payloadBytes: 10)
+        let last = try #require(builder.graph.chunk(for: builder.graph.heads[0]))
+        await LargeDocumentTests.request(
+            uploader,
+            document,
+            SyncMessage(version: .v1, heads: builder.graph.heads, need: [], have: [SyncHave()], changes: [last.bytes]),
+            asRequest: false
+        )
+        let heads = builder.graph.heads
+        let repo = server.repo
+        try await eventually("the last change is applied") { await repo.heads(of: document) == heads }
+        let reader = await RepoClient.scripted(to: server.repo, peerId: "reader")
+        _ = try await reader.join()
+        await LargeDocumentTests.request(reader, document, nothing)
+        let received = try await reader.collect { message in
+            guard case .sync(let sync) = message, let reply = try? SyncMessage.decode(sync.data) else { return false }
+            return !reply.changes.isEmpty
+        }
+        let reply = try #require(try LargeDocumentTests.syncReplies(received).last)
+        #expect(Set(reply.changes) == Set(builder.graph.allHashes.compactMap { builder.graph.chunk(for: $0)?.bytes }))
+    }
 }
