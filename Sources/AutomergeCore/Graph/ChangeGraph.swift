@@ -55,6 +55,19 @@ package struct ChangeGraph: Sendable {
         return store.isResident(Int(index))
     }
 
+    /// Lets go of the bytes of those applied changes that are large (`ChangeStore.ownSegmentSize` or more)
+    /// once they are stored elsewhere: a server keeps a large received change on disk only, and reads
+    /// it back the rare times a peer needs it (`hasBytes` then says false). Returns the bytes released.
+    @discardableResult
+    package mutating func releaseLargeChangeBytes(_ applied: [ChangeHash]) -> Int {
+        var released = 0
+        for hash in applied {
+            guard let index = indexByHash[hash] else { continue }
+            released += store.release(Int(index))
+        }
+        return released
+    }
+
     /// The number of applied changes.
     package var count: Int { hashes.count }
     /// The number of changes waiting for missing deps.

@@ -33,7 +33,8 @@ extension ChangeGraph {
             }
             return (allHashes, true)
         }
-        let hashes = hashesToSendFor(have: theirHave, need: theirNeed).filter { !state.sentHashes.contains($0) }
+        let hashes = hashesToSendFor(have: theirHave, need: theirNeed, theirHeads: state.theirHeads ?? [])
+            .filter { !state.sentHashes.contains($0) }
         if state.peerSupportsV2 && hashes.count > count / 3 { return (allHashes, true) }
         return (hashes, false)
     }
@@ -112,12 +113,22 @@ extension ChangeGraph {
     /// getHashesToSend (docs/sync-protocol.md §5): their explicit needs, then every change since their last
     /// sync that none of their Bloom filters contains, plus everything depending on those
     /// (which repairs Bloom false positives).
-    func hashesToSendFor(have: [SyncHave], need: [ChangeHash]) -> [ChangeHash] {
+    ///
+    /// Unlike the reference, a change that is one of `theirHeads` or an ancestor of one is never
+    /// sent unasked: the peer has it by its own account. The reference sends it back when the Bloom
+    /// filter misses it, so a peer that uploads changes with an empty filter (or a stale one) would
+    /// get every one of them echoed: as many bytes again, queued for it. Explicit needs are kept.
+    func hashesToSendFor(have: [SyncHave], need: [ChangeHash], theirHeads: [ChangeHash] = []) -> [ChangeHash] {
         let needed = need.filter { contains($0) }
         guard !have.isEmpty else { return needed }
         var lastSync: Set<ChangeHash> = []
         for entry in have { lastSync.formUnion(entry.lastSync) }
-        let candidates = indexesNotAncestors(of: Array(lastSync))
+        var candidates = indexesNotAncestors(of: Array(lastSync))
+        let knownHeads = theirHeads.filter { contains($0) }
+        if !knownHeads.isEmpty && !candidates.isEmpty {
+            let theyLack = Set(indexesNotAncestors(of: knownHeads))
+            candidates = candidates.filter { theyLack.contains($0) }
+        }
         var marked: Set<Int32> = []
         var result: [ChangeHash] = []
         var markedHashes: [ChangeHash] = []

@@ -25,6 +25,9 @@ actor DocumentSynchronizer {
     private var loaded = false
     private var peers: [String: PeerState] = [:]
     private var flushScheduled = false
+    /// Changes whose bytes go once the next flush has sent them to the document's peers (see
+    /// `ChangeGraph.releaseLargeChangeBytes`).
+    private var releaseAfterFlush: [ChangeHash] = []
     /// Chunk files exist but none could be read: the document is answered `doc-unavailable` rather
     /// than served as empty.
     private var unavailable = false
@@ -141,7 +144,7 @@ actor DocumentSynchronizer {
         var peer = await peerState(for: link)
         if isRequest { peer.wantsDocument = true }
         let headsBefore = graph.heads
-        let result: ChangeGraph.SyncReceiveResult
+        var result: ChangeGraph.SyncReceiveResult
         do {
             result = try graph.receiveSyncMessage(&peer.syncState, message, inflation: inflation)
         } catch {
@@ -160,7 +163,15 @@ actor DocumentSynchronizer {
                     } else {
                         try await storage.saveChanges(applied, of: id)
                     }
+                    // Durable now: a large change is read back from storage when a peer needs it, not
+                    // kept; once the other peers have been sent it, if there are any.
+                    if peers.keys.allSatisfy({ $0 == link.peerId }) {
+                        graph.releaseLargeChangeBytes(result.applied)
+                    } else {
+                        releaseAfterFlush.append(contentsOf: result.applied)
+                    }
                 }
+                result.received = nil
             } catch {
                 // The changes are not durable: forget them rather than ever acknowledge them.
                 graph = Self.emptyGraph(storage)
@@ -351,6 +362,10 @@ actor DocumentSynchronizer {
             }
             peers[peerId] = peer
             await persistSyncState(of: peerId, always: final)
+        }
+        if !releaseAfterFlush.isEmpty {
+            graph.releaseLargeChangeBytes(releaseAfterFlush)
+            releaseAfterFlush = []
         }
         await mutex.unlock()
     }

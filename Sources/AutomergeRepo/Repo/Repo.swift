@@ -108,7 +108,7 @@ package actor Repo: RepoEndpoint {
     }
 
     /// Handles the frame completely before returning (its durable write and its answer included).
-    package func receive(_ frame: [UInt8], from id: RepoConnectionID) async {
+    package func receive(_ frame: consuming [UInt8], from id: RepoConnectionID) async {
         let (handled, done) = AsyncStream<Never>.makeStream()
         await accept(frame, from: id) { done.finish() }
         for await _ in handled {}
@@ -119,7 +119,7 @@ package actor Repo: RepoEndpoint {
     /// documents share the group-commit rounds instead of waiting for one round each. At most
     /// `maxPipelinedMessages` (or `maxPipelinedBytes`) per connection are in flight; past that this
     /// waits, and so does the transport's reader.
-    package func submit(_ frame: [UInt8], from id: RepoConnectionID) async {
+    package func submit(_ frame: consuming [UInt8], from id: RepoConnectionID) async {
         await accept(frame, from: id, whenHandled: nil)
     }
 
@@ -129,7 +129,7 @@ package actor Repo: RepoEndpoint {
     /// alone).
     package static let maxPipelinedBytes = 8 << 20
 
-    private func accept(_ frame: [UInt8], from id: RepoConnectionID, whenHandled: (@Sendable () -> Void)?) async {
+    private func accept(_ frame: consuming [UInt8], from id: RepoConnectionID, whenHandled: (@Sendable () -> Void)?) async {
         guard let state = connections[id] else {
             whenHandled?()
             return
@@ -146,13 +146,20 @@ package actor Repo: RepoEndpoint {
     }
 
     private func dispatch(
-        _ frame: [UInt8],
+        _ frame: consuming [UInt8],
         state: ConnectionState,
         from id: RepoConnectionID,
         whenHandled: (@Sendable () -> Void)?
     ) async -> Dispatch {
+        // A large message leaves large buffers freed behind it (frame, decoded copy), which glibc
+        // keeps: give them back, so that a peer sending one after another does not stack their
+        // pages up. (A sync message's parsed changes are let go when it is handled: `handled`.)
+        let size = frame.count
+        defer { if size >= MemoryRelease.threshold { MemoryRelease.trim() } }
         let message: RepoMessage
         do {
+            // The decoder takes the frame over: its bytes (a large change, or an 8 MiB ephemeral
+            // payload) are not held a second time while the message is handled.
             message = try RepoMessage(decoding: frame)
         } catch {
             await fail(id, reason: "invalid message: \(error)")
@@ -166,17 +173,17 @@ package actor Repo: RepoEndpoint {
             await handleJoin(join, on: id)
             return .done
         }
-        switch message {
+        let type = message.type
+        switch consume message {
         case .join, .peer:
-            await fail(id, reason: "unexpected \(message.type) message")
-        case .sync(let sync), .request(let sync):
+            await fail(id, reason: "unexpected \(type) message")
+        case .sync(let sync):
             // Messages are accepted only from the peer that joined on this connection.
             guard sync.senderId == peer.peerId else { return .done }
-            if case .request = message {
-                return await handleSync(sync, isRequest: true, from: peer, whenHandled: whenHandled)
-            } else {
-                return await handleSync(sync, isRequest: false, from: peer, whenHandled: whenHandled)
-            }
+            return await handleSync(sync, isRequest: false, from: peer, whenHandled: whenHandled)
+        case .request(let sync):
+            guard sync.senderId == peer.peerId else { return .done }
+            return await handleSync(sync, isRequest: true, from: peer, whenHandled: whenHandled)
         case .ephemeral(let ephemeral):
             guard ephemeral.senderId == peer.peerId || connectionByPeer[ephemeral.senderId] == nil else { return .done }
             await relay(ephemeral, from: peer)
@@ -251,7 +258,7 @@ package actor Repo: RepoEndpoint {
     // MARK: Documents
 
     private func handleSync(
-        _ message: DocumentSyncMessage,
+        _ message: consuming DocumentSyncMessage,
         isRequest: Bool,
         from peer: PeerLink,
         whenHandled: (@Sendable () -> Void)?
@@ -272,6 +279,8 @@ package actor Repo: RepoEndpoint {
         }
         let id = peer.connectionId
         let size = message.data.count
+        // The encoded form is not needed while the changes are verified and stored.
+        _ = consume message
         await waitForPipeline(id) { $0.messages == 0 || ($0.messages < Self.maxPipelinedMessages && $0.bytes + size <= Self.maxPipelinedBytes) }
         // It may have closed meanwhile (a failed message of its own).
         guard connections[id] != nil else { return .done }
@@ -287,6 +296,7 @@ package actor Repo: RepoEndpoint {
 
     private func handled(_ outcome: Result<Void, DocumentSynchronizer.ReceiveError>, documentId: DocumentId, peer: PeerLink, size: Int) async {
         let id = peer.connectionId
+        if size >= MemoryRelease.threshold { MemoryRelease.trim() }
         if var pipeline = pipelines.removeValue(forKey: id) {
             pipeline.messages -= 1
             pipeline.bytes -= size

@@ -18,18 +18,19 @@ package struct RepoConnectionID: Hashable, Sendable, CustomStringConvertible {
 /// and reports when the connection ends.
 package protocol RepoEndpoint: Sendable {
     func connect(_ connection: any RepoConnection) async -> RepoConnectionID
-    /// Handles the frame completely before returning.
-    func receive(_ frame: [UInt8], from connection: RepoConnectionID) async
+    /// Handles the frame completely before returning. Takes the frame over (`consuming`): an
+    /// endpoint that has decoded it can let the bytes go while it works on the message.
+    func receive(_ frame: consuming [UInt8], from connection: RepoConnectionID) async
     /// Hands the frame over in order and returns once accepted; it may be handled later (a repo
     /// handles different documents' messages concurrently). Frames of one connection are still
     /// handled in order per document, and all before its `disconnect`.
-    func submit(_ frame: [UInt8], from connection: RepoConnectionID) async
+    func submit(_ frame: consuming [UInt8], from connection: RepoConnectionID) async
     func disconnect(_ connection: RepoConnectionID) async
 }
 
 extension RepoEndpoint {
     /// Endpoints that handle frames one at a time: `receive`.
-    package func submit(_ frame: [UInt8], from connection: RepoConnectionID) async {
+    package func submit(_ frame: consuming [UInt8], from connection: RepoConnectionID) async {
         await receive(frame, from: connection)
     }
 }

@@ -73,10 +73,33 @@ final class InboundReadLimiter: ChannelDuplexHandler, RemovableChannelHandler {
             } else {
                 counts.partial += frame.length
             }
+            if frame.data.readableBytes >= Self.detachedFrameSize, frame.extensionData == nil {
+                context.fireChannelRead(wrapInboundOut(Self.detached(frame, allocator: context.channel.allocator)))
+                return
+            }
         default:
             break
         }
         context.fireChannelRead(data)
+    }
+
+    /// Data frames at least this large are passed on as `detached` copies.
+    static let detachedFrameSize = 1 << 16
+
+    /// `frame` with its payload unmasked into a buffer of its own, of exactly its size.
+    ///
+    /// A decoded frame's payload is a slice of the decoder's accumulation buffer, which grows by
+    /// doubling (an 8 MiB frame sits in a 16 MiB buffer). While the slice lives, that buffer cannot
+    /// be compacted in place, so the decoder copies it for the next frame, and unmasking the slice
+    /// later copies it again at the buffer's capacity: three large buffers per frame in flight.
+    /// Detached here, the accumulation buffer is released or reused at once and the payload costs
+    /// its own size, once.
+    static func detached(_ frame: WebSocketFrame, allocator: ByteBufferAllocator) -> WebSocketFrame {
+        var payload = frame.data
+        var copy = allocator.buffer(capacity: payload.readableBytes)
+        copy.writeBuffer(&payload)
+        if let key = frame.maskKey { copy.webSocketUnmask(key) }
+        return WebSocketFrame(fin: frame.fin, rsv1: frame.rsv1, rsv2: frame.rsv2, rsv3: frame.rsv3, opcode: frame.opcode, maskKey: nil, data: copy)
     }
 
     func read(context: ChannelHandlerContext) {

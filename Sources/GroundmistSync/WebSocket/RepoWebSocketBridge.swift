@@ -56,7 +56,8 @@ enum RepoWebSocketBridge {
         let processor = Task {
             for await message in inbox {
                 let count = message.count
-                await endpoint.submit(message, from: id)
+                // Handed over: the repo lets the bytes go once it has decoded them.
+                await endpoint.submit(consume message, from: id)
                 gate.release(count)
                 readLimiter?.release(count)
             }
