@@ -1,5 +1,9 @@
 #if canImport(Glibc)
-package import Glibc
+import Glibc
+// With MemberImportVisibility, Glibc struct members (stat) belong to whichever of Foundation's C
+// modules included the header first, which varies between builds (release failed here): import both.
+import CDispatch
+import CoreFoundation
 #elseif canImport(Musl)
 import Musl
 #elseif canImport(Darwin)
@@ -11,7 +15,7 @@ import Darwin
 package enum DataDirectoryOwner {
     /// Why the command must not run, or nil when it may: refused when the effective user is root
     /// and the data directory exists and belongs to someone else.
-    package static func refusalForRoot(dataDirectory: String, effectiveUID: uid_t = geteuid()) -> String? {
+    package static func refusalForRoot(dataDirectory: String, effectiveUID: UInt32 = geteuid()) -> String? {
         guard effectiveUID == 0 else { return nil }
         var info = stat()
         guard stat(dataDirectory, &info) == 0, info.st_uid != 0 else { return nil }
