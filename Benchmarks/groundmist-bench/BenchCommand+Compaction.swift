@@ -14,6 +14,7 @@ extension BenchCommand {
     func runCompaction(_ path: String) async throws {
         guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
         let bytes = [UInt8](data)
+        ServerAllocator.use()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("groundmist-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let storage = try NodeFSRepoStorage(directory: directory, compactionGate: CompactionGate())

@@ -18,6 +18,7 @@ struct InspectBenchCommand: ParsableCommand {
     var save = false
 
     func run() throws {
+        ServerAllocator.use()
         var failed = false
         for file in files {
             do {

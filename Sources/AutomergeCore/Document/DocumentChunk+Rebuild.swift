@@ -51,6 +51,9 @@ extension DocumentChunk {
         /// The message as stored in the document (see `ChangeRows.storedMessage`).
         var storedMessage: String?
         var depRows: [Int]
+        /// Whether the change has bytes after its op columns (kept by a graph that otherwise keeps
+        /// no document change's bytes: `save` needs them).
+        var hasExtraBytes: Bool
         var chunk: [UInt8]
     }
 
@@ -218,6 +221,7 @@ extension DocumentChunk {
                         message: rows.message(row),
                         storedMessage: rows.storedMessage(row),
                         depRows: depRows,
+                        hasExtraBytes: !rows.extra(row).isEmpty,
                         chunk: encoder.chunk
                     )
                 )
@@ -326,6 +330,7 @@ struct ChangeRows {
         var extraColumn = ValueDecoder(metadata: document.changeReader(.changeExtraMetadata), raw: extraRaw)
         var lastSeq: [Int: UInt64] = [:]
         var lastMaxOp: [Int: UInt64] = [:]
+        var messageIDs: [String: Int32] = [:]
         // Counted first (two short columns): the rows' arrays are allocated once, at size, instead of
         // growing by doubling to up to twice what they need. Rows both columns agree on only, so a
         // hostile run in one column reserves nothing the rows themselves would not take.
@@ -366,8 +371,16 @@ struct ChangeRows {
             maxOps.append(UInt32(maxOpValue))
             time.append(try timeColumn.next() ?? 0)
             if let message = try messageColumn.next() {
-                messageIndex.append(Int32(messages.count))
-                messages.append(message)
+                // Each distinct message once (most documents repeat a few on every change).
+                if let last = messageIndex.last, last >= 0, messages[Int(last)] == message {
+                    messageIndex.append(last)
+                } else if let known = messageIDs[message] {
+                    messageIndex.append(known)
+                } else {
+                    messageIDs[message] = Int32(messages.count)
+                    messageIndex.append(Int32(messages.count))
+                    messages.append(message)
+                }
             } else {
                 messageIndex.append(-1)
             }

@@ -62,7 +62,12 @@ extension ChangeGraph {
                     if wasEmpty && chunkIndex == 0 {
                         let applied = try loadDocumentIntoEmptyGraph(document, limits: limits, statistics: &summary.rebuild)
                         summary.changesRead += applied.count
-                        summary.result.applied.append(contentsOf: applied)
+                        // The graph's own hash list, shared rather than copied (8 MB for essay).
+                        if summary.result.applied.isEmpty {
+                            summary.result.applied = applied
+                        } else {
+                            summary.result.applied.append(contentsOf: applied)
+                        }
                         continue
                     }
                     try document.rebuildChanges(limits: limits, statistics: &summary.rebuild) { (change: RebuiltChange) throws(AutomergeError) in
@@ -76,7 +81,7 @@ extension ChangeGraph {
         }
         summary.chunks = reader.counts
         let result = try add(validated: batch)
-        summary.result.applied.append(contentsOf: result.applied)
+        if !result.applied.isEmpty { summary.result.applied.append(contentsOf: result.applied) }
         summary.result.duplicates += result.duplicates
         summary.result.queued += result.queued
         return summary

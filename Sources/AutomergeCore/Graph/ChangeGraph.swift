@@ -5,7 +5,9 @@
 /// topological order; a change's index in that order is used throughout as its identity.
 package struct ChangeGraph: Sendable {
     private(set) var hashes: [ChangeHash] = []
-    private(set) var indexByHash: [ChangeHash: Int32] = [:]
+    private var hashIndex = ChangeHashIndex()
+    /// The node of each applied change, by hash.
+    var indexByHash: HashLookup { HashLookup(table: hashIndex, hashes: hashes) }
     private(set) var actors: [ActorId] = []
     private var actorIndex: [ActorId: Int32] = [:]
     private(set) var nodeActor: [Int32] = []
@@ -14,13 +16,19 @@ package struct ChangeGraph: Sendable {
     private(set) var nodeMaxOp: [UInt32] = []
     private var depsStart: [Int32] = [0]
     private var depsFlat: [Int32] = []
-    private var bySeq: [UInt64: Int32] = [:]
+    /// The node of each (actor, seq): per actor, the nodes of seq 1, 2, 3… while they arrive in that
+    /// order (as every valid history has them: 4 bytes a change); any other seq in `sparseSeqs`.
+    private var seqNodes: [[Int32]] = []
+    private var sparseSeqs: [UInt64: Int32] = [:]
     private(set) var store = ChangeStore()
     private(set) var nodeTime: [Int64] = []
     /// Index into `messages` per node, -1 for none. A document may store "" apart from none,
     /// and re-saving it keeps them apart; `metadata(for:)` reports both as nil.
     private(set) var nodeMessage: [Int32] = []
+    /// Each distinct message once: apps often write the same message on every change (essay's
+    /// 262,961 changes carry a handful of distinct author messages).
     private(set) var messages: [String] = []
+    private var messageIDs: [String: Int32] = [:]
     /// Whether the raw bytes of applied changes are kept (a relay needs them; `inspect` does not).
     package let retainsChanges: Bool
     /// Whether the bytes of changes loaded from a document chunk into an empty graph are kept. A
@@ -116,8 +124,16 @@ package struct ChangeGraph: Sendable {
 
     private mutating func appendMessage(_ message: String?) {
         if let message {
-            nodeMessage.append(Int32(messages.count))
-            messages.append(message)
+            if let last = nodeMessage.last, last >= 0, messages[Int(last)] == message {
+                nodeMessage.append(last)
+            } else if let known = messageIDs[message] {
+                nodeMessage.append(known)
+            } else {
+                let id = Int32(messages.count)
+                messages.append(message)
+                messageIDs[message] = id
+                nodeMessage.append(id)
+            }
         } else {
             nodeMessage.append(-1)
         }
@@ -217,8 +233,24 @@ extension ChangeGraph {
     }
 
     private func existingHash(actor: ActorId, seq: UInt64) -> ChangeHash? {
-        guard let actorId = actorIndex[actor], let index = bySeq[UInt64(UInt32(bitPattern: actorId)) << 32 | seq] else { return nil }
+        guard let actorId = actorIndex[actor], let index = node(actor: actorId, seq: seq) else { return nil }
         return hashes[Int(index)]
+    }
+
+    private func node(actor: Int32, seq: UInt64) -> Int32? {
+        let position = Int(actor)
+        if position < seqNodes.count, seq >= 1, seq <= UInt64(seqNodes[position].count) { return seqNodes[position][Int(seq - 1)] }
+        return sparseSeqs.isEmpty ? nil : sparseSeqs[UInt64(UInt32(bitPattern: actor)) << 32 | seq]
+    }
+
+    private mutating func recordSeq(actor: Int32, seq: UInt64, node: Int32) {
+        let position = Int(actor)
+        while seqNodes.count <= position { seqNodes.append([]) }
+        if seq == UInt64(seqNodes[position].count) + 1 {
+            seqNodes[position].append(node)
+        } else {
+            sparseSeqs[UInt64(UInt32(bitPattern: actor)) << 32 | seq] = node
+        }
     }
 
     /// Applies a change and marks the queued changes it completes as ready.
@@ -272,7 +304,7 @@ extension ChangeGraph {
         nodeTime.append(row.time)
         appendMessage(row.storedMessage)
         if retainsChanges {
-            if retainsDocumentChanges { store.append(row.chunk) } else { store.appendAbsent() }
+            if retainsDocumentChanges || row.hasExtraBytes { store.append(row.chunk) } else { store.appendAbsent() }
         }
         headSet.insert(index)
     }
@@ -281,13 +313,12 @@ extension ChangeGraph {
     /// builds the lookup indexes.
     mutating func adoptRebuiltHashes(_ rebuilt: [ChangeHash]) throws(AutomergeError) {
         hashes = rebuilt
-        indexByHash.reserveCapacity(hashes.count)
-        bySeq.reserveCapacity(hashes.count)
-        for (index, hash) in hashes.enumerated() {
-            guard indexByHash.updateValue(Int32(index), forKey: hash) == nil else {
+        hashIndex.reserveCapacity(hashes.count, hashes)
+        for index in hashes.indices {
+            guard hashIndex.insert(Int32(index), in: hashes) else {
                 throw .invalidDocument("change \(index) appears twice")
             }
-            bySeq[UInt64(UInt32(bitPattern: nodeActor[index])) << 32 | UInt64(nodeSeq[index])] = Int32(index)
+            recordSeq(actor: nodeActor[index], seq: UInt64(nodeSeq[index]), node: Int32(index))
         }
     }
 
@@ -300,6 +331,10 @@ extension ChangeGraph {
         nodeTime.reserveCapacity(count + additional)
         nodeMessage.reserveCapacity(count + additional)
         depsStart.reserveCapacity(count + additional + 1)
+        // Most changes have one dep (the previous change): grown by doubling past a power of two,
+        // these two would briefly hold twice their size.
+        depsFlat.reserveCapacity(depsFlat.count + additional)
+        if retainsChanges { store.reserveCapacity(count + additional) }
     }
 
     private mutating func apply(_ change: QueuedChange) {
@@ -307,7 +342,7 @@ extension ChangeGraph {
         let index = Int32(hashes.count)
         let actor = internActor(metadata.actor)
         hashes.append(metadata.hash)
-        indexByHash[metadata.hash] = index
+        hashIndex.insert(index, in: hashes)
         nodeActor.append(actor)
         nodeSeq.append(UInt32(truncatingIfNeeded: metadata.seq))
         nodeStartOp.append(UInt32(truncatingIfNeeded: metadata.startOp))
@@ -318,7 +353,7 @@ extension ChangeGraph {
             headSet.remove(depIndex)
         }
         depsStart.append(Int32(depsFlat.count))
-        bySeq[UInt64(UInt32(bitPattern: actor)) << 32 | metadata.seq] = index
+        recordSeq(actor: actor, seq: metadata.seq, node: index)
         nodeTime.append(metadata.time)
         appendMessage(metadata.message)
         if retainsChanges { store.append(change.chunk.bytes) }
@@ -348,10 +383,11 @@ extension ChangeGraph {
             let buckets = (values.capacity * 4 + 2) / 3
             return buckets * MemoryLayout<K>.stride + buckets / 8
         }
-        var index = array(hashes) + table(indexByHash) + array(actors) + table(actorIndex)
+        var index = array(hashes) + hashIndex.bytes + array(actors) + table(actorIndex)
         index += array(nodeActor) + array(nodeSeq) + array(nodeStartOp) + array(nodeMaxOp) + array(nodeTime)
-        index += array(nodeMessage) + array(depsStart) + array(depsFlat) + table(bySeq) + set(headSet)
-        index += array(messages) + messages.reduce(0) { $0 + ($1.utf8.count > 15 ? $1.utf8.count + 32 : 0) }
+        index += array(nodeMessage) + array(depsStart) + array(depsFlat) + set(headSet)
+        index += array(seqNodes) + seqNodes.reduce(0) { $0 + array($1) } + table(sparseSeqs)
+        index += array(messages) + table(messageIDs) + 2 * messages.reduce(0) { $0 + ($1.utf8.count > 15 ? $1.utf8.count + 32 : 0) }
         index += actors.reduce(0) { $0 + $1.bytes.count + 32 }
         index += table(queued) + table(waiting) + array(queueOrder) + table(queuePosition)
         index += waiting.values.reduce(0) { $0 + array($1) }

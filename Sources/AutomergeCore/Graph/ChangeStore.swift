@@ -39,6 +39,8 @@ struct ChangeStore: Sendable {
         locations.append((Int32(openSegment), Int32(offset), Int32(bytes.count)))
     }
 
+    mutating func reserveCapacity(_ capacity: Int) { locations.reserveCapacity(capacity) }
+
     /// Records a change whose bytes are not kept.
     mutating func appendAbsent() { locations.append((-1, 0, 0)) }
 

@@ -398,7 +398,14 @@ package actor DocumentStore {
 
     /// The snapshot of the given files: the saved document when it loads back to the same changes,
     /// otherwise every change chunk in topological order, followed by the queued orphans.
+    ///
+    /// When every file loads, `ChangeGraph.compacted` builds it with a memory bound (index and op
+    /// set, not every change's bytes). Otherwise (unreadable files, ops that do not apply) the
+    /// files are loaded one by one into a graph keeping every change.
     private static func buildSnapshot(_ files: [[UInt8]]) -> BuiltSnapshot? {
+        if let compacted = try? ChangeGraph.compacted(files.flatMap { $0 }) {
+            return BuiltSnapshot(bytes: compacted.bytes, heads: compacted.heads, unreadable: [])
+        }
         var graph = ChangeGraph()
         var unreadable: Set<[UInt8]> = []
         if (try? graph.load(files.flatMap { $0 }, validation: .metadata)) == nil {

@@ -31,18 +31,32 @@ extension ChangeGraph {
     /// Dep indexes are written in the order of the deps' sorted hashes. Extra bytes are read
     /// from the stored chunks (empty when the graph does not retain change bytes).
     package func documentChangeTable() throws(AutomergeError) -> DocumentChangeTable {
+        var rows: [DocumentChangeRow] = []
+        rows.reserveCapacity(count)
+        let actors = try forEachDocumentChangeRow { rows.append($0) }
+        return DocumentChangeTable(actors: actors, changes: rows, heads: documentHeads)
+    }
+
+    /// The graph's heads with their rows, sorted by hash.
+    var documentHeads: [DocumentHead] { headSet.map { DocumentHead(hash: hashes[Int($0)], row: Int($0)) }.sorted { $0.hash < $1.hash } }
+
+    /// The document's actor table (every author, sorted by bytes).
+    var documentActors: [ActorId] { actors.sorted() }
+
+    /// `documentChangeTable()`'s rows one at a time, none kept (a quarter of a million rows with
+    /// their dep lists are tens of megabytes). Returns the actor table the rows index into.
+    @discardableResult
+    func forEachDocumentChangeRow(_ body: (DocumentChangeRow) throws(AutomergeError) -> Void) throws(AutomergeError) -> [ActorId] {
         let order = actors.indices.sorted { actors[$0] < actors[$1] }
         var rank = [Int](repeating: 0, count: actors.count)
         for (position, index) in order.enumerated() { rank[index] = position }
-        var rows: [DocumentChangeRow] = []
-        rows.reserveCapacity(count)
         var sortedDeps: [Int32] = []
         for index in 0..<count {
             sortedDeps.removeAll(keepingCapacity: true)
             sortedDeps.append(contentsOf: deps(at: index))
             if sortedDeps.count > 1 { sortedDeps.sort { hashes[Int($0)] < hashes[Int($1)] } }
             let message = nodeMessage[index] < 0 ? nil : messages[Int(nodeMessage[index])]
-            rows.append(
+            try body(
                 DocumentChangeRow(
                     actor: rank[Int(nodeActor[index])],
                     seq: UInt64(nodeSeq[index]),
@@ -54,8 +68,7 @@ extension ChangeGraph {
                 )
             )
         }
-        let heads = headSet.map { DocumentHead(hash: hashes[Int($0)], row: Int($0)) }.sorted { $0.hash < $1.hash }
-        return DocumentChangeTable(actors: order.map { actors[$0] }, changes: rows, heads: heads)
+        return order.map { actors[$0] }
     }
 
     /// The changes waiting for missing deps, as raw type-1 chunks in the reference's queue
@@ -82,7 +95,9 @@ extension ChangeGraph {
 
     /// The bytes after a stored change's op columns, found by skipping its header and column
     /// data in place (no copy, no allocation unless there are extra bytes).
+    /// A change kept without its bytes (inside a document chunk) has none: those with extra bytes keep theirs.
     func extraBytes(at index: Int) throws(AutomergeError) -> [UInt8] {
+        guard store.isResident(index) else { return [] }
         let (segment, range) = store.location(of: index)
         var reader = ByteReader(segment, range: range)
         _ = try reader.readRange(9, "chunk header")

@@ -15,11 +15,11 @@ extension ChangeGraph {
     /// change, its ops taken from `opSet` in document order, followed by the raw chunk of every
     /// queued orphan change. `opSet` must hold exactly the graph's applied changes.
     ///
-    /// Rows stream from the op set into the writer: no array of rows is built.
+    /// Rows stream from the graph and the op set into the writer: no array of rows is built.
     package func save(opSet: OpSet, compression: DocumentWriter.Compression = .reference) throws(AutomergeError) -> [UInt8] {
-        let table = try documentChangeTable()
+        let table = DocumentChangeTable(actors: documentActors, changes: [], heads: documentHeads)
         var writer = try DocumentWriter(actors: table.actors)
-        for row in table.changes { try writer.append(row) }
+        try forEachDocumentChangeRow { (row: DocumentChangeRow) throws(AutomergeError) in try writer.append(row) }
         // The op set numbers actors by bytes too, but it may know actors the table lacks only if
         // it holds ops of changes the graph does not: map by identity and refuse those.
         let opSetActors = opSet.documentActors
