@@ -157,7 +157,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ByteEncodingsTests", dependencies: ["ByteEncodings", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AutomergeCoreTests", dependencies: ["AutomergeCore", "ByteEncodings", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AutomergeCoreTests",
+            dependencies: [
+                "AutomergeCore", "ByteEncodings", "TestSupport",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "AutomergeRepoTests", dependencies: ["AutomergeRepo", "AutomergeCore", "ByteEncodings", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ATProtoTests",

@@ -92,10 +92,48 @@ enum Deflate {
         return try inflate(bytes, budget: &budget)
     }
 
+    /// Input is fed to zlib this much at a time.
+    static let deflatePiece = 1 << 20
+
+    /// Compresses `bytes` as one raw DEFLATE stream, fed and drained in pieces: a large column
+    /// costs its compressed size once, not also a copy of its input and an output buffer sized
+    /// for the worst case. zlib's output does not depend on how the input is split (no flush
+    /// until the end), so the bytes are those of a one-shot compression.
     static func deflate(_ bytes: [UInt8]) -> [UInt8] {
-        var input = ByteBufferAllocator().buffer(capacity: bytes.count)
-        input.writeBytes(bytes)
-        guard var output = try? input.compress(with: .deflate()) else { return [] }
-        return output.readBytes(length: output.readableBytes) ?? []
+        let compressor = CompressionAlgorithm.deflate().compressor
+        guard (try? compressor.startStream()) != nil else { return [] }
+        defer { try? compressor.finishStream() }
+        let allocator = ByteBufferAllocator()
+        var input = allocator.buffer(capacity: min(bytes.count, deflatePiece))
+        var window = allocator.buffer(capacity: 64 << 10)
+        // Room for the worst case up front (DEFLATE grows incompressible input by a few bytes per
+        // 16 KiB block): growing by doubling would copy the output and touch twice its pages;
+        // reserved pages that are never written cost no memory.
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count + bytes.count / 1000 + 64)
+        var offset = 0
+        repeat {
+            let end = min(bytes.count, offset + deflatePiece)
+            input.clear()
+            input.writeBytes(bytes[offset..<end])
+            offset = end
+            let flush: CompressNIOFlush = offset == bytes.count ? .finish : .no
+            while true {
+                do {
+                    try input.compressStream(to: &window, with: compressor, flush: flush)
+                    if flush == .no && input.readableBytes > 0 { continue }
+                    break
+                } catch let error as CompressNIOError where error == .bufferOverflow {
+                    // The window is full: drain it and go on where zlib stopped.
+                    output.append(contentsOf: window.readableBytesView)
+                    window.clear()
+                } catch {
+                    return []
+                }
+            }
+            output.append(contentsOf: window.readableBytesView)
+            window.clear()
+        } while offset < bytes.count
+        return output
     }
 }

@@ -403,7 +403,9 @@ package actor DocumentStore {
     /// set, not every change's bytes). Otherwise (unreadable files, ops that do not apply) the
     /// files are loaded one by one into a graph keeping every change.
     private static func buildSnapshot(_ files: [[UInt8]]) -> BuiltSnapshot? {
-        if let compacted = try? ChangeGraph.compacted(files.flatMap { $0 }) {
+        // One file (a document that is one large incremental, say) is compacted as it is: the
+        // concatenation would hold its bytes twice for the whole build.
+        if let compacted = try? ChangeGraph.compacted(files.count == 1 ? files[0] : files.flatMap { $0 }) {
             return BuiltSnapshot(bytes: compacted.bytes, heads: compacted.heads, unreadable: [])
         }
         var graph = ChangeGraph()

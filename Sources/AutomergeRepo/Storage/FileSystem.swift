@@ -222,7 +222,16 @@ struct PosixFileSystem: FileSystem {
             throw Self.failure("open", path)
         }
         defer { _ = try? close(descriptor, path: path) }
+        // Sized from the file's length, so a large file is read into one buffer of its size
+        // instead of a doubling one (which holds up to twice the file while it grows). A file that
+        // changes meanwhile is still read to its end.
         var result: [UInt8] = []
+        let size = lseek(descriptor, 0, SEEK_END)
+        if size > 0, lseek(descriptor, 0, SEEK_SET) == 0 {
+            result.reserveCapacity(Int(min(size, 1 << 31)))
+        } else if size != 0 {
+            _ = lseek(descriptor, 0, SEEK_SET)
+        }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let count = buffer.withUnsafeMutableBytes { raw -> Int in

@@ -34,7 +34,8 @@ extension ChangeGraph {
         }
         let documentChanges = graph.count
         if leadingEnd < bytes.count {
-            try graph.load(Array(bytes[leadingEnd...]), validation: .metadata)
+            // No leading document (only change chunks): the input as it is, not a copy of it.
+            try graph.load(leadingEnd == 0 ? bytes : Array(bytes[leadingEnd...]), validation: .metadata)
         }
         guard graph.count > 0 || graph.queuedCount > 0 else { return nil }
         let heads = graph.heads
