@@ -30,6 +30,9 @@ package struct LoadGenerator: Sendable {
         /// The same without each document's first change (which also opens the document on both
         /// sides): the steady state once every document is syncing.
         package var laterLatencies: [Double] = []
+        /// Every change's round trip with its start (ms since the upload began) and its number in
+        /// its document (1 = the first), for finding where a tail comes from.
+        package var samples: [Sample] = []
         package var changesPerSecond: Double { Double(changes) / max(uploadSeconds, 1e-9) }
         package func percentile(_ p: Double) -> Double { Self.percentile(p, of: latencies) }
         package func laterPercentile(_ p: Double) -> Double { Self.percentile(p, of: laterLatencies) }
@@ -39,6 +42,12 @@ package struct LoadGenerator: Sendable {
             let sorted = values.sorted()
             return sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.down)))]
         }
+    }
+
+    package struct Sample: Sendable {
+        package var start: Double
+        package var milliseconds: Double
+        package var number: Int
     }
 
     package struct Failure: Error, CustomStringConvertible {
@@ -56,17 +65,17 @@ package struct LoadGenerator: Sendable {
     package func run() async throws -> Report {
         let clock = ContinuousClock()
         let uploadStart = clock.now
-        let results = try await withThrowingTaskGroup(of: ([DocumentId: [ChangeHash]], [[Double]]).self) { group in
+        let results = try await withThrowingTaskGroup(of: ([DocumentId: [ChangeHash]], [[Sample]]).self) { group in
             for index in 0..<options.clients {
-                group.addTask { try await upload(client: index) }
+                group.addTask { try await upload(client: index, since: uploadStart) }
             }
             var heads: [DocumentId: [ChangeHash]] = [:]
-            var latencies: [[Double]] = []
-            for try await (clientHeads, clientLatencies) in group {
+            var samples: [[Sample]] = []
+            for try await (clientHeads, clientSamples) in group {
                 heads.merge(clientHeads) { first, _ in first }
-                latencies.append(contentsOf: clientLatencies)
+                samples.append(contentsOf: clientSamples)
             }
-            return (heads, latencies)
+            return (heads, samples)
         }
         let uploadSeconds = Self.seconds(clock.now - uploadStart)
         let fetchStart = clock.now
@@ -75,34 +84,41 @@ package struct LoadGenerator: Sendable {
             changes: options.clients * options.documents * options.changes,
             uploadSeconds: uploadSeconds,
             fetchSeconds: Self.seconds(clock.now - fetchStart),
-            latencies: results.1.flatMap { $0 },
-            laterLatencies: results.1.flatMap { $0.dropFirst() }
+            latencies: results.1.flatMap { $0.map(\.milliseconds) },
+            laterLatencies: results.1.flatMap { $0.dropFirst().map(\.milliseconds) },
+            samples: results.1.flatMap { $0 }
         )
     }
 
     /// Each document's round trips, in order.
-    private func upload(client index: Int) async throws -> ([DocumentId: [ChangeHash]], [[Double]]) {
+    private func upload(client index: Int, since uploadStart: ContinuousClock.Instant) async throws -> ([DocumentId: [ChangeHash]], [[Sample]]) {
         let client = RepoClient(peerId: "bench-client-\(index)", storageId: "bench-storage-\(index)")
         let actor = ActorId((0..<16).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) })
         return try await connected(client) {
-            try await withThrowingTaskGroup(of: (DocumentId, [ChangeHash], [Double]).self) { group in
+            try await withThrowingTaskGroup(of: (DocumentId, [ChangeHash], [Sample]).self) { group in
                 for _ in 0..<options.documents {
                     group.addTask {
                         let document = DocumentId.random()
-                        var latencies: [Double] = []
+                        var latencies: [Sample] = []
+                        latencies.reserveCapacity(options.changes)
                         let clock = ContinuousClock()
                         for number in 1...options.changes {
-                            let chunk = Self.change(on: await client.graph(of: document), actor: actor, number: number)
+                            // From making the change (a few microseconds) to the server's acknowledgement.
                             let start = clock.now
-                            try await client.apply([chunk], to: document)
-                            try await client.waitUntilServerHas([chunk.hash], in: document)
-                            latencies.append(Self.seconds(clock.now - start) * 1000)
+                            try await client.applyAndWait(to: document) { Self.change(on: $0, actor: actor, number: number) }
+                            latencies.append(
+                                Sample(
+                                    start: Self.seconds(start - uploadStart) * 1000,
+                                    milliseconds: Self.seconds(clock.now - start) * 1000,
+                                    number: number
+                                )
+                            )
                         }
                         return (document, await client.heads(of: document), latencies)
                     }
                 }
                 var heads: [DocumentId: [ChangeHash]] = [:]
-                var latencies: [[Double]] = []
+                var latencies: [[Sample]] = []
                 for try await (document, documentHeads, documentLatencies) in group {
                     heads[document] = documentHeads
                     latencies.append(documentLatencies)

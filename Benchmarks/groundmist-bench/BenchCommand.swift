@@ -104,6 +104,11 @@ struct BenchCommand: AsyncParsableCommand {
             )
         }
         print(line)
+        if let path = ProcessInfo.processInfo.environment["GROUNDMIST_BENCH_SAMPLES"], !path.isEmpty {
+            // start_ms,latency_ms,number: where a tail comes from (its time, first change or not).
+            let rows = report.samples.map { String(format: "%.2f,%.2f,%d", $0.start, $0.milliseconds, $0.number) }
+            try ("start_ms,latency_ms,number\n" + rows.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
     }
 }
 

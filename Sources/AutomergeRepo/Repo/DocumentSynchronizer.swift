@@ -9,11 +9,13 @@ import Logging
 /// and compaction happens in storage's background, outside this lock.
 actor DocumentSynchronizer {
     let id: DocumentId
+    /// `id.string`, spelled out once (Base58) rather than for every message sent.
+    private let idString: String
     private let repoPeerId: String
     private let storage: (any RepoStorage)?
     private let logger: Logger
     private let debounce: Duration
-    /// About the time between two writes of one peer's sync state (see `persistSyncState`).
+    /// About the time between two writes of one peer's sync state (see `syncStateWrite`).
     private let syncStateInterval: Duration
     private let clock: any Clock<Duration>
     private let metrics: RepoMetrics
@@ -60,6 +62,7 @@ actor DocumentSynchronizer {
         inflation: InflationLimits = .syncMessage
     ) {
         self.id = id
+        idString = id.string
         self.metrics = metrics
         self.inflation = inflation
         self.repoPeerId = repoPeerId
@@ -185,14 +188,14 @@ actor DocumentSynchronizer {
             // Nothing stored is readable and the peer has nothing either: say so instead of serving
             // an empty document. (A peer that has the document syncs on, and so restores it.)
             peers[link.peerId] = peer
-            await send(.docUnavailable(DocUnavailableMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string)), to: link)
+            await send(.docUnavailable(DocUnavailableMessage(senderId: repoPeerId, targetId: link.peerId, documentId: idString)), to: link)
             return .success(())
         }
         if let reply = await nextMessage(&peer.syncState) {
-            await send(.sync(DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string, data: reply.encode())), to: link)
+            await send(.sync(DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: idString, data: reply.encode())), to: link)
         }
         if graph.count == 0 && graph.queuedCount == 0 && isRequest {
-            await send(.docUnavailable(DocUnavailableMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string)), to: link)
+            await send(.docUnavailable(DocUnavailableMessage(senderId: repoPeerId, targetId: link.peerId, documentId: idString)), to: link)
         }
         // Sync states are an optimisation (a lost one costs one Bloom round): they are written
         // with the debounced flush, not once per message, and at most once per interval.
@@ -247,7 +250,7 @@ actor DocumentSynchronizer {
                 changes: [stored.bytes],
                 trailer: .current([.supportsSyncReset])
             )
-            await send(.sync(DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string, data: reply.encode())), to: link)
+            await send(.sync(DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: idString, data: reply.encode())), to: link)
             return true
         }
         // The peer now has exactly our heads and has heard of nothing newer: the reference says nothing.
@@ -280,7 +283,7 @@ actor DocumentSynchronizer {
             var peer = await peerState(for: link)
             if let message = await nextMessage(&peer.syncState) {
                 await send(
-                    .sync(DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string, data: message.encode())),
+                    .sync(DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: idString, data: message.encode())),
                     to: link
                 )
             }
@@ -296,7 +299,7 @@ actor DocumentSynchronizer {
         if (try? await ensureLoaded()) != nil, !unavailable, peers[link.peerId]?.link.connectionId != link.connectionId {
             var peer = await peerState(for: link)
             if let message = await nextMessage(&peer.syncState) {
-                let sync = DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: id.string, data: message.encode())
+                let sync = DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: idString, data: message.encode())
                 await send(graph.count == 0 ? .request(sync) : .sync(sync), to: link)
             }
             peers[link.peerId] = peer
@@ -307,12 +310,14 @@ actor DocumentSynchronizer {
     /// Forgets a peer's connection-scoped state (its persisted shared heads remain).
     func removePeer(_ peerId: String, connection: RepoConnectionID) async {
         await mutex.lock()
+        var due: [SyncStateWrite] = []
         if peers[peerId]?.link.connectionId == connection {
             // Its sync state is normally written with the next flush: write it now.
-            await persistSyncState(of: peerId, always: true)
+            if let write = syncStateWrite(of: peerId, always: true) { due.append(write) }
             peers[peerId] = nil
         }
         await mutex.unlock()
+        await write(due)
     }
 
     /// The next sync message for a peer. A whole-document reply to a V2 peer carries the stored
@@ -326,7 +331,7 @@ actor DocumentSynchronizer {
             do {
                 stored = try await storage.storedDocument(id)
             } catch {
-                logger.warning("cannot read the stored document; sending its changes", metadata: ["document": "\(id.string)", "error": "\(error)"])
+                logger.warning("cannot read the stored document; sending its changes", metadata: ["document": "\(idString)", "error": "\(error)"])
             }
         }
         var supplied: [ChangeHash: ChangeChunk] = [:]
@@ -337,7 +342,7 @@ actor DocumentSynchronizer {
                 do {
                     for chunk in try await storage.changes(missing, of: id) { supplied[chunk.hash] = chunk }
                 } catch {
-                    logger.warning("cannot rebuild stored changes", metadata: ["document": "\(id.string)", "error": "\(error)"])
+                    logger.warning("cannot rebuild stored changes", metadata: ["document": "\(idString)", "error": "\(error)"])
                 }
             }
         }
@@ -352,22 +357,25 @@ actor DocumentSynchronizer {
     func flush(final: Bool = false) async {
         await mutex.lock()
         flushScheduled = false
+        var due: [SyncStateWrite] = []
         for peerId in peers.keys.sorted() {
             guard loaded, var peer = peers[peerId], !unavailable else { continue }
             if let message = await nextMessage(&peer.syncState) {
                 await send(
-                    .sync(DocumentSyncMessage(senderId: repoPeerId, targetId: peerId, documentId: id.string, data: message.encode())),
+                    .sync(DocumentSyncMessage(senderId: repoPeerId, targetId: peerId, documentId: idString, data: message.encode())),
                     to: peer.link
                 )
             }
             peers[peerId] = peer
-            await persistSyncState(of: peerId, always: final)
+            if let write = syncStateWrite(of: peerId, always: final) { due.append(write) }
         }
         if !releaseAfterFlush.isEmpty {
             graph.releaseLargeChangeBytes(releaseAfterFlush)
             releaseAfterFlush = []
         }
         await mutex.unlock()
+        // Written after the lock is let go: the document's next change does not wait for them.
+        await write(due)
     }
 
     private func scheduleFlush() {
@@ -394,11 +402,11 @@ actor DocumentSynchronizer {
             for key in stored.unreadableChunks {
                 logger.warning(
                     "skipping an unreadable stored chunk",
-                    metadata: ["document": "\(id.string)", "file": "\(key.relativePath)"]
+                    metadata: ["document": "\(idString)", "file": "\(key.relativePath)"]
                 )
             }
             if stored.isUnavailable {
-                logger.warning("no stored chunk of the document is readable; answering doc-unavailable", metadata: ["document": "\(id.string)"])
+                logger.warning("no stored chunk of the document is readable; answering doc-unavailable", metadata: ["document": "\(idString)"])
             }
         }
         loaded = true
@@ -435,28 +443,52 @@ actor DocumentSynchronizer {
         return PeerState(link: link, syncState: state, persistedSharedHeads: persisted)
     }
 
-    /// Writes the peer's sync state if its shared heads moved: about once per `syncStateInterval`
-    /// (as the reference throttles them), unless `always` (the peer leaves, the server stops). A sync
-    /// state lost or stale after a crash costs one more Bloom round, nothing else.
-    private func persistSyncState(of peerId: String, always: Bool = false) async {
-        guard var peer = peers[peerId], let storageId = peer.link.persistentStorageId, let storage,
+    /// A sync state to write once the document's lock is let go.
+    private struct SyncStateWrite {
+        var peerId: String
+        var connectionId: RepoConnectionID
+        var storageId: String
+        var bytes: [UInt8]
+    }
+
+    /// The peer's sync state if its shared heads moved: about once per `syncStateInterval` (as the
+    /// reference throttles them), unless `always` (the peer leaves, the server stops). Recorded as
+    /// persisted now, so the write runs outside the document's lock (`write(_:)`): a change arriving
+    /// meanwhile does not wait for it. A sync state lost, stale or written out of order after a crash
+    /// costs one more Bloom round, nothing else; a failed write is retried by the next flush.
+    private func syncStateWrite(of peerId: String, always: Bool) -> SyncStateWrite? {
+        guard var peer = peers[peerId], let storageId = peer.link.persistentStorageId, storage != nil,
             peer.persistedSharedHeads != peer.syncState.sharedHeads, graph.count > 0
-        else { return }
-        let start = ContinuousClock.now
-        if !always, let next = peer.nextPersist, start < next {
+        else { return nil }
+        let now = ContinuousClock.now
+        if !always, let next = peer.nextPersist, now < next {
             // Still due: the next flush, or the peer's leaving, writes it.
-            return
+            return nil
         }
-        do {
-            defer { metrics.recordWrite(since: start) }
-            try await storage.saveSyncState(peer.syncState.encode(), of: id, peer: storageId)
-            peer.persistedSharedHeads = peer.syncState.sharedHeads
-            // Spread over half to one and a half intervals: documents that started together do not
-            // all come due at once again.
-            peer.nextPersist = start + syncStateInterval * Double.random(in: 0.5...1.5)
-            peers[peerId] = peer
-        } catch {
-            logger.warning("could not save a sync state", metadata: ["document": "\(id)", "error": "\(error)"])
+        peer.persistedSharedHeads = peer.syncState.sharedHeads
+        // Spread over half to one and a half intervals: documents that started together do not
+        // all come due at once again.
+        peer.nextPersist = now + syncStateInterval * Double.random(in: 0.5...1.5)
+        peers[peerId] = peer
+        return SyncStateWrite(peerId: peerId, connectionId: peer.link.connectionId, storageId: storageId, bytes: peer.syncState.encode())
+    }
+
+    /// Writes sync states taken by `syncStateWrite`, without the document's lock.
+    private func write(_ due: [SyncStateWrite]) async {
+        guard let storage else { return }
+        for write in due {
+            let start = ContinuousClock.now
+            do {
+                defer { metrics.recordWrite(since: start) }
+                try await storage.saveSyncState(write.bytes, of: id, peer: write.storageId)
+            } catch {
+                logger.warning("could not save a sync state", metadata: ["document": "\(id)", "error": "\(error)"])
+                // Not persisted after all: the next flush (or the peer's leaving) tries again.
+                if peers[write.peerId]?.link.connectionId == write.connectionId {
+                    peers[write.peerId]?.persistedSharedHeads = nil
+                    peers[write.peerId]?.nextPersist = nil
+                }
+            }
         }
     }
 

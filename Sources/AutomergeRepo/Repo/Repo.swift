@@ -264,11 +264,15 @@ package actor Repo: RepoEndpoint {
         whenHandled: (@Sendable () -> Void)?
     ) async -> Dispatch {
         let documentId: DocumentId
-        do {
-            documentId = try DocumentId(message.documentId)
-        } catch {
-            await fail(peer.connectionId, reason: "invalid document id", targetId: peer.peerId)
-            return .done
+        if let known = documentIds[message.documentId] {
+            documentId = known
+        } else {
+            do {
+                documentId = try DocumentId(message.documentId)
+            } catch {
+                await fail(peer.connectionId, reason: "invalid document id", targetId: peer.peerId)
+                return .done
+            }
         }
         let syncMessage: SyncMessage
         do {
@@ -345,14 +349,20 @@ package actor Repo: RepoEndpoint {
             inflation: configuration.inflation
         )
         documents[id] = document
+        documentIds[id.string] = id
         metrics.documentLoaded()
         return document
     }
+
+    /// The loaded documents by their id's canonical text: a message to one of them is not decoded
+    /// from Base58 (and its checksum hashed) again. Other spellings are parsed as usual.
+    private var documentIds: [String: DocumentId] = [:]
 
     /// Documents stay in memory only while some peer has them open.
     private func evictIfIdle(_ id: DocumentId) async {
         guard let document = documents[id], await document.isIdle, documents[id] === document else { return }
         documents[id] = nil
+        documentIds[id.string] = nil
         metrics.documentEvicted()
         await document.release()
     }

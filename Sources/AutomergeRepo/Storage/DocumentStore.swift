@@ -253,10 +253,14 @@ package actor DocumentStore {
     private func storedFiles(_ id: DocumentId) async throws(StorageError) -> [StoredFile] {
         var incrementals: [StoredFile] = []
         var snapshots: [StoredFile] = []
+        // Compared as text: the listing is below this id's own folder, so its keys spell the id as
+        // `id.string` does, and no file name is decoded from Base58 (with its checksum) again.
+        let idString = id.string
         for kind in [StorageChunkKind.incremental, .snapshot] {
             for (key, bytes) in try await storage.loadRange(.prefix(id, kind)) {
-                guard let chunk = key.documentChunk, chunk.documentId == id, chunk.kind == kind,
-                    NodeFSKeyHash.isHashName(chunk.name)
+                let components = key.components
+                guard components.count == 3, components[0] == idString, components[1] == kind.rawValue,
+                    NodeFSKeyHash.isHashName(components[2])
                 else { continue }
                 let file = StoredFile(key: key, kind: kind, bytes: bytes)
                 if kind == .snapshot { snapshots.append(file) } else { incrementals.append(file) }

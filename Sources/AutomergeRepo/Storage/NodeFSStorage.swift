@@ -61,13 +61,8 @@ package actor NodeFSStorage: StorageAdapter {
 
     /// Joins the next group-commit round; appends to the same document in one round share a file.
     package func saveIncremental(_ id: DocumentId, _ bytes: [UInt8]) async throws(StorageError) -> (key: StorageKey, byteCount: Int) {
-        let directoryKey: StorageKey
-        do throws(StorageKeyError) {
-            directoryKey = try StorageKey.chunk(id, .incremental, name: NodeFSKeyHash.incrementalName(for: bytes))
-        } catch {
-            throw .invalidKey(error)
-        }
-        let directory = files.path(directoryKey.pathComponents.dropLast())
+        // The round names the file (by the hash of everything appended to it); only its folder here.
+        let directory = files.path(StorageKey.prefix(id, .incremental).pathComponents)
         let committed = try await commits.commit(request(directory: directory, target: .append(name: NodeFSKeyHash.incrementalName(for:)), bytes))
         let name = String(committed.path.dropFirst(directory.count + 1))
         do throws(StorageKeyError) {

@@ -57,7 +57,22 @@ import Testing
             await inner.loadSyncState(of: id, peer: storageId)
         }
         func saveSyncState(_ bytes: [UInt8], of id: DocumentId, peer storageId: String) async throws {
+            syncStateWritesStarted += 1
+            if syncStatesClosed { await withCheckedContinuation { syncStateWaiters.append($0) } }
             await inner.saveSyncState(bytes, of: id, peer: storageId)
+        }
+
+        /// Sync-state writes wait while closed (`openSyncStates` lets them go).
+        var syncStatesClosed = false
+        private(set) var syncStateWritesStarted = 0
+        private var syncStateWaiters: [CheckedContinuation<Void, Never>] = []
+
+        func closeSyncStates() { syncStatesClosed = true }
+
+        func openSyncStates() {
+            syncStatesClosed = false
+            for waiter in syncStateWaiters { waiter.resume() }
+            syncStateWaiters = []
         }
         func release(_ id: DocumentId) async {}
     }
@@ -221,5 +236,36 @@ import Testing
         await client.close()
         #expect(try await stored() == second)
         #expect(await storage.syncStateWrites == 2)
+    }
+
+    /// A sync state is written after the document's lock is let go: a peer's next change is stored
+    /// and acknowledged while the write is still in progress.
+    @Test func syncStateWritesDoNotHoldTheDocument() async throws {
+        let storage = RepoPipelineTests.GatedStorage()
+        let repo = Repo(
+            configuration: .init(peerId: "server", sharePolicy: .requestsOnly, syncStateInterval: .zero, clock: TestClock()),
+            storage: storage
+        )
+        let client = await RepoClient.scripted(to: repo, peerId: "a", storageId: "storage-a")
+        _ = try await client.join()
+        let document = DocumentId.random()
+        try await client.change(document, key: "k", value: 1, actor: actor)
+        try await client.sync(document)
+        await storage.closeSyncStates()
+        let flush = Task { await repo.flush(final: false) }
+        try await eventually("the flush is writing the sync state") { await storage.syncStateWritesStarted == 1 }
+
+        try await withTimeout(.seconds(120), "a change while a sync state is written") {
+            try await client.change(document, key: "k", value: 2, actor: actor)
+            try await client.sync(document)
+        }
+        let heads = await client.heads(of: document)
+        #expect(await repo.heads(of: document) == heads)
+        #expect(await storage.inner.saveCount == 2)
+        // The write in progress is the first change's state; it completes once let go.
+        #expect(await storage.inner.syncStateWrites == 0)
+        await storage.openSyncStates()
+        await flush.value
+        #expect(await storage.inner.syncStateWrites == 1)
     }
 }
