@@ -43,6 +43,8 @@ enum Benchmark {
             // How the rebuild read the op columns: passes (batches) and ops decoded over all of them.
             ("rebuildBatches", .int(Int64(rebuild.batches))),
             ("rebuildOpsRead", .int(Int64(rebuild.opsRead))),
+            ("rebuildPeakBytes", .int(Int64(rebuild.peakBytes))),
+            ("rebuildIndexBytes", .int(Int64(rebuild.indexBytes))),
             ("ops", .int(Int64(opSet.opCount))),
             ("opSetMilliseconds", .int(milliseconds(built - loaded))),
             ("jsonMilliseconds", .int(milliseconds(materialised - built))),

@@ -224,7 +224,9 @@ struct ChangeEncoder {
 
         chunk.removeAll(keepingCapacity: true)
         chunk.append(contentsOf: Chunk.magic)
-        chunk.append(contentsOf: [0, 0, 0, 0, ChunkType.change.rawValue])
+        // Checksum placeholder (filled in below) and type, byte by byte: no array per change.
+        for _ in 0..<4 { chunk.append(0) }
+        chunk.append(ChunkType.change.rawValue)
         LEB128.appendUnsigned(UInt64(body.count), to: &chunk)
         chunk.append(contentsOf: body)
         let hash = ChangeHash.sha256(of: chunk, 8..<chunk.count)

@@ -26,20 +26,19 @@ struct OpOwners {
     /// is a position to try before searching (ops in order belong to consecutive changes).
     func owner(actor: Int32, counter: UInt32, hint: Int?) -> (row: Int, above: UInt32, through: UInt32, position: Int)? {
         guard actor >= 0, Int(actor) < maxOps.count else { return nil }
-        return maxOps[Int(actor)].withUnsafeBufferPointer { changes in
-            var low = 0
-            if let hint, hint < changes.count, changes[hint] >= counter, hint == 0 || changes[hint - 1] < counter {
-                low = hint
-            } else {
-                var high = changes.count
-                while low < high {
-                    let middle = (low + high) / 2
-                    if changes[middle] < counter { low = middle + 1 } else { high = middle }
-                }
-                guard low < changes.count else { return nil }
+        let changes = maxOps[Int(actor)]
+        var low = 0
+        if let hint, hint < changes.count, changes[hint] >= counter, hint == 0 || changes[hint - 1] < counter {
+            low = hint
+        } else {
+            var high = changes.count
+            while low < high {
+                let middle = (low + high) / 2
+                if changes[middle] < counter { low = middle + 1 } else { high = middle }
             }
-            return (Int(rows[Int(actor)][low]), low > 0 ? changes[low - 1] : 0, changes[low], low)
+            guard low < changes.count else { return nil }
         }
+        return (Int(rows[Int(actor)][low]), low > 0 ? changes[low - 1] : 0, changes[low], low)
     }
 
     /// The counters of `actor` that the rows of `batch` own, as `(above, through]` (empty when
