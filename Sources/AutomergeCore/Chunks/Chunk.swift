@@ -134,8 +134,12 @@ package struct ChunkReader: Sendable {
         case .bundle:
             throw .bundleNotSupported
         case .document, .change:
-            let digest = Array(SHA256.hash(data: bytes[typeOffset..<end]))
-            guard digest[0..<4].elementsEqual(bytes[checksum]) else { throw .badChecksum }
+            let hash = ChangeHash.sha256(of: bytes, typeOffset..<end)
+            let sum = hash.checksum
+            let at = checksum.lowerBound
+            guard bytes[at] == sum.0 && bytes[at + 1] == sum.1 && bytes[at + 2] == sum.2 && bytes[at + 3] == sum.3 else {
+                throw .badChecksum
+            }
             if type == .document {
                 counts.document += 1
                 let chunkBytes = Array(bytes[start..<end])
@@ -144,13 +148,26 @@ package struct ChunkReader: Sendable {
             }
             counts.change += 1
             let chunkBytes = start == 0 && end == bytes.count ? bytes : Array(bytes[start..<end])
-            return (.change(ChangeChunk(verifiedBytes: chunkBytes, hash: ChangeHash(digest, at: 0), bodyStart: body.lowerBound - start)), end)
+            return (.change(ChangeChunk(verifiedBytes: chunkBytes, hash: hash, bodyStart: body.lowerBound - start)), end)
         case .compressedChange:
             let inflated = try Deflate.inflate(bytes[body], budget: &inflation)
             let change = ChangeChunk(body: inflated)
             guard change.bytes[4..<8].elementsEqual(bytes[checksum]) else { throw .badChecksum }
             counts.compressed += 1
             return (.change(change), end)
+        }
+    }
+}
+
+extension ChangeHash {
+    /// The SHA-256 of `bytes[range]` (a chunk's type, length and body), hashed straight from the
+    /// array's storage: no generic `DataProtocol` path and no copy of the digest, once per change
+    /// of a rebuilt or received document.
+    static func sha256(of bytes: [UInt8], _ range: Range<Int>) -> ChangeHash {
+        bytes.withUnsafeBytes { buffer in
+            var hasher = SHA256()
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[range]))
+            return hasher.finalize().withUnsafeBytes { ChangeHash($0) }
         }
     }
 }

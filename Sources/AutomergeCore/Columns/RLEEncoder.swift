@@ -146,6 +146,13 @@ package struct RLEEncoder<Value: RLEValue>: Sendable {
     /// Flushes pending state and returns the column bytes (empty for an all-null column).
     @discardableResult
     package mutating func finish() -> [UInt8] {
+        flush()
+        return bytes
+    }
+
+    /// `finish()` without returning the bytes (read `bytes` afterwards): the encoders reused per
+    /// rebuilt change call this, sparing a reference count round trip per column.
+    package mutating func flush() {
         switch state {
         case .empty, .initialNulls: break
         case .nulls(let count): writeNulls(count)
@@ -158,7 +165,6 @@ package struct RLEEncoder<Value: RLEValue>: Sendable {
             flushLiteral(count + 1)
         }
         state = .empty
-        return bytes
     }
 
     private mutating func writeNulls(_ count: Int) {
@@ -200,6 +206,9 @@ package struct DeltaEncoder: Sendable {
 
     @discardableResult
     package mutating func finish() -> [UInt8] { rle.finish() }
+
+    /// See `RLEEncoder.flush()`.
+    package mutating func flush() { rle.flush() }
 }
 
 /// Boolean encoding (docs/binary-format.md §4.5): alternating run lengths starting with false.
@@ -231,8 +240,13 @@ package struct BooleanEncoder: Sendable {
 
     @discardableResult
     package mutating func finish() -> [UInt8] {
+        flush()
+        return bytes
+    }
+
+    /// See `RLEEncoder.flush()`.
+    package mutating func flush() {
         if count > 0 { LEB128.appendUnsigned(count, to: &bytes) }
         count = 0
-        return bytes
     }
 }

@@ -174,4 +174,7 @@ package struct ValueEncoder: Sendable {
     }
 
     package mutating func finish() -> (metadata: [UInt8], raw: [UInt8]) { (metadata.finish(), raw) }
+
+    /// See `RLEEncoder.flush()`.
+    package mutating func flush() { metadata.flush() }
 }

@@ -126,6 +126,9 @@ extension DocumentChunk {
         stats.perChangeBytes = rows.bytes + owners.bytes + hashes.capacity * MemoryLayout<ChangeHash>.stride + isDependedOn.capacity
         // The change being encoded: begun in one batch, it may end in a later one.
         var others: [Int] = []
+        // Per-change buffers reused from one change to the next (no allocation per change).
+        var depRows: [Int] = []
+        var deps: [ChangeHash] = []
         var firstCounter: UInt32?
         var lastCounter: UInt32?
 
@@ -166,9 +169,9 @@ extension DocumentChunk {
                         guard let index else { throw .invalidDocument("change \(row) split without its actors") }
                         others = (index.splitActors[row] ?? []).map(Int.init).filter { $0 != authorIndex }
                     } else {
-                        others = ops.otherActors(in: range, author: authorIndex)
+                        ops.otherActors(in: range, author: authorIndex, into: &others)
                     }
-                    others.sort { actorOrder[$0] < actorOrder[$1] }
+                    if others.count > 1 { others.sort { actorOrder[$0] < actorOrder[$1] } }
                     actorScratch[authorIndex] = 0
                     for (position, index) in others.enumerated() { actorScratch[index] = position + 1 }
                     encoder.beginOps()
@@ -187,14 +190,13 @@ extension DocumentChunk {
                     throw .invalidDocument("incorrect max op in change \(row)")
                 }
 
-                let depRows = rows.deps(of: row)
-                var deps: [ChangeHash] = []
-                deps.reserveCapacity(depRows.count)
+                rows.deps(of: row, into: &depRows)
+                deps.removeAll(keepingCapacity: true)
                 for dep in depRows {
                     deps.append(hashes[dep])
                     isDependedOn[dep] = true
                 }
-                deps.sort()
+                if deps.count > 1 { deps.sort() }
                 let startOp = firstCounter.map(UInt64.init) ?? UInt64(rows.maxOp[row]) + 1
                 let hash = encoder.finish(
                     deps: deps,
@@ -203,7 +205,8 @@ extension DocumentChunk {
                     startOp: startOp,
                     time: rows.time[row],
                     message: rows.message(row),
-                    otherActors: others.map { actors[$0] },
+                    otherActors: others,
+                    in: actors,
                     extraBytes: rows.extra(row)
                 )
                 actorScratch[authorIndex] = -1
@@ -316,6 +319,11 @@ struct ChangeRows {
         return extraBytes[start..<(start + Int(extraLength[row]))]
     }
     func deps(of row: Int) -> [Int] { depsFlat[Int(depsStart[row])..<Int(depsStart[row + 1])].map(Int.init) }
+    /// `deps(of:)` into a buffer the caller reuses.
+    func deps(of row: Int, into buffer: inout [Int]) {
+        buffer.removeAll(keepingCapacity: true)
+        for position in Int(depsStart[row])..<Int(depsStart[row + 1]) { buffer.append(Int(depsFlat[position])) }
+    }
 
     init(_ document: DocumentChunk, limits: DocumentLimits) throws(AutomergeError) {
         var actorColumn = RLEDecoder<UInt64>(document.changeReader(.changeActor))
@@ -328,8 +336,9 @@ struct ChangeRows {
         let extraRaw = document.changeReader(.changeExtraValue)
         extraBytes = extraRaw.bytes
         var extraColumn = ValueDecoder(metadata: document.changeReader(.changeExtraMetadata), raw: extraRaw)
-        var lastSeq: [Int: UInt64] = [:]
-        var lastMaxOp: [Int: UInt64] = [:]
+        // Per actor (indexed by the actor table, already bounds-checked), its last seq and maxOp.
+        var lastSeq = [UInt64?](repeating: nil, count: document.actors.count)
+        var lastMaxOp = [UInt64?](repeating: nil, count: document.actors.count)
         var messageIDs: [String: Int32] = [:]
         // Counted first (two short columns): the rows' arrays are allocated once, at size, instead of
         // growing by doubling to up to twice what they need. Rows both columns agree on only, so a

@@ -19,16 +19,26 @@ struct OpOwners {
     /// The owning row and the counters it owns (`above` exclusive, `through` inclusive): ops come
     /// in runs of one change, so a caller can answer the next op from this without a search.
     func owner(actor: Int32, counter: UInt32) -> (row: Int, above: UInt32, through: UInt32)? {
+        owner(actor: actor, counter: counter, hint: nil).map { ($0.row, $0.above, $0.through) }
+    }
+
+    /// `owner(actor:counter:)`, also giving the owner's position among the actor's changes; `hint`
+    /// is a position to try before searching (ops in order belong to consecutive changes).
+    func owner(actor: Int32, counter: UInt32, hint: Int?) -> (row: Int, above: UInt32, through: UInt32, position: Int)? {
         guard actor >= 0, Int(actor) < maxOps.count else { return nil }
         let changes = maxOps[Int(actor)]
         var low = 0
-        var high = changes.count
-        while low < high {
-            let middle = (low + high) / 2
-            if changes[middle] < counter { low = middle + 1 } else { high = middle }
+        if let hint, hint < changes.count, changes[hint] >= counter, hint == 0 || changes[hint - 1] < counter {
+            low = hint
+        } else {
+            var high = changes.count
+            while low < high {
+                let middle = (low + high) / 2
+                if changes[middle] < counter { low = middle + 1 } else { high = middle }
+            }
+            guard low < changes.count else { return nil }
         }
-        guard low < changes.count else { return nil }
-        return (Int(rows[Int(actor)][low]), low > 0 ? changes[low - 1] : 0, changes[low])
+        return (Int(rows[Int(actor)][low]), low > 0 ? changes[low - 1] : 0, changes[low], low)
     }
 
     /// The counters of `actor` that the rows of `batch` own, as `(above, through]` (empty when

@@ -80,13 +80,15 @@ struct DocumentOps {
         // The owning row of each kept op, in `ops` order.
         var rowOfOp: [Int32] = []
         rowOfOp.reserveCapacity(batch.ops)
-        var lastOwner = (actor: Int32(-1), above: UInt32(0), through: UInt32(0), row: 0)
+        var lastOwner = (actor: Int32(-1), above: UInt32(0), through: UInt32(0), row: 0, position: 0)
         func owner(_ counter: UInt32, _ actor: Int32) throws(AutomergeError) -> Int {
             if actor == lastOwner.actor && counter > lastOwner.above && counter <= lastOwner.through { return lastOwner.row }
-            guard let found = owners.owner(actor: actor, counter: counter) else {
+            // Text typed in order: the next op usually belongs to the author's next change.
+            let hint = actor == lastOwner.actor && counter > lastOwner.through ? lastOwner.position + 1 : nil
+            guard let found = owners.owner(actor: actor, counter: counter, hint: hint) else {
                 throw .invalidDocument("op \(counter) has no change (incorrect max op)")
             }
-            lastOwner = (actor, found.above, found.through, found.row)
+            lastOwner = (actor, found.above, found.through, found.row, found.position)
             return found.row
         }
         var seen = 0
@@ -119,8 +121,11 @@ struct DocumentOps {
         var blockCount = 0
         var blockLow = (row: Int.max, counter: UInt32.max)
         var blockHigh = (row: -1, counter: UInt32(0))
+        var blockMask: UInt64 = 0
+        let rowsPerBucket = OpIndex.rowsPerBucket(rowCount: rows.count)
         func note(_ row: Int, _ counter: UInt32) {
             counts[row] &+= 1
+            blockMask |= UInt64(1) << UInt64(min(63, row / rowsPerBucket))
             if row < blockLow.row || (row == blockLow.row && counter < blockLow.counter) { blockLow = (row, counter) }
             if row > blockHigh.row || (row == blockHigh.row && counter > blockHigh.counter) { blockHigh = (row, counter) }
         }
@@ -132,9 +137,12 @@ struct DocumentOps {
             collected[row, default: []].insert(actor)
         }
         func closeBlock(next: OpCursor) {
-            if blockCount > 0 { blocks.append(OpIndex.Block(start: blockStart, ops: blockCount, low: blockLow, high: blockHigh)) }
+            if blockCount > 0 {
+                blocks.append(OpIndex.Block(start: blockStart, ops: blockCount, low: blockLow, high: blockHigh, rowMask: blockMask))
+            }
             blockStart = next
             blockCount = 0
+            blockMask = 0
             blockLow = (Int.max, UInt32.max)
             blockHigh = (-1, 0)
         }
@@ -171,12 +179,15 @@ struct DocumentOps {
         var groupKey: (objCounter: UInt32, objActor: Int32, keyString: Int32, elemCounter: UInt32, elemActor: Int32)?
         func packed(_ counter: UInt32, _ actor: Int32) -> UInt64 { UInt64(counter) << 32 | UInt64(UInt32(bitPattern: actor)) }
         func sortPreds(_ list: inout [PredId]) {
+            guard list.count > 1 else { return }
             list.sort { $0.counter != $1.counter ? $0.counter < $1.counter : actorOrder[Int($0.actor)] < actorOrder[Int($1.actor)] }
         }
         func flushGroup() throws(AutomergeError) {
             guard !pending.isEmpty else { return }
-            // Deterministic order; the final per-change sort decides op order anyway.
-            for (succ, var list) in pending.sorted(by: { $0.key < $1.key }) {
+            // Deterministic order; the final per-change sort decides op order anyway. (Most groups
+            // have one successor pending: no sorted copy of the dictionary for those.)
+            let entries = pending.count == 1 ? Array(pending) : pending.sorted(by: { $0.key < $1.key })
+            for (succ, var list) in entries {
                 var delete = groupTemplate
                 delete.idCounter = UInt32(truncatingIfNeeded: succ >> 32)
                 delete.idActor = Int32(bitPattern: UInt32(truncatingIfNeeded: succ))
@@ -320,7 +331,7 @@ struct DocumentOps {
         }
 
         if let given {
-            for block in given.blocks where block.intersects(batch) {
+            for block in given.blocks where given.block(block, intersects: batch) {
                 if cursor.position != block.start.position { cursor = block.start }
                 for _ in 0..<block.ops { try step() }
                 try flushGroup()
@@ -332,7 +343,7 @@ struct DocumentOps {
             guard cursor.allAtEnd else { throw .invalidColumns("op columns have different lengths") }
             if indexing {
                 closeBlock(next: cursor)
-                index = OpIndex(blocks: blocks, counts: counts, splitActors: collected)
+                index = OpIndex(blocks: blocks, counts: counts, rowsPerBucket: rowsPerBucket, splitActors: collected)
             }
         }
 
@@ -388,6 +399,13 @@ struct DocumentOps {
     /// The actors the ops in `range` name besides `author` (objects, keys, preds), unsorted.
     func otherActors(in range: Range<Int>, author: Int) -> [Int] {
         var others: [Int] = []
+        otherActors(in: range, author: author, into: &others)
+        return others
+    }
+
+    /// `otherActors(in:author:)` into a buffer the caller reuses.
+    func otherActors(in range: Range<Int>, author: Int, into others: inout [Int]) {
+        others.removeAll(keepingCapacity: true)
         func note(_ actor: Int32) {
             let index = Int(actor)
             if actor >= 0 && index != author && !others.contains(index) { others.append(index) }
@@ -398,7 +416,6 @@ struct DocumentOps {
             note(op.keyActor)
             for pred in preds[Int(op.predStart)..<Int(op.predStart + op.predCount)] { note(pred.actor) }
         }
-        return others
     }
 
     /// The op id counter at a position of `order`.
@@ -429,7 +446,8 @@ struct DocumentOps {
                 valueBytes: valueBytes[start..<(start + Int(op.valueMeta >> 4))],
                 predCount: Int(op.predCount),
                 expand: op.expand,
-                markName: markNames[order[position]].map { strings[Int($0)] }
+                // Most documents have no marks: no lookup per op then.
+                markName: markNames.isEmpty ? nil : markNames[order[position]].map { strings[Int($0)] }
             )
             for id in preds[Int(op.predStart)..<Int(op.predStart + op.predCount)] {
                 encoder.appendPred(counter: UInt64(id.counter), actor: scratch[Int(id.actor)])
