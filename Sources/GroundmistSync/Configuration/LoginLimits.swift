@@ -77,34 +77,14 @@ package struct LoginLimits: Sendable, Equatable {
     /// Reads the overrides from `values`; a bad value becomes a problem and keeps the default.
     static func parse(_ values: [String: String], problems: inout [ConfigurationProblem]) -> LoginLimits {
         var limits = LoginLimits()
-        func count(_ name: String, into value: inout Int) {
-            guard let text = values[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return }
-            guard let parsed = Int(text), parsed > 0 else {
-                problems.append(.invalidLimit(name: name, value: text))
-                return
-            }
-            value = parsed
-        }
-        func rate(_ name: String, into value: inout Rate) {
-            guard let text = values[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return }
-            guard let parsed = Rate.parse(text) else {
-                problems.append(.invalidRate(variable: name, value: text))
-                return
-            }
-            value = parsed
-        }
-        count(variables.maximumPending, into: &limits.maximumPending)
-        count(variables.maximumPendingPerAddress, into: &limits.maximumPendingPerAddress)
-        rate(variables.newPendingPerAddress, into: &limits.newPendingPerAddress)
-        rate(variables.newPendingTotal, into: &limits.newPendingTotal)
-        if let text = values[variables.didFailureLifetime]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-            if let seconds = AuthenticationConfiguration.parseDuration(text) {
-                limits.didFailureLifetime = seconds
-            } else {
-                problems.append(.invalidTimeout(variable: variables.didFailureLifetime, value: text))
-            }
-        }
-        count(variables.didCacheEntries, into: &limits.didCacheEntries)
+        var reader = LimitVariables(values)
+        reader.count(variables.maximumPending, into: &limits.maximumPending)
+        reader.count(variables.maximumPendingPerAddress, into: &limits.maximumPendingPerAddress)
+        reader.rate(variables.newPendingPerAddress, into: &limits.newPendingPerAddress)
+        reader.rate(variables.newPendingTotal, into: &limits.newPendingTotal)
+        reader.seconds(variables.didFailureLifetime, into: &limits.didFailureLifetime)
+        reader.count(variables.didCacheEntries, into: &limits.didCacheEntries)
+        problems += reader.problems
         return limits
     }
 }

@@ -47,24 +47,12 @@ package struct RepoLimits: Sendable, Equatable {
     /// Reads the overrides from `values`; a bad value becomes a problem and keeps the default.
     static func parse(_ values: [String: String], problems: inout [ConfigurationProblem]) -> RepoLimits {
         var limits = RepoLimits()
-        func count(_ name: String, into value: inout Int) {
-            guard let text = values[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return }
-            guard let parsed = Int(text), parsed > 0 else {
-                problems.append(.invalidLimit(name: name, value: text))
-                return
-            }
-            value = parsed
-        }
-        count(variables.ephemeralSessions, into: &limits.ephemeralSessions)
-        count(variables.inflatedChange, into: &limits.inflation.perStream)
-        count(variables.inflatedMessage, into: &limits.inflation.total)
-        if let text = values[variables.ephemeralLifetime]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-            if let seconds = AuthenticationConfiguration.parseDuration(text) {
-                limits.ephemeralLifetime = .milliseconds(Int64(seconds * 1000))
-            } else {
-                problems.append(.invalidTimeout(variable: variables.ephemeralLifetime, value: text))
-            }
-        }
+        var reader = LimitVariables(values)
+        reader.count(variables.ephemeralSessions, into: &limits.ephemeralSessions)
+        reader.duration(variables.ephemeralLifetime, into: &limits.ephemeralLifetime)
+        reader.count(variables.inflatedChange, into: &limits.inflation.perStream)
+        reader.count(variables.inflatedMessage, into: &limits.inflation.total)
+        problems += reader.problems
         return limits
     }
 }

@@ -43,17 +43,11 @@ package struct ConnectionLimits: Sendable, Equatable {
     /// Reads the overrides from `values`; a bad value becomes a problem and keeps the default.
     static func parse(_ values: [String: String], problems: inout [ConfigurationProblem]) -> ConnectionLimits {
         var limits = ConnectionLimits()
-        func read(_ name: String, into value: inout Int) {
-            guard let text = values[name] else { return }
-            guard let parsed = Int(text), parsed > 0 else {
-                problems.append(.invalidLimit(name: name, value: text))
-                return
-            }
-            value = parsed
-        }
-        read(variables.outbound, into: &limits.maxQueuedOutboundBytes)
-        read(variables.inbound, into: &limits.maxQueuedInboundBytes)
-        read(variables.frames, into: &limits.maxFramesPerMessage)
+        var reader = LimitVariables(values)
+        reader.count(variables.outbound, into: &limits.maxQueuedOutboundBytes)
+        reader.count(variables.inbound, into: &limits.maxQueuedInboundBytes)
+        reader.count(variables.frames, into: &limits.maxFramesPerMessage)
+        problems += reader.problems
         return limits
     }
 }

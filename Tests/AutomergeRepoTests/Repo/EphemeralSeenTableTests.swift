@@ -41,36 +41,15 @@ import Testing
         #expect(table.count <= 10)
     }
 
-    /// The repo-level flood: many sessions from one joined peer leave a bounded table.
-    @Test func repoTableIsBoundedUnderAFlood() async throws {
-        let repo = Repo(configuration: .init(peerId: "server", sharePolicy: .requestsOnly), storage: nil)
-        let client = await RepoClient.scripted(to: repo, peerId: "flooder")
-        _ = try await client.join()
-        let document = DocumentId.random()
-        let total = EphemeralSeenTable.defaultCapacity + 5_000
-        for index in 0..<total {
-            let message = EphemeralMessage(
-                senderId: "flooder",
-                targetId: "server",
-                documentId: document.string,
-                count: 1,
-                sessionId: "s\(index)",
-                data: [0xa0]
-            )
-            await client.send(.ephemeral(message))
-        }
-        #expect(await repo.ephemeralSessionsTracked <= EphemeralSeenTable.defaultCapacity)
-    }
-
-    /// The repo's configuration sets the table's capacity (`GROUNDMIST_EPHEMERAL_SESSIONS`).
-    @Test func repoTableTakesItsCapacityFromTheConfiguration() async throws {
-        let configuration = Repo.Configuration(peerId: "server", sharePolicy: .requestsOnly, ephemeralSessions: 40, ephemeralLifetime: .seconds(60))
+    /// Sends one ephemeral message per new session id from a joined peer; returns the most
+    /// sessions the repo's table held after any of them (receiving is awaited to its end).
+    static func flood(_ configuration: Repo.Configuration, sessions: Int) async throws -> (peak: Int, final: Int) {
         let repo = Repo(configuration: configuration, storage: nil)
         let client = await RepoClient.scripted(to: repo, peerId: "flooder")
         _ = try await client.join()
         let document = DocumentId.random()
         var peak = 0
-        for index in 0..<200 {
+        for index in 0..<sessions {
             let message = EphemeralMessage(
                 senderId: "flooder",
                 targetId: "server",
@@ -82,7 +61,20 @@ import Testing
             await client.send(.ephemeral(message))
             peak = max(peak, await repo.ephemeralSessionsTracked)
         }
-        // Receiving is awaited to its end, so every message was counted: the table filled to its capacity and no further.
-        #expect(peak == 40)
+        return (peak, await repo.ephemeralSessionsTracked)
+    }
+
+    /// The repo-level flood: many sessions from one joined peer leave a bounded table.
+    @Test func repoTableIsBoundedUnderAFlood() async throws {
+        let flood = try await Self.flood(.init(peerId: "server", sharePolicy: .requestsOnly), sessions: EphemeralSeenTable.defaultCapacity + 5_000)
+        #expect(flood.peak == EphemeralSeenTable.defaultCapacity)
+    }
+
+    /// The repo's configuration sets the table's capacity (`GROUNDMIST_EPHEMERAL_SESSIONS`).
+    @Test func repoTableTakesItsCapacityFromTheConfiguration() async throws {
+        let configuration = Repo.Configuration(peerId: "server", sharePolicy: .requestsOnly, ephemeralSessions: 40, ephemeralLifetime: .seconds(60))
+        let flood = try await Self.flood(configuration, sessions: 200)
+        // The table filled to its capacity and no further.
+        #expect(flood.peak == 40)
     }
 }
