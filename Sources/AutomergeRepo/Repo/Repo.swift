@@ -134,7 +134,12 @@ package actor Repo: RepoEndpoint {
             whenHandled?()
             return
         }
+        // A large message leaves large buffers freed behind it (frame, decoded copy), which glibc
+        // keeps: give them back once it is handled, so that a peer sending one after another does
+        // not stack their pages up. A queued sync message is trimmed for in `handled`.
+        let size = frame.count
         if case .handed = await dispatch(frame, state: state, from: id, whenHandled: whenHandled) { return }
+        if size >= MemoryRelease.threshold { MemoryRelease.trim() }
         whenHandled?()
     }
 
@@ -151,11 +156,6 @@ package actor Repo: RepoEndpoint {
         from id: RepoConnectionID,
         whenHandled: (@Sendable () -> Void)?
     ) async -> Dispatch {
-        // A large message leaves large buffers freed behind it (frame, decoded copy), which glibc
-        // keeps: give them back, so that a peer sending one after another does not stack their
-        // pages up. (A sync message's parsed changes are let go when it is handled: `handled`.)
-        let size = frame.count
-        defer { if size >= MemoryRelease.threshold { MemoryRelease.trim() } }
         let message: RepoMessage
         do {
             // The decoder takes the frame over: its bytes (a large change, or an 8 MiB ephemeral
