@@ -7,10 +7,11 @@ import NIOWebSocket
 ///
 /// It sits right after the frame decoder, so it counts every data frame's payload before anything
 /// buffers it: NIO's async channel otherwise reads ahead by up to ten frames whatever their size
-/// (ten 8 MiB frames are 80 MiB held for a peer the repo is not keeping up with). A `RawByteCounter`
-/// before the decoder adds the bytes of the frame still being received, so a big frame stops
-/// being read part-way instead of being read whole. Held-back `read` events are passed on once
-/// the repo releases enough; the socket stays unread meanwhile, so TCP pushes back on the peer.
+/// (ten 8 MiB frames are 80 MiB held for a peer the repo is not keeping up with). The
+/// `LargeFrameReader` before the decoder reports the bytes of the frame still being received, so
+/// a big frame stops being read part-way instead of being read whole, and hands over the large
+/// frames it reads itself. Held-back `read` events are passed on once the repo releases enough;
+/// the socket stays unread meanwhile, so TCP pushes back on the peer.
 ///
 /// One message is always let through into an empty queue (a message in progress is read to its
 /// end while nothing complete waits), so any message up to the maximum message size gets in.
@@ -30,10 +31,8 @@ final class InboundReadLimiter: ChannelDuplexHandler, RemovableChannelHandler {
         var readHeld = false
         /// Limiting is off (the connection is closing and drops what it reads).
         var disabled = false
-        /// Bytes read from the socket (`RawByteCounter`) and bytes of the frames decoded from them:
-        /// the difference is what the decoder holds of frames not complete yet.
-        var rawBytes = 0
-        var decodedBytes = 0
+        /// Bytes of the frame still being received (`LargeFrameReader`).
+        var undecoded = 0
     }
 
     let limit: Int
@@ -51,20 +50,21 @@ final class InboundReadLimiter: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     private var isFull: Bool {
-        let undecoded = max(0, counts.rawBytes - counts.decodedBytes)
-        return !counts.disabled && counts.pending > 0 && counts.pending + counts.partial + undecoded >= limit
-    }
-
-    /// The size of `frame` on the wire (RFC 6455 §5.2).
-    static func wireSize(_ frame: WebSocketFrame) -> Int {
-        let length = frame.length
-        let extended = length > 0xFFFF ? 8 : length > 125 ? 2 : 0
-        return 2 + extended + (frame.maskKey == nil ? 0 : 4) + length
+        !counts.disabled && counts.pending > 0 && counts.pending + counts.partial + counts.undecoded >= limit
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        counts.decodedBytes += Self.wireSize(frame)
+        count(unwrapInboundIn(data))
+        context.fireChannelRead(data)
+    }
+
+    /// A frame the `LargeFrameReader` read itself, passed on as if the decoder had produced it.
+    func receive(_ frame: WebSocketFrame) {
+        count(frame)
+        context?.fireChannelRead(wrapInboundOut(frame))
+    }
+
+    private func count(_ frame: WebSocketFrame) {
         switch frame.opcode {
         case .binary, .text, .continuation:
             if frame.fin {
@@ -73,33 +73,14 @@ final class InboundReadLimiter: ChannelDuplexHandler, RemovableChannelHandler {
             } else {
                 counts.partial += frame.length
             }
-            if frame.data.readableBytes >= Self.detachedFrameSize, frame.extensionData == nil {
-                context.fireChannelRead(wrapInboundOut(Self.detached(frame, allocator: context.channel.allocator)))
-                return
-            }
         default:
             break
         }
-        context.fireChannelRead(data)
     }
 
-    /// Data frames at least this large are passed on as `detached` copies.
-    static let detachedFrameSize = 1 << 16
-
-    /// `frame` with its payload unmasked into a buffer of its own, of exactly its size.
-    ///
-    /// A decoded frame's payload is a slice of the decoder's accumulation buffer, which grows by
-    /// doubling (an 8 MiB frame sits in a 16 MiB buffer). While the slice lives, that buffer cannot
-    /// be compacted in place, so the decoder copies it for the next frame, and unmasking the slice
-    /// later copies it again at the buffer's capacity: three large buffers per frame in flight.
-    /// Detached here, the accumulation buffer is released or reused at once and the payload costs
-    /// its own size, once.
-    static func detached(_ frame: WebSocketFrame, allocator: ByteBufferAllocator) -> WebSocketFrame {
-        var payload = frame.data
-        var copy = allocator.buffer(capacity: payload.readableBytes)
-        copy.writeBuffer(&payload)
-        if let key = frame.maskKey { copy.webSocketUnmask(key) }
-        return WebSocketFrame(fin: frame.fin, rsv1: frame.rsv1, rsv2: frame.rsv2, rsv3: frame.rsv3, opcode: frame.opcode, maskKey: nil, data: copy)
+    /// The `LargeFrameReader` holds `bytes` of a frame not complete yet.
+    func readerHolds(_ bytes: Int) {
+        counts.undecoded = bytes
     }
 
     func read(context: ChannelHandlerContext) {
@@ -131,22 +112,6 @@ final class InboundReadLimiter: ChannelDuplexHandler, RemovableChannelHandler {
     /// Bytes decoded and not yet released (tests and diagnostics; on the event loop).
     var pendingBytes: Int { counts.pending + counts.partial }
 
-    fileprivate func rawBytesRead(_ count: Int) { counts.rawBytes += count }
-
-    /// Counts the bytes read from the socket for the limiter after the frame decoder.
-    final class RawByteCounter: ChannelInboundHandler, RemovableChannelHandler {
-        typealias InboundIn = ByteBuffer
-        typealias InboundOut = ByteBuffer
-
-        private let limiter: InboundReadLimiter
-
-        init(limiter: InboundReadLimiter) { self.limiter = limiter }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            limiter.rawBytesRead(unwrapInboundIn(data).readableBytes)
-            context.fireChannelRead(data)
-        }
-    }
 }
 
 extension InboundReadLimiter {
@@ -177,10 +142,11 @@ extension InboundReadLimiter {
         }
     }
 
-    /// Adds a limiter right after the WebSocket frame decoder of an upgraded `channel`, then turns
-    /// automatic reading back on (the upgrade turned it off, see `pauseReading(on:)`, so that no
-    /// frame is decoded past the bound before the limiter is in place).
-    static func install(on channel: any Channel, limit: Int) async -> Handle? {
+    /// Adds a limiter right after the WebSocket frame decoder of an upgraded `channel` and a
+    /// `LargeFrameReader` right before it, then turns automatic reading back on (the upgrade turned
+    /// it off, see `pauseReading(on:)`, so that no frame is decoded past the bound before the
+    /// limiter is in place).
+    static func install(on channel: any Channel, limit: Int, maxFrameSize: Int) async -> Handle? {
         let handle = try? await channel.eventLoop.submit { () -> Handle? in
             // Reading resumes even if the limiter cannot be added (the gate still bounds messages).
             defer { try? channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true) }
@@ -188,7 +154,7 @@ extension InboundReadLimiter {
             guard let decoder = try? pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self) else { return nil }
             let limiter = InboundReadLimiter(limit: limit, eventLoop: channel.eventLoop)
             guard (try? pipeline.addHandler(limiter, position: .after(decoder))) != nil,
-                (try? pipeline.addHandler(RawByteCounter(limiter: limiter), position: .before(decoder))) != nil
+                (try? pipeline.addHandler(LargeFrameReader(maxFrameSize: maxFrameSize, limiter: limiter), position: .before(decoder))) != nil
             else { return nil }
             return limiter.handle
         }.get()

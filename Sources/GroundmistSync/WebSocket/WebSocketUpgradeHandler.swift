@@ -45,7 +45,11 @@ struct WebSocketUpgradeHandler: Sendable {
     )
         async throws
     {
-        let readLimiter = await InboundReadLimiter.install(on: channel, limit: configuration.connectionLimits.maxQueuedInboundBytes)
+        let readLimiter = await InboundReadLimiter.install(
+            on: channel,
+            limit: configuration.connectionLimits.maxQueuedInboundBytes,
+            maxFrameSize: configuration.maxMessageSize
+        )
         var connectionLogger = logger
         for (key, value) in accepted.logMetadata { connectionLogger[metadataKey: key] = value }
         let unregister = await accepted.register { channel.close(promise: nil) }
