@@ -57,6 +57,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 // Blocking file I/O runs on an NIOThreadPool, off Swift's cooperative threads.
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // Received frames are decoded in the transport's ByteBuffer.
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -17,12 +17,29 @@ package struct CBORDecoder: Sendable {
 
     /// Decodes exactly one item; bytes after it are an error.
     package func decode(_ bytes: [UInt8]) throws(CBORError) -> CBORValue {
+        var strings: [Range<Int>?] = []
+        let result: Result<CBORValue, CBORError> = bytes.withUnsafeBytes { raw in
+            do throws(CBORError) {
+                return .success(try decode(raw, leavingInPlace: nil, strings: &strings))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Decodes exactly one item from `bytes`. Byte strings of `leavingInPlace` bytes or more (definite
+    /// length) are not copied: each decodes as an empty `.bytes`, and `strings` gets one element per
+    /// byte string of the item, in wire order (the order of a pre-order walk, keys before values): its
+    /// range in `bytes` when it was left in place, nil otherwise.
+    package func decode(_ bytes: UnsafeRawBufferPointer, leavingInPlace: Int?, strings: inout [Range<Int>?]) throws(CBORError) -> CBORValue {
         guard bytes.count <= maxInputSize else { throw .inputTooLarge(size: bytes.count, limit: maxInputSize) }
-        var cursor = Cursor(bytes: bytes, maxDepth: maxDepth)
+        var cursor = Cursor(bytes: bytes, maxDepth: maxDepth, leavingInPlace: leavingInPlace)
         let value = try cursor.readItem(depth: 0)
         if cursor.offset < bytes.count {
             throw .trailingBytes(offset: cursor.offset, count: bytes.count - cursor.offset)
         }
+        strings = cursor.strings
         return value
     }
 
@@ -34,13 +51,18 @@ package struct CBORDecoder: Sendable {
 
 /// The reading state; `mutating` methods advance `offset`.
 private struct Cursor {
-    let bytes: [UInt8]
+    let bytes: UnsafeRawBufferPointer
     let maxDepth: Int
+    /// Byte strings at least this long are left in place (see `CBORDecoder.decode(_:leavingInPlace:strings:)`).
+    let leavingInPlace: Int?
     var offset = 0
+    /// Every byte string read, in wire order: its range when left in place.
+    var strings: [Range<Int>?] = []
 
-    init(bytes: [UInt8], maxDepth: Int) {
+    init(bytes: UnsafeRawBufferPointer, maxDepth: Int, leavingInPlace: Int?) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.leavingInPlace = leavingInPlace
     }
 
     var remaining: Int { bytes.count - offset }
@@ -107,7 +129,15 @@ private struct Cursor {
             guard let n = head.argument else { throw .indefiniteLengthNotAllowed(offset: head.start, initialByte: head.initialByte) }
             return .negative(n)
         case 2:
-            return .bytes(try readStringBytes(head))
+            if let minimum = leavingInPlace, let declared = head.argument, declared >= UInt64(minimum) {
+                let length = try checkedLength(declared, minimumItemSize: 1, at: head.start)
+                strings.append(offset..<(offset + length))
+                offset += length
+                return .bytes([])
+            }
+            let string = try readStringBytes(head)
+            if leavingInPlace != nil { strings.append(nil) }
+            return .bytes(string)
         case 3:
             let raw = try readStringBytes(head)
             guard let text = Self.strictUTF8(raw) else { throw .invalidUTF8(offset: head.start) }
@@ -135,7 +165,7 @@ private struct Cursor {
         if let declared = head.argument {
             let length = try checkedLength(declared, minimumItemSize: 1, at: head.start)
             defer { offset += length }
-            return Array(bytes[offset..<(offset + length)])
+            return Array(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]))
         }
         // Indefinite: definite chunks of the same major type until a break.
         var joined: [UInt8] = []
@@ -152,7 +182,7 @@ private struct Cursor {
             let length = try checkedLength(declared, minimumItemSize: 1, at: chunk.start)
             let piece = bytes[offset..<(offset + length)]
             // RFC 8949 §3.2.3: every text chunk must be valid UTF-8 on its own.
-            if head.majorType == 3, Self.strictUTF8(Array(piece)) == nil { throw .invalidUTF8(offset: chunk.start) }
+            if head.majorType == 3, Self.strictUTF8(Array(UnsafeRawBufferPointer(rebasing: piece))) == nil { throw .invalidUTF8(offset: chunk.start) }
             joined.append(contentsOf: piece)
             offset += length
         }

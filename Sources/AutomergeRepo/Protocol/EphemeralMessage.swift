@@ -10,7 +10,13 @@ package struct EphemeralMessage: Hashable, Sendable {
     package var count: UInt64
     package var sessionId: String
     /// The payload, itself CBOR encoded by the sender; a relay need not decode it.
-    package var data: [UInt8]
+    package var data: [UInt8] {
+        get { payload.bytes }
+        set { payload = MessagePayload(newValue) }
+    }
+    /// The payload as received: a large one stays in the frame it came in (see
+    /// `RepoMessage.init(decoding:)` for a `ByteBuffer`), so a message nobody is sent costs no copy.
+    var payload: MessagePayload
 
     package init(senderId: String, targetId: String, documentId: String, count: UInt64, sessionId: String, data: [UInt8]) {
         self.senderId = senderId
@@ -18,7 +24,7 @@ package struct EphemeralMessage: Hashable, Sendable {
         self.documentId = documentId
         self.count = count
         self.sessionId = sessionId
-        self.data = data
+        self.payload = MessagePayload(data)
     }
 
     init(fields: MessageFields) throws(RepoMessageError) {
@@ -27,7 +33,7 @@ package struct EphemeralMessage: Hashable, Sendable {
         documentId = try fields.text("documentId")
         count = try fields.count("count")
         sessionId = try fields.text("sessionId")
-        data = try fields.bytes("data")
+        payload = MessagePayload(try fields.bytes("data"))
     }
 
     /// Reference order: type, targetId, documentId, data, count, sessionId, senderId.

@@ -1,5 +1,6 @@
 package import AutomergeCore
 package import Logging
+package import NIOCore
 
 /// An automerge-repo peer that serves documents to the peers connected to it: the handshake,
 /// one sync session per (document, peer), storage, doc-unavailable answers and ephemeral
@@ -110,7 +111,7 @@ package actor Repo: RepoEndpoint {
     /// Handles the frame completely before returning (its durable write and its answer included).
     package func receive(_ frame: consuming [UInt8], from id: RepoConnectionID) async {
         let (handled, done) = AsyncStream<Never>.makeStream()
-        await accept(frame, from: id) { done.finish() }
+        await accept(.array(frame), from: id) { done.finish() }
         for await _ in handled {}
     }
 
@@ -120,7 +121,13 @@ package actor Repo: RepoEndpoint {
     /// `maxPipelinedMessages` (or `maxPipelinedBytes`) per connection are in flight; past that this
     /// waits, and so does the transport's reader.
     package func submit(_ frame: consuming [UInt8], from id: RepoConnectionID) async {
-        await accept(frame, from: id, whenHandled: nil)
+        await accept(.array(frame), from: id, whenHandled: nil)
+    }
+
+    /// `submit` for a frame in the transport's buffer, decoded in place: a large ephemeral payload
+    /// is never copied unless it is relayed.
+    package func submit(buffer frame: consuming ByteBuffer, from id: RepoConnectionID) async {
+        await accept(.buffer(frame), from: id, whenHandled: nil)
     }
 
     /// Messages of one connection in flight at once (accepted, not yet handled).
@@ -129,7 +136,7 @@ package actor Repo: RepoEndpoint {
     /// alone).
     package static let maxPipelinedBytes = 8 << 20
 
-    private func accept(_ frame: consuming [UInt8], from id: RepoConnectionID, whenHandled: (@Sendable () -> Void)?) async {
+    private func accept(_ frame: consuming InboundFrame, from id: RepoConnectionID, whenHandled: (@Sendable () -> Void)?) async {
         guard let state = connections[id] else {
             whenHandled?()
             return
@@ -151,7 +158,7 @@ package actor Repo: RepoEndpoint {
     }
 
     private func dispatch(
-        _ frame: consuming [UInt8],
+        _ frame: consuming InboundFrame,
         state: ConnectionState,
         from id: RepoConnectionID,
         whenHandled: (@Sendable () -> Void)?
@@ -160,7 +167,7 @@ package actor Repo: RepoEndpoint {
         do {
             // The decoder takes the frame over: its bytes (a large change, or an 8 MiB ephemeral
             // payload) are not held a second time while the message is handled.
-            message = try RepoMessage(decoding: frame)
+            message = try frame.decoded()
         } catch {
             await fail(id, reason: "invalid message: \(error)")
             return .done

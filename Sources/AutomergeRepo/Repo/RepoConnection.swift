@@ -1,3 +1,5 @@
+package import NIOCore
+
 /// One connection to a remote peer, as a transport provides it. The repo speaks to peers only
 /// through this seam, so it runs the same over WebSockets and in memory (tests).
 package protocol RepoConnection: Sendable {
@@ -25,6 +27,9 @@ package protocol RepoEndpoint: Sendable {
     /// handles different documents' messages concurrently). Frames of one connection are still
     /// handled in order per document, and all before its `disconnect`.
     func submit(_ frame: consuming [UInt8], from connection: RepoConnectionID) async
+    /// `submit` for a frame still in the transport's buffer: an endpoint that decodes it in place
+    /// takes it over without a copy (by default it is copied into an array).
+    func submit(buffer frame: consuming ByteBuffer, from connection: RepoConnectionID) async
     func disconnect(_ connection: RepoConnectionID) async
 }
 
@@ -32,5 +37,10 @@ extension RepoEndpoint {
     /// Endpoints that handle frames one at a time: `receive`.
     package func submit(_ frame: consuming [UInt8], from connection: RepoConnectionID) async {
         await receive(frame, from: connection)
+    }
+
+    /// Endpoints that take arrays only: a copy.
+    package func submit(buffer frame: consuming ByteBuffer, from connection: RepoConnectionID) async {
+        await submit(Array(frame.readableBytesView), from: connection)
     }
 }

@@ -2,13 +2,14 @@ import HummingbirdWebSocket
 import NIOCore
 
 /// Reassembles WebSocket messages from data frames with our own bounds: total bytes and frames
-/// per message. Each fragment is copied into one growing array and released at once, so a
+/// per message. Each fragment is copied into one growing buffer and released at once, so a
 /// message costs its size, not one buffer object per fragment (hummingbird-websocket keeps every
-/// fragment until the last and counts only payload bytes).
+/// fragment until the last and counts only payload bytes). A message of one frame is that frame's
+/// buffer, not a copy.
 struct MessageAssembler {
     /// A complete message.
     enum Message: Equatable {
-        case binary([UInt8])
+        case binary(ByteBuffer)
         /// Text messages are refused by the protocol layer; only their size is kept.
         case text(bytes: Int)
     }
@@ -36,7 +37,7 @@ struct MessageAssembler {
     let maxMessageSize: Int
     let maxFrames: Int
 
-    private var inProgress: (isText: Bool, bytes: [UInt8], textBytes: Int, frames: Int)?
+    private var inProgress: (isText: Bool, bytes: ByteBuffer, textBytes: Int, frames: Int)?
 
     init(maxMessageSize: Int, maxFrames: Int) {
         self.maxMessageSize = maxMessageSize
@@ -50,22 +51,25 @@ struct MessageAssembler {
             guard inProgress == nil else { throw .badFragmentation }
             guard data.readableBytes <= maxMessageSize else { throw .tooLarge(limit: maxMessageSize) }
             if fin {
-                return opcode == .binary ? .binary(Array(data.readableBytesView)) : .text(bytes: data.readableBytes)
+                return opcode == .binary ? .binary(data) : .text(bytes: data.readableBytes)
             }
             let isText = opcode == .text
-            inProgress = (isText, isText ? [] : Array(data.readableBytesView), isText ? data.readableBytes : 0, 1)
+            // A copy: the first fragment's buffer may be a slice of a larger read buffer.
+            var bytes = ByteBuffer()
+            if !isText { bytes.writeImmutableBuffer(data) }
+            inProgress = (isText, bytes, isText ? data.readableBytes : 0, 1)
             return nil
         case .continuation:
             guard var message = inProgress else { throw .badFragmentation }
             inProgress = nil
             message.frames += 1
             guard message.frames <= maxFrames else { throw .tooManyFrames(limit: maxFrames) }
-            let size = (message.isText ? message.textBytes : message.bytes.count) + data.readableBytes
+            let size = (message.isText ? message.textBytes : message.bytes.readableBytes) + data.readableBytes
             guard size <= maxMessageSize else { throw .tooLarge(limit: maxMessageSize) }
             if message.isText {
                 message.textBytes = size
             } else {
-                message.bytes.append(contentsOf: data.readableBytesView)
+                message.bytes.writeImmutableBuffer(data)
             }
             guard fin else {
                 inProgress = message

@@ -52,12 +52,13 @@ enum RepoWebSocketBridge {
         // handled by the reader, and a busy repo must not look like a dead peer. The gate stops
         // the reader only when messages worth more than the inbound bound are waiting.
         let gate = InboundQueueGate(limit: limits.maxQueuedInboundBytes)
-        let (inbox, inboxContinuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let (inbox, inboxContinuation) = AsyncStream.makeStream(of: ByteBuffer.self)
         let processor = Task {
             for await message in inbox {
-                let count = message.count
-                // Handed over: the repo lets the bytes go once it has decoded them.
-                await endpoint.submit(consume message, from: id)
+                let count = message.readableBytes
+                // Handed over, not copied: the repo decodes the frame in place and lets it go
+                // once nothing it decoded refers to it.
+                await endpoint.submit(buffer: consume message, from: id)
                 gate.release(count)
                 readLimiter?.release(count)
             }
@@ -91,9 +92,9 @@ enum RepoWebSocketBridge {
                         reject(on: connection, message: error.message, code: error.closeCode)
                         readLimiter?.disable()
                     case .message(.binary(let bytes)):
-                        logger.trace("received message", metadata: ["bytes": "\(bytes.count)"])
-                        metrics?.received(bytes: bytes.count)
-                        await gate.admit(bytes.count)
+                        logger.trace("received message", metadata: ["bytes": "\(bytes.readableBytes)"])
+                        metrics?.received(bytes: bytes.readableBytes)
+                        await gate.admit(bytes.readableBytes)
                         inboxContinuation.yield(bytes)
                     case .message(.text(let count)):
                         readLimiter?.release(count)

@@ -172,7 +172,7 @@ import Testing
         var assembler = MessageAssembler(maxMessageSize: 10, maxFrames: 3)
         #expect(try assembler.append(opcode: .binary, data: ByteBuffer(bytes: [1, 2]), fin: false) == nil)
         #expect(try assembler.append(opcode: .continuation, data: ByteBuffer(bytes: [3]), fin: false) == nil)
-        #expect(try assembler.append(opcode: .continuation, data: ByteBuffer(bytes: [4]), fin: true) == .binary([1, 2, 3, 4]))
+        #expect(try assembler.append(opcode: .continuation, data: ByteBuffer(bytes: [4]), fin: true) == .binary(ByteBuffer(bytes: [1, 2, 3, 4])))
         #expect(throws: MessageAssembler.Violation.badFragmentation) {
             try assembler.append(opcode: .continuation, data: ByteBuffer(bytes: [1]), fin: true)
         }
