@@ -68,15 +68,27 @@ final class LargeFrameReader: ChannelInboundHandler, RemovableChannelHandler {
             context.fireChannelRead(data)
             return
         }
+        if headBytes != nil { completeHead(from: &input, context: context) }
+        // Bytes for NIO's decoder are passed on in runs: one slice per run of its frames, as the
+        // socket delivered them, not one per frame.
+        var runStart = input.readerIndex
+        func flushRun() {
+            if input.readerIndex > runStart {
+                // The bytes scanned since `runStart` (shares the read buffer; no copy).
+                var run = input
+                run.moveWriterIndex(to: input.readerIndex)
+                run.moveReaderIndex(to: runStart)
+                context.fireChannelRead(wrapInboundOut(run))
+            }
+            runStart = input.readerIndex
+        }
         while input.readableBytes > 0 {
             switch state {
             case .passthrough:
-                context.fireChannelRead(wrapInboundOut(input))
                 input.moveReaderIndex(to: input.writerIndex)
             case .forwarding(let remaining):
                 let count = min(remaining, input.readableBytes)
-                // Non-nil: `count` is at most the readable bytes.
-                let piece = input.readSlice(length: count) ?? ByteBuffer()
+                input.moveReaderIndex(forwardBy: count)
                 if count == remaining {
                     state = .head
                     heldBytes = 0
@@ -84,67 +96,95 @@ final class LargeFrameReader: ChannelInboundHandler, RemovableChannelHandler {
                     state = .forwarding(remaining: remaining - count)
                     heldBytes += count
                 }
-                context.fireChannelRead(wrapInboundOut(piece))
             case .reading(let header, var payload):
                 state = .head
-                let count = min(header.length - payload.readableBytes, input.readableBytes)
-                let offset = payload.readableBytes
-                var piece = input.readSlice(length: count) ?? ByteBuffer()
-                payload.writeBuffer(&piece)
-                if let key = header.maskKey { Self.unmask(&payload, from: offset, key: key) }
-                guard payload.readableBytes == header.length else {
-                    heldBytes += count
-                    state = .reading(header, payload: payload)
+                readPayload(header, into: &payload, from: &input)
+                runStart = input.readerIndex
+            case .head:
+                guard let header = Self.header(in: input) else {
+                    // The rest is the start of a head: kept until the rest of it arrives.
+                    flushRun()
+                    var kept = context.channel.allocator.buffer(capacity: 14)
+                    kept.writeBuffer(&input)
+                    headBytes = kept
+                    heldBytes = kept.readableBytes
+                    runStart = input.readerIndex
                     break
                 }
-                heldBytes = 0
-                limiter.receive(Self.frame(header, payload: payload))
-            case .head:
-                readHead(from: &input, context: context)
+                if isReadHere(header) {
+                    flushRun()
+                    input.moveReaderIndex(forwardBy: header.size)
+                    runStart = input.readerIndex
+                    heldBytes = header.size
+                    state = .reading(header, payload: context.channel.allocator.buffer(capacity: header.length))
+                } else {
+                    input.moveReaderIndex(forwardBy: header.size)
+                    forward(header)
+                }
             }
         }
+        flushRun()
         limiter.readerHolds(heldBytes)
     }
 
-    /// Takes head bytes from `input`; once the head is whole, decides how the frame is read.
-    private func readHead(from input: inout ByteBuffer, context: ChannelHandlerContext) {
-        var head: ByteBuffer
-        if var partial = headBytes {
-            partial.writeBuffer(&input)
-            head = partial
+    /// Whether the frame is a large data frame this reader reads itself.
+    private func isReadHere(_ header: Header) -> Bool {
+        !header.isControl && header.firstByte & 0x0F <= 2 && header.length >= Self.ownBufferSize && header.length <= maxFrameSize
+    }
+
+    /// Sets the state for a frame whose bytes go to NIO's decoder (its head is on its way).
+    private func forward(_ header: Header) {
+        if header.length > maxFrameSize || (header.isControl && (header.length > 125 || header.firstByte & 0x80 == 0)) {
+            // NIO's decoder refuses it and closes the connection; it sees every byte from here.
+            state = .passthrough
+            heldBytes = 0
+        } else if header.length == 0 {
+            state = .head
+            heldBytes = 0
         } else {
-            head = input
-            input.moveReaderIndex(to: input.writerIndex)
+            state = .forwarding(remaining: header.length)
+            heldBytes = header.size
+        }
+    }
+
+    /// Moves `input`'s bytes into `payload` up to the frame's end; passes the frame on when whole.
+    private func readPayload(_ header: Header, into payload: inout ByteBuffer, from input: inout ByteBuffer) {
+        let count = min(header.length - payload.readableBytes, input.readableBytes)
+        let offset = payload.readableBytes
+        // Non-nil: `count` is at most the readable bytes.
+        var piece = input.readSlice(length: count) ?? ByteBuffer()
+        payload.writeBuffer(&piece)
+        if let key = header.maskKey { Self.unmask(&payload, from: offset, key: key) }
+        guard payload.readableBytes == header.length else {
+            heldBytes += count
+            state = .reading(header, payload: payload)
+            return
+        }
+        heldBytes = 0
+        limiter.receive(Self.frame(header, payload: payload))
+    }
+
+    /// Completes a head that straddled two reads, a byte at a time (at most 14 bytes), and starts its frame.
+    private func completeHead(from input: inout ByteBuffer, context: ChannelHandlerContext) {
+        guard var head = headBytes else { return }
+        var header = Self.header(in: head)
+        while header == nil, let byte = input.readInteger(as: UInt8.self) {
+            head.writeInteger(byte)
+            header = Self.header(in: head)
+        }
+        guard let header else {
+            headBytes = head
+            heldBytes = head.readableBytes
+            return
         }
         headBytes = nil
-        guard let header = Self.header(in: head) else {
-            // At most 13 bytes of a head: kept in a buffer of their own, not the read buffer.
-            var kept = context.channel.allocator.buffer(capacity: head.readableBytes)
-            kept.writeBuffer(&head)
-            headBytes = kept
-            heldBytes = kept.readableBytes
-            limiter.readerHolds(heldBytes)
-            return
-        }
-        let headWire = head.readSlice(length: header.size) ?? ByteBuffer()
-        // What follows the head goes back to the loop.
-        input = head
-        if header.isControl || header.length < Self.ownBufferSize || header.length > maxFrameSize || header.firstByte & 0x0F > 2 {
-            if header.length > maxFrameSize || (header.isControl && (header.length > 125 || header.firstByte & 0x80 == 0)) {
-                // NIO's decoder refuses it and closes the connection; it sees every byte from here.
-                state = .passthrough
-            } else if header.length == 0 {
-                state = .head
-            } else {
-                state = .forwarding(remaining: header.length)
-            }
+        if isReadHere(header) {
             heldBytes = header.size
-            context.fireChannelRead(wrapInboundOut(headWire))
-            if case .head = state { heldBytes = 0 }
-            return
+            state = .reading(header, payload: context.channel.allocator.buffer(capacity: header.length))
+        } else {
+            forward(header)
+            context.fireChannelRead(wrapInboundOut(head))
         }
-        heldBytes = header.size
-        state = .reading(header, payload: context.channel.allocator.buffer(capacity: header.length))
     }
 
     /// The frame's head if `buffer` holds all of it (RFC 6455 §5.2).

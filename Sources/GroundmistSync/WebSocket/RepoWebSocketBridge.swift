@@ -52,13 +52,20 @@ enum RepoWebSocketBridge {
         // handled by the reader, and a busy repo must not look like a dead peer. The gate stops
         // the reader only when messages worth more than the inbound bound are waiting.
         let gate = InboundQueueGate(limit: limits.maxQueuedInboundBytes)
-        let (inbox, inboxContinuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+        let (inbox, inboxContinuation) = AsyncStream.makeStream(of: InboxMessage.self)
         let processor = Task {
             for await message in inbox {
-                let count = message.readableBytes
-                // Handed over, not copied: the repo decodes the frame in place and lets it go
-                // once nothing it decoded refers to it.
-                await endpoint.submit(buffer: consume message, from: id)
+                let count: Int
+                switch consume message {
+                case .small(let bytes):
+                    count = bytes.count
+                    await endpoint.submit(consume bytes, from: id)
+                case .large(let buffer):
+                    count = buffer.readableBytes
+                    // Handed over, not copied: the repo decodes the frame in place and lets it go
+                    // once nothing it decoded refers to it.
+                    await endpoint.submit(buffer: consume buffer, from: id)
+                }
                 gate.release(count)
                 readLimiter?.release(count)
             }
@@ -95,7 +102,7 @@ enum RepoWebSocketBridge {
                         logger.trace("received message", metadata: ["bytes": "\(bytes.readableBytes)"])
                         metrics?.received(bytes: bytes.readableBytes)
                         await gate.admit(bytes.readableBytes)
-                        inboxContinuation.yield(bytes)
+                        inboxContinuation.yield(InboxMessage(bytes))
                     case .message(.text(let count)):
                         readLimiter?.release(count)
                         logger.notice("text frame rejected", metadata: ["bytes": "\(count)"])
@@ -117,6 +124,19 @@ enum RepoWebSocketBridge {
             throw readError
         }
         logger.debug("WebSocket disconnected")
+    }
+
+    /// A message waiting for the repo. A small one is copied out of the read buffer it is a slice
+    /// of, so that what waits costs its own size and does not keep read buffers alive; a large one
+    /// (a frame the `LargeFrameReader` read into a buffer of its own, or an assembled message) is
+    /// passed on as it is.
+    private enum InboxMessage: Sendable {
+        case small([UInt8])
+        case large(ByteBuffer)
+
+        init(_ buffer: ByteBuffer) {
+            self = buffer.readableBytes < LargeFrameReader.ownBufferSize ? .small(Array(buffer.readableBytesView)) : .large(buffer)
+        }
     }
 
     private enum InboundStep {

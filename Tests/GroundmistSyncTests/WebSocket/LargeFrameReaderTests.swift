@@ -102,6 +102,36 @@ import Testing
         }
     }
 
+    /// Counts the buffers passed on to NIO's decoder.
+    final class BufferCounter: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+        var buffers = 0
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            buffers += 1
+            context.fireChannelRead(data)
+        }
+    }
+
+    /// Small frames cost NIO's decoder one buffer per socket read, as without the reader, not one
+    /// per frame: a flood of tiny messages must not cost more work per message.
+    @Test func smallFramesReachNIOsDecoderInOneBufferPerRead() throws {
+        let (channel, _) = try Self.channel()
+        let counter = BufferCounter()
+        let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+        try channel.pipeline.syncOperations.addHandler(counter, position: .before(decoder))
+        let key: WebSocketMaskingKey = [5, 6, 7, 8]
+        let small = (0..<50).flatMap { Self.wire(0x2, payload: Self.payload($0 * 3, seed: UInt64($0)), key: key) }
+        try channel.writeInbound(ByteBuffer(bytes: small + Self.wire(0x2, payload: [1], key: key).prefix(3)))
+        #expect(counter.buffers == 1)
+        try channel.writeInbound(ByteBuffer(bytes: Self.wire(0x2, payload: [1], key: key).dropFirst(3)))
+        #expect(counter.buffers == 3, "the head kept across the reads, then the rest of its frame")
+        var frames = 0
+        while try channel.readInbound(as: WebSocketFrame.self) != nil { frames += 1 }
+        #expect(frames == 51)
+        _ = try channel.finish()
+    }
+
     @Test func framesNIORefusesStillFailWithItsErrors() throws {
         for (stream, error) in [
             (Self.wire(0x2, payload: Self.payload(70_000, seed: 2)), NIOWebSocketError.invalidFrameLength),
