@@ -34,6 +34,12 @@ extension ChangeGraph {
         }
         let documentChanges = graph.count
         if leadingEnd < bytes.count {
+            if leadingEnd > 0 {
+                // The document's arrays are exactly full: appending would double every one of them.
+                var later = 0
+                while case .change? = try reader.next() { later += 1 }
+                graph.reserveChanges(later)
+            }
             // No leading document (only change chunks): the input as it is, not a copy of it.
             try graph.load(leadingEnd == 0 ? bytes : Array(bytes[leadingEnd...]), validation: .metadata)
         }
