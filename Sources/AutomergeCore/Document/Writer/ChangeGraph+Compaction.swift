@@ -30,7 +30,7 @@ extension ChangeGraph {
             leadingEnd = reader.position
         }
         if leadingEnd > 0 {
-            try graph.load(Array(bytes[0..<leadingEnd]), validation: .metadata)
+            try graph.load(leadingEnd == bytes.count ? bytes : Array(bytes[0..<leadingEnd]), validation: .metadata)
         }
         let documentChanges = graph.count
         if leadingEnd < bytes.count {
@@ -40,8 +40,9 @@ extension ChangeGraph {
                 while case .change? = try reader.next() { later += 1 }
                 graph.reserveChanges(later)
             }
-            // No leading document (only change chunks): the input as it is, not a copy of it.
-            try graph.load(leadingEnd == 0 ? bytes : Array(bytes[leadingEnd...]), validation: .metadata)
+            // The input as it is, not a copy of what follows the document: the graph skips a
+            // document chunk whose heads it already has (one inflation of its columns, let go at once).
+            try graph.load(bytes, validation: .metadata)
         }
         guard graph.count > 0 || graph.queuedCount > 0 else { return nil }
         let heads = graph.heads

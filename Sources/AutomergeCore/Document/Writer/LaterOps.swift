@@ -5,24 +5,38 @@
 /// Ids use the new document's actor table (sorted by bytes), so Lamport order is (counter, actor
 /// index). Memory follows the later ops only; the stored rows are read one at a time.
 struct LaterOps {
-    /// The later ops that are rows (every op but deletes), successors filled in and sorted.
+    /// The later ops that are rows (every op but deletes), without their successors (`links`).
     private var rows: [DocumentOpRow] = []
     /// Row of each later non-delete op.
     private var rowIndex: [OpId: Int32] = [:]
-    /// Stored op → the later ops that overwrite, delete or increment it.
-    private var storedSuccessors: [OpId: [OpId]] = [:]
+    /// Singly linked lists in one array (no array per op): successors, children, element ops.
+    private var links: [Link] = []
+    /// Per row: its successors' list (unsorted; sorted when written), -1 when none.
+    private var rowSuccessors: [Int32] = []
+    /// Stored op → its later successors' list (unsorted).
+    private var storedSuccessors: [OpId: Int32] = [:]
     /// Stored ops the later ops refer to, with what they must be; each must stream past.
     private var storedReferences: [OpId: Reference] = [:]
     /// Objects holding later rows, in document order.
     private var objects: [ObjectId] = []
     /// Map objects: their later rows by key (UTF-8 bytes), then id.
     private var mapRows: [ObjectId: [Int32]] = [:]
-    /// Sequences: later inserts at the head, ascending by id.
-    private var headChildren: [ObjectId: [Int32]] = [:]
-    /// Sequences: later inserts after an element, ascending by id.
-    private var elementChildren: [OpId: [Int32]] = [:]
-    /// Sequences: later non-insert ops on an element, ascending by id.
-    private var elementOps: [OpId: [Int32]] = [:]
+    /// Sequences: the list of later inserts at the head, ascending by id.
+    private var headChildren: [ObjectId: Int32] = [:]
+    /// The list of later inserts after a stored element, ascending by id.
+    private var storedChildren: [OpId: Int32] = [:]
+    /// The list of later non-insert ops on a stored element, ascending by id.
+    private var storedElementOps: [OpId: Int32] = [:]
+    /// Per row (a later element): the lists of later inserts after it and of later ops on it.
+    private var rowChildren: [Int32] = []
+    private var rowElementOps: [Int32] = []
+
+    /// One entry of a list: a later op (its row, or for successors its id) and the next entry.
+    private struct Link {
+        var id: OpId
+        var row: Int32
+        var next: Int32
+    }
 
     /// What a stored op a later op names must be.
     private struct Reference {
@@ -91,14 +105,17 @@ struct LaterOps {
                     let pred = try map(raw)
                     if let row = rowIndex[pred] {
                         guard rows[Int(row)].object == object else { throw .invalidOp("op \(id) names a predecessor in another object") }
-                        rows[Int(row)].successors.append(id)
+                        links.append(Link(id: id, row: -1, next: rowSuccessors[Int(row)]))
+                        rowSuccessors[Int(row)] = Int32(links.count - 1)
                     } else {
                         try require(pred, Reference(object: object))
-                        storedSuccessors[pred, default: []].append(id)
+                        links.append(Link(id: id, row: -1, next: storedSuccessors[pred] ?? -1))
+                        storedSuccessors[pred] = Int32(links.count - 1)
                     }
                 }
                 guard op.action != .delete else { continue }
                 rowIndex[id] = Int32(rows.count)
+                rowSuccessors.append(-1)
                 rows.append(
                     DocumentOpRow(
                         object: object,
@@ -115,9 +132,6 @@ struct LaterOps {
         }
         arrange()
     }
-
-    /// Whether there is nothing to merge.
-    var isEmpty: Bool { rows.isEmpty && storedSuccessors.isEmpty }
 
     private mutating func require(_ id: OpId, _ reference: Reference) throws(AutomergeError) {
         guard var known = storedReferences[id] else {
@@ -137,32 +151,56 @@ struct LaterOps {
         storedReferences[id] = known
     }
 
-    /// Sorts successors and files every row under its object, key or element.
+    /// Files every row under its object, key or element; sequence lists are built in descending
+    /// id order by adding at the front, so each ends up ascending.
     private mutating func arrange() {
         var touched: Set<ObjectId> = []
+        var sequenceRows: [Int32] = []
         for index in rows.indices {
-            if rows[index].successors.count > 1 { rows[index].successors.sort(by: Self.lamportLess) }
-            let row = Int32(index)
             let object = rows[index].object
             touched.insert(object)
-            switch rows[index].key {
-            case .map: mapRows[object, default: []].append(row)
-            case .head: headChildren[object, default: []].append(row)
+            if case .map = rows[index].key {
+                mapRows[object, default: []].append(Int32(index))
+            } else {
+                sequenceRows.append(Int32(index))
+            }
+        }
+        for key in Array(mapRows.keys) { mapRows[key]?.sort { [rows] in Self.mapRowLess(rows[Int($0)], rows[Int($1)]) } }
+        sequenceRows.sort { [rows] in Self.lamportLess(rows[Int($1)].id, rows[Int($0)].id) }
+        rowChildren = [Int32](repeating: -1, count: rows.count)
+        rowElementOps = [Int32](repeating: -1, count: rows.count)
+        // Local while the lists' heads (properties) are written through `inout`.
+        var links = self.links
+        self.links = []
+        defer { self.links = links }
+        for row in sequenceRows {
+            let op = rows[Int(row)]
+            func push(_ head: inout Int32) {
+                links.append(Link(id: op.id, row: row, next: head))
+                head = Int32(links.count - 1)
+            }
+            switch op.key {
+            case .map: break
+            case .head: push(&headChildren[op.object, default: -1])
             case .element(let element):
-                if rows[index].insert {
-                    elementChildren[element, default: []].append(row)
+                if let parent = rowIndex[element] {
+                    if op.insert { push(&rowChildren[Int(parent)]) } else { push(&rowElementOps[Int(parent)]) }
                 } else {
-                    elementOps[element, default: []].append(row)
+                    if op.insert { push(&storedChildren[element, default: -1]) } else { push(&storedElementOps[element, default: -1]) }
                 }
             }
         }
-        for key in Array(storedSuccessors.keys) { storedSuccessors[key]?.sort(by: Self.lamportLess) }
-        let byId: (Int32, Int32) -> Bool = { [rows] in Self.lamportLess(rows[Int($0)].id, rows[Int($1)].id) }
-        for key in Array(headChildren.keys) { headChildren[key]?.sort(by: byId) }
-        for key in Array(elementChildren.keys) { elementChildren[key]?.sort(by: byId) }
-        for key in Array(elementOps.keys) { elementOps[key]?.sort(by: byId) }
-        for key in Array(mapRows.keys) { mapRows[key]?.sort { [rows] in Self.mapRowLess(rows[Int($0)], rows[Int($1)]) } }
         objects = touched.sorted(by: Self.objectLess)
+    }
+
+    /// The ids of a successor list, sorted (Lamport order).
+    private func sortedIds(_ head: Int32, into ids: inout [OpId]) {
+        var entry = head
+        while entry >= 0 {
+            ids.append(links[Int(entry)].id)
+            entry = links[Int(entry)].next
+        }
+        if ids.count > 1 { ids.sort(by: Self.lamportLess) }
     }
 
     /// Lamport order: counter, then actor (indexes into a table sorted by bytes).
@@ -203,32 +241,57 @@ struct LaterOps {
         var pendingMap: ArraySlice<Int32> = []
         var stack: [Int32] = []
         var element: OpId?
-        var pendingOps: ArraySlice<Int32> = []
+        /// The next later op on the current stored element (a list entry), -1 when none.
+        var pendingOp: Int32 = -1
+        var successors: [OpId] = []
 
         func emitLater(_ row: Int32) throws(AutomergeError) {
-            try writer.append(rows[Int(row)])
+            var op = rows[Int(row)]
+            if rowSuccessors[Int(row)] >= 0 {
+                successors.removeAll(keepingCapacity: true)
+                sortedIds(rowSuccessors[Int(row)], into: &successors)
+                op.successors = successors
+            }
+            try writer.append(op)
             written += 1
+        }
+        /// Walks a list (ascending), handing each row to `body`.
+        func forEachRow(_ head: Int32, _ body: (Int32) throws(AutomergeError) -> Void) throws(AutomergeError) {
+            var entry = head
+            while entry >= 0 {
+                try body(links[Int(entry)].row)
+                entry = links[Int(entry)].next
+            }
+        }
+        /// Pushes a list of later inserts on a stack: ascending, so the highest id ends on top.
+        func push(_ head: Int32, on stack: inout [Int32]) {
+            var entry = head
+            while entry >= 0 {
+                stack.append(links[Int(entry)].row)
+                entry = links[Int(entry)].next
+            }
         }
         func emitSubtree(_ root: Int32) throws(AutomergeError) {
             var work = [root]
             while let next = work.popLast() {
                 try emitLater(next)
-                let id = rows[Int(next)].id
-                for op in elementOps[id] ?? [] { try emitLater(op) }
-                work.append(contentsOf: elementChildren[id] ?? [])
+                try forEachRow(rowElementOps[Int(next)]) { (op: Int32) throws(AutomergeError) in try emitLater(op) }
+                push(rowChildren[Int(next)], on: &work)
             }
         }
         func finishElement() throws(AutomergeError) {
             guard let done = element else { return }
-            while let op = pendingOps.popFirst() { try emitLater(op) }
-            stack.append(contentsOf: elementChildren[done] ?? [])
+            try forEachRow(pendingOp) { (op: Int32) throws(AutomergeError) in try emitLater(op) }
+            pendingOp = -1
+            push(storedChildren[done] ?? -1, on: &stack)
             element = nil
         }
         func start(_ object: ObjectId, sequence: Bool) {
             current = object
             currentIsSequence = sequence
             if sequence {
-                stack = headChildren[object] ?? []
+                stack.removeAll(keepingCapacity: true)
+                push(headChildren[object] ?? -1, on: &stack)
             } else {
                 pendingMap = (mapRows[object] ?? [])[...]
             }
@@ -276,10 +339,7 @@ struct LaterOps {
                 else { throw .invalidOp("a later op names stored op \(row.id) as what it is not") }
             }
             if !rowIndex.isEmpty, rowIndex[row.id] != nil { throw .invalidOp("op \(row.id) is stored and applied again") }
-            if !storedSuccessors.isEmpty, let added = storedSuccessors[row.id] {
-                row.successors.append(contentsOf: added)
-                row.successors.sort(by: Self.lamportLess)
-            }
+            if !storedSuccessors.isEmpty, let added = storedSuccessors[row.id] { sortedIds(added, into: &row.successors) }
             if currentIsSequence {
                 if row.insert {
                     try finishElement()
@@ -289,13 +349,14 @@ struct LaterOps {
                     }
                     try writer.append(row)
                     element = row.id
-                    pendingOps = (elementOps[row.id] ?? [])[...]
+                    pendingOp = storedElementOps[row.id] ?? -1
                 } else {
                     guard case .element(let target) = row.key, target == element else {
                         throw .invalidDocument("stored op \(row.id) is not beside the element it targets")
                     }
-                    while let next = pendingOps.first, Self.lamportLess(rows[Int(next)].id, row.id) {
-                        pendingOps.removeFirst()
+                    while pendingOp >= 0, Self.lamportLess(links[Int(pendingOp)].id, row.id) {
+                        let next = links[Int(pendingOp)].row
+                        pendingOp = links[Int(pendingOp)].next
                         try emitLater(next)
                     }
                     try writer.append(row)
