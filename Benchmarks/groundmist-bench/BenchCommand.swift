@@ -39,10 +39,17 @@ struct BenchCommand: AsyncParsableCommand {
         )
     )
     var compaction: String?
+    @Option(
+        help: ArgumentHelp(
+            "Compaction mode: first rewrite the file as a snapshot of this fraction of its changes followed by the other changes' chunks (what a stored document and later incrementals hold).",
+            valueName: "fraction"
+        )
+    )
+    var compactionSplit: Double?
 
     func run() async throws {
         if let document { return try await runDocument(document) }
-        if let compaction { return try await runCompaction(compaction) }
+        if let compaction { return try await runCompaction(compaction, split: compactionSplit) }
         if let manyDocuments { return try await runManyDocuments(manyDocuments) }
         guard clients > 0, documents > 0, changes > 0 else { throw ValidationError("clients, documents and changes must be positive") }
         var logger = Logger(label: "groundmist-sync.bench")

@@ -322,6 +322,15 @@ extension ChangeGraph {
         }
     }
 
+    /// Makes room for `additional` more changes in every per-change array and the hash index, so
+    /// that appending a few changes to a large graph does not double them (compaction loads a
+    /// stored document, then the changes after it).
+    mutating func reserveChanges(_ additional: Int) {
+        reserveNodes(additional)
+        hashes.reserveCapacity(count + additional)
+        hashIndex.reserveCapacity(count + additional, hashes)
+    }
+
     /// Prepares the node arrays for `additional` more changes.
     mutating func reserveNodes(_ additional: Int) {
         nodeActor.reserveCapacity(count + additional)

@@ -403,9 +403,10 @@ package actor DocumentStore {
     /// The snapshot of the given files: the saved document when it loads back to the same changes,
     /// otherwise every change chunk in topological order, followed by the queued orphans.
     ///
-    /// When every file loads, `ChangeGraph.compacted` builds it with a memory bound (index and op
-    /// set, not every change's bytes). Otherwise (unreadable files, ops that do not apply) the
-    /// files are loaded one by one into a graph keeping every change.
+    /// When every file loads, `ChangeGraph.compacted` builds it with a memory bound (the index, the
+    /// stored document's columns and the output: no op set, not every change's bytes). Otherwise
+    /// (unreadable files, ops that do not apply) the files are loaded one by one into a graph
+    /// keeping every change.
     private static func buildSnapshot(_ files: [[UInt8]]) -> BuiltSnapshot? {
         // One file (a document that is one large incremental, say) is compacted as it is: the
         // concatenation would hold its bytes twice for the whole build.
