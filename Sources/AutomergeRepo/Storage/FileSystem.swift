@@ -119,6 +119,14 @@ package enum DurableFile {
     }
 }
 
+extension StorageError {
+    /// An `EEXIST` from the file system: the name is taken.
+    var isFileExists: Bool {
+        if case .io(_, _, let code, _) = self { return code == EEXIST }
+        return false
+    }
+}
+
 /// The real POSIX implementation.
 struct PosixFileSystem: FileSystem {
     static func failure(_ operation: String, _ path: String, _ code: Int32 = errno) -> StorageError {
@@ -146,17 +154,30 @@ struct PosixFileSystem: FileSystem {
     /// before the link leaves nothing, after it the same leftover as `createFile`.
     func createFile(_ path: String, near directory: String, permissions: UInt16) throws(StorageError) -> Int32 {
         #if os(Linux)
-        let descriptor = open(directory, Self.temporaryFileFlag | O_WRONLY | O_CLOEXEC, mode_t(permissions))
-        if descriptor >= 0 {
-            if linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 { return descriptor }
-            let code = errno
-            _ = try? close(descriptor, path: path)
-            // Taken: the caller's names are unique, so that is an error of its own, as with `O_EXCL`.
-            if code == EEXIST { throw Self.failure("link", path, code) }
+        switch Self.createLinkedUnnamedFile(path, in: directory, permissions: permissions) {
+        case .success(let descriptor): return descriptor
+        // Taken: the caller's names are unique, so that is an error of its own, as with `O_EXCL`.
+        case .failure(let error) where error.isFileExists: throw error
+        case .failure: break
         }
         #endif
         return try createFile(path, permissions: permissions)
     }
+
+    #if os(Linux)
+    /// The `O_TMPFILE` + `linkat` way of `createFile(_:near:permissions:)` alone: the open
+    /// descriptor, or the error of the step that failed (nothing is left behind then).
+    static func createLinkedUnnamedFile(_ path: String, in directory: String, permissions: UInt16) -> Result<Int32, StorageError> {
+        let descriptor = open(directory, temporaryFileFlag | O_WRONLY | O_CLOEXEC, mode_t(permissions))
+        guard descriptor >= 0 else { return .failure(failure("open O_TMPFILE", directory)) }
+        guard linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 else {
+            let code = errno
+            _ = Glibc.close(descriptor)
+            return .failure(failure("link", path, code))
+        }
+        return .success(descriptor)
+    }
+    #endif
 
     #if os(Linux)
     /// `O_TMPFILE` (`__O_TMPFILE | O_DIRECTORY`), which the Glibc module does not import.

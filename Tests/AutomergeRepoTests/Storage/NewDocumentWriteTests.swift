@@ -143,6 +143,34 @@ import Glibc
     }
 
     #if os(Linux)
+    /// Where the file system supports it (ext4 here), the file really is made unnamed in its
+    /// destination's folder and linked into `.tmp`, not made there the plain way.
+    @Test func theUnnamedWayWorksOnExt4() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        guard let type = Self.fileSystemType(of: directory.url.path), type.hasPrefix("ext") else {
+            print("skipped: the temporary folder is not on ext2/3/4")
+            return
+        }
+        try directory.write("AA/AAA/incremental/.keep", [])
+        try directory.write(".tmp/.keep", [])
+        let path = directory.url.appendingPathComponent(".tmp/linked").path
+        let destination = directory.url.appendingPathComponent("AA/AAA/incremental").path
+        let result = PosixFileSystem.createLinkedUnnamedFile(path, in: destination, permissions: 0o600)
+        let descriptor = try result.get()
+        try PosixFileSystem().write(descriptor, [7, 8], path: path)
+        try PosixFileSystem().close(descriptor, path: path)
+        #expect(try directory.read(".tmp/linked") == [7, 8])
+        #expect(directory.list("AA/AAA/incremental") == [".keep"])
+        // A taken name fails with EEXIST and leaves the file as it was.
+        guard case .failure(let error) = PosixFileSystem.createLinkedUnnamedFile(path, in: destination, permissions: 0o600) else {
+            Issue.record("linked over an existing file")
+            return
+        }
+        #expect(error.isFileExists)
+        #expect(try directory.read(".tmp/linked") == [7, 8])
+    }
+
     /// On ext2/3/4 the data directory is marked as the top of a hierarchy (`chattr +T`).
     @Test func theDataDirectoryIsMarkedTopOfHierarchyOnExt4() throws {
         let directory = try TemporaryDirectory()
