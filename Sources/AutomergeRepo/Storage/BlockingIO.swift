@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import NIOPosix
 
 #if canImport(Glibc)
@@ -23,6 +25,34 @@ enum BlockingIO {
         pool.start()
         return pool
     }()
+
+    /// The threads that write a large group-commit round's files beside the round's own thread
+    /// (`concurrently`).
+    static let commitWriters: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: GroupCommit.writerThreads - 1)
+        pool.start()
+        return pool
+    }()
+
+    /// Runs `body(0)` on the calling thread and `body(1)`…`body(count - 1)` on `commitWriters`,
+    /// and returns their results in that order once all have finished. Called from a round thread,
+    /// never from a cooperative one (it blocks until the others are done).
+    static func concurrently<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
+        guard count > 1 else { return [body(0)] }
+        let results = LockedResults<T>(count: count)
+        let group = DispatchGroup()
+        for index in 1..<count {
+            group.enter()
+            // Run whatever the pool's state: the round waits for every share.
+            commitWriters.submit { _ in
+                results.set(index, body(index))
+                group.leave()
+            }
+        }
+        results.set(0, body(0))
+        group.wait()
+        return results.values()
+    }
 
     /// One thread for compaction's CPU work (rebuilding a snapshot), at a lower OS priority: it takes
     /// no cooperative thread from the peers' sync work, and when the CPU is busy the kernel gives it
@@ -83,4 +113,17 @@ enum BlockingIO {
         if getpriority(which, 0) < backgroundNiceness { _ = setpriority(which, 0, backgroundNiceness) }
         #endif
     }
+}
+
+/// Results filled in by several threads (`BlockingIO.concurrently`).
+private final class LockedResults<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [T?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: T) { lock.withLock { slots[index] = value } }
+
+    /// Every slot, once each has been set.
+    func values() -> [T] { lock.withLock { slots.compactMap { $0 } } }
 }

@@ -67,6 +67,16 @@ package actor GroupCommit {
         package var fsyncs = 0
     }
 
+    /// Threads that write a large round's files side by side (the round's own and
+    /// `BlockingIO.commitWriters`).
+    static let writerThreads = 4
+
+    /// How many threads write a round of this many files: one per 16 files, up to
+    /// `writerThreads` (a small round stays on one).
+    static func writerShares(files: Int) -> Int {
+        max(1, min(writerThreads, files / 16))
+    }
+
     package private(set) var mode: FlushMode
     private var metrics: CommitMetrics
     private let metricsFactory: any MetricsFactory
@@ -223,7 +233,7 @@ private struct Round {
     }
 
     /// A file of the round and the requests it holds.
-    private struct File {
+    struct File: Sendable {
         var fileSystem: any FileSystem
         var root: String
         var directory: String
@@ -232,6 +242,15 @@ private struct Round {
         var bytes: [UInt8]
         var requests: [Int]
         var written = false
+    }
+
+    /// What one thread's share of the files came to.
+    private struct ShareOutcome: Sendable {
+        /// Indices (into the round's files) written.
+        var written: [Int] = []
+        /// The first failure of each root, in the share's order.
+        var failed: [(root: String, error: StorageError)] = []
+        var fsyncs = 0
     }
 
     let requests: [GroupCommit.Request]
@@ -246,7 +265,7 @@ private struct Round {
 
     mutating func perform() -> Outcome {
         var files = plan()
-        for index in files.indices { write(&files[index]) }
+        writeAll(&files)
         switch mode {
         case .files:
             var synced: Set<String> = []
@@ -275,6 +294,41 @@ private struct Round {
             for request in file.requests { results[request] = result }
         }
         return Outcome(results: results, files: files.count, fsyncs: fsyncs)
+    }
+
+    /// Writes every file, sharing a large round among `GroupCommit.writerThreads` threads: creating
+    /// files and folders is most of a round's time when many documents are new (the file system
+    /// picks an inode for each).
+    private mutating func writeAll(_ files: inout [File]) {
+        let shares = GroupCommit.writerShares(files: files.count)
+        let all = files
+        let syncFile = mode == .files
+        let outcomes = BlockingIO.concurrently(shares) { share in
+            Self.write(all, share: share, of: shares, syncFile: syncFile)
+        }
+        for outcome in outcomes {
+            fsyncs += outcome.fsyncs
+            for index in outcome.written { files[index].written = true }
+            for failure in outcome.failed where failed[failure.root] == nil { failed[failure.root] = failure.error }
+        }
+    }
+
+    /// Writes the files whose index is `share` modulo `shares`, in order.
+    private static func write(_ files: [File], share: Int, of shares: Int, syncFile: Bool) -> ShareOutcome {
+        var outcome = ShareOutcome()
+        var failedRoots: Set<String> = []
+        for index in stride(from: share, to: files.count, by: shares) {
+            let file = files[index]
+            guard !failedRoots.contains(file.root) else { continue }
+            do throws(StorageError) {
+                outcome.fsyncs += try write(file, syncFile: syncFile)
+                outcome.written.append(index)
+            } catch {
+                failedRoots.insert(file.root)
+                outcome.failed.append((file.root, error))
+            }
+        }
+        return outcome
     }
 
     /// The round's files: one per replaced path (the last request wins; all are answered), one per
@@ -326,34 +380,31 @@ private struct Round {
         (0..<4).map { _ in String(UInt32.random(in: 0...UInt32.max), radix: 16) }.joined(separator: "-")
     }
 
-    /// Creates the temporary file, writes it and (in `files` mode) syncs it and renames it into place.
-    private mutating func write(_ file: inout File) {
-        guard failed[file.root] == nil else { return }
+    /// Creates the temporary file, writes it and (in `files` mode) syncs it and renames it into
+    /// place. Returns how many fsyncs it made; on failure its temporary file is gone.
+    private static func write(_ file: File, syncFile: Bool) throws(StorageError) -> Int {
         let fileSystem = file.fileSystem
-        let (directory, temporary, path, bytes, syncFile) = (file.directory, file.temporary, file.path, file.bytes, mode == .files)
-        var syncs = 0
-        attempt(file.root) { () throws(StorageError) in
-            // With `syncfs` the round's flushes cover new directories too.
-            syncs += try fileSystem.makeDirectories(directory, syncParents: syncFile)
-            let descriptor = try fileSystem.createFile(temporary, permissions: 0o644)
-            var open = true
-            do throws(StorageError) {
-                try fileSystem.write(descriptor, bytes, path: temporary)
-                if syncFile {
-                    syncs += 1
-                    try fileSystem.sync(descriptor, path: temporary)
-                }
-                open = false
-                try fileSystem.close(descriptor, path: temporary)
-                if syncFile { try fileSystem.rename(temporary, to: path) }
-            } catch {
-                if open { _ = try? fileSystem.close(descriptor, path: temporary) }
-                _ = try? fileSystem.removeFile(temporary)
-                throw error
+        let (directory, temporary, path, bytes) = (file.directory, file.temporary, file.path, file.bytes)
+        // With `syncfs` the round's flushes cover new directories too.
+        var syncs = try fileSystem.makeDirectories(directory, syncParents: syncFile)
+        // Its inode is placed beside the destination's rather than in `.tmp`'s block group.
+        let descriptor = try fileSystem.createFile(temporary, near: directory, permissions: 0o644)
+        var open = true
+        do throws(StorageError) {
+            try fileSystem.write(descriptor, bytes, path: temporary)
+            if syncFile {
+                syncs += 1
+                try fileSystem.sync(descriptor, path: temporary)
             }
+            open = false
+            try fileSystem.close(descriptor, path: temporary)
+            if syncFile { try fileSystem.rename(temporary, to: path) }
+        } catch {
+            if open { _ = try? fileSystem.close(descriptor, path: temporary) }
+            _ = try? fileSystem.removeFile(temporary)
+            throw error
         }
-        fsyncs += syncs
-        file.written = failed[file.root] == nil
+        return syncs
     }
 
     private mutating func flushFileSystems(_ files: [File]) {

@@ -37,6 +37,8 @@ package actor NodeFSStorage: StorageAdapter {
         files = Files(rootPath: path, temporaryPath: path + "/" + Self.temporaryFolderName, fileSystem: fileSystem)
         self.commits = commits
         try fileSystem.makeDirectories(path)
+        // Before `.tmp` and any document folder is made: they are then spread over the disk.
+        fileSystem.markTopOfHierarchy(path)
         if try fileSystem.makeDirectory(files.temporaryPath) {
             try fileSystem.syncDirectory(path)
         } else {
@@ -189,7 +191,7 @@ extension NodeFSStorage {
             let directory = path(components.dropLast())
             try fileSystem.makeDirectories(directory, syncParents: false)
             let temporary = temporaryPath + "/" + UUID().uuidString
-            let descriptor = try fileSystem.createFile(temporary, permissions: 0o644)
+            let descriptor = try fileSystem.createFile(temporary, near: directory, permissions: 0o644)
             var open = true
             do throws(StorageError) {
                 try fileSystem.write(descriptor, bytes, path: temporary)

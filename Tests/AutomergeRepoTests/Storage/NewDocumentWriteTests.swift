@@ -1,0 +1,205 @@
+import AutomergeCore
+import Foundation
+import TestSupport
+import Testing
+
+@testable import AutomergeRepo
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 13, a device coming back online: many documents new to the server sync at once. Their
+/// first writes share rounds written by several threads, and their files are placed where
+/// creating them stays cheap.
+@Suite struct NewDocumentWriteTests {
+    /// The real file system, failing every fsync once told to.
+    final class FailingFileSystem: FileSystem, @unchecked Sendable {
+        private let real = PosixFileSystem()
+        private let lock = NSLock()
+        private var failSyncs = false
+
+        func failAllSyncs() { lock.withLock { failSyncs = true } }
+
+        private func checkSync(_ path: String) throws(StorageError) {
+            if lock.withLock({ failSyncs }) { throw .io(operation: "fsync (injected)", path: path, errno: EIO, reason: "Input/output error") }
+        }
+
+        func makeDirectory(_ path: String) throws(StorageError) -> Bool { try real.makeDirectory(path) }
+        func createFile(_ path: String, permissions: UInt16) throws(StorageError) -> Int32 { try real.createFile(path, permissions: permissions) }
+        func createFile(_ path: String, near directory: String, permissions: UInt16) throws(StorageError) -> Int32 {
+            try real.createFile(path, near: directory, permissions: permissions)
+        }
+        func write(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws(StorageError) { try real.write(descriptor, bytes, path: path) }
+        func sync(_ descriptor: Int32, path: String) throws(StorageError) {
+            try checkSync(path)
+            try real.sync(descriptor, path: path)
+        }
+        func close(_ descriptor: Int32, path: String) throws(StorageError) { try real.close(descriptor, path: path) }
+        func rename(_ source: String, to destination: String) throws(StorageError) { try real.rename(source, to: destination) }
+        func syncDirectory(_ path: String) throws(StorageError) {
+            try checkSync(path)
+            try real.syncDirectory(path)
+        }
+        func syncFileSystem(_ path: String) throws(StorageError) {
+            try checkSync(path)
+            try real.syncFileSystem(path)
+        }
+        func removeFile(_ path: String) throws(StorageError) -> Bool { try real.removeFile(path) }
+        func removeDirectory(_ path: String) throws(StorageError) -> Bool { try real.removeDirectory(path) }
+        func readFile(_ path: String) throws(StorageError) -> [UInt8]? { try real.readFile(path) }
+        func listDirectory(_ path: String) throws(StorageError) -> [String]? { try real.listDirectory(path) }
+        func kind(_ path: String) throws(StorageError) -> FileKind? { try real.kind(path) }
+        func markTopOfHierarchy(_ path: String) { real.markTopOfHierarchy(path) }
+    }
+
+    static func change(actorByte: UInt8) throws -> ChangeChunk {
+        var builder = DocumentBuilder(actorByte: actorByte)
+        return try builder.addChange()
+    }
+
+    /// Enough new documents at once that a round is shared among the writer threads; in each flush
+    /// mode every write is acknowledged, on disk in the NodeFS layout, and `.tmp` is left empty.
+    @Test(arguments: GroupCommit.FlushMode.allCases)
+    func aLargeRoundOfNewDocumentsIsDurable(mode: GroupCommit.FlushMode) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let commits = GroupCommit(mode: mode)
+        let storage = try NodeFSStorage(directory: directory.url, commits: commits)
+        let saves = try (0..<96).map { index in (DocumentId.random(), try Self.change(actorByte: UInt8(index + 1))) }
+        let results = await GroupCommitTests.appendConcurrently(storage, saves)
+        #expect(results.allSatisfy { $0 })
+        let totals = await commits.totals
+        #expect(totals.writes == saves.count)
+        #expect(totals.files == saves.count)
+        #expect(GroupCommit.writerShares(files: 64) == GroupCommit.writerThreads)
+        #expect(GroupCommit.writerShares(files: 15) == 1)
+        let reopened = DocumentStore(storage: try NodeFSStorage(directory: directory.url), gate: CompactionGate())
+        for (id, chunk) in saves {
+            #expect(try await reopened.loadDocument(id)?.heads == [chunk.hash])
+            let name = NodeFSKeyHash.incrementalName(for: chunk.bytes)
+            #expect(directory.list("\(StorageKey.prefix(id).relativePath)/incremental") == [name])
+        }
+        #expect(directory.list(".tmp").isEmpty)
+    }
+
+    /// A round shared among threads still fails exactly the writes under the failing root.
+    @Test func aLargeRoundFailsOnlyTheFailingRoot() async throws {
+        let healthyDirectory = try TemporaryDirectory()
+        let failingDirectory = try TemporaryDirectory()
+        defer {
+            healthyDirectory.remove()
+            failingDirectory.remove()
+        }
+        let commits = GroupCommit(mode: .files)
+        let failingFileSystem = FailingFileSystem()
+        let good = try NodeFSStorage(directory: healthyDirectory.url, commits: commits)
+        let bad = try NodeFSStorage(directory: failingDirectory.url, fileSystem: failingFileSystem, commits: commits)
+        failingFileSystem.failAllSyncs()
+        let saves = try (0..<128).map { index in (index, DocumentId.random(), try Self.change(actorByte: UInt8(index % 200 + 1))) }
+        let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+            for (index, id, chunk) in saves {
+                let storage = index.isMultiple(of: 2) ? good : bad
+                group.addTask { (index, (try? await storage.saveIncremental(id, chunk.bytes)) != nil) }
+            }
+            var outcomes: [Int: Bool] = [:]
+            for await (index, ok) in group { outcomes[index] = ok }
+            return outcomes
+        }
+        for (index, id, chunk) in saves {
+            if index.isMultiple(of: 2) {
+                #expect(outcomes[index] == true)
+                let store = DocumentStore(storage: try NodeFSStorage(directory: healthyDirectory.url), gate: CompactionGate())
+                #expect(try await store.loadDocument(id)?.heads == [chunk.hash])
+            } else {
+                #expect(outcomes[index] == false, "a write under the failing root was acknowledged")
+            }
+        }
+        #expect(failingDirectory.list(".tmp").isEmpty)
+        #expect(healthyDirectory.list(".tmp").isEmpty)
+    }
+
+    @Test func aFileCreatedNearItsDestinationExistsOnlyUnderItsName() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("AA/AAA/incremental/.keep", [])
+        try directory.write(".tmp/.keep", [])
+        let fileSystem = PosixFileSystem()
+        let destination = directory.url.appendingPathComponent("AA/AAA/incremental").path
+        let temporary = directory.url.appendingPathComponent(".tmp/one").path
+        let descriptor = try fileSystem.createFile(temporary, near: destination, permissions: 0o644)
+        try fileSystem.write(descriptor, [1, 2, 3], path: temporary)
+        try fileSystem.close(descriptor, path: temporary)
+        #expect(try directory.read(".tmp/one") == [1, 2, 3])
+        #expect(directory.list("AA/AAA/incremental") == [".keep"])
+        // Exclusive, as `createFile` is: a taken name is an error, and the file is untouched.
+        #expect(throws: StorageError.self) { try fileSystem.createFile(temporary, near: destination, permissions: 0o644) }
+        #expect(try directory.read(".tmp/one") == [1, 2, 3])
+        // A destination that does not exist (yet) still gets its file, made the plain way.
+        let other = directory.url.appendingPathComponent(".tmp/two").path
+        let second = try fileSystem.createFile(other, near: destination + "/missing", permissions: 0o644)
+        try fileSystem.close(second, path: other)
+        #expect(directory.list(".tmp").sorted() == [".keep", "one", "two"])
+    }
+
+    #if os(Linux)
+    /// Where the file system supports it (ext4 here), the file really is made unnamed in its
+    /// destination's folder and linked into `.tmp`, not made there the plain way.
+    @Test func theUnnamedWayWorksOnExt4() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        guard let type = Self.fileSystemType(of: directory.url.path), type.hasPrefix("ext") else {
+            print("skipped: the temporary folder is not on ext2/3/4")
+            return
+        }
+        try directory.write("AA/AAA/incremental/.keep", [])
+        try directory.write(".tmp/.keep", [])
+        let path = directory.url.appendingPathComponent(".tmp/linked").path
+        let destination = directory.url.appendingPathComponent("AA/AAA/incremental").path
+        let result = PosixFileSystem.createLinkedUnnamedFile(path, in: destination, permissions: 0o600)
+        let descriptor = try result.get()
+        try PosixFileSystem().write(descriptor, [7, 8], path: path)
+        try PosixFileSystem().close(descriptor, path: path)
+        #expect(try directory.read(".tmp/linked") == [7, 8])
+        #expect(directory.list("AA/AAA/incremental") == [".keep"])
+        // A taken name fails with EEXIST and leaves the file as it was.
+        guard case .failure(let error) = PosixFileSystem.createLinkedUnnamedFile(path, in: destination, permissions: 0o600) else {
+            Issue.record("linked over an existing file")
+            return
+        }
+        #expect(error.isFileExists)
+        #expect(try directory.read(".tmp/linked") == [7, 8])
+    }
+
+    /// On ext2/3/4 the data directory is marked as the top of a hierarchy (`chattr +T`).
+    @Test func theDataDirectoryIsMarkedTopOfHierarchyOnExt4() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        guard let type = Self.fileSystemType(of: directory.url.path), type.hasPrefix("ext") else {
+            print("skipped: the temporary folder is not on ext2/3/4")
+            return
+        }
+        let root = directory.url.appendingPathComponent("data").path
+        _ = try NodeFSStorage(directory: URL(fileURLWithPath: root), commits: GroupCommit())
+        let flags = try #require(PosixFileSystem.inodeFlags(root))
+        #expect(flags & PosixFileSystem.topDirectoryFlag != 0)
+        // Opening it again leaves the flag as it is.
+        _ = try NodeFSStorage(directory: URL(fileURLWithPath: root), commits: GroupCommit())
+        #expect(PosixFileSystem.inodeFlags(root) == flags)
+    }
+
+    /// The type of the file system holding `path`, from the longest matching mount point.
+    static func fileSystemType(of path: String) -> String? {
+        guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return nil }
+        var best: (point: String, type: String)?
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 2 else { continue }
+            let point = String(fields[1])
+            let matches = point == "/" || path == point || path.hasPrefix(point + "/")
+            if matches, point.count >= (best?.point.count ?? -1) { best = (point, String(fields[2])) }
+        }
+        return best?.type
+    }
+    #endif
+}
