@@ -17,7 +17,7 @@ struct EncodedStrings {
 ///
 /// Byte-identical to `RLEEncoder` (tested against it); it differs in being a handful of scalars and
 /// a raw buffer, reset per change without touching an array. A literal run's values are written
-/// as they come and its header inserted in front of them when it closes.
+/// as they come, after a byte kept for its header, filled in when the run closes.
 struct RunColumnWriter {
     enum Kind { case unsigned, signed, string }
 
@@ -29,7 +29,7 @@ struct RunColumnWriter {
     private var value: UInt64 = 0
     /// Nulls pending, the run's length, or the literal values already written.
     private var count = 0
-    /// Where the open literal's values start in `out`.
+    /// The open literal's header slot in `out` (its values follow).
     private var literalStart = 0
     private(set) var out: RawByteBuffer
 
@@ -65,7 +65,18 @@ struct RunColumnWriter {
 
     /// Closes the open literal of `count` written values.
     @inline(__always) private mutating func closeLiteral(_ count: Int) {
-        out.insertSigned(-Int64(count), at: literalStart)
+        out.fillSigned(-Int64(count), slot: literalStart)
+    }
+
+    @inline(__always) private mutating func openLiteral() {
+        literalStart = out.count
+        out.append(0)
+    }
+
+    /// A literal run of the one value: header -1, then the value.
+    @inline(__always) private mutating func writeLone(_ value: UInt64, _ strings: EncodedStrings) {
+        out.append(0x7f)
+        write(value, strings)
     }
 
     @inline(__always) mutating func append(_ newValue: UInt64, _ strings: EncodedStrings) {
@@ -82,7 +93,7 @@ struct RunColumnWriter {
                 state = .run
                 count = 2
             } else {
-                literalStart = out.count
+                openLiteral()
                 write(value, strings)
                 state = .literal
                 count = 1
@@ -117,9 +128,7 @@ struct RunColumnWriter {
         case .initialNulls, .nulls:
             count += 1
         case .lone:
-            literalStart = out.count
-            write(value, strings)
-            closeLiteral(1)
+            writeLone(value, strings)
             state = .nulls
             count = 1
         case .run:
@@ -140,9 +149,7 @@ struct RunColumnWriter {
         case .empty, .initialNulls: break
         case .nulls: writeNulls(count)
         case .lone:
-            literalStart = out.count
-            write(value, strings)
-            closeLiteral(1)
+            writeLone(value, strings)
         case .run: writeRun(value, count, strings)
         case .literal:
             write(value, strings)

@@ -101,20 +101,23 @@ struct RawByteBuffer {
         count += 32
     }
 
-    /// Inserts the signed LEB128 form of `value` at `offset`, moving the bytes after it (a
-    /// literal run's header, written once its length is known).
-    mutating func insertSigned(_ value: Int64, at offset: Int) {
+    /// Writes the signed LEB128 form of `value` into the one-byte slot reserved at `offset`,
+    /// moving the bytes after it when the value needs more (a literal run's header, written once
+    /// its length is known: one byte for up to 64 values).
+    mutating func fillSigned(_ value: Int64, slot offset: Int) {
         let length = Self.signedSize(value)
-        reserve(length)
-        // Overlapping regions: `moveInitialize` copies in the safe direction (UInt8 is trivial).
-        (base + offset + length).moveInitialize(from: base + offset, count: count - offset)
+        if length > 1 {
+            reserve(length - 1)
+            // Overlapping regions: `moveInitialize` copies in the safe direction (UInt8 is trivial).
+            (base + offset + length).moveInitialize(from: base + offset + 1, count: count - offset - 1)
+            count += length - 1
+        }
         var value = value
         for index in 0..<length {
             let byte = UInt8(truncatingIfNeeded: value) & 0x7f
             value >>= 7
             base[offset + index] = index == length - 1 ? byte : byte | 0x80
         }
-        count += length
     }
 
     static func signedSize(_ value: Int64) -> Int {

@@ -25,6 +25,23 @@ import Testing
         }
     }
 
+    /// Literal runs longer than a one-byte header holds (64 values) move their values once.
+    @Test func longLiteralRunsMatchRLEEncoder() {
+        var writer = RunColumnWriter(.unsigned)
+        defer { writer.deallocate() }
+        for length in [63, 64, 65, 100, 300, 9_000] {
+            for tail in [[], [nil], [UInt64(7), 7], [nil, 1]] as [[UInt64?]] {
+                let values: [UInt64?] = (0..<length).map { UInt64($0) * 1_000 } + tail
+                writer.reset()
+                for value in values {
+                    if let value { writer.append(value, .none) } else { writer.appendNull(.none) }
+                }
+                writer.flush(.none)
+                #expect(Self.bytes(writer.out) == ColumnVectorTests.encodeRLE(values), "\(length) \(tail)")
+            }
+        }
+    }
+
     @Test func deltaWriterMatchesDeltaEncoder() {
         var rng = SplitMix64(seed: 0x5eed_0002)
         var writer = DeltaColumnWriter()
@@ -110,17 +127,11 @@ import Testing
             #expect(RawByteBuffer.signedSize(signed) == signedBytes.count)
         }
         #expect(Array(buffer.bytes) == expected)
-        // A header inserted in front of bytes already written moves them intact.
-        let before = Array(buffer.bytes)
-        buffer.insertSigned(-300, at: 3)
-        var header: [UInt8] = []
-        LEB128.appendSigned(-300, to: &header)
-        #expect(Array(buffer.bytes) == Array(before[0..<3]) + header + Array(before[3...]))
     }
 
-    /// A literal's header inserted anywhere, in a buffer full or nearly so, keeps every byte
-    /// (growing the buffer while the bytes after the header are being moved must not drop them).
-    @Test func insertedHeaderKeepsTheBytesAtAnyFill() {
+    /// A literal's header filled into its slot anywhere, in a buffer full or nearly so, keeps every
+    /// byte after it (growing the buffer while they move must not drop any).
+    @Test func literalHeaderSlotKeepsTheBytesAtAnyFill() {
         for value in [Int64(-1), -64, -65, -300, -1_000_000] {
             var header: [UInt8] = []
             LEB128.appendSigned(value, to: &header)
@@ -129,8 +140,9 @@ import Testing
                     var buffer = RawByteBuffer(capacity: 16)
                     defer { buffer.deallocate() }
                     let bytes = (0..<fill).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 1) }
-                    bytes.withUnsafeBytes { buffer.append($0) }
-                    buffer.insertSigned(value, at: offset)
+                    let slotted = Array(bytes[0..<offset]) + [0] + Array(bytes[offset...])
+                    slotted.withUnsafeBytes { buffer.append($0) }
+                    buffer.fillSigned(value, slot: offset)
                     #expect(Array(buffer.bytes) == Array(bytes[0..<offset]) + header + Array(bytes[offset...]), "fill \(fill) offset \(offset)")
                 }
             }
