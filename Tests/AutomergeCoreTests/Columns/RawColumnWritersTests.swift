@@ -129,6 +129,22 @@ import Testing
         #expect(Array(buffer.bytes) == expected)
     }
 
+    /// A hash written into a raw buffer, or appended to an array, is its 32 bytes as given.
+    @Test func hashBytesAreWrittenAsGiven() throws {
+        var rng = SplitMix64(seed: 0x5eed_0006)
+        var buffer = RawByteBuffer(capacity: 16)
+        defer { buffer.deallocate() }
+        var expected: [UInt8] = []
+        for _ in 0..<50 {
+            let bytes = (0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let hash = try #require(ChangeHash(bytes: bytes))
+            #expect(hash.bytes == bytes)
+            buffer.append(hash)
+            expected += bytes
+        }
+        #expect(Array(buffer.bytes) == expected)
+    }
+
     /// A literal's header filled into its slot anywhere, in a buffer full or nearly so, keeps every
     /// byte after it (growing the buffer while they move must not drop any).
     @Test func literalHeaderSlotKeepsTheBytesAtAnyFill() {
