@@ -170,4 +170,11 @@ extension ChangeHash {
             return hasher.finalize().withUnsafeBytes { ChangeHash($0) }
         }
     }
+
+    /// The SHA-256 of bytes the caller holds in raw memory (the rebuild's chunk buffer).
+    static func sha256(of buffer: UnsafeRawBufferPointer) -> ChangeHash {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: buffer)
+        return hasher.finalize().withUnsafeBytes { ChangeHash($0) }
+    }
 }

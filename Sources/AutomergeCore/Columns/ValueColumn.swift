@@ -118,8 +118,21 @@ extension ScalarValue {
     static func validate(metadata: UInt64, bytes: [UInt8], range: Range<Int>) throws(AutomergeError) {
         switch metadata & 0x0f {
         case 7, 10...15: return
+        // ASCII is valid UTF-8: most text is, and building a `String` to validate it costs more
+        // than the rest of decoding the op.
+        case 6 where isASCII(bytes, range): return
         default: _ = try decode(metadata: metadata, bytes: bytes, range: range)
         }
+    }
+}
+
+/// Whether `bytes[range]` is all ASCII.
+@inline(__always)
+func isASCII(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
+    bytes.withUnsafeBufferPointer { buffer in
+        var combined: UInt8 = 0
+        for index in range { combined |= buffer[index] }
+        return combined < 0x80
     }
 }
 

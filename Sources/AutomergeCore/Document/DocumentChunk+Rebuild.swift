@@ -19,9 +19,10 @@ extension DocumentChunk {
         var hashes: [ChangeHash] = []
         try rebuild(limits: limits, statistics: &statistics) { (row: RebuiltRow) throws(AutomergeError) in
             hashes.append(row.hash)
-            var reader = ByteReader(row.chunk, range: 9..<row.chunk.count)
+            let bytes = Array(row.chunk)
+            var reader = ByteReader(bytes, range: 9..<bytes.count)
             _ = try reader.readULEB()
-            let chunk = ChangeChunk(verifiedBytes: row.chunk, hash: row.hash, bodyStart: reader.offset)
+            let chunk = ChangeChunk(verifiedBytes: bytes, hash: row.hash, bodyStart: reader.offset)
             let deps = row.depRows.map { hashes[$0] }.sorted()
             let metadata = ChangeMetadata(
                 hash: row.hash,
@@ -37,8 +38,8 @@ extension DocumentChunk {
         }
     }
 
-    /// One rebuilt change as the rebuild loop produces it. `chunk` is a buffer the loop reuses:
-    /// copy it to keep it.
+    /// One rebuilt change as the rebuild loop produces it. `chunk` is memory the loop reuses, valid
+    /// only while the sink runs: copy it to keep it.
     struct RebuiltRow {
         var row: Int
         var hash: ChangeHash
@@ -54,7 +55,7 @@ extension DocumentChunk {
         /// Whether the change has bytes after its op columns (kept by a graph that otherwise keeps
         /// no document change's bytes: `save` needs them).
         var hasExtraBytes: Bool
-        var chunk: [UInt8]
+        var chunk: UnsafeRawBufferPointer
     }
 
     /// What a rebuild held, by its own accounting (array capacities, not the process's RSS).
@@ -120,7 +121,12 @@ extension DocumentChunk {
         hashes.reserveCapacity(rows.count)
         var isDependedOn = [Bool](repeating: false, count: rows.count)
         let actorOrder = Self.actorOrder(actors)
+        // Changes held whole by one batch (all but those of more than `batchOps` ops) are encoded
+        // by the rebuild's raw-buffer encoder; a change split over batches by `ChangeEncoder`, whose
+        // column state does not depend on a batch's string table. Their bytes are the same.
         var encoder = ChangeEncoder()
+        var fast = RebuildChangeEncoder(actors: actors)
+        defer { fast.deallocate() }
         var actorScratch = [Int](repeating: -1, count: actors.count)
         var stats = RebuildStatistics()
         stats.perChangeBytes = rows.bytes + owners.bytes + hashes.capacity * MemoryLayout<ChangeHash>.stride + isDependedOn.capacity
@@ -162,6 +168,7 @@ extension DocumentChunk {
             for row in batch.rows {
                 let authorIndex = Int(rows.actor[row])
                 let range = ops.range(ofRow: row)
+                let whole = batch.holdsAll(ofRow: row)
                 if batch.begins(row: row) {
                     // The change-local actor table comes first: a split change's is known from the
                     // first pass.
@@ -174,7 +181,7 @@ extension DocumentChunk {
                     if others.count > 1 { others.sort { actorOrder[$0] < actorOrder[$1] } }
                     actorScratch[authorIndex] = 0
                     for (position, index) in others.enumerated() { actorScratch[index] = position + 1 }
-                    encoder.beginOps()
+                    if whole { fast.beginOps() } else { encoder.beginOps() }
                     firstCounter = nil
                     lastCounter = nil
                 }
@@ -184,7 +191,11 @@ extension DocumentChunk {
                     if firstCounter == nil { firstCounter = first }
                     lastCounter = ops.counter(at: range.upperBound - 1)
                 }
-                ops.appendOps(range, scratch: actorScratch, encoder: &encoder)
+                if whole {
+                    ops.encodeOps(range, scratch: actorScratch, encoder: &fast)
+                } else {
+                    ops.appendOps(range, scratch: actorScratch, encoder: &encoder)
+                }
                 guard batch.ends(row: row) else { continue }
                 if !batch.begins(row: row), let lastCounter, lastCounter != rows.maxOp[row] {
                     throw .invalidDocument("incorrect max op in change \(row)")
@@ -198,36 +209,62 @@ extension DocumentChunk {
                 }
                 if deps.count > 1 { deps.sort() }
                 let startOp = firstCounter.map(UInt64.init) ?? UInt64(rows.maxOp[row]) + 1
-                let hash = encoder.finish(
-                    deps: deps,
-                    actor: actors[authorIndex],
-                    seq: UInt64(rows.seq[row]),
-                    startOp: startOp,
-                    time: rows.time[row],
-                    message: rows.message(row),
-                    otherActors: others,
-                    in: actors,
-                    extraBytes: rows.extra(row)
-                )
-                actorScratch[authorIndex] = -1
-                for index in others { actorScratch[index] = -1 }
-                hashes.append(hash)
-                try sink(
-                    RebuiltRow(
-                        row: row,
-                        hash: hash,
-                        author: authorIndex,
+                let message = rows.message(row)
+                func emit(_ hash: ChangeHash, _ chunk: UnsafeRawBufferPointer) throws(AutomergeError) {
+                    actorScratch[authorIndex] = -1
+                    for index in others { actorScratch[index] = -1 }
+                    hashes.append(hash)
+                    try sink(
+                        RebuiltRow(
+                            row: row,
+                            hash: hash,
+                            author: authorIndex,
+                            seq: UInt64(rows.seq[row]),
+                            startOp: startOp,
+                            maxOp: UInt64(rows.maxOp[row]),
+                            time: rows.time[row],
+                            message: message,
+                            storedMessage: rows.storedMessage(row),
+                            depRows: depRows,
+                            hasExtraBytes: !rows.extra(row).isEmpty,
+                            chunk: chunk
+                        )
+                    )
+                }
+                if whole {
+                    let (hash, chunk) = ops.withEncodedStrings { strings in
+                        fast.finish(
+                            deps: deps,
+                            author: authorIndex,
+                            seq: UInt64(rows.seq[row]),
+                            startOp: startOp,
+                            time: rows.time[row],
+                            message: message,
+                            otherActors: others,
+                            extraBytes: rows.extra(row),
+                            strings: strings
+                        )
+                    }
+                    try emit(hash, chunk)
+                } else {
+                    let hash = encoder.finish(
+                        deps: deps,
+                        actor: actors[authorIndex],
                         seq: UInt64(rows.seq[row]),
                         startOp: startOp,
-                        maxOp: UInt64(rows.maxOp[row]),
                         time: rows.time[row],
-                        message: rows.message(row),
-                        storedMessage: rows.storedMessage(row),
-                        depRows: depRows,
-                        hasExtraBytes: !rows.extra(row).isEmpty,
-                        chunk: encoder.chunk
+                        message: message,
+                        otherActors: others,
+                        in: actors,
+                        extraBytes: rows.extra(row)
                     )
-                )
+                    // (`withUnsafeBytes` rethrows untyped errors: the sink's error is carried out.)
+                    var failure: AutomergeError?
+                    encoder.chunk.withUnsafeBytes { chunk in
+                        do throws(AutomergeError) { try emit(hash, chunk) } catch { failure = error }
+                    }
+                    if let failure { throw failure }
+                }
             }
         }
         statistics.merge(stats)

@@ -1,17 +1,28 @@
 /// Which change row owns an op id: an actor's op with counter c belongs to that actor's first
 /// change (in seq order) whose maxOp ≥ c. 8 bytes per change.
+///
+/// Flat arrays grouped by actor (`actorStart`), not an array per actor: the rebuild asks once per
+/// op decoded, and reading an inner array would retain and release it every time.
 struct OpOwners {
-    private var maxOps: [[UInt32]]
-    private var rows: [[Int32]]
+    /// Per actor, where its changes start in `maxOps` and `rows` (one more entry than actors).
+    private var actorStart: [Int]
+    private var maxOps: [UInt32]
+    private var rows: [Int32]
 
     init(_ changeRows: ChangeRows, actorCount: Int) {
-        maxOps = [[UInt32]](repeating: [], count: actorCount)
-        rows = [[Int32]](repeating: [], count: actorCount)
+        var start = [Int](repeating: 0, count: actorCount + 1)
+        for row in 0..<changeRows.count { start[Int(changeRows.actor[row]) + 1] += 1 }
+        for actor in 0..<actorCount { start[actor + 1] += start[actor] }
+        var fill = start
+        maxOps = [UInt32](repeating: 0, count: changeRows.count)
+        rows = [Int32](repeating: 0, count: changeRows.count)
         for row in 0..<changeRows.count {
             let actor = Int(changeRows.actor[row])
-            maxOps[actor].append(changeRows.maxOp[row])
-            rows[actor].append(Int32(row))
+            maxOps[fill[actor]] = changeRows.maxOp[row]
+            rows[fill[actor]] = Int32(row)
+            fill[actor] += 1
         }
+        actorStart = start
     }
 
     func row(actor: Int32, counter: UInt32) -> Int? { owner(actor: actor, counter: counter)?.row }
@@ -24,43 +35,46 @@ struct OpOwners {
 
     /// `owner(actor:counter:)`, also giving the owner's position among the actor's changes; `hint`
     /// is a position to try before searching (ops in order belong to consecutive changes).
+    @inline(__always)
     func owner(actor: Int32, counter: UInt32, hint: Int?) -> (row: Int, above: UInt32, through: UInt32, position: Int)? {
-        guard actor >= 0, Int(actor) < maxOps.count else { return nil }
-        let changes = maxOps[Int(actor)]
-        var low = 0
-        if let hint, hint < changes.count, changes[hint] >= counter, hint == 0 || changes[hint - 1] < counter {
-            low = hint
-        } else {
-            var high = changes.count
-            while low < high {
-                let middle = (low + high) / 2
-                if changes[middle] < counter { low = middle + 1 } else { high = middle }
+        guard actor >= 0, Int(actor) < actorStart.count - 1 else { return nil }
+        let first = actorStart[Int(actor)]
+        let end = actorStart[Int(actor) + 1]
+        return maxOps.withUnsafeBufferPointer { maxOps in
+            var low = first
+            if let hint, hint < end - first, maxOps[first + hint] >= counter, hint == 0 || maxOps[first + hint - 1] < counter {
+                low = first + hint
+            } else {
+                var high = end
+                while low < high {
+                    let middle = (low + high) / 2
+                    if maxOps[middle] < counter { low = middle + 1 } else { high = middle }
+                }
+                guard low < end else { return nil }
             }
-            guard low < changes.count else { return nil }
+            return (Int(rows[low]), low > first ? maxOps[low - 1] : 0, maxOps[low], low - first)
         }
-        return (Int(rows[Int(actor)][low]), low > 0 ? changes[low - 1] : 0, changes[low], low)
     }
 
     /// The counters of `actor` that the rows of `batch` own, as `(above, through]` (empty when
     /// `above >= through`): an actor's changes own consecutive counter ranges, so a batch's rows
     /// own one range per actor, and a pass over some blocks tests an op without a search.
     func counters(of actor: Int, in batch: DocumentOps.Batch) -> (above: UInt32, through: UInt32) {
-        let list = rows[actor]
-        let changes = maxOps[actor]
+        let list = rows[actorStart[actor]..<actorStart[actor + 1]]
         let lastRow = batch.upper.counter > 0 ? batch.upper.row : batch.upper.row - 1
         let first = list.partitioningIndex(where: { Int($0) >= batch.lower.row })
         let end = list.partitioningIndex(where: { Int($0) > lastRow })
         guard first < end else { return (0, 0) }
-        var above = first > 0 ? changes[first - 1] : 0
-        var through = changes[end - 1]
+        var above = first > list.startIndex ? maxOps[first - 1] : 0
+        var through = maxOps[end - 1]
         if Int(list[first]) == batch.lower.row && batch.lower.counter > 0 { above = max(above, batch.lower.counter - 1) }
         if Int(list[end - 1]) == batch.upper.row && batch.upper.counter > 0 { through = min(through, batch.upper.counter - 1) }
         return (above, through)
     }
 
-    var actorCount: Int { maxOps.count }
+    var actorCount: Int { actorStart.count - 1 }
 
-    var bytes: Int { maxOps.reduce(0) { $0 + $1.capacity * 4 } + rows.reduce(0) { $0 + $1.capacity * 4 } }
+    var bytes: Int { actorStart.capacity * 8 + maxOps.capacity * 4 + rows.capacity * 4 }
 }
 
 extension DocumentOps {
@@ -143,11 +157,11 @@ extension DocumentOps {
     }
 }
 
-extension Array where Element == Int32 {
+extension ArraySlice where Element == Int32 {
     /// The first index whose element satisfies `predicate`, which holds for a suffix.
     fileprivate func partitioningIndex(where predicate: (Int32) -> Bool) -> Int {
-        var low = 0
-        var high = count
+        var low = startIndex
+        var high = endIndex
         while low < high {
             let middle = (low + high) / 2
             if predicate(self[middle]) { high = middle } else { low = middle + 1 }

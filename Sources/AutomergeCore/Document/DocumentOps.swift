@@ -1,3 +1,5 @@
+import ByteEncodings
+
 /// The op columns of a document, decoded into a compact form and regrouped by change, for one
 /// batch of consecutive change rows at a time.
 ///
@@ -37,6 +39,9 @@ struct DocumentOps {
     private(set) var ops: [DocOp] = []
     private(set) var preds: [PredId] = []
     private(set) var strings: [String] = []
+    /// `strings` as a change column writes them (`EncodedStrings`): length-prefixed UTF-8.
+    private var stringBytes: [UInt8] = []
+    private var stringStarts: [Int32] = [0]
     /// Mark names by op index: only mark-begin ops have one.
     private var markNames: [Int32: Int32] = [:]
     private(set) var valueBytes: [UInt8] = []
@@ -53,7 +58,7 @@ struct DocumentOps {
         ops.capacity * MemoryLayout<DocOp>.stride + preds.capacity * MemoryLayout<PredId>.stride
             + order.capacity * MemoryLayout<Int32>.stride + rowStart.capacity * MemoryLayout<Int32>.stride
             + strings.reduce(strings.capacity * MemoryLayout<String>.stride) { $0 + ($1.utf8.count > 15 ? $1.utf8.count + 32 : 0) }
-            + markNames.capacity * 12
+            + markNames.capacity * 12 + stringBytes.capacity + stringStarts.capacity * 4
     }
 
     /// Decodes the op columns, keeping the ops (stored and synthesised deletes) owned by the rows of
@@ -159,6 +164,9 @@ struct DocumentOps {
                 index = Int32(strings.count)
                 strings.append(string)
                 stringIndex[key] = index
+                LEB128.appendUnsigned(UInt64(key.count), to: &stringBytes)
+                stringBytes.append(contentsOf: key)
+                stringStarts.append(Int32(stringBytes.count))
             }
             lastKey = (string, index)
             return index
@@ -174,20 +182,24 @@ struct DocumentOps {
 
         // Successor bookkeeping for the current (object, key) group: succ id → preds. A pass over
         // some blocks only records the successors this batch keeps.
-        var pending: [UInt64: [PredId]] = [:]
+        var pending = PendingSuccessors()
+        // Reused per op and per group (no array per successor list).
+        var taken: [PredId] = []
+        var drained: [(succ: UInt64, start: Int, count: Int)] = []
         var groupTemplate = DocOp()
         var groupKey: (objCounter: UInt32, objActor: Int32, keyString: Int32, elemCounter: UInt32, elemActor: Int32)?
         func packed(_ counter: UInt32, _ actor: Int32) -> UInt64 { UInt64(counter) << 32 | UInt64(UInt32(bitPattern: actor)) }
-        func sortPreds(_ list: inout [PredId]) {
+        func sortPreds(_ list: inout ArraySlice<PredId>) {
             guard list.count > 1 else { return }
             list.sort { $0.counter != $1.counter ? $0.counter < $1.counter : actorOrder[Int($0.actor)] < actorOrder[Int($1.actor)] }
         }
         func flushGroup() throws(AutomergeError) {
             guard !pending.isEmpty else { return }
-            // Deterministic order; the final per-change sort decides op order anyway. (Most groups
-            // have one successor pending: no sorted copy of the dictionary for those.)
-            let entries = pending.count == 1 ? Array(pending) : pending.sorted(by: { $0.key < $1.key })
-            for (succ, var list) in entries {
+            // Deterministic order (by successor); the final per-change sort decides op order anyway.
+            pending.drain(into: &drained, preds: &taken)
+            for entry in drained {
+                let succ = entry.succ
+                let list = entry.start..<(entry.start + entry.count)
                 var delete = groupTemplate
                 delete.idCounter = UInt32(truncatingIfNeeded: succ >> 32)
                 delete.idActor = Int32(bitPattern: UInt32(truncatingIfNeeded: succ))
@@ -199,7 +211,7 @@ struct DocumentOps {
                     note(row, delete.idCounter)
                     collect(row, delete.objActor)
                     collect(row, delete.keyActor)
-                    for pred in list { collect(row, pred.actor) }
+                    for pred in taken[list] { collect(row, pred.actor) }
                 }
                 guard keeps(row, delete.idCounter) else { continue }
                 rowOfOp.append(Int32(row))
@@ -208,13 +220,12 @@ struct DocumentOps {
                 delete.expand = false
                 delete.valueMeta = 0
                 delete.valueStart = 0
-                sortPreds(&list)
+                sortPreds(&taken[list])
                 delete.predStart = UInt32(preds.count)
                 delete.predCount = UInt32(list.count)
-                preds.append(contentsOf: list)
+                preds.append(contentsOf: taken[list])
                 ops.append(delete)
             }
-            pending.removeAll(keepingCapacity: true)
         }
 
         /// Decodes the op at the cursor and keeps it (and its group's deletes) if the batch owns them.
@@ -293,20 +304,20 @@ struct DocumentOps {
             blockCount += 1
 
             // This op's preds are the ops that listed it as a successor.
-            let predList = pending.isEmpty ? nil : pending.removeValue(forKey: packed(op.idCounter, op.idActor))
+            let hasPreds = !pending.isEmpty && pending.take(packed(op.idCounter, op.idActor), into: &taken)
             if indexing {
                 note(row, op.idCounter)
                 collect(row, op.objActor)
                 collect(row, op.keyActor)
-                for pred in predList ?? [] { collect(row, pred.actor) }
+                if hasPreds { for pred in taken { collect(row, pred.actor) } }
             }
             if !kept {
                 // Only its successors matter here: they may be deletes (or ops) this batch keeps.
-            } else if var list = predList {
-                sortPreds(&list)
+            } else if hasPreds {
+                sortPreds(&taken[...])
                 op.predStart = UInt32(preds.count)
-                op.predCount = UInt32(list.count)
-                preds.append(contentsOf: list)
+                op.predCount = UInt32(taken.count)
+                preds.append(contentsOf: taken)
             } else {
                 op.predStart = UInt32(preds.count)
             }
@@ -321,7 +332,7 @@ struct DocumentOps {
                 // A pass over some blocks: a successor another batch owns needs no bookkeeping here
                 // (the whole pass checked every op's owner).
                 if given != nil, !keeps(actor: succActor, counter: succ) { continue }
-                pending[packed(succ, succActor), default: []].append(PredId(counter: op.idCounter, actor: op.idActor))
+                pending.add(succ: packed(succ, succActor), pred: PredId(counter: op.idCounter, actor: op.idActor))
             }
             guard kept else { return }
             // Synthesised deletes may have been appended above: index the mark name now.
@@ -420,6 +431,74 @@ struct DocumentOps {
 
     /// The op id counter at a position of `order`.
     func counter(at position: Int) -> UInt32 { ops[Int(order[position])].idCounter }
+
+    /// The interned strings as the rebuild's column writers read them.
+    func withEncodedStrings<Result>(_ body: (EncodedStrings) -> Result) -> Result {
+        stringBytes.withUnsafeBytes { bytes in
+            stringStarts.withUnsafeBufferPointer { starts in body(EncodedStrings(bytes: bytes, starts: starts)) }
+        }
+    }
+
+    /// Appends the ops in `range` to a change begun with `encoder.beginOps()` (the rebuild's own
+    /// encoder; its bytes are `appendOps`'s). `scratch` maps document actors to change-local
+    /// indexes. The op table is read through its buffers: nothing is retained or checked per op.
+    func encodeOps(_ range: Range<Int>, scratch: [Int], encoder: inout RebuildChangeEncoder) {
+        let hasMarks = !markNames.isEmpty
+        ops.withUnsafeBufferPointer { ops in
+            order.withUnsafeBufferPointer { order in
+                preds.withUnsafeBufferPointer { preds in
+                    valueBytes.withUnsafeBytes { values in
+                        scratch.withUnsafeBufferPointer { scratch in
+                            withEncodedStrings { strings in
+                                for position in range {
+                                    let index = order[position]
+                                    let op = ops[Int(index)]
+                                    if op.objActor < 0 {
+                                        encoder.objActor.appendNull(strings)
+                                        encoder.objCounter.appendNull(strings)
+                                    } else {
+                                        encoder.objActor.append(UInt64(scratch[Int(op.objActor)]), strings)
+                                        encoder.objCounter.append(UInt64(op.objCounter), strings)
+                                    }
+                                    if op.keyString >= 0 {
+                                        encoder.keyActor.appendNull(strings)
+                                        encoder.keyCounter.appendNull()
+                                        encoder.keyString.append(UInt64(op.keyString), strings)
+                                    } else if op.keyActor < 0 {
+                                        encoder.keyActor.appendNull(strings)
+                                        encoder.keyCounter.append(0)
+                                        encoder.keyString.appendNull(strings)
+                                    } else {
+                                        encoder.keyActor.append(UInt64(scratch[Int(op.keyActor)]), strings)
+                                        encoder.keyCounter.append(Int64(op.keyCounter))
+                                        encoder.keyString.appendNull(strings)
+                                    }
+                                    encoder.insert.append(op.insert)
+                                    encoder.action.append(UInt64(op.action), strings)
+                                    encoder.valueMetadata.append(UInt64(op.valueMeta), strings)
+                                    let start = Int(op.valueStart)
+                                    encoder.value.append(UnsafeRawBufferPointer(rebasing: values[start..<(start + Int(op.valueMeta >> 4))]))
+                                    encoder.predGroup.append(UInt64(op.predCount), strings)
+                                    let predStart = Int(op.predStart)
+                                    for pred in predStart..<(predStart + Int(op.predCount)) {
+                                        encoder.predActor.append(UInt64(scratch[Int(preds[pred].actor)]), strings)
+                                        encoder.predCounter.append(Int64(preds[pred].counter))
+                                    }
+                                    encoder.expand.append(op.expand)
+                                    // Most documents have no marks: no lookup per op then.
+                                    if hasMarks, let name = markNames[index] {
+                                        encoder.markName.append(UInt64(name), strings)
+                                    } else {
+                                        encoder.markName.appendNull(strings)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// Appends the ops in `range` to a change begun with `encoder.beginOps()`, straight from the op
     /// table (no per-op values are built). `scratch` maps document actors to change-local indexes.

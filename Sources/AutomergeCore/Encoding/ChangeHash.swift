@@ -54,9 +54,14 @@ package struct ChangeHash: Hashable, Comparable, Sendable, CustomStringConvertib
     }
 
     package func append(to output: inout [UInt8]) {
-        for word in [w0, w1, w2, w3] {
+        // Word by word, with no array of the four (this runs for every dep of every encoded change).
+        func append(_ word: UInt64) {
             for shift in stride(from: 56, through: 0, by: -8) { output.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
         }
+        append(w0)
+        append(w1)
+        append(w2)
+        append(w3)
     }
 
     /// Lowercase hex, as Automerge shows hashes.

@@ -304,7 +304,7 @@ extension ChangeGraph {
         nodeTime.append(row.time)
         appendMessage(row.storedMessage)
         if retainsChanges {
-            if retainsDocumentChanges || row.hasExtraBytes { store.append(row.chunk) } else { store.appendAbsent() }
+            if retainsDocumentChanges || row.hasExtraBytes { store.append(copying: row.chunk) } else { store.appendAbsent() }
         }
         headSet.insert(index)
     }

@@ -27,16 +27,29 @@ struct ChangeStore: Sendable {
             segments.append(bytes)
             return
         }
-        if openSegment < 0 || segments[openSegment].count + bytes.count > Self.segmentSize {
-            var segment: [UInt8] = []
-            // A small first segment: most documents are small, and a large one grows by segments.
-            segment.reserveCapacity(max(openSegment < 0 ? 1 << 16 : Self.segmentSize, bytes.count))
-            openSegment = segments.count
-            segments.append(segment)
-        }
+        makeRoom(bytes.count)
         let offset = segments[openSegment].count
         segments[openSegment].append(contentsOf: bytes)
         locations.append((Int32(openSegment), Int32(offset), Int32(bytes.count)))
+    }
+
+    /// `append`, from memory the caller reuses (the rebuild's chunk buffer): the bytes are copied.
+    mutating func append(copying bytes: UnsafeRawBufferPointer) {
+        guard bytes.count < Self.ownSegmentSize else { return append(Array(bytes)) }
+        makeRoom(bytes.count)
+        let offset = segments[openSegment].count
+        segments[openSegment].append(contentsOf: bytes)
+        locations.append((Int32(openSegment), Int32(offset), Int32(bytes.count)))
+    }
+
+    /// Opens a new segment unless the open one has room for `count` more bytes.
+    private mutating func makeRoom(_ count: Int) {
+        guard openSegment < 0 || segments[openSegment].count + count > Self.segmentSize else { return }
+        var segment: [UInt8] = []
+        // A small first segment: most documents are small, and a large one grows by segments.
+        segment.reserveCapacity(max(openSegment < 0 ? 1 << 16 : Self.segmentSize, count))
+        openSegment = segments.count
+        segments.append(segment)
     }
 
     mutating func reserveCapacity(_ capacity: Int) { locations.reserveCapacity(capacity) }
