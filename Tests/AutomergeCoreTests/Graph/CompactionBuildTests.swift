@@ -145,28 +145,11 @@ import Testing
     func randomHistorySplitsMergeToTheWholeSave(seed: Int) throws {
         var rng = EnginePropertyTests.SplitMix(state: UInt64(seed) &* 104_729 &+ 17)
         let actorCount = 2 + seed % 2
-        var base = AutomergeDocument(actor: EnginePropertyTests.actor(9))
-        try base.putObject(.root, key: "list", .list)
-        let text = try base.putObject(.root, key: "text", .text)
-        try base.splice(text, at: 0, delete: 0, insert: "hi")
-        try base.put(.root, key: "counter", .counter(1))
-        let committed = base.commit(message: "base", time: 1)
-        let first = try #require(committed)
-        var peers = [base]
-        for index in 1..<actorCount {
-            var peer = AutomergeDocument(actor: EnginePropertyTests.actor(UInt8(index * 40)))
-            try peer.apply([first])
-            peers.append(peer)
-        }
+        let actors = [9] + (1..<actorCount).map { UInt8($0 * 40) }
+        var peers = try EnginePropertyTests.sharedStart(actors: actors, text: "hi")
         var all = peers[0]
         for round in 0..<8 {
-            for index in peers.indices {
-                for _ in 0..<Int.random(in: 1...4, using: &rng) { try EnginePropertyTests.edit(&peers[index], &rng) }
-                peers[index].commit(time: Int64(round))
-            }
-            let from = Int.random(in: 0..<actorCount, using: &rng)
-            let to = Int.random(in: 0..<actorCount, using: &rng)
-            if from != to { try peers[to].apply(peers[from].changes(since: peers[to].heads)) }
+            try EnginePropertyTests.editRound(&peers, round: round, &rng)
             for peer in peers { try all.apply(peer.changes(since: all.heads)) }
         }
         let full = all.graph

@@ -18,6 +18,37 @@ import Testing
 
     static func actor(_ byte: UInt8) -> ActorId { ActorId(Array(repeating: byte, count: 16)) }
 
+    /// Peers (one per actor byte, the first the author) sharing one base change: a list, a text
+    /// holding `text` and a counter at the root, the start of every random history here.
+    static func sharedStart(actors: [UInt8], text: String) throws -> [AutomergeDocument] {
+        var base = AutomergeDocument(actor: actor(actors[0]))
+        try base.putObject(.root, key: "list", .list)
+        let textObject = try base.putObject(.root, key: "text", .text)
+        try base.splice(textObject, at: 0, delete: 0, insert: text)
+        try base.put(.root, key: "counter", .counter(1))
+        let committed = base.commit(message: "base", time: 1)
+        let first = try #require(committed)
+        var peers = [base]
+        for byte in actors.dropFirst() {
+            var peer = AutomergeDocument(actor: actor(byte))
+            try peer.apply([first])
+            peers.append(peer)
+        }
+        return peers
+    }
+
+    /// One round of a random history: every peer makes 1–4 random edits and commits, then one
+    /// random peer takes everything another has.
+    static func editRound(_ peers: inout [AutomergeDocument], round: Int, _ rng: inout SplitMix) throws {
+        for index in peers.indices {
+            for _ in 0..<Int.random(in: 1...4, using: &rng) { try edit(&peers[index], &rng) }
+            peers[index].commit(time: Int64(round))
+        }
+        let from = Int.random(in: 0..<peers.count, using: &rng)
+        let to = Int.random(in: 0..<peers.count, using: &rng)
+        if from != to { try peers[to].apply(peers[from].changes(since: peers[to].heads)) }
+    }
+
     static func randomScalar(_ rng: inout SplitMix) -> ScalarValue {
         switch Int.random(in: 0..<6, using: &rng) {
         case 0: return .int(Int64.random(in: -1000...1000, using: &rng))
@@ -84,29 +115,8 @@ import Testing
     func everyCausalOrderGivesTheSameState(seed: Int) throws {
         var rng = SplitMix(state: UInt64(seed) &* 7919 &+ 1)
         let actorCount = 2 + seed % 2
-        var base = AutomergeDocument(actor: Self.actor(1))
-        try base.putObject(.root, key: "list", .list)
-        let text = try base.putObject(.root, key: "text", .text)
-        try base.splice(text, at: 0, delete: 0, insert: "hello")
-        try base.put(.root, key: "counter", .counter(1))
-        let committed = base.commit(message: "base", time: 1)
-        let first = try #require(committed)
-        var peers = [base]
-        for index in 1..<actorCount {
-            var peer = AutomergeDocument(actor: Self.actor(UInt8(index + 1)))
-            try peer.apply([first])
-            peers.append(peer)
-        }
-        for round in 0..<6 {
-            for index in peers.indices {
-                for _ in 0..<Int.random(in: 1...4, using: &rng) { try Self.edit(&peers[index], &rng) }
-                peers[index].commit(time: Int64(round))
-            }
-            // Some peers exchange everything they have.
-            let from = Int.random(in: 0..<actorCount, using: &rng)
-            let to = Int.random(in: 0..<actorCount, using: &rng)
-            if from != to { try peers[to].apply(peers[from].changes(since: peers[to].heads)) }
-        }
+        var peers = try Self.sharedStart(actors: (1...actorCount).map { UInt8($0) }, text: "hello")
+        for round in 0..<6 { try Self.editRound(&peers, round: round, &rng) }
         // Everyone merges everything.
         for to in peers.indices {
             for from in peers.indices where from != to { try peers[to].apply(peers[from].changes(since: peers[to].heads)) }

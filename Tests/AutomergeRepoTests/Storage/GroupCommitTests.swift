@@ -10,8 +10,8 @@ import Testing
 @Suite struct GroupCommitTests {
     /// The real file system, with fsyncs that can be slowed down or made to fail, and renames onto
     /// snapshot files that can be held (a compaction stuck on a slow disk).
-    final class ControlledFileSystem: FileSystem, @unchecked Sendable {
-        private let real = PosixFileSystem()
+    final class ControlledFileSystem: ForwardingFileSystem, @unchecked Sendable {
+        let real = PosixFileSystem()
         private let lock = NSLock()
         private var failingSyncs = 0
         private var syncDelay: UInt32 = 0
@@ -44,14 +44,10 @@ import Testing
             if fail { throw .io(operation: "fsync (injected)", path: path, errno: EIO, reason: "Input/output error") }
         }
 
-        func makeDirectory(_ path: String) throws(StorageError) -> Bool { try real.makeDirectory(path) }
-        func createFile(_ path: String, permissions: UInt16) throws(StorageError) -> Int32 { try real.createFile(path, permissions: permissions) }
-        func write(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws(StorageError) { try real.write(descriptor, bytes, path: path) }
         func sync(_ descriptor: Int32, path: String) throws(StorageError) {
             try beforeSync(path)
             try real.sync(descriptor, path: path)
         }
-        func close(_ descriptor: Int32, path: String) throws(StorageError) { try real.close(descriptor, path: path) }
         func rename(_ source: String, to destination: String) throws(StorageError) {
             let hold = lock.withLock {
                 guard holdSnapshots, destination.contains("/snapshot/") else { return false }
@@ -69,11 +65,6 @@ import Testing
             try beforeSync(path)
             try real.syncFileSystem(path)
         }
-        func removeFile(_ path: String) throws(StorageError) -> Bool { try real.removeFile(path) }
-        func removeDirectory(_ path: String) throws(StorageError) -> Bool { try real.removeDirectory(path) }
-        func readFile(_ path: String) throws(StorageError) -> [UInt8]? { try real.readFile(path) }
-        func listDirectory(_ path: String) throws(StorageError) -> [String]? { try real.listDirectory(path) }
-        func kind(_ path: String) throws(StorageError) -> FileKind? { try real.kind(path) }
     }
 
     struct Setup {

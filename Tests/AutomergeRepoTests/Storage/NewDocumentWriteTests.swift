@@ -14,8 +14,8 @@ import Glibc
 /// creating them stays cheap.
 @Suite struct NewDocumentWriteTests {
     /// The real file system, failing every fsync once told to.
-    final class FailingFileSystem: FileSystem, @unchecked Sendable {
-        private let real = PosixFileSystem()
+    final class FailingFileSystem: ForwardingFileSystem, @unchecked Sendable {
+        let real = PosixFileSystem()
         private let lock = NSLock()
         private var failSyncs = false
 
@@ -25,18 +25,10 @@ import Glibc
             if lock.withLock({ failSyncs }) { throw .io(operation: "fsync (injected)", path: path, errno: EIO, reason: "Input/output error") }
         }
 
-        func makeDirectory(_ path: String) throws(StorageError) -> Bool { try real.makeDirectory(path) }
-        func createFile(_ path: String, permissions: UInt16) throws(StorageError) -> Int32 { try real.createFile(path, permissions: permissions) }
-        func createFile(_ path: String, near directory: String, permissions: UInt16) throws(StorageError) -> Int32 {
-            try real.createFile(path, near: directory, permissions: permissions)
-        }
-        func write(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws(StorageError) { try real.write(descriptor, bytes, path: path) }
         func sync(_ descriptor: Int32, path: String) throws(StorageError) {
             try checkSync(path)
             try real.sync(descriptor, path: path)
         }
-        func close(_ descriptor: Int32, path: String) throws(StorageError) { try real.close(descriptor, path: path) }
-        func rename(_ source: String, to destination: String) throws(StorageError) { try real.rename(source, to: destination) }
         func syncDirectory(_ path: String) throws(StorageError) {
             try checkSync(path)
             try real.syncDirectory(path)
@@ -45,12 +37,6 @@ import Glibc
             try checkSync(path)
             try real.syncFileSystem(path)
         }
-        func removeFile(_ path: String) throws(StorageError) -> Bool { try real.removeFile(path) }
-        func removeDirectory(_ path: String) throws(StorageError) -> Bool { try real.removeDirectory(path) }
-        func readFile(_ path: String) throws(StorageError) -> [UInt8]? { try real.readFile(path) }
-        func listDirectory(_ path: String) throws(StorageError) -> [String]? { try real.listDirectory(path) }
-        func kind(_ path: String) throws(StorageError) -> FileKind? { try real.kind(path) }
-        func markTopOfHierarchy(_ path: String) { real.markTopOfHierarchy(path) }
     }
 
     static func change(actorByte: UInt8) throws -> ChangeChunk {
