@@ -13,32 +13,6 @@ import Glibc
 /// first writes share rounds written by several threads, and their files are placed where
 /// creating them stays cheap.
 @Suite struct NewDocumentWriteTests {
-    /// The real file system, failing every fsync once told to.
-    final class FailingFileSystem: ForwardingFileSystem, @unchecked Sendable {
-        let real = PosixFileSystem()
-        private let lock = NSLock()
-        private var failSyncs = false
-
-        func failAllSyncs() { lock.withLock { failSyncs = true } }
-
-        private func checkSync(_ path: String) throws(StorageError) {
-            if lock.withLock({ failSyncs }) { throw .io(operation: "fsync (injected)", path: path, errno: EIO, reason: "Input/output error") }
-        }
-
-        func sync(_ descriptor: Int32, path: String) throws(StorageError) {
-            try checkSync(path)
-            try real.sync(descriptor, path: path)
-        }
-        func syncDirectory(_ path: String) throws(StorageError) {
-            try checkSync(path)
-            try real.syncDirectory(path)
-        }
-        func syncFileSystem(_ path: String) throws(StorageError) {
-            try checkSync(path)
-            try real.syncFileSystem(path)
-        }
-    }
-
     static func change(actorByte: UInt8) throws -> ChangeChunk {
         var builder = DocumentBuilder(actorByte: actorByte)
         return try builder.addChange()
@@ -78,10 +52,10 @@ import Glibc
             failingDirectory.remove()
         }
         let commits = GroupCommit(mode: .files)
-        let failingFileSystem = FailingFileSystem()
+        let failingFileSystem = GroupCommitTests.ControlledFileSystem()
         let good = try NodeFSStorage(directory: healthyDirectory.url, commits: commits)
         let bad = try NodeFSStorage(directory: failingDirectory.url, fileSystem: failingFileSystem, commits: commits)
-        failingFileSystem.failAllSyncs()
+        failingFileSystem.failNextSyncs(.max)
         let saves = try (0..<128).map { index in (index, DocumentId.random(), try Self.change(actorByte: UInt8(index % 200 + 1))) }
         let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
             for (index, id, chunk) in saves {
