@@ -230,6 +230,7 @@ let package = Package(
             dependencies: [
                 "ByteEncodings", "AutomergeCore", "AutomergeRepo", "ATProto", "GroundmistSync",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
