@@ -97,6 +97,9 @@ struct BenchCommand: AsyncParsableCommand {
                 stats.cpuSeconds * 1000 / Double(max(report.changes, 1))
             )
         }
+        // The clients' own CPU (this process): they share the machine with the server.
+        let clientCPU = ProcessStats.ownCPUSeconds()
+        line += String(format: " clientCPU=%.2fs clientCpuPerChange=%.3fms", clientCPU, clientCPU * 1000 / Double(max(report.changes, 1)))
         if let serverPort, let metrics = scrapeMetrics(port: serverPort) {
             // Durability cost per acknowledged change: every write the run made, flushes included.
             let fsyncs = metrics["groundmist_storage_fsyncs_total"] ?? 0
@@ -283,6 +286,14 @@ struct ProcessStats {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         peakResidentMegabytes = kilobytes / 1024
         cpuSeconds = (user + system) / ticks
+    }
+
+    /// This process's CPU time (user + system), in seconds.
+    static func ownCPUSeconds() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// The current resident set (VmRSS), in MB.

@@ -133,9 +133,9 @@ enum Benchmark {
 
     /// The CPU time this process has used so far (all threads), in milliseconds.
     static func cpuMilliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+        // getrusage rather than clock_gettime: the debug build resolves `timespec` to NIO's C module,
+        // which this target does not import (MemberImportVisibility).
+        Int64((ProcessStats.ownCPUSeconds() * 1000).rounded(.down))
     }
 
     static func peakResidentMegabytes() -> Int {

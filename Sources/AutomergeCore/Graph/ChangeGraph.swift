@@ -81,7 +81,15 @@ package struct ChangeGraph: Sendable {
     /// The number of changes waiting for missing deps.
     package var queuedCount: Int { queued.count }
     /// The document's heads, sorted by bytes.
-    package var heads: [ChangeHash] { headSet.map { hashes[Int($0)] }.sorted() }
+    package var heads: [ChangeHash] {
+        // A loop, not a closure over `self`: that copied the whole graph (a retain and a release of
+        // each of its arrays) on every call, and sync asks for the heads several times per message.
+        var heads: [ChangeHash] = []
+        heads.reserveCapacity(headSet.count)
+        for index in headSet { heads.append(hashes[Int(index)]) }
+        if heads.count > 1 { heads.sort() }
+        return heads
+    }
     /// Every distinct author of an applied change.
     package var actorCount: Int { actors.count }
     /// All applied change hashes in application (topological) order.

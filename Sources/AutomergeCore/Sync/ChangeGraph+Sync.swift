@@ -60,7 +60,7 @@ extension ChangeGraph {
         }
 
         // The peer's last sync point is unknown to us: ask it to start over.
-        if let firstHave = state.theirHave?.first, !firstHave.lastSync.allSatisfy({ contains($0) }) {
+        if let firstHave = state.theirHave?.first, !containsAll(firstHave.lastSync) {
             return SyncMessage(version: .v1, heads: ourHeads, need: [], have: [SyncHave()], changes: [], trailer: trailer(for: state))
         }
 
@@ -104,6 +104,20 @@ extension ChangeGraph {
         return SyncMessage(version: version, heads: heads, need: ourNeed, have: ourHave, changes: entries, trailer: .current(flags))
     }
 
+    /// Whether every hash is in the graph; a loop, as no closure over `self` copies the graph.
+    private func containsAll(_ hashes: [ChangeHash]) -> Bool {
+        for hash in hashes where !contains(hash) { return false }
+        return true
+    }
+
+    /// The hashes that are in the graph, in order (without a closure over `self`, see `containsAll`).
+    private func known(_ hashes: [ChangeHash]) -> [ChangeHash] {
+        var known: [ChangeHash] = []
+        known.reserveCapacity(hashes.count)
+        for hash in hashes where contains(hash) { known.append(hash) }
+        return known
+    }
+
     private func trailer(for state: SyncState) -> SyncTrailer {
         var flags: SyncFlags = [.supportsSyncReset]
         if state.readOnly { flags.insert(.readOnly) }
@@ -119,12 +133,12 @@ extension ChangeGraph {
     /// filter misses it, so a peer that uploads changes with an empty filter (or a stale one) would
     /// get every one of them echoed: as many bytes again, queued for it. Explicit needs are kept.
     func hashesToSendFor(have: [SyncHave], need: [ChangeHash], theirHeads: [ChangeHash] = []) -> [ChangeHash] {
-        let needed = need.filter { contains($0) }
+        let needed = known(need)
         guard !have.isEmpty else { return needed }
         var lastSync: Set<ChangeHash> = []
         for entry in have { lastSync.formUnion(entry.lastSync) }
         var candidates = indexesNotAncestors(of: Array(lastSync))
-        let knownHeads = theirHeads.filter { contains($0) }
+        let knownHeads = known(theirHeads)
         if !knownHeads.isEmpty && !candidates.isEmpty {
             let theyLack = Set(indexesNotAncestors(of: knownHeads))
             candidates = candidates.filter { theyLack.contains($0) }
@@ -218,7 +232,7 @@ extension ChangeGraph {
         }
 
         // Forget sent hashes the peer now has (ancestors of, or equal to, its known heads).
-        let knownHeads = message.heads.filter { contains($0) }
+        let knownHeads = known(message.heads)
         if !state.sentHashes.isEmpty && !knownHeads.isEmpty {
             let notCovered = Set(changes(notAncestorsOf: knownHeads))
             state.sentHashes = state.sentHashes.filter { notCovered.contains($0) || !contains($0) }

@@ -75,8 +75,8 @@ extension RepoClient {
         var first = true
         for _ in 0..<rounds {
             var sentSomething = false
-            var document = documents[id] ?? Document()
-            if let message = document.graph.generateSyncMessage(&document.state) {
+            let document = documents[id] ?? Document()
+            if let message = document.withGraph({ graph, state in graph.generateSyncMessage(&state) }) {
                 documents[id] = document
                 let payload = DocumentSyncMessage(senderId: peerId, targetId: serverPeerId ?? "server", documentId: id.string, data: message.encode())
                 await send(first && asRequest ? .request(payload) : .sync(payload))
@@ -86,8 +86,9 @@ extension RepoClient {
             var receivedSomething = false
             for message in try received() {
                 if case .sync(let sync) = message, sync.documentId == id.string {
-                    var document = documents[id] ?? Document()
-                    try document.graph.receiveSyncMessage(&document.state, try SyncMessage.decode(sync.data))
+                    let document = documents[id] ?? Document()
+                    let decoded = try SyncMessage.decode(sync.data)
+                    try document.withGraph { graph, state in try graph.receiveSyncMessage(&state, decoded) }
                     documents[id] = document
                     receivedSomething = true
                 } else {
@@ -103,7 +104,7 @@ extension RepoClient {
     /// Replaces our copy of a document (a graph built elsewhere, and optionally the sync state that
     /// goes with it); the sync state is kept when none is given.
     package func setDocument(_ id: DocumentId, graph: ChangeGraph, syncState: SyncState? = nil) {
-        var document = documents[id] ?? Document()
+        let document = documents[id] ?? Document()
         document.graph = graph
         document.saved = nil
         if let syncState { document.state = syncState }

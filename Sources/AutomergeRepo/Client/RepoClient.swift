@@ -37,14 +37,29 @@ package actor RepoClient: RepoEndpoint {
     /// True once the connection was closed (by either side).
     package private(set) var wasDisconnected = false
 
-    struct Document {
+    /// A class, so that looking a document up copies one reference, not the whole graph and sync
+    /// state (load generators look them up several times per change). Its graph is read through
+    /// `withGraph`, in place: a method called on the stored property itself works on a copy of it.
+    final class Document {
         var graph = ChangeGraph()
         var state = SyncState()
         var wanted = false
         /// The document's bytes as loaded (a saved file), sent as they are when the server needs the
         /// whole document, as the JS client sends its `save()`. Dropped at the first local change.
         var saved: [UInt8]?
+        /// The id as sent (Base58), spelled out once rather than for every message.
+        var idString: String?
+
+        init(wanted: Bool = false) { self.wanted = wanted }
+
+        /// Runs `body` on the graph in place (and on the sync state, for `generateSyncMessage`).
+        func withGraph<R>(_ body: (inout ChangeGraph, inout SyncState) throws -> R) rethrows -> R {
+            try body(&graph, &state)
+        }
     }
+
+    /// Document ids as the server spells them, parsed once (no Base58 check per message received).
+    private var parsedIds: [String: DocumentId] = [:]
 
     /// Tasks waiting for the server to report given heads for a document.
     private var waiters: [DocumentId: [(heads: Set<ChangeHash>, continuation: CheckedContinuation<Void, any Error>)]] = [:]
@@ -71,22 +86,16 @@ package actor RepoClient: RepoEndpoint {
     /// True while a connection is open.
     package var isConnected: Bool { connection != nil }
 
-    package func heads(of id: DocumentId) -> [ChangeHash] { documents[id]?.graph.heads ?? [] }
-    package func changeCount(of id: DocumentId) -> Int { documents[id]?.graph.count ?? 0 }
+    package func heads(of id: DocumentId) -> [ChangeHash] { documents[id]?.withGraph { graph, _ in graph.heads } ?? [] }
+    package func changeCount(of id: DocumentId) -> Int { documents[id]?.withGraph { graph, _ in graph.count } ?? 0 }
 
     /// Adds locally made changes to a document and (automatic mode) tells the server.
     package func apply(_ chunks: [ChangeChunk], to id: DocumentId) async throws {
-        // Taken out while it changes, so the graph is changed in place rather than copied (on a
-        // failure it goes back as the add left it).
-        var document = documents.removeValue(forKey: id) ?? Document()
-        do {
-            try document.graph.add(chunks)
-        } catch {
-            documents[id] = document
-            throw error
-        }
-        document.saved = nil
+        // Changed in place (on a failure the graph stays as the add left it).
+        let document = documents[id] ?? Document()
         documents[id] = document
+        try document.graph.add(chunks)
+        document.saved = nil
         await offer(id)
     }
 
@@ -94,7 +103,7 @@ package actor RepoClient: RepoEndpoint {
     /// waits until the server has it: one call into the client per change, and the document's graph
     /// is read in place rather than copied out (load generators make thousands of these a second).
     package func applyAndWait(to id: DocumentId, _ make: @Sendable (ChangeGraph) -> ChangeChunk) async throws {
-        let chunk = make(documents[id]?.graph ?? ChangeGraph())
+        let chunk = documents[id]?.withGraph { graph, _ in make(graph) } ?? make(ChangeGraph())
         try await apply([chunk], to: id)
         try await waitUntilServerHas([chunk.hash], in: id)
     }
@@ -118,7 +127,7 @@ package actor RepoClient: RepoEndpoint {
     /// Opens a saved document (any concatenation of chunks, e.g. an `.automerge` file) as `id` and
     /// offers it to the server; a server that lacks it is sent these bytes unchanged.
     package func open(_ bytes: [UInt8], as id: DocumentId) async throws {
-        var document = Document()
+        let document = Document()
         try document.graph.load(bytes)
         document.saved = bytes
         documents[id] = document
@@ -144,7 +153,7 @@ package actor RepoClient: RepoEndpoint {
         // A new connection starts every document's sync state afresh (shared heads kept).
         for key in documents.keys {
             if let document = documents[key], let state = try? SyncState(decoding: document.state.encode()) {
-                documents[key]?.state = state
+                document.state = state
             }
         }
         if mode == .automatic { await connection.send(RepoMessage.join(joinMessage).encoded()) }
@@ -174,17 +183,16 @@ package actor RepoClient: RepoEndpoint {
             for documentId in documents.keys.sorted(by: { $0.string < $1.string }) { await offer(documentId) }
         case .sync(let message):
             guard mode == .automatic else { return }
-            guard let documentId = try? DocumentId(message.documentId), let decoded = try? SyncMessage.decode(message.data) else { return }
-            var document = documents.removeValue(forKey: documentId) ?? Document()
+            guard let documentId = parsedId(message.documentId), let decoded = try? SyncMessage.decode(message.data) else { return }
+            let document = documents[documentId] ?? Document()
+            documents[documentId] = document
             do {
-                try document.graph.receiveSyncMessage(&document.state, decoded)
+                try document.withGraph { graph, state in try graph.receiveSyncMessage(&state, decoded) }
             } catch {
-                documents[documentId] = document
                 errors.append("invalid sync message from the server: \(error)")
                 return
             }
-            if !document.graph.heads.isEmpty { unavailable.remove(documentId) }
-            documents[documentId] = document
+            if document.withGraph({ graph, _ in graph.count > 0 }) { unavailable.remove(documentId) }
             resumeWaiters(documentId, serverHeads: decoded.heads)
             await offer(documentId)
         case .docUnavailable(let message):
@@ -194,6 +202,13 @@ package actor RepoClient: RepoEndpoint {
         default:
             break
         }
+    }
+
+    private func parsedId(_ string: String) -> DocumentId? {
+        if let id = parsedIds[string] { return id }
+        guard let id = try? DocumentId(string) else { return nil }
+        parsedIds[string] = id
+        return id
     }
 
     package func disconnect(_ id: RepoConnectionID) {
@@ -211,7 +226,8 @@ package actor RepoClient: RepoEndpoint {
     /// Waits until the server's heads for a document include all of `heads` (the server
     /// advertises heads only once the changes are durable).
     package func waitUntilServerHas(_ heads: [ChangeHash], in id: DocumentId) async throws {
-        if Set(documents[id]?.state.theirHeads ?? []).isSuperset(of: heads) || covered(heads, by: documents[id]?.state.theirHeads ?? [], in: id) {
+        let serverHeads = documents[id]?.state.theirHeads ?? []
+        if Set(serverHeads).isSuperset(of: heads) || covered(heads, by: serverHeads, in: id) {
             return
         }
         guard connection != nil else { throw Disconnected() }
@@ -219,13 +235,15 @@ package actor RepoClient: RepoEndpoint {
     }
 
     private func covered(_ heads: [ChangeHash], by serverHeads: [ChangeHash], in id: DocumentId) -> Bool {
-        guard let graph = documents[id]?.graph, !serverHeads.isEmpty else { return false }
-        // A head of ours has no descendant we know of, so it is below the server's heads only if it
-        // is one of them: no walk over the history (the common wait, for a change just made).
-        let ours = graph.heads
-        if heads.allSatisfy({ ours.contains($0) }) { return Set(serverHeads).isSuperset(of: heads) }
-        let known = graph.ancestors(of: serverHeads)
-        return heads.allSatisfy { known.contains($0) }
+        guard let document = documents[id], !serverHeads.isEmpty else { return false }
+        return document.withGraph { graph, _ in
+            // A head of ours has no descendant we know of, so it is below the server's heads only if it
+            // is one of them: no walk over the history (the common wait, for a change just made).
+            let ours = graph.heads
+            if heads.allSatisfy({ ours.contains($0) }) { return Set(serverHeads).isSuperset(of: heads) }
+            let known = graph.ancestors(of: serverHeads)
+            return heads.allSatisfy { known.contains($0) }
+        }
     }
 
     private func resumeWaiters(_ id: DocumentId, serverHeads: [ChangeHash]) {
@@ -233,12 +251,13 @@ package actor RepoClient: RepoEndpoint {
         let direct = Set(serverHeads)
         // Every ancestor is looked up only when a waiter's heads are not among the server's own.
         var known: Set<ChangeHash>?
-        let ours = Set(documents[id]?.graph.heads ?? [])
+        let document = documents[id]
+        let ours = Set(document?.withGraph { graph, _ in graph.heads } ?? [])
         pending.removeAll { waiter in
             if !waiter.heads.isSubset(of: direct) {
                 // Our own heads are below the server's only if they are among them (see `covered`).
                 if waiter.heads.isSubset(of: ours) { return false }
-                if known == nil { known = documents[id]?.graph.ancestors(of: serverHeads) ?? [] }
+                if known == nil { known = document?.withGraph { graph, _ in graph.ancestors(of: serverHeads) } ?? [] }
                 guard waiter.heads.isSubset(of: known ?? []) else { return false }
             }
             waiter.continuation.resume()
@@ -252,13 +271,15 @@ package actor RepoClient: RepoEndpoint {
 
     /// Automatic mode: sends what the server needs to hear about a document, if anything.
     private func offer(_ id: DocumentId) async {
-        guard mode == .automatic, let connection, let serverPeerId, var document = documents.removeValue(forKey: id) else { return }
-        let message = document.graph.generateSyncMessage(&document.state, storedDocument: document.saved)
+        guard mode == .automatic, let connection, let serverPeerId, let document = documents[id] else { return }
+        let saved = document.saved
+        let (message, isEmpty) = document.withGraph { graph, state in (graph.generateSyncMessage(&state, storedDocument: saved), graph.count == 0) }
         // `request` is for a document we lack and have not yet heard about from this peer.
-        let isRequest = document.wanted && document.graph.count == 0 && document.state.sharedHeads.isEmpty
-        documents[id] = document
+        let isRequest = document.wanted && isEmpty && document.state.sharedHeads.isEmpty
         guard let message else { return }
-        let payload = DocumentSyncMessage(senderId: peerId, targetId: serverPeerId, documentId: id.string, data: message.encode())
+        let idString = document.idString ?? id.string
+        document.idString = idString
+        let payload = DocumentSyncMessage(senderId: peerId, targetId: serverPeerId, documentId: idString, data: message.encode())
         await connection.send((isRequest ? RepoMessage.request(payload) : RepoMessage.sync(payload)).encoded())
     }
 }

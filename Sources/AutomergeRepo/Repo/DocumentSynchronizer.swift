@@ -146,7 +146,7 @@ actor DocumentSynchronizer {
         }
         var peer = await peerState(for: link)
         if isRequest { peer.wantsDocument = true }
-        let headsBefore = graph.heads
+        let headsBefore = inGraph { $0.heads }
         var result: ChangeGraph.SyncReceiveResult
         do {
             result = try graph.receiveSyncMessage(&peer.syncState, message, inflation: inflation)
@@ -158,11 +158,13 @@ actor DocumentSynchronizer {
             do {
                 defer { metrics.recordWrite(since: start) }
                 if let storage {
-                    let applied = result.receivedIsExact ? [] : graph.chunks(for: result.applied)
+                    let appliedHashes = result.applied
+                    let applied = result.receivedIsExact ? [] : inGraph { $0.chunks(for: appliedHashes) }
                     if let received = result.received, result.receivedIsExact || applied.count < result.applied.count {
                         // As they arrived: each change's bytes are copied once on their way to disk.
                         // (Also when some applied changes keep no bytes in memory: duplicates are harmless.)
-                        try await storage.saveReceived(received, isWholeDocument: result.receivedWholeDocument, heads: graph.heads, of: id)
+                        let heads = inGraph { $0.heads }
+                        try await storage.saveReceived(received, isWholeDocument: result.receivedWholeDocument, heads: heads, of: id)
                     } else {
                         try await storage.saveChanges(applied, of: id)
                     }
@@ -182,7 +184,7 @@ actor DocumentSynchronizer {
                 peers[link.peerId] = nil
                 return .failure(.storageFailure(error))
             }
-            if graph.count > 0 { unavailable = false }
+            if inGraph({ $0.count > 0 }) { unavailable = false }
         }
         if unavailable && peer.syncState.theirHeads?.isEmpty != false {
             // Nothing stored is readable and the peer has nothing either: say so instead of serving
@@ -194,7 +196,7 @@ actor DocumentSynchronizer {
         if let reply = await nextMessage(&peer.syncState) {
             await send(.sync(DocumentSyncMessage(senderId: repoPeerId, targetId: link.peerId, documentId: idString, data: reply.encode())), to: link)
         }
-        if graph.count == 0 && graph.queuedCount == 0 && isRequest {
+        if isRequest && inGraph({ $0.count == 0 && $0.queuedCount == 0 }) {
             await send(.docUnavailable(DocUnavailableMessage(senderId: repoPeerId, targetId: link.peerId, documentId: idString)), to: link)
         }
         // Sync states are an optimisation (a lost one costs one Bloom round): they are written
@@ -205,7 +207,7 @@ actor DocumentSynchronizer {
         peers[link.peerId] = peer
         // The sender has its answer already: the flush is for the document's other peers (and the
         // sync state), so a document only one peer has open schedules none for new changes.
-        if (graph.heads != headsBefore && peers.count > 1) || syncStateDue { scheduleFlush() }
+        if (peers.count > 1 && inGraph({ $0.heads != headsBefore })) || syncStateDue { scheduleFlush() }
         return .success(())
     }
 
@@ -324,8 +326,8 @@ actor DocumentSynchronizer {
     /// chunks as they are (snapshot, then incrementals): no replay, no new save. Without storage, or
     /// when it has nothing usable, it carries every change chunk, which every V2 reader also loads.
     private func nextMessage(_ state: inout SyncState) async -> SyncMessage? {
-        guard let storage else { return graph.generateSyncMessage(&state, storedDocument: nil) }
-        let plan = graph.plannedChanges(state)
+        guard let storage else { return inGraph { $0.generateSyncMessage(&state, storedDocument: nil) } }
+        let plan = inGraph { $0.plannedChanges(state) }
         var stored: [UInt8]?
         if plan.wholeDocument {
             do {
@@ -337,7 +339,7 @@ actor DocumentSynchronizer {
         var supplied: [ChangeHash: ChangeChunk] = [:]
         if stored == nil {
             // Changes kept only inside the stored snapshot are rebuilt from it for this message, and let go.
-            let missing = plan.hashes.filter { !graph.hasBytes(for: $0) }
+            let missing = inGraph { graph in plan.hashes.filter { !graph.hasBytes(for: $0) } }
             if !missing.isEmpty {
                 do {
                     for chunk in try await storage.changes(missing, of: id) { supplied[chunk.hash] = chunk }
@@ -346,8 +348,12 @@ actor DocumentSynchronizer {
                 }
             }
         }
-        return graph.generateSyncMessage(&state, storedDocument: stored, supplied: supplied)
+        return inGraph { $0.generateSyncMessage(&state, storedDocument: stored, supplied: supplied) }
     }
+
+    /// Reads the graph in place: a method called on the stored property itself works on a copy of
+    /// it (a retain and a release of each of its arrays), several times per message otherwise.
+    private func inGraph<R>(_ body: (inout ChangeGraph) -> R) -> R { body(&graph) }
 
     /// The peers that have this document open (for ephemeral relaying).
     func links() -> [PeerLink] { peers.values.map(\.link) }
