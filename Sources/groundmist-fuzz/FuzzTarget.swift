@@ -33,8 +33,9 @@ extension FuzzTarget {
             FuzzTarget(name: "repo-message", corpus: fixtures.wireMessages + fixtures.builtInCBOR) { bytes in
                 // The server decodes a frame in place, the client and tests from an array: both
                 // must give the same message, or both refuse it (a difference traps: a finding).
-                let fromArray = try? RepoMessage(decoding: bytes)
-                let fromFrame = try? RepoMessage(decoding: ByteBuffer(bytes: bytes))
+                // Compared by their encodings: a NaN inside an unknown message is not equal to itself.
+                let fromArray = (try? RepoMessage(decoding: bytes))?.encoded()
+                let fromFrame = (try? RepoMessage(decoding: ByteBuffer(bytes: bytes)))?.encoded()
                 if fromArray != fromFrame { fatalError("a frame and an array decode differently") }
             },
             FuzzTarget(name: "sync-message", corpus: fixtures.syncMessages) { bytes in
