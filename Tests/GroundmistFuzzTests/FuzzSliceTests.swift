@@ -1,3 +1,4 @@
+import AutomergeRepo
 import Foundation
 import TestSupport
 import Testing
@@ -30,6 +31,20 @@ import Testing
         let result = engine.run(0..<Self.inputsPerParser)
         #expect(result.ran == Self.inputsPerParser)
         #expect(result.findings.isEmpty, "\(result.findings)")
+    }
+
+    /// Found by a 1,000,000-input run: an unknown message holding a NaN is not equal to itself,
+    /// so the repo-message target compares the frame and array decodings by their encodings (a
+    /// regression traps here).
+    @Test func anUnknownMessageHoldingANaNIsNoFinding() throws {
+        // {"type": "j.in", "x": [1, NaN as a float32]}
+        let input: [UInt8] = [
+            0xa2, 0x64, 0x74, 0x79, 0x70, 0x65, 0x64, 0x6a, 0x2e, 0x69, 0x6e, 0x61, 0x78, 0x82, 0x01, 0xfa, 0xff, 0xff, 0xff, 0xca,
+        ]
+        // Two decodings (one value would share its arrays, which compare equal by identity).
+        #expect(try RepoMessage(decoding: input) != RepoMessage(decoding: input), "the input no longer holds a NaN")
+        let target = try #require(Self.targets.first { $0.name == "repo-message" })
+        target.run(input)
     }
 
     @Test func inputsAreReproducible() throws {
