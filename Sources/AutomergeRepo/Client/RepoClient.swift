@@ -53,7 +53,7 @@ package actor RepoClient: RepoEndpoint {
         init(wanted: Bool = false) { self.wanted = wanted }
 
         /// Runs `body` on the graph in place (and on the sync state, for `generateSyncMessage`).
-        func withGraph<R>(_ body: (inout ChangeGraph, inout SyncState) throws -> R) rethrows -> R {
+        @discardableResult func withGraph<R>(_ body: (inout ChangeGraph, inout SyncState) throws -> R) rethrows -> R {
             try body(&graph, &state)
         }
     }
