@@ -133,7 +133,7 @@ package struct LoadGenerator: Sendable {
         try await connected(reader) {
             for document in expected.keys { await reader.request(document) }
             let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(120)
+            let deadline = clock.now + .seconds(30)
             while clock.now < deadline {
                 var complete = true
                 for (document, heads) in expected where await reader.heads(of: document) != heads {
@@ -143,7 +143,21 @@ package struct LoadGenerator: Sendable {
                 if complete { return }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            throw Failure(description: "the fetched documents do not have the uploaded heads")
+            var behind = 0
+            var empty = 0
+            var unavailable = 0
+            var examples: [String] = []
+            let told = await reader.unavailable
+            for (document, heads) in expected where await reader.heads(of: document) != heads {
+                behind += 1
+                if examples.count < 3 { examples.append(document.string) }
+                if await reader.changeCount(of: document) == 0 { empty += 1 }
+                if told.contains(document) { unavailable += 1 }
+            }
+            throw Failure(
+                description:
+                    "\(behind) of \(expected.count) fetched documents do not have the uploaded heads (\(empty) empty, \(unavailable) reported unavailable; e.g. \(examples.joined(separator: ", ")))"
+            )
         }
     }
 

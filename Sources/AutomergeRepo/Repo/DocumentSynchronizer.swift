@@ -34,6 +34,18 @@ actor DocumentSynchronizer {
     /// than served as empty.
     private var unavailable = false
 
+    /// Entry points running now, counted from their first line (before they wait for the lock):
+    /// the document is idle only when none is.
+    private var active = 0
+    /// Set once the repo let the document go (`retireIfIdle`): it takes no more work, and the repo
+    /// hands what comes next to a new synchronizer.
+    private(set) var isRetired = false
+    /// The retired synchronizer this one replaces: it may still be letting go of storage, which this
+    /// one waits for before it reads storage (else storage could forget this one's files).
+    private var predecessor: DocumentSynchronizer?
+    /// Letting go of storage once retired.
+    private var releasing: Task<Void, Never>?
+
     struct PeerState {
         var link: PeerLink
         var syncState: SyncState
@@ -59,9 +71,11 @@ actor DocumentSynchronizer {
         clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger,
         metrics: RepoMetrics = .disabled,
-        inflation: InflationLimits = .syncMessage
+        inflation: InflationLimits = .syncMessage,
+        predecessor: DocumentSynchronizer? = nil
     ) {
         self.id = id
+        self.predecessor = predecessor
         idString = id.string
         self.metrics = metrics
         self.inflation = inflation
@@ -80,12 +94,53 @@ actor DocumentSynchronizer {
         ChangeGraph(retainingDocumentChanges: storage == nil)
     }
 
-    /// True when no peer has the document open and nothing is running: safe to evict.
-    var isIdle: Bool {
-        get async {
-            // A pending flush has nothing to do once no peer is left.
-            guard peers.isEmpty, inbox.isEmpty, !draining else { return false }
-            return await !mutex.isLocked
+    /// True when no peer has the document open and nothing is running or queued. (A pending flush
+    /// has nothing to do once no peer is left.)
+    var isIdle: Bool { peers.isEmpty && inbox.isEmpty && !draining && active == 0 }
+
+    /// Retires the document if it is idle, in one step on this actor (nothing can arrive between the
+    /// check and the retirement), and starts letting go of its memory and of what storage keeps for
+    /// it. Returns false, and changes nothing, if it is busy or already retired.
+    func retireIfIdle() -> Bool {
+        guard !isRetired, isIdle else { return false }
+        isRetired = true
+        let large = graph.footprint.total >= MemoryRelease.threshold
+        graph = Self.emptyGraph(storage)
+        loaded = false
+        unindexedHeads = nil
+        let (storage, id, predecessor) = (storage, id, predecessor)
+        self.predecessor = nil
+        releasing = Task {
+            // Storage hears of the documents one after the other, in the order they held it.
+            await predecessor?.released()
+            await storage?.release(id)
+            if large { MemoryRelease.trim() }
+        }
+        return true
+    }
+
+    /// Returns once a retired document has let go of storage (at once if it is not retired).
+    func released() async { await releasing?.value }
+
+    /// Enters an entry point: counts it as running, then takes the lock. False when retired.
+    private func enter() async -> Bool {
+        guard !isRetired else { return false }
+        active += 1
+        await lock()
+        return true
+    }
+
+    private func leave() async {
+        await mutex.unlock()
+        active -= 1
+    }
+
+    /// Takes the document's lock; the first holder first waits for the predecessor to let go of storage.
+    private func lock() async {
+        await mutex.lock()
+        if let predecessor {
+            self.predecessor = nil
+            await predecessor.released()
         }
     }
 
@@ -95,13 +150,6 @@ actor DocumentSynchronizer {
     /// Applies a `sync`/`request` from a peer, makes new changes durable, answers the peer,
     /// tells it when we do not have the document either, and schedules the fan-out to the
     /// document's other peers.
-    func receive(_ message: SyncMessage, from link: PeerLink, isRequest: Bool) async throws(ReceiveError) {
-        await mutex.lock()
-        let outcome = await receiveLocked(message, from: link, isRequest: isRequest)
-        await mutex.unlock()
-        try outcome.get()
-    }
-
     /// A `sync`/`request` waiting its turn, and whom to tell once it is handled.
     struct Inbound: Sendable {
         var message: SyncMessage
@@ -116,18 +164,21 @@ actor DocumentSynchronizer {
 
     /// Queues a message: handled after every message submitted before it, by this document alone,
     /// so a connection's messages to other documents need not wait for this one's durable write.
-    /// Returns at once; `handled` is called (off this document's order) when it is done.
-    func submit(_ inbound: Inbound) {
+    /// Returns at once; `handled` is called (off this document's order) when it is done. Returns
+    /// false, taking nothing, when the document is retired: the repo gives it to a new one.
+    func submit(_ inbound: Inbound) -> Bool {
+        guard !isRetired else { return false }
         inbox.append(inbound)
-        guard !draining else { return }
+        guard !draining else { return true }
         draining = true
         Task { await self.drain() }
+        return true
     }
 
     private func drain() async {
         while !inbox.isEmpty {
             let next = inbox.removeFirst()
-            await mutex.lock()
+            await lock()
             let outcome = await receiveLocked(next.message, from: next.link, isRequest: next.isRequest)
             await mutex.unlock()
             // Not awaited: whoever is told may wait for other messages, never for this queue.
@@ -278,9 +329,10 @@ actor DocumentSynchronizer {
         state.theirNeed = message.need
     }
 
-    /// Starts syncing with a peer that did not ask (the announce share policy).
+    /// Starts syncing with a peer that did not ask (the announce share policy). A retired document
+    /// is not announced: it is no longer loaded.
     func announce(to link: PeerLink) async {
-        await mutex.lock()
+        guard await enter() else { return }
         if (try? await ensureLoaded()) != nil, graph.count > 0 {
             var peer = await peerState(for: link)
             if let message = await nextMessage(&peer.syncState) {
@@ -291,13 +343,14 @@ actor DocumentSynchronizer {
             }
             peers[link.peerId] = peer
         }
-        await mutex.unlock()
+        await leave()
     }
 
     /// Starts syncing with a peer the repo wants this document from: a `request` when we hold no
-    /// changes, a `sync` otherwise. Does nothing if this connection is already syncing it.
-    func requestOrSync(with link: PeerLink) async {
-        await mutex.lock()
+    /// changes, a `sync` otherwise. Does nothing if this connection is already syncing it. Returns
+    /// false when the document is retired (the repo asks a new one).
+    func requestOrSync(with link: PeerLink) async -> Bool {
+        guard await enter() else { return false }
         if (try? await ensureLoaded()) != nil, !unavailable, peers[link.peerId]?.link.connectionId != link.connectionId {
             var peer = await peerState(for: link)
             if let message = await nextMessage(&peer.syncState) {
@@ -306,19 +359,20 @@ actor DocumentSynchronizer {
             }
             peers[link.peerId] = peer
         }
-        await mutex.unlock()
+        await leave()
+        return true
     }
 
     /// Forgets a peer's connection-scoped state (its persisted shared heads remain).
     func removePeer(_ peerId: String, connection: RepoConnectionID) async {
-        await mutex.lock()
+        guard await enter() else { return }
         var due: [SyncStateWrite] = []
         if peers[peerId]?.link.connectionId == connection {
             // Its sync state is normally written with the next flush: write it now.
             if let write = syncStateWrite(of: peerId, always: true) { due.append(write) }
             peers[peerId] = nil
         }
-        await mutex.unlock()
+        await leave()
         await write(due)
     }
 
@@ -361,7 +415,7 @@ actor DocumentSynchronizer {
     /// Sends whatever each peer needs now; used after changes and (`final`: every sync state written
     /// now) at shutdown.
     func flush(final: Bool = false) async {
-        await mutex.lock()
+        guard await enter() else { return }
         flushScheduled = false
         var due: [SyncStateWrite] = []
         for peerId in peers.keys.sorted() {
@@ -379,7 +433,7 @@ actor DocumentSynchronizer {
             graph.releaseLargeChangeBytes(releaseAfterFlush)
             releaseAfterFlush = []
         }
-        await mutex.unlock()
+        await leave()
         // Written after the lock is let go: the document's next change does not wait for them.
         await write(due)
     }
@@ -417,17 +471,6 @@ actor DocumentSynchronizer {
         }
         loaded = true
         unindexedHeads = nil
-    }
-
-    /// Lets the document go once it is evicted: drops the index, lets storage drop what it keeps,
-    /// and gives a large document's memory back to the system.
-    func release() async {
-        let large = graph.footprint.total >= MemoryRelease.threshold
-        graph = Self.emptyGraph(storage)
-        loaded = false
-        unindexedHeads = nil
-        await storage?.release(id)
-        if large { MemoryRelease.trim() }
     }
 
     /// This connection's state for the peer: never a previous connection's live state, but the

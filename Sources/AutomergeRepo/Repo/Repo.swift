@@ -251,7 +251,11 @@ package actor Repo: RepoEndpoint {
             for document in documents.values { await document.announce(to: link) }
         }
         for id in requestedOnJoin.sorted(by: { $0.string < $1.string }) {
-            await document(for: id).requestOrSync(with: link)
+            while true {
+                let document = document(for: id)
+                if await document.requestOrSync(with: link) { break }
+                forget(retired: document, id)
+            }
         }
     }
 
@@ -301,7 +305,12 @@ package actor Repo: RepoEndpoint {
             await self.handled(outcome, documentId: documentId, peer: peer, size: size)
             whenHandled?()
         }
-        await document(for: documentId).submit(inbound)
+        while true {
+            let document = document(for: documentId)
+            if await document.submit(inbound) { break }
+            // Retired since it was looked up: the document's next synchronizer takes it.
+            forget(retired: document, documentId)
+        }
         return .handed
     }
 
@@ -342,6 +351,8 @@ package actor Repo: RepoEndpoint {
         }
     }
 
+    /// The document's synchronizer, made if it is not loaded. A new one follows the retired one
+    /// still letting go of the document, if any.
     private func document(for id: DocumentId) -> DocumentSynchronizer {
         if let existing = documents[id] { return existing }
         let document = DocumentSynchronizer(
@@ -353,7 +364,8 @@ package actor Repo: RepoEndpoint {
             clock: configuration.clock,
             logger: logger,
             metrics: metrics,
-            inflation: configuration.inflation
+            inflation: configuration.inflation,
+            predecessor: retiring[id]
         )
         documents[id] = document
         documentIds[id.string] = id
@@ -365,13 +377,26 @@ package actor Repo: RepoEndpoint {
     /// from Base58 (and its checksum hashed) again. Other spellings are parsed as usual.
     private var documentIds: [String: DocumentId] = [:]
 
-    /// Documents stay in memory only while some peer has them open.
+    /// Retired synchronizers still letting go of their document, by document.
+    private var retiring: [DocumentId: DocumentSynchronizer] = [:]
+
+    /// Documents stay in memory only while some peer has them open. The document decides and
+    /// retires itself in one step: a message that reached it first keeps it, and one that comes
+    /// after finds it retired and goes to a new synchronizer.
     private func evictIfIdle(_ id: DocumentId) async {
-        guard let document = documents[id], await document.isIdle, documents[id] === document else { return }
+        guard let document = documents[id], await document.retireIfIdle() else { return }
+        forget(retired: document, id)
+        await document.released()
+        if retiring[id] === document { retiring[id] = nil }
+    }
+
+    /// Takes a retired synchronizer out of the loaded documents (once, whoever notices first).
+    private func forget(retired document: DocumentSynchronizer, _ id: DocumentId) {
+        guard documents[id] === document else { return }
         documents[id] = nil
         documentIds[id.string] = nil
+        retiring[id] = document
         metrics.documentEvicted()
-        await document.release()
     }
 
     /// Sessions in the ephemeral de-duplication table (tests and diagnostics).

@@ -8,92 +8,6 @@ import Testing
 /// their durable writes share group-commit rounds), each document's in order, all before the
 /// connection's disconnect, and no more than a bounded number at once.
 @Suite struct RepoPipelineTests {
-    /// Storage whose saves of a chosen document wait until the test opens it.
-    actor GatedStorage: RepoStorage {
-        let inner = InMemoryRepoStorage(storageId: "gated")
-        private var closed: Set<DocumentId> = []
-        private var waiting: [DocumentId: [CheckedContinuation<Void, Never>]] = [:]
-        /// Every save, in the order it reached storage: the document and its change hashes.
-        private(set) var saves: [(DocumentId, [ChangeHash])] = []
-
-        func close(_ id: DocumentId) { closed.insert(id) }
-
-        func open(_ id: DocumentId) {
-            closed.remove(id)
-            for waiter in waiting.removeValue(forKey: id) ?? [] { waiter.resume() }
-        }
-
-        var waitingSaves: Int { waiting.values.reduce(0) { $0 + $1.count } }
-
-        private func gate(_ id: DocumentId) async {
-            guard closed.contains(id) else { return }
-            await withCheckedContinuation { waiting[id, default: []].append($0) }
-        }
-
-        func storageId() async throws -> String { await inner.storageId() }
-        func loadDocument(_ id: DocumentId) async throws -> LoadedDocument? { try await inner.loadDocument(id) }
-
-        func saveChanges(_ chunks: [ChangeChunk], of id: DocumentId) async throws {
-            await gate(id)
-            saves.append((id, chunks.map(\.hash)))
-            await inner.saveChanges(chunks, of: id)
-        }
-
-        func saveReceived(_ bytes: [UInt8], isWholeDocument: Bool, heads: [ChangeHash], of id: DocumentId) async throws {
-            await gate(id)
-            var reader = ChunkReader(bytes)
-            var hashes: [ChangeHash] = []
-            while let chunk = try reader.next() {
-                if case .change(let change) = chunk { hashes.append(change.hash) }
-            }
-            saves.append((id, hashes))
-            await inner.saveReceived(bytes, isWholeDocument: isWholeDocument, heads: heads, of: id)
-        }
-
-        func storedDocument(_ id: DocumentId) async throws -> [UInt8]? { await inner.storedDocument(id) }
-        func changes(_ hashes: [ChangeHash], of id: DocumentId) async throws -> [ChangeChunk] { try await inner.changes(hashes, of: id) }
-        func storedDocumentAndHeads(_ id: DocumentId) async throws -> (bytes: [UInt8], heads: [ChangeHash])? { nil }
-        func loadSyncState(of id: DocumentId, peer storageId: String) async throws -> [UInt8]? {
-            await inner.loadSyncState(of: id, peer: storageId)
-        }
-        func saveSyncState(_ bytes: [UInt8], of id: DocumentId, peer storageId: String) async throws {
-            syncStateWritesStarted += 1
-            if syncStatesClosed { await withCheckedContinuation { syncStateWaiters.append($0) } }
-            await inner.saveSyncState(bytes, of: id, peer: storageId)
-        }
-
-        /// Sync-state writes wait while closed (`openSyncStates` lets them go).
-        var syncStatesClosed = false
-        private(set) var syncStateWritesStarted = 0
-        private var syncStateWaiters: [CheckedContinuation<Void, Never>] = []
-
-        func closeSyncStates() { syncStatesClosed = true }
-
-        func openSyncStates() {
-            syncStatesClosed = false
-            for waiter in syncStateWaiters { waiter.resume() }
-            syncStateWaiters = []
-        }
-        func release(_ id: DocumentId) async {}
-    }
-
-    /// A connection that keeps what the repo sent.
-    actor Recorder: RepoConnection {
-        private(set) var frames: [RepoMessage] = []
-        func send(_ bytes: [UInt8]) async {
-            if let message = try? RepoMessage(decoding: bytes) { frames.append(message) }
-        }
-        func close() async {}
-
-        /// The heads of the last `sync` the repo sent for the document (nil before any).
-        func lastHeads(of id: DocumentId) -> [ChangeHash]? {
-            for case .sync(let message) in frames.reversed() where message.documentId == id.string {
-                return (try? SyncMessage.decode(message.data))?.heads
-            }
-            return nil
-        }
-    }
-
     let actor = ActorId(Array(repeating: 0x5a, count: 16))
 
     private func change(_ number: Int, after deps: [ChangeHash]) -> ChangeChunk {
@@ -241,7 +155,7 @@ import Testing
     /// A sync state is written after the document's lock is let go: a peer's next change is stored
     /// and acknowledged while the write is still in progress.
     @Test func syncStateWritesDoNotHoldTheDocument() async throws {
-        let storage = RepoPipelineTests.GatedStorage()
+        let storage = GatedStorage()
         let repo = Repo(
             configuration: .init(peerId: "server", sharePolicy: .requestsOnly, syncStateInterval: .zero, clock: TestClock()),
             storage: storage
