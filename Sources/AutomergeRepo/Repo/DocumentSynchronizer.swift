@@ -3,7 +3,7 @@ import Logging
 
 /// One document in memory: its change graph and, per peer, the sync state of this connection.
 ///
-/// Every entry point runs under `mutex`, the document's one lock, so the sequence "apply changes →
+/// Every entry point runs under the document's one lock (`lock()`), so the sequence "apply changes →
 /// make them durable → answer" is never interleaved with another peer's messages: no peer hears of a
 /// change (through our heads) before it is on disk. Storage takes no lock of its own for the document,
 /// and compaction happens in storage's background, outside this lock.
@@ -21,7 +21,11 @@ actor DocumentSynchronizer {
     private let metrics: RepoMetrics
     /// How far a peer's compressed changes may inflate (`Repo.Configuration.inflation`).
     private let inflation: InflationLimits
-    private let mutex = AsyncMutex()
+    /// The document's lock: held across awaits (storage, network), which actor reentrancy alone
+    /// would not prevent. It is this actor's own state, so taking it when free costs no hop.
+    private var locked = false
+    /// Waiting for the lock, in order; `unlock` hands it to the first.
+    private var lockWaiters: [CheckedContinuation<Void, Never>] = []
 
     private var graph: ChangeGraph
     private var loaded = false
@@ -51,7 +55,6 @@ actor DocumentSynchronizer {
         var syncState: SyncState
         /// The shared heads last persisted for this peer.
         var persistedSharedHeads: [ChangeHash]?
-        /// When this connection last wrote the peer's sync state.
         /// When this connection may next write the peer's sync state (nil: at once).
         var nextPersist: ContinuousClock.Instant?
         var wantsDocument = false
@@ -130,26 +133,36 @@ actor DocumentSynchronizer {
         return true
     }
 
-    private func leave() async {
-        await mutex.unlock()
+    private func leave() {
+        unlock()
         active -= 1
     }
 
     /// Takes the document's lock; the first holder first waits for the predecessor to let go of storage.
     private func lock() async {
-        await mutex.lock()
+        if locked {
+            await withCheckedContinuation { lockWaiters.append($0) }
+        } else {
+            locked = true
+        }
         if let predecessor {
             self.predecessor = nil
             await predecessor.released()
         }
     }
 
+    /// Lets the lock go, straight to the first waiter if there is one (it stays taken).
+    private func unlock() {
+        if lockWaiters.isEmpty {
+            locked = false
+        } else {
+            lockWaiters.removeFirst().resume()
+        }
+    }
+
     var heads: [ChangeHash] { loaded ? graph.heads : unindexedHeads ?? [] }
     var changeCount: Int { graph.count }
 
-    /// Applies a `sync`/`request` from a peer, makes new changes durable, answers the peer,
-    /// tells it when we do not have the document either, and schedules the fan-out to the
-    /// document's other peers.
     /// A `sync`/`request` waiting its turn, and whom to tell once it is handled.
     struct Inbound: Sendable {
         var message: SyncMessage
@@ -179,8 +192,10 @@ actor DocumentSynchronizer {
         while !inbox.isEmpty {
             let next = inbox.removeFirst()
             await lock()
+            // Applies it, makes new changes durable, answers the peer (telling it when we do not have
+            // the document either) and schedules the fan-out to the document's other peers.
             let outcome = await receiveLocked(next.message, from: next.link, isRequest: next.isRequest)
-            await mutex.unlock()
+            unlock()
             // Not awaited: whoever is told may wait for other messages, never for this queue.
             let handled = next.handled
             Task { await handled(outcome) }
@@ -343,7 +358,7 @@ actor DocumentSynchronizer {
             }
             peers[link.peerId] = peer
         }
-        await leave()
+        leave()
     }
 
     /// Starts syncing with a peer the repo wants this document from: a `request` when we hold no
@@ -359,7 +374,7 @@ actor DocumentSynchronizer {
             }
             peers[link.peerId] = peer
         }
-        await leave()
+        leave()
         return true
     }
 
@@ -372,7 +387,7 @@ actor DocumentSynchronizer {
             if let write = syncStateWrite(of: peerId, always: true) { due.append(write) }
             peers[peerId] = nil
         }
-        await leave()
+        leave()
         await write(due)
     }
 
@@ -433,7 +448,7 @@ actor DocumentSynchronizer {
             graph.releaseLargeChangeBytes(releaseAfterFlush)
             releaseAfterFlush = []
         }
-        await leave()
+        leave()
         // Written after the lock is let go: the document's next change does not wait for them.
         await write(due)
     }
@@ -489,7 +504,11 @@ actor DocumentSynchronizer {
                 logger.warning("ignoring an unreadable sync state", metadata: ["document": "\(id)", "error": "\(error)"])
             }
         }
-        return PeerState(link: link, syncState: state, persistedSharedHeads: persisted)
+        // Its first write waits a random part of an interval too: when many documents open at once
+        // (a device back online), their sync states are not all written while their first changes
+        // wait for the disk.
+        let firstPersist = ContinuousClock.now + syncStateInterval * Double.random(in: 0..<1)
+        return PeerState(link: link, syncState: state, persistedSharedHeads: persisted, nextPersist: firstPersist)
     }
 
     /// A sync state to write once the document's lock is let go.

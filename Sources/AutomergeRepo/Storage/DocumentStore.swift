@@ -256,8 +256,10 @@ package actor DocumentStore {
         // Compared as text: the listing is below this id's own folder, so its keys spell the id as
         // `id.string` does, and no file name is decoded from Base58 (with its checksum) again.
         let idString = id.string
-        for kind in [StorageChunkKind.incremental, .snapshot] {
-            for (key, bytes) in try await storage.loadRange(.prefix(id, kind)) {
+        let kinds = [StorageChunkKind.incremental, .snapshot]
+        let ranges = try await storage.loadRanges(kinds.map { .prefix(id, $0) })
+        for (kind, range) in zip(kinds, ranges) {
+            for (key, bytes) in range {
                 let components = key.components
                 guard components.count == 3, components[0] == idString, components[1] == kind.rawValue,
                     NodeFSKeyHash.isHashName(components[2])
@@ -453,7 +455,10 @@ package actor DocumentStore {
 
     /// The encoded sync state saved for a remote peer's storage id (validated as a file name).
     package func loadSyncState(_ id: DocumentId, storageId: String) async throws(StorageError) -> [UInt8]? {
-        try await storage.load(Self.key(id, .syncState, storageId))
+        // Loaded with no chunk stored (a new document): it has shared nothing with anyone, so a sync
+        // state could only say so. Not reading saves a new document a trip to the disk.
+        if let record = records[id], record.snapshots.isEmpty, record.incrementals.isEmpty { return nil }
+        return try await storage.load(Self.key(id, .syncState, storageId))
     }
 
     /// Written atomically but not flushed: a sync state lost in a crash costs one more Bloom round,

@@ -25,6 +25,12 @@ protocol FileSystem: Sendable {
     /// `createFile`, with the file's inode allocated as if it were made in `directory` (an
     /// existing directory on the same file system), where it will be renamed to.
     func createFile(_ path: String, near directory: String, permissions: UInt16) throws(StorageError) -> Int32
+    /// A file with no name in `directory`, open for writing (Linux `O_TMPFILE`): it gets a name only
+    /// by `link(_:to:)`, and is gone if it is closed before, or at a crash. Nil where the file system
+    /// cannot make one (the caller names a temporary file instead).
+    func createUnnamedFile(in directory: String, permissions: UInt16) throws(StorageError) -> Int32?
+    /// Names a file made by `createUnnamedFile` (`linkat`); fails with `EEXIST` when the name is taken.
+    func link(_ descriptor: Int32, to path: String) throws(StorageError)
     /// Writes all bytes, retrying short writes and `EINTR`.
     func write(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws(StorageError)
     /// `fsync` of an open file.
@@ -55,6 +61,12 @@ protocol FileSystem: Sendable {
 
 extension FileSystem {
     func markTopOfHierarchy(_ path: String) {}
+
+    func createUnnamedFile(in directory: String, permissions: UInt16) throws(StorageError) -> Int32? { nil }
+
+    func link(_ descriptor: Int32, to path: String) throws(StorageError) {
+        throw .io(operation: "link", path: path, errno: ENOTSUP, reason: "this file system makes no unnamed files")
+    }
 
     func createFile(_ path: String, near directory: String, permissions: UInt16) throws(StorageError) -> Int32 {
         try createFile(path, permissions: permissions)
@@ -170,14 +182,38 @@ struct PosixFileSystem: FileSystem {
     static func createLinkedUnnamedFile(_ path: String, in directory: String, permissions: UInt16) -> Result<Int32, StorageError> {
         let descriptor = open(directory, temporaryFileFlag | O_WRONLY | O_CLOEXEC, mode_t(permissions))
         guard descriptor >= 0 else { return .failure(failure("open O_TMPFILE", directory)) }
-        guard linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 else {
+        guard linkUnnamed(descriptor, to: path) == 0 else {
             let code = errno
             _ = Glibc.close(descriptor)
             return .failure(failure("link", path, code))
         }
         return .success(descriptor)
     }
+
+    /// `linkat` of an open unnamed file, through `/proc/self/fd` (which needs no privilege, where
+    /// `AT_EMPTY_PATH` does).
+    private static func linkUnnamed(_ descriptor: Int32, to path: String) -> Int32 {
+        linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", AT_FDCWD, path, AT_SYMLINK_FOLLOW)
+    }
     #endif
+
+    func createUnnamedFile(in directory: String, permissions: UInt16) throws(StorageError) -> Int32? {
+        #if os(Linux)
+        let descriptor = open(directory, Self.temporaryFileFlag | O_WRONLY | O_CLOEXEC, mode_t(permissions))
+        // Unsupported here (or failing): the caller's named temporary file reports any real error.
+        return descriptor >= 0 ? descriptor : nil
+        #else
+        return nil
+        #endif
+    }
+
+    func link(_ descriptor: Int32, to path: String) throws(StorageError) {
+        #if os(Linux)
+        guard Self.linkUnnamed(descriptor, to: path) == 0 else { throw Self.failure("link", path) }
+        #else
+        throw Self.failure("link", path, ENOTSUP)
+        #endif
+    }
 
     #if os(Linux)
     /// `O_TMPFILE` (`__O_TMPFILE | O_DIRECTORY`), which the Glibc module does not import.

@@ -11,6 +11,8 @@ import Darwin
 /// A write that arrives while a round is in flight joins the next one. A round writes each of its
 /// files to a temporary file and renames it into place, then flushes the batch once (see
 /// `FlushMode`), and only then resumes every waiter: an acknowledged write has survived its flush.
+/// (With `syncfs`, a new file is written with no name at all and linked to its name once its bytes
+/// are durable: no temporary name, no rename, and nothing left behind by a crash.)
 /// A round spans documents, groups and storage roots. Appends to the same directory in one round
 /// (consecutive changes to one document) become one file holding their concatenation.
 ///
@@ -23,8 +25,9 @@ package actor GroupCommit {
     package enum FlushMode: String, Sendable, CaseIterable {
         /// `fsync` each file before its rename, then each directory that received a file, once.
         case files
-        /// Linux `syncfs`: write and close every temporary file, one `syncfs`, rename them all, one
-        /// more `syncfs` for the renames. Two flushes a round, whatever the batch, but each flushes
+        /// Linux `syncfs`: write every file (a new one unnamed, a replacement to a temporary file),
+        /// one `syncfs`, name them all (`linkat`, or `rename` over the file replaced), one more
+        /// `syncfs` for the names. Two flushes a round, whatever the batch, but each flushes
         /// everything dirty on the file system (other programs' writes too).
         case fileSystem = "syncfs"
     }
@@ -70,6 +73,11 @@ package actor GroupCommit {
     /// Threads that write a large round's files side by side (the round's own and
     /// `BlockingIO.commitWriters`).
     static let writerThreads = 4
+
+    /// At most this many files of a round stay open, unnamed, until its first flush; the rest are
+    /// written to temporary files (a round of thousands of new documents must not run out of
+    /// descriptors).
+    static let maxUnnamedFiles = 256
 
     /// How many threads write a round of this many files: one per 16 files, up to
     /// `writerThreads` (a small round stays on one).
@@ -242,12 +250,16 @@ private struct Round {
         var bytes: [UInt8]
         var requests: [Int]
         var written = false
+        /// Written unnamed and linked to `path` after the first flush (a new file, `syncfs` mode).
+        var linkAfterFlush = false
+        /// The open unnamed file, once written.
+        var descriptor: Int32?
     }
 
     /// What one thread's share of the files came to.
     private struct ShareOutcome: Sendable {
-        /// Indices (into the round's files) written.
-        var written: [Int] = []
+        /// Indices (into the round's files) written, with the unnamed file of each left open.
+        var written: [(index: Int, descriptor: Int32?)] = []
         /// The first failure of each root, in the share's order.
         var failed: [(root: String, error: StorageError)] = []
         var fsyncs = 0
@@ -274,10 +286,16 @@ private struct Round {
             }
         case .fileSystem:
             flushFileSystems(files)
-            for index in files.indices where files[index].written && failed[files[index].root] == nil {
+            for index in files.indices where files[index].written {
                 let file = files[index]
-                attempt(file.root) { () throws(StorageError) in try file.fileSystem.rename(file.temporary, to: file.path) }
-                if failed[file.root] != nil { _ = try? file.fileSystem.removeFile(file.temporary) }
+                if let descriptor = file.descriptor {
+                    // Durable now: named, then closed (a file of a failed root just closes, and is gone).
+                    if failed[file.root] == nil { attempt(file.root) { () throws(StorageError) in try Self.name(file, descriptor) } }
+                    _ = try? file.fileSystem.close(descriptor, path: file.path)
+                } else if failed[file.root] == nil {
+                    attempt(file.root) { () throws(StorageError) in try file.fileSystem.rename(file.temporary, to: file.path) }
+                    if failed[file.root] != nil { _ = try? file.fileSystem.removeFile(file.temporary) }
+                }
             }
             flushFileSystems(files)
         }
@@ -308,7 +326,10 @@ private struct Round {
         }
         for outcome in outcomes {
             fsyncs += outcome.fsyncs
-            for index in outcome.written { files[index].written = true }
+            for (index, descriptor) in outcome.written {
+                files[index].written = true
+                files[index].descriptor = descriptor
+            }
             for failure in outcome.failed where failed[failure.root] == nil { failed[failure.root] = failure.error }
         }
     }
@@ -321,8 +342,9 @@ private struct Round {
             let file = files[index]
             guard !failedRoots.contains(file.root) else { continue }
             do throws(StorageError) {
-                outcome.fsyncs += try write(file, syncFile: syncFile)
-                outcome.written.append(index)
+                let (syncs, descriptor) = try write(file, syncFile: syncFile)
+                outcome.fsyncs += syncs
+                outcome.written.append((index, descriptor))
             } catch {
                 failedRoots.insert(file.root)
                 outcome.failed.append((file.root, error))
@@ -357,9 +379,15 @@ private struct Round {
                 }
             }
         }
+        var unnamed = 0
         for index in files.indices where files[index].path.isEmpty {
             guard case .append(let name) = requests[files[index].requests[0]].target else { continue }
             files[index].path = files[index].directory + "/" + name(files[index].bytes)
+            // A new file (named by its bytes): linked once durable, with no temporary name.
+            if mode == .fileSystem && unnamed < GroupCommit.maxUnnamedFiles {
+                files[index].linkAfterFlush = true
+                unnamed += 1
+            }
         }
         return files
     }
@@ -381,12 +409,22 @@ private struct Round {
     }
 
     /// Creates the temporary file, writes it and (in `files` mode) syncs it and renames it into
-    /// place. Returns how many fsyncs it made; on failure its temporary file is gone.
-    private static func write(_ file: File, syncFile: Bool) throws(StorageError) -> Int {
+    /// place; or, for a file linked after the flush, writes it unnamed and returns it open. Returns
+    /// how many fsyncs it made; on failure its temporary file is gone.
+    private static func write(_ file: File, syncFile: Bool) throws(StorageError) -> (syncs: Int, descriptor: Int32?) {
         let fileSystem = file.fileSystem
         let (directory, temporary, path, bytes) = (file.directory, file.temporary, file.path, file.bytes)
         // With `syncfs` the round's flushes cover new directories too.
         var syncs = try fileSystem.makeDirectories(directory, syncParents: syncFile)
+        if file.linkAfterFlush, let descriptor = try fileSystem.createUnnamedFile(in: directory, permissions: 0o644) {
+            do throws(StorageError) {
+                try fileSystem.write(descriptor, bytes, path: path)
+            } catch {
+                _ = try? fileSystem.close(descriptor, path: path)
+                throw error
+            }
+            return (syncs, descriptor)
+        }
         // Its inode is placed beside the destination's rather than in `.tmp`'s block group.
         let descriptor = try fileSystem.createFile(temporary, near: directory, permissions: 0o644)
         var open = true
@@ -404,7 +442,24 @@ private struct Round {
             _ = try? fileSystem.removeFile(temporary)
             throw error
         }
-        return syncs
+        return (syncs, nil)
+    }
+
+    /// Gives a durable unnamed file its name. A name already taken (the same bytes stored before,
+    /// or a file torn by another server's crash) is replaced, as a rename would: linked to the
+    /// temporary name first, then renamed over it.
+    private static func name(_ file: File, _ descriptor: Int32) throws(StorageError) {
+        do throws(StorageError) {
+            try file.fileSystem.link(descriptor, to: file.path)
+        } catch  where error.isFileExists {
+            try file.fileSystem.link(descriptor, to: file.temporary)
+            do throws(StorageError) {
+                try file.fileSystem.rename(file.temporary, to: file.path)
+            } catch {
+                _ = try? file.fileSystem.removeFile(file.temporary)
+                throw error
+            }
+        }
     }
 
     private mutating func flushFileSystems(_ files: [File]) {

@@ -109,6 +109,17 @@ package actor NodeFSStorage: StorageAdapter {
         return try await BlockingIO.run { () throws(StorageError) in try files.loadRange(prefix.pathComponents) }.map { ($0.key, $0.bytes) }
     }
 
+    /// One trip to the I/O threads for all of them.
+    package func loadRanges(_ prefixes: [StorageKey]) async throws(StorageError) -> [[(StorageKey, [UInt8])]] {
+        let files = files
+        let components = prefixes.map(\.pathComponents)
+        return try await BlockingIO.run { () throws(StorageError) in
+            var ranges: [[Files.Entry]] = []
+            for prefix in components { ranges.append(try files.loadRange(prefix)) }
+            return ranges
+        }.map { $0.map { ($0.key, $0.bytes) } }
+    }
+
     /// Deletes the prefix's directory recursively (or the file, if the prefix names one).
     package func removeRange(_ prefix: StorageKey) async throws(StorageError) {
         let files = files

@@ -11,6 +11,9 @@ package protocol StorageAdapter: Sendable {
     func save(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError)
     func remove(_ key: StorageKey) async throws(StorageError)
     func loadRange(_ prefix: StorageKey) async throws(StorageError) -> [(StorageKey, [UInt8])]
+    /// `loadRange` of each prefix, one after the other in this order, in one call (an adapter may
+    /// save the hops: opening a new document lists two folders).
+    func loadRanges(_ prefixes: [StorageKey]) async throws(StorageError) -> [[(StorageKey, [UInt8])]]
     func removeRange(_ prefix: StorageKey) async throws(StorageError)
     /// Makes change chunks of a document durable as an incremental file (docs/storage.md §3) and returns the
     /// file's key and size. An adapter may put appends to the same document that are made durable
@@ -28,6 +31,12 @@ package protocol StorageAdapter: Sendable {
 }
 
 extension StorageAdapter {
+    package func loadRanges(_ prefixes: [StorageKey]) async throws(StorageError) -> [[(StorageKey, [UInt8])]] {
+        var ranges: [[(StorageKey, [UInt8])]] = []
+        for prefix in prefixes { ranges.append(try await loadRange(prefix)) }
+        return ranges
+    }
+
     package func saveIncremental(_ id: DocumentId, _ bytes: [UInt8]) async throws(StorageError) -> (key: StorageKey, byteCount: Int) {
         let key: StorageKey
         do throws(StorageKeyError) {

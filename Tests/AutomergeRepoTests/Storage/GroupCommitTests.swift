@@ -55,8 +55,18 @@ import Testing
                 return true
             }
             if hold { snapshotRenames.wait() }
+            lock.withLock { renamed.append(destination) }
             try real.rename(source, to: destination)
         }
+        func link(_ descriptor: Int32, to path: String) throws(StorageError) {
+            lock.withLock { linked.append(path) }
+            try real.link(descriptor, to: path)
+        }
+        /// Where renames and links put files, in order.
+        private var renamed: [String] = []
+        private var linked: [String] = []
+        var renames: [String] { lock.withLock { renamed } }
+        var links: [String] { lock.withLock { linked } }
         func syncDirectory(_ path: String) throws(StorageError) {
             try beforeSync(path)
             try real.syncDirectory(path)
@@ -146,6 +156,38 @@ import Testing
             #expect(setup.directory.list("\(StorageKey.prefix(id).relativePath)/incremental").count == 1)
         }
         #expect(setup.directory.list(".tmp").isEmpty)
+    }
+
+    /// With `syncfs` a new file is written with no name and linked to its name once durable: no
+    /// temporary name, no rename. A name already taken (here a torn file, as a crash of a server that
+    /// writes in place leaves) is replaced, as a rename would.
+    @Test func syncfsNamesNewFilesOnlyOnceDurable() async throws {
+        let setup = try Setup(mode: .fileSystem)
+        defer { setup.directory.remove() }
+        let id = DocumentId.random()
+        let chunks = try Self.changes(count: 3)
+        let folder = "\(StorageKey.prefix(id).relativePath)/incremental"
+        let taken = NodeFSKeyHash.incrementalName(for: chunks[1].bytes)
+        let folderURL = setup.directory.url.appendingPathComponent(folder)
+        try FileManager.default.createDirectory(at: folderURL, withIntermediateDirectories: true)
+        try Data(chunks[1].bytes.prefix(7)).write(to: folderURL.appendingPathComponent(taken))
+
+        // One at a time: a round each.
+        for chunk in chunks { _ = try await setup.storage.saveIncremental(id, chunk.bytes) }
+
+        let root = setup.directory.url.path
+        let names = chunks.map { "\(root)/\(folder)/\(NodeFSKeyHash.incrementalName(for: $0.bytes))" }
+        #expect(setup.fileSystem.renames == [names[1]])
+        let links = setup.fileSystem.links
+        #expect(links.count == 4)
+        #expect(links.filter { !$0.contains("/.tmp/") } == names)
+        for (name, chunk) in zip(names, chunks) { #expect(try Data(contentsOf: URL(fileURLWithPath: name)) == Data(chunk.bytes)) }
+        #expect(setup.directory.list(".tmp").isEmpty)
+        let graph = try #require(
+            try await DocumentStore(storage: try NodeFSStorage(directory: setup.directory.url), gate: CompactionGate()).loadDocument(id)
+        )
+        #expect(graph.count == 3)
+        #expect(await setup.commits.totals.fsyncs == 6)
     }
 
     @Test func changesToOneDocumentInOneRoundShareAFile() async throws {

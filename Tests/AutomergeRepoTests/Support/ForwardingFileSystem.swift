@@ -14,6 +14,10 @@ extension ForwardingFileSystem {
     func createFile(_ path: String, near directory: String, permissions: UInt16) throws(StorageError) -> Int32 {
         try real.createFile(path, near: directory, permissions: permissions)
     }
+    func createUnnamedFile(in directory: String, permissions: UInt16) throws(StorageError) -> Int32? {
+        try real.createUnnamedFile(in: directory, permissions: permissions)
+    }
+    func link(_ descriptor: Int32, to path: String) throws(StorageError) { try real.link(descriptor, to: path) }
     func write(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws(StorageError) {
         try real.write(descriptor, bytes, path: path)
     }

@@ -75,6 +75,17 @@ final class CrashingFileSystem: FileSystem, @unchecked Sendable {
         return try real.createFile(path, permissions: permissions)
     }
 
+    /// A file no one can see until it is linked: a crash before that leaves nothing.
+    func createUnnamedFile(in directory: String, permissions: UInt16) throws(StorageError) -> Int32? {
+        try step("create-unnamed", directory)
+        return try real.createUnnamedFile(in: directory, permissions: permissions)
+    }
+
+    func link(_ descriptor: Int32, to path: String) throws(StorageError) {
+        try step("link", path)
+        try real.link(descriptor, to: path)
+    }
+
     func write(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws(StorageError) {
         do throws(StorageError) {
             try step("write", path)
