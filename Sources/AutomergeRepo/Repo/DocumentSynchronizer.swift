@@ -49,6 +49,8 @@ actor DocumentSynchronizer {
     private var predecessor: DocumentSynchronizer?
     /// Letting go of storage once retired.
     private var releasing: Task<Void, Never>?
+    /// Storage was told a new document's first changes are coming (`RepoStorage.prepare`).
+    private var preparedStorage = false
 
     struct PeerState {
         var link: PeerLink
@@ -209,6 +211,13 @@ actor DocumentSynchronizer {
             try await ensureLoaded()
         } catch {
             return .failure(.storageFailure(error))
+        }
+        if let storage, !preparedStorage, !message.heads.isEmpty, message.changes.isEmpty, inGraph({ $0.count == 0 && $0.queuedCount == 0 }) {
+            // The peer has changes we lack and sends them once it hears our (empty) heads: storage
+            // gets ready for them meanwhile, off this document's lock.
+            preparedStorage = true
+            let id = id
+            Task { await storage.prepare(id) }
         }
         var peer = await peerState(for: link)
         if isRequest { peer.wantsDocument = true }

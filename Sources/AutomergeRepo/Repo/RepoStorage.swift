@@ -29,6 +29,13 @@ package protocol RepoStorage: Sendable {
     func saveSyncState(_ bytes: [UInt8], of id: DocumentId, peer storageId: String) async throws
     /// The repo let the document go: drop anything kept for it.
     func release(_ id: DocumentId) async
+    /// A peer announced changes of a document nothing is stored of: its first save is coming, and
+    /// storage may get ready for it (best effort, nothing a load would see).
+    func prepare(_ id: DocumentId) async
+}
+
+extension RepoStorage {
+    package func prepare(_ id: DocumentId) async {}
 }
 
 /// Storage in memory: nothing survives the process.

@@ -51,6 +51,9 @@ package actor DocumentStore {
     private var queuedCompactions: Set<DocumentId> = []
     private var running: [Task<Void, Never>] = []
     private var compactionFailures: [DocumentId: StorageError] = [:]
+    /// Documents the last `storedDocumentAndHeads` found no chunk of: the load that follows at once
+    /// (the repo's, when that answer is nil) need not list the folders again. Used once; a save drops it.
+    private var listedEmpty: Set<DocumentId> = []
 
     private let logger: Logger
 
@@ -98,7 +101,7 @@ package actor DocumentStore {
     /// place), the files are loaded one by one and the unreadable ones skipped and reported; they stay
     /// on disk and are never deleted by compaction. When none loads the result is empty and unavailable.
     package func load(_ id: DocumentId) async throws(StorageError) -> LoadedDocument? {
-        let files = try await storedFiles(id)
+        let files = listedEmpty.remove(id) != nil ? [] : try await storedFiles(id)
         guard !files.isEmpty else {
             records[id] = Record()
             unreadable[id] = nil
@@ -176,6 +179,7 @@ package actor DocumentStore {
     package func storedDocumentAndHeads(_ id: DocumentId) async throws(StorageError) -> (bytes: [UInt8], heads: [ChangeHash])? {
         guard unreadable[id] == nil else { return nil }
         let files = try await storedFiles(id)
+        if files.isEmpty { listedEmpty.insert(id) }
         guard files.first?.kind == .snapshot, files.filter({ $0.kind == .snapshot }).count == 1 else { return nil }
         var heads: Set<ChangeHash> = []
         var deps: Set<ChangeHash> = []
@@ -289,6 +293,7 @@ package actor DocumentStore {
     /// incremental. Then queues a compaction when the policy says so.
     package func saveReceived(_ id: DocumentId, bytes: [UInt8], isWholeDocument: Bool, heads: [ChangeHash]) async throws(StorageError) {
         guard !bytes.isEmpty else { return }
+        listedEmpty.remove(id)
         if isWholeDocument {
             let key = try Self.key(id, .snapshot, NodeFSKeyHash.snapshotName(heads: heads))
             try await storage.save(key, bytes)
@@ -445,10 +450,18 @@ package actor DocumentStore {
 
     /// Drops what this store remembers of a document no one holds (its next load reads the files again).
     package func forget(_ id: DocumentId) {
+        listedEmpty.remove(id)
         guard !queuedCompactions.contains(id) else { return }
         records[id] = nil
         unreadable[id] = nil
         compactionFailures[id] = nil
+    }
+
+    /// A peer is about to send the first changes of a document nothing is stored of: storage may
+    /// make its folders now, while the peer's answer travels, rather than in the round that stores them.
+    package func prepare(_ id: DocumentId) async {
+        guard let record = records[id], record.snapshots.isEmpty, record.incrementals.isEmpty else { return }
+        await storage.prepareDocument(id)
     }
 
     // MARK: Sync state

@@ -78,4 +78,6 @@ package struct NodeFSRepoStorage: RepoStorage {
     }
 
     package func release(_ id: DocumentId) async { await documents.forget(id) }
+
+    package func prepare(_ id: DocumentId) async { await documents.prepare(id) }
 }

@@ -74,6 +74,17 @@ package actor NodeFSStorage: StorageAdapter {
         }
     }
 
+    /// Makes the document's incremental folder (a new document's folders are most of what its first
+    /// round costs: the file system picks an inode for each). Only when rounds flush with `syncfs`:
+    /// a round's flush then makes these folders durable before anything in them is acknowledged,
+    /// whoever made them. (With per-file fsyncs a round syncs only the parents it made itself.)
+    package func prepareDocument(_ id: DocumentId) async {
+        guard await commits.mode == .fileSystem else { return }
+        let files = files
+        let directory = files.path(StorageKey.prefix(id, .incremental).pathComponents)
+        _ = try? await BlockingIO.run { () throws(StorageError) in try files.fileSystem.makeDirectories(directory, syncParents: false) }
+    }
+
     /// Writes and flushes the file on its own, beside the group-commit rounds rather than in one.
     package func saveInBackground(_ key: StorageKey, _ bytes: [UInt8]) async throws(StorageError) {
         let files = files

@@ -28,6 +28,9 @@ package protocol StorageAdapter: Sendable {
     /// Removes these keys (compaction's replaced files), beside the writes peers wait for; an
     /// adapter may make the removals durable together.
     func removeInBackground(_ keys: [StorageKey]) async throws(StorageError)
+    /// Gets ready for a new document's first incremental (best effort; nothing is written that a
+    /// load would see).
+    func prepareDocument(_ id: DocumentId) async
 }
 
 extension StorageAdapter {
@@ -59,6 +62,8 @@ extension StorageAdapter {
     package func removeInBackground(_ keys: [StorageKey]) async throws(StorageError) {
         for key in keys { try await remove(key) }
     }
+
+    package func prepareDocument(_ id: DocumentId) async {}
 }
 
 extension StorageKey {
