@@ -180,7 +180,7 @@ struct PosixFileSystem: FileSystem {
     /// The `O_TMPFILE` + `linkat` way of `createFile(_:near:permissions:)` alone: the open
     /// descriptor, or the error of the step that failed (nothing is left behind then).
     static func createLinkedUnnamedFile(_ path: String, in directory: String, permissions: UInt16) -> Result<Int32, StorageError> {
-        let descriptor = open(directory, temporaryFileFlag | O_WRONLY | O_CLOEXEC, mode_t(permissions))
+        let descriptor = openUnnamed(in: directory, permissions: permissions)
         guard descriptor >= 0 else { return .failure(failure("open O_TMPFILE", directory)) }
         guard linkUnnamed(descriptor, to: path) == 0 else {
             let code = errno
@@ -188,6 +188,11 @@ struct PosixFileSystem: FileSystem {
             return .failure(failure("link", path, code))
         }
         return .success(descriptor)
+    }
+
+    /// `open` with `O_TMPFILE`: a file with no name in `directory`, or -1 (`errno` says why).
+    private static func openUnnamed(in directory: String, permissions: UInt16) -> Int32 {
+        open(directory, temporaryFileFlag | O_WRONLY | O_CLOEXEC, mode_t(permissions))
     }
 
     /// `linkat` of an open unnamed file, through `/proc/self/fd` (which needs no privilege, where
@@ -199,7 +204,7 @@ struct PosixFileSystem: FileSystem {
 
     func createUnnamedFile(in directory: String, permissions: UInt16) throws(StorageError) -> Int32? {
         #if os(Linux)
-        let descriptor = open(directory, Self.temporaryFileFlag | O_WRONLY | O_CLOEXEC, mode_t(permissions))
+        let descriptor = Self.openUnnamed(in: directory, permissions: permissions)
         // Unsupported here (or failing): the caller's named temporary file reports any real error.
         return descriptor >= 0 ? descriptor : nil
         #else

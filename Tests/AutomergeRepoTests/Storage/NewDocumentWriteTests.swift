@@ -106,12 +106,8 @@ import Glibc
     /// Where the file system supports it (ext4 here), the file really is made unnamed in its
     /// destination's folder and linked into `.tmp`, not made there the plain way.
     @Test func theUnnamedWayWorksOnExt4() throws {
-        let directory = try TemporaryDirectory()
+        guard let directory = try Self.ext4Directory() else { return }
         defer { directory.remove() }
-        guard let type = Self.fileSystemType(of: directory.url.path), type.hasPrefix("ext") else {
-            print("skipped: the temporary folder is not on ext2/3/4")
-            return
-        }
         try directory.write("AA/AAA/incremental/.keep", [])
         try directory.write(".tmp/.keep", [])
         let path = directory.url.appendingPathComponent(".tmp/linked").path
@@ -133,12 +129,8 @@ import Glibc
 
     /// On ext2/3/4 the data directory is marked as the top of a hierarchy (`chattr +T`).
     @Test func theDataDirectoryIsMarkedTopOfHierarchyOnExt4() throws {
-        let directory = try TemporaryDirectory()
+        guard let directory = try Self.ext4Directory() else { return }
         defer { directory.remove() }
-        guard let type = Self.fileSystemType(of: directory.url.path), type.hasPrefix("ext") else {
-            print("skipped: the temporary folder is not on ext2/3/4")
-            return
-        }
         let root = directory.url.appendingPathComponent("data").path
         _ = try NodeFSStorage(directory: URL(fileURLWithPath: root), commits: GroupCommit())
         let flags = try #require(PosixFileSystem.inodeFlags(root))
@@ -149,6 +141,43 @@ import Glibc
     }
 
     /// The type of the file system holding `path`, from the longest matching mount point.
+    /// A temporary folder on ext2/3/4, or nil (with a message) where the temporary folder is elsewhere.
+    static func ext4Directory() throws -> TemporaryDirectory? {
+        let directory = try TemporaryDirectory()
+        guard let type = fileSystemType(of: directory.url.path), type.hasPrefix("ext") else {
+            print("skipped: the temporary folder is not on ext2/3/4")
+            directory.remove()
+            return nil
+        }
+        return directory
+    }
+
+    /// An unnamed file has no name until `link`; closed before, it is gone. `link` refuses a taken
+    /// name (`EEXIST`) and leaves that file as it was.
+    @Test func anUnnamedFileExistsOnlyOnceLinked() throws {
+        guard let directory = try Self.ext4Directory() else { return }
+        defer { directory.remove() }
+        try directory.write("AA/AAA/incremental/taken", [1])
+        let folder = directory.url.appendingPathComponent("AA/AAA/incremental").path
+        let fileSystem = PosixFileSystem()
+
+        let dropped = try #require(try fileSystem.createUnnamedFile(in: folder, permissions: 0o644))
+        try fileSystem.write(dropped, [9], path: folder)
+        try fileSystem.close(dropped, path: folder)
+        #expect(directory.list("AA/AAA/incremental") == ["taken"])
+
+        let kept = try #require(try fileSystem.createUnnamedFile(in: folder, permissions: 0o644))
+        try fileSystem.write(kept, [7, 8], path: folder)
+        #expect(throws: StorageError.self) { try fileSystem.link(kept, to: folder + "/taken") }
+        #expect(try directory.read("AA/AAA/incremental/taken") == [1])
+        try fileSystem.link(kept, to: folder + "/named")
+        try fileSystem.close(kept, path: folder)
+        #expect(try directory.read("AA/AAA/incremental/named") == [7, 8])
+        #expect(directory.list("AA/AAA/incremental") == ["named", "taken"])
+        // A folder that does not exist gives no unnamed file (the caller falls back).
+        #expect(try fileSystem.createUnnamedFile(in: folder + "/missing", permissions: 0o644) == nil)
+    }
+
     static func fileSystemType(of path: String) -> String? {
         guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return nil }
         var best: (point: String, type: String)?
